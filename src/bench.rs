@@ -1,0 +1,93 @@
+//! `tintype bench`: median forward time and peak memory of the DeOldify generators on the
+//! fixture weights (the official architectures with seeded weights), one configuration per
+//! child process so that each peak RSS is that configuration's own, as `shared/oracle/bench.py`
+//! measures PyTorch.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::{Device, Tensor};
+
+use crate::model::{weights, Generator, Variant};
+
+/// One benchmark configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub variant: Variant,
+    pub render_factor: u32,
+    pub runs: usize,
+    pub threads: usize,
+}
+
+/// Peak resident memory of this process so far, in MiB (Linux: VmHWM).
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Folded weights for `variant` rebuilt from the fixtures, cached as a safetensors file so
+/// that each run loads the model the way the app does.
+pub fn prepare_weights(fixtures: &Path, cache: &Path, variant: Variant) -> Result<PathBuf, String> {
+    let fixture_name = match variant {
+        Variant::Artistic => "artistic",
+        Variant::Stable | Variant::Video => "stable",
+    };
+    let out = cache.join(format!("{}-fixture-folded.safetensors", variant.name()));
+    if out.exists() {
+        return Ok(out);
+    }
+    std::fs::create_dir_all(cache).map_err(|e| format!("{}: {e}", cache.display()))?;
+    let state = crate::model::fixture::rebuild_state_dict(fixtures, fixture_name)
+        .map_err(|e| format!("rebuilding the {fixture_name} fixture from {}: {e}", fixtures.display()))?;
+    let label = PathBuf::from(format!("{}-fixture", variant.name()));
+    let folded = weights::fold_state_dict(&label, &state, Some(variant)).map_err(|e| e.to_string())?;
+    weights::save_folded(&folded, &out, false).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// A deterministic grey test image, ImageNet-normalised, (1, 3, S, S).
+pub fn synthetic_input(size: usize) -> candle_core::Result<Tensor> {
+    let mut grey = Vec::with_capacity(size * size);
+    for y in 0..size {
+        for x in 0..size {
+            let v = 0.5 + 0.35 * ((x as f32 * 0.05).sin() * (y as f32 * 0.037).cos());
+            grey.push(v);
+        }
+    }
+    let mean = [0.485f32, 0.456, 0.406];
+    let std = [0.229f32, 0.224, 0.225];
+    let mut data = Vec::with_capacity(3 * size * size);
+    for c in 0..3 {
+        data.extend(grey.iter().map(|g| (g - mean[c]) / std[c]));
+    }
+    Tensor::from_vec(data, (1, 3, size, size), &Device::Cpu)
+}
+
+/// Runs one configuration in this process and returns its report line.
+pub fn run_one(weights_path: &Path, config: &Config) -> Result<String, String> {
+    let device = Device::Cpu;
+    let generator = Generator::load_as(weights_path, Some(config.variant), &device).map_err(|e| e.to_string())?;
+    let size = 16 * config.render_factor as usize;
+    let x = synthetic_input(size).map_err(|e| e.to_string())?;
+    let time = || -> Result<f64, String> {
+        let t = Instant::now();
+        let y = generator.forward(&x).map_err(|e| e.to_string())?;
+        // Force the result so the timing covers the whole computation.
+        y.sum_all().and_then(|s| s.to_scalar::<f32>()).map_err(|e| e.to_string())?;
+        Ok(t.elapsed().as_secs_f64())
+    };
+    let warmup = time()?;
+    let mut runs: Vec<f64> = (0..config.runs).map(|_| time()).collect::<Result<_, _>>()?;
+    runs.sort_by(f64::total_cmp);
+    let median = runs[runs.len() / 2];
+    let peak = peak_rss_mib().map(|m| format!("{m:.0}")).unwrap_or_else(|| "unknown".into());
+    Ok(format!(
+        "bench model={} rf={} size={size} device=cpu threads={} median_s={median:.2} peak_rss_mib={peak} warmup_s={warmup:.2} runs_s={}",
+        config.variant.name(),
+        config.render_factor,
+        config.threads,
+        runs.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(",")
+    ))
+}

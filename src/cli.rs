@@ -1,0 +1,142 @@
+//! Command-line subcommands. Each one drives the library and reports errors in words.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+
+use tintype::bench;
+use tintype::model::{weights, Variant};
+
+#[derive(Parser)]
+#[command(name = "tintype", version, about = "Brings old black-and-white photos back to colour")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Convert a DeOldify generator (.pth or .safetensors) to folded safetensors that load
+    /// in well under a second.
+    Convert {
+        /// ColorizeArtistic_gen.pth, ColorizeStable_gen.pth, ColorizeVideo_gen.pth, …
+        input: PathBuf,
+        /// Where to write the .safetensors file.
+        output: PathBuf,
+        /// Store f16 (half the size); it computes in f32 on the CPU.
+        #[arg(long)]
+        half: bool,
+        /// artistic, stable or video (Stable and Video share one layout; by default the
+        /// file name decides).
+        #[arg(long)]
+        variant: Option<String>,
+    },
+    /// Time the DeOldify generators on the CPU with the fixture weights.
+    Bench {
+        /// artistic, stable, or all.
+        #[arg(long, default_value = "all")]
+        model: String,
+        /// Render factors (the square side is 16 × render factor).
+        #[arg(long, value_delimiter = ',', default_value = "20,35")]
+        render_factor: Vec<u32>,
+        /// Timed runs per configuration (after one warm-up).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// CPU threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Folder with the DeOldify fixtures.
+        #[arg(long, default_value = "tests/fixtures/deoldify")]
+        fixtures: PathBuf,
+        /// Internal: run one configuration with these folded weights in this process.
+        #[arg(long, hide = true)]
+        one: Option<PathBuf>,
+    },
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Convert { input, output, half, variant } => convert(input, output, half, variant),
+        Command::Bench { model, render_factor, runs, threads, fixtures, one } => {
+            bench_cmd(&model, &render_factor, runs, threads, &fixtures, one)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_variant(name: &str) -> Result<Variant> {
+    Variant::from_name(name).with_context(|| format!("unknown model `{name}`: use artistic, stable or video"))
+}
+
+fn convert(input: PathBuf, output: PathBuf, half: bool, variant: Option<String>) -> Result<()> {
+    let chosen = variant.as_deref().map(parse_variant).transpose()?;
+    if output.exists() && output.canonicalize().ok() == input.canonicalize().ok() {
+        bail!("{}: the output would overwrite the input; choose another file name", output.display());
+    }
+    let start = std::time::Instant::now();
+    let folded = weights::load_folded(&input, chosen)?;
+    weights::save_folded(&folded, &output, half)?;
+    let bytes = std::fs::metadata(&output).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "converted {} ({}) → {} ({:.1} MB, {}) in {:.1} s",
+        input.display(),
+        folded.variant.name(),
+        output.display(),
+        bytes as f64 / 1e6,
+        if half { "f16" } else { "f32" },
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn bench_cmd(
+    model: &str,
+    render_factors: &[u32],
+    runs: usize,
+    threads: Option<usize>,
+    fixtures: &std::path::Path,
+    one: Option<PathBuf>,
+) -> Result<()> {
+    let variants = match model {
+        "all" => vec![Variant::Artistic, Variant::Stable],
+        name => vec![parse_variant(name)?],
+    };
+    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if runs == 0 {
+        bail!("--runs must be at least 1");
+    }
+    if let Some(weights_path) = one {
+        let config = bench::Config { variant: variants[0], render_factor: render_factors[0], runs, threads };
+        println!("{}", bench::run_one(&weights_path, &config).map_err(anyhow::Error::msg)?);
+        return Ok(());
+    }
+    let cache = std::env::temp_dir().join("tintype-bench");
+    let exe = std::env::current_exe().context("finding the tintype executable")?;
+    for variant in variants {
+        let weights_path = bench::prepare_weights(fixtures, &cache, variant).map_err(anyhow::Error::msg)?;
+        for &rf in render_factors {
+            // A child process per configuration, so each peak RSS is its own.
+            let out = std::process::Command::new(&exe)
+                .args(["bench", "--model", variant.name(), "--render-factor", &rf.to_string()])
+                .args(["--runs", &runs.to_string(), "--threads", &threads.to_string(), "--one"])
+                .arg(&weights_path)
+                .env("RAYON_NUM_THREADS", threads.to_string())
+                .output()
+                .context("starting a benchmark process")?;
+            if !out.status.success() {
+                bail!("benchmark of {} at rf {rf} failed: {}", variant.name(), String::from_utf8_lossy(&out.stderr));
+            }
+            print!("{}", String::from_utf8_lossy(&out.stdout));
+        }
+    }
+    Ok(())
+}

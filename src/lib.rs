@@ -1,0 +1,5 @@
+//! Tintype: brings old black-and-white photos back to colour with DeOldify's generators
+//! (ported to candle) and a built-in compact colorizer.
+
+pub mod bench;
+pub mod model;

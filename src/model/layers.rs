@@ -1,0 +1,129 @@
+//! Building blocks of DeOldify's generator, on folded weights: convolution (+ bias, +ReLU),
+//! BatchNorm as a per-channel affine, the pixel-shuffle upsampler with blur, and SAGAN
+//! self-attention.
+
+use candle_core::{Module, Result, Tensor};
+use candle_nn::VarBuilder;
+
+/// A 2-D convolution with its folded bias. `relu` fuses the activation that follows.
+#[derive(Debug, Clone)]
+pub struct Conv {
+    weight: Tensor,
+    bias: Option<Tensor>,
+    stride: usize,
+    padding: usize,
+}
+
+impl Conv {
+    /// Loads `{vb}.weight` (out, in, k, k) and, when `bias`, `{vb}.bias`. Padding is "same"
+    /// for stride 1, as everywhere in DeOldify.
+    pub fn new(vb: &VarBuilder, out_ch: usize, in_ch: usize, kernel: usize, stride: usize, bias: bool) -> Result<Self> {
+        let weight = vb.get((out_ch, in_ch, kernel, kernel), "weight")?;
+        let bias = if bias { Some(vb.get(out_ch, "bias")?.reshape((1, out_ch, 1, 1))?) } else { None };
+        Ok(Self { weight, bias, stride, padding: (kernel - 1) / 2 })
+    }
+
+    pub fn forward(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
+        let y = x.conv2d(&self.weight, self.padding, self.stride, 1, 1)?;
+        let y = match &self.bias {
+            Some(b) => y.broadcast_add(b)?,
+            None => y,
+        };
+        if relu { y.relu() } else { Ok(y) }
+    }
+}
+
+/// BatchNorm in eval mode, folded to `x·scale + shift` per channel.
+#[derive(Debug, Clone)]
+pub struct Affine {
+    scale: Tensor,
+    shift: Tensor,
+}
+
+impl Affine {
+    pub fn new(vb: &VarBuilder, channels: usize) -> Result<Self> {
+        let scale = vb.get(channels, "scale")?.reshape((1, channels, 1, 1))?;
+        let shift = vb.get(channels, "shift")?.reshape((1, channels, 1, 1))?;
+        Ok(Self { scale, shift })
+    }
+}
+
+impl Module for Affine {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        x.broadcast_mul(&self.scale)?.broadcast_add(&self.shift)
+    }
+}
+
+/// fastai's blur after a pixel shuffle: replication-pad one row on top and one column on the
+/// left, then a 2×2 mean with stride 1. The size is unchanged.
+pub fn blur(x: &Tensor) -> Result<Tensor> {
+    let padded = x.pad_with_same(2, 1, 0)?.pad_with_same(3, 1, 0)?;
+    padded.avg_pool2d_with_stride((2, 2), (1, 1))
+}
+
+/// `CustomPixelShuffle_ICNR` (decoder blocks: conv → BN → ReLU) and `PixelShuffle_ICNR`
+/// (layers.8: weight-normed conv with bias → ReLU); both end in shuffle ×2 and blur.
+/// With the BN folded into the conv they are the same computation.
+#[derive(Debug, Clone)]
+pub struct Upsampler {
+    conv: Conv,
+}
+
+impl Upsampler {
+    /// `vb` points at the conv (`….shuf.conv.0` or `layers.8.conv.0`).
+    pub fn new(vb: &VarBuilder, in_ch: usize, out_ch: usize) -> Result<Self> {
+        Ok(Self { conv: Conv::new(vb, 4 * out_ch, in_ch, 1, 1, true)? })
+    }
+}
+
+impl Module for Upsampler {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let y = self.conv.forward(x, true)?;
+        blur(&candle_nn::ops::pixel_shuffle(&y, 2)?)
+    }
+}
+
+/// fastai's `SelfAttention` (SAGAN): f = Wq·x, g = Wk·x, h = Wv·x over the flattened
+/// positions; β = softmax(fᵀg) over the *source* index (dim 1 in torch); out = γ·h·β + x.
+/// No 1/√d scaling.
+#[derive(Debug, Clone)]
+pub struct SelfAttention {
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    gamma: Tensor,
+}
+
+impl SelfAttention {
+    pub fn new(vb: &VarBuilder, channels: usize) -> Result<Self> {
+        let c8 = channels / 8;
+        let load = |name: &str, out: usize| -> Result<Tensor> {
+            vb.pp(name).get((out, channels, 1), "weight")?.squeeze(2)
+        };
+        Ok(Self {
+            query: load("query", c8)?,
+            key: load("key", c8)?,
+            value: load("value", channels)?,
+            gamma: vb.get(1, "gamma")?,
+        })
+    }
+}
+
+impl Module for SelfAttention {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let (b, c, h, w) = x.dims4()?;
+        let flat = x.reshape((b, c, h * w))?;
+        let project = |m: &Tensor| m.unsqueeze(0)?.broadcast_as((b, m.dim(0)?, c))?.matmul(&flat);
+        let f = project(&self.query)?; // (b, c/8, n)
+        let g = project(&self.key)?; // (b, c/8, n)
+        let v = project(&self.value)?; // (b, c, n)
+        // Scores transposed, (b, n_j, n_i): Sᵀ = gᵀ·f, so the softmax runs over the last dim.
+        let scores_t = g.transpose(1, 2)?.contiguous()?.matmul(&f)?;
+        let beta = candle_nn::ops::softmax_last_dim(&scores_t)?;
+        drop(scores_t);
+        // o[:, j] = Σ_i v[:, i]·β[i, j]  ⇔  o = v · βᵀ with β stored as (j, i).
+        let o = v.matmul(&beta.transpose(1, 2)?)?;
+        let out = o.broadcast_mul(&self.gamma)?.add(&flat)?;
+        out.reshape((b, c, h, w))
+    }
+}
