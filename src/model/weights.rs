@@ -443,6 +443,8 @@ pub fn save_folded(weights: &FoldedWeights, out: &Path, half: bool) -> Result<()
     let dtype = if half { DType::F16 } else { DType::F32 };
     let mut tensors: Vec<(String, Tensor)> = Vec::with_capacity(weights.tensors.len());
     for (name, t) in &weights.tensors {
+        // Only the conv weights shrink; biases, BN affines and γ are tiny and stay exact.
+        let dtype = if t.rank() > 1 { dtype } else { DType::F32 };
         tensors.push((name.clone(), t.to_dtype(dtype).map_err(|e| LoadError::compute(out, e))?));
     }
     tensors.sort_by(|a, b| a.0.cmp(&b.0));
