@@ -2,4 +2,7 @@
 //! (ported to candle) and a built-in compact colorizer.
 
 pub mod bench;
+pub mod engine;
+pub mod io;
 pub mod model;
+pub mod pipeline;

@@ -453,7 +453,7 @@ pub fn save_folded(weights: &FoldedWeights, out: &Path, half: bool) -> Result<()
         (VARIANT_KEY.to_string(), weights.variant.name().to_string()),
     ]
     .into();
-    let tmp = temp_path(out);
+    let tmp = crate::io::temp_path(out);
     let result = safetensors::serialize_to_file(tensors.iter().map(|(n, t)| (n.as_str(), t)), Some(metadata), &tmp)
         .map_err(|e| LoadError::Compute { path: out.to_owned(), why: format!("cannot write: {e}") })
         .and_then(|()| std::fs::rename(&tmp, out).map_err(|e| LoadError::io(out, e)));
@@ -463,8 +463,3 @@ pub fn save_folded(weights: &FoldedWeights, out: &Path, half: bool) -> Result<()
     result
 }
 
-/// `photo.safetensors` → `.photo.safetensors.tmp-<pid>` beside it, so the rename is atomic.
-pub(crate) fn temp_path(target: &Path) -> PathBuf {
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    target.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
-}

@@ -7,6 +7,9 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
 use tintype::bench;
+
+mod colorize;
+use colorize::ColorizeArgs;
 use tintype::model::{weights, Variant};
 
 #[derive(Parser)]
@@ -18,6 +21,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Colorize photos or folders of photos; originals are never changed.
+    Colorize(ColorizeArgs),
     /// Convert a DeOldify generator (.pth or .safetensors) to folded safetensors that load
     /// in well under a second.
     Convert {
@@ -59,6 +64,7 @@ enum Command {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Colorize(args) => colorize::run(args),
         Command::Convert { input, output, half, variant } => convert(input, output, half, variant),
         Command::Bench { model, render_factor, runs, threads, fixtures, one } => {
             bench_cmd(&model, &render_factor, runs, threads, &fixtures, one)

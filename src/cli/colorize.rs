@@ -1,0 +1,197 @@
+//! `tintype colorize`: a batch over files and folders, a progress bar, a clear line per
+//! failed file while the batch goes on, a summary, and a non-zero exit if anything failed.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use tintype::engine::{Colorizer, Settings};
+use tintype::io::{decode, encode};
+use tintype::model::{Generator, Variant};
+use tintype::pipeline::chroma::ChromaControls;
+
+/// File endings read when walking a folder.
+const PHOTO_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "tif", "tiff", "webp", "bmp", "jfif"];
+
+#[derive(Args)]
+pub struct ColorizeArgs {
+    /// Photos and folders of photos.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Output folder; folders given as input are mirrored inside it.
+    #[arg(short, long, default_value = "colorized")]
+    output: PathBuf,
+    /// A DeOldify weight file (.pth or .safetensors).
+    #[arg(long)]
+    model: String,
+    /// artistic, stable or video when the file name does not say (Stable and Video share a layout).
+    #[arg(long)]
+    variant: Option<String>,
+    /// Render factor: the model sees a 16·N px square. Higher is steadier but slower.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(7..=64))]
+    render_factor: Option<u32>,
+    /// Colour strength, 0 (grey) to 2.
+    #[arg(long, default_value_t = 1.0)]
+    saturation: f32,
+    /// −1 (cooler) to 1 (warmer).
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    warmth: f32,
+    /// −1 (greener) to 1 (more magenta).
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    tint: f32,
+    /// png, jpeg, tiff or webp.
+    #[arg(long, default_value = "png")]
+    format: String,
+    /// JPEG quality, 1–100.
+    #[arg(long, default_value_t = 92, value_parser = clap::value_parser!(u8).range(1..=100))]
+    quality: u8,
+    /// Look into sub-folders too.
+    #[arg(short, long)]
+    recursive: bool,
+}
+
+/// A photo to do: where it is, and where its result goes relative to the output folder.
+struct Job {
+    input: PathBuf,
+    relative: PathBuf,
+}
+
+fn is_photo(path: &Path) -> bool {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|e| PHOTO_EXTENSIONS.contains(&e.as_str()))
+}
+
+fn walk(dir: &Path, base: &Path, recursive: bool, jobs: &mut Vec<Job>, problems: &mut Vec<String>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            problems.push(format!("{}: cannot list the folder: {e}", dir.display()));
+            return;
+        }
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            if recursive {
+                walk(&path, base, recursive, jobs, problems);
+            }
+        } else if is_photo(&path) {
+            let relative = path.strip_prefix(base).unwrap_or(&path).to_path_buf();
+            jobs.push(Job { input: path, relative });
+        }
+    }
+}
+
+fn collect_jobs(inputs: &[PathBuf], recursive: bool, problems: &mut Vec<String>) -> Vec<Job> {
+    let mut jobs = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let name = input.canonicalize().ok().and_then(|p| p.file_name().map(PathBuf::from)).unwrap_or_default();
+            let before = jobs.len();
+            walk(input, input, recursive, &mut jobs, problems);
+            for job in &mut jobs[before..] {
+                job.relative = name.join(&job.relative);
+            }
+        } else if input.exists() {
+            let relative = PathBuf::from(input.file_name().unwrap_or_default());
+            jobs.push(Job { input: input.clone(), relative });
+        } else {
+            problems.push(format!("{}: no such file or folder", input.display()));
+        }
+    }
+    jobs
+}
+
+fn load_model(args: &ColorizeArgs) -> Result<Colorizer> {
+    let variant = args
+        .variant
+        .as_deref()
+        .map(|v| Variant::from_name(v).with_context(|| format!("unknown variant `{v}`: use artistic, stable or video")))
+        .transpose()?;
+    let path = PathBuf::from(&args.model);
+    if !path.exists() {
+        bail!(
+            "{}: no such model file. Give the path of a DeOldify weight file \
+             (ColorizeArtistic_gen.pth, ColorizeStable_gen.pth, ColorizeVideo_gen.pth or a converted .safetensors)",
+            path.display()
+        );
+    }
+    let device = candle_core::Device::Cpu;
+    Ok(Colorizer::DeOldify(Generator::load_as(&path, variant, &device)?))
+}
+
+fn colorize_one(colorizer: &Colorizer, job: &Job, out_path: &Path, settings: &Settings, format: encode::Format) -> Result<()> {
+    let photo = decode::decode(&job.input)?;
+    let result = colorizer
+        .colorize(&photo.pixels, settings)
+        .with_context(|| format!("{}: colorizing failed", job.input.display()))?;
+    let meta = encode::Metadata { icc_profile: photo.icc_profile.clone(), exif: None };
+    let bytes = encode::encode(&result, format, &meta)
+        .map_err(|why| anyhow::anyhow!("{}: cannot encode: {why}", out_path.display()))?;
+    if let Some(parent) = out_path.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("{}: cannot create the folder", parent.display()))?;
+    }
+    encode::write_atomic(out_path, &bytes, &[&job.input])?;
+    Ok(())
+}
+
+pub fn run(args: ColorizeArgs) -> Result<()> {
+    let format = match encode::Format::from_name(&args.format) {
+        Some(encode::Format::Jpeg { .. }) => encode::Format::Jpeg { quality: args.quality },
+        Some(f) => f,
+        None => bail!("unknown format `{}`: use png, jpeg, tiff or webp", args.format),
+    };
+    if !(0.0..=2.0).contains(&args.saturation) || !(-1.0..=1.0).contains(&args.warmth) || !(-1.0..=1.0).contains(&args.tint) {
+        bail!("--saturation goes from 0 to 2, --warmth and --tint from -1 to 1");
+    }
+    let mut problems = Vec::new();
+    let jobs = collect_jobs(&args.inputs, args.recursive, &mut problems);
+    for p in &problems {
+        eprintln!("error: {p}");
+    }
+    if jobs.is_empty() {
+        bail!("no photos found (JPEG, PNG, TIFF, WebP or BMP)");
+    }
+    let colorizer = load_model(&args)?;
+    let settings = Settings {
+        render_factor: args.render_factor.unwrap_or(colorizer.default_render_factor()),
+        chroma: ChromaControls { saturation: args.saturation, warmth: args.warmth, tint: args.tint },
+    };
+
+    let bar = ProgressBar::new(jobs.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg} [{elapsed_precise}]")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let (mut done, mut failed) = (0usize, problems.len());
+    for job in &jobs {
+        bar.set_message(job.relative.display().to_string());
+        let out_path = args.output.join(&job.relative).with_extension(format.extension());
+        // One bad file (even a panic deep in a decoder) must not stop the batch.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            colorize_one(&colorizer, job, &out_path, &settings, format)
+        }));
+        match outcome {
+            Ok(Ok(())) => done += 1,
+            Ok(Err(e)) => {
+                failed += 1;
+                bar.suspend(|| eprintln!("error: {e:#}"));
+            }
+            Err(_) => {
+                failed += 1;
+                bar.suspend(|| eprintln!("error: {}: internal error while colorizing; please report this file", job.input.display()));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    println!("colorized {done} photo{} into {}, {failed} failed", if done == 1 { "" } else { "s" }, args.output.display());
+    if failed > 0 {
+        bail!("{failed} file{} could not be colorized (see above)", if failed == 1 { "" } else { "s" });
+    }
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! Runs a photo through a colorizer: pipeline before, the network, pipeline after.
+
+use image::DynamicImage;
+
+use crate::model::Generator;
+use crate::pipeline::chroma::{self, ChromaControls};
+use crate::pipeline::deoldify;
+
+/// What the user can tune per photo.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    /// The model sees a 16·render_factor square.
+    pub render_factor: u32,
+    pub chroma: ChromaControls,
+}
+
+/// A loaded colorization network.
+pub enum Colorizer {
+    DeOldify(Generator),
+}
+
+impl Colorizer {
+    pub fn default_render_factor(&self) -> u32 {
+        match self {
+            Colorizer::DeOldify(g) => g.variant().default_render_factor(),
+        }
+    }
+
+    /// Colorizes `photo` (any colour type; alpha is dropped as DeOldify does). 16-bit input
+    /// gives 16-bit output with its own luminance; everything else gives 8-bit RGB.
+    pub fn colorize(&self, photo: &DynamicImage, settings: &Settings) -> candle_core::Result<DynamicImage> {
+        let orig8 = photo.to_rgb8();
+        let colour = match self {
+            Colorizer::DeOldify(generator) => {
+                let (_, x) = deoldify::prepare(&orig8, settings.render_factor, generator.device())?;
+                let y = generator.forward(&x)?;
+                let square = deoldify::denormalise(&y)?;
+                deoldify::pil_bilinear_resize(&square, orig8.width(), orig8.height())
+            }
+        };
+        Ok(if is_16_bit(photo) {
+            DynamicImage::ImageRgb16(chroma::merge_16bit(&photo.to_rgb16(), &colour, &settings.chroma))
+        } else {
+            DynamicImage::ImageRgb8(chroma::merge_8bit(&orig8, &colour, &settings.chroma))
+        })
+    }
+}
+
+fn is_16_bit(img: &DynamicImage) -> bool {
+    matches!(
+        img,
+        DynamicImage::ImageLuma16(_) | DynamicImage::ImageLumaA16(_) | DynamicImage::ImageRgb16(_) | DynamicImage::ImageRgba16(_)
+    )
+}

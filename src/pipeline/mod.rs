@@ -1,0 +1,5 @@
+//! Pure functions on image buffers between decoding and the model, and between the model
+//! and encoding. No files, threads or windows here.
+
+pub mod chroma;
+pub mod deoldify;
