@@ -32,6 +32,10 @@ pub struct ColorizeArgs {
     /// Render factor: the model sees a 16·N px square. Higher is steadier but slower.
     #[arg(long, value_parser = clap::value_parser!(u32).range(7..=64))]
     render_factor: Option<u32>,
+    /// Fading repair, 0 (off) to 1 (full): restores contrast, black and white points and
+    /// removes colour casts of faded prints before colorizing.
+    #[arg(long, default_value_t = 0.0)]
+    defade: f32,
     /// Colour strength, 0 (grey) to 2.
     #[arg(long, default_value_t = 1.0)]
     saturation: f32,
@@ -145,6 +149,9 @@ pub fn run(args: ColorizeArgs) -> Result<()> {
         Some(f) => f,
         None => bail!("unknown format `{}`: use png, jpeg, tiff or webp", args.format),
     };
+    if !(0.0..=1.0).contains(&args.defade) {
+        bail!("--defade goes from 0 (off) to 1 (full repair)");
+    }
     if !(0.0..=2.0).contains(&args.saturation) || !(-1.0..=1.0).contains(&args.warmth) || !(-1.0..=1.0).contains(&args.tint) {
         bail!("--saturation goes from 0 to 2, --warmth and --tint from -1 to 1");
     }
@@ -159,6 +166,7 @@ pub fn run(args: ColorizeArgs) -> Result<()> {
     let colorizer = load_model(&args)?;
     let settings = Settings {
         render_factor: args.render_factor.unwrap_or(colorizer.default_render_factor()),
+        defade: args.defade,
         chroma: ChromaControls { saturation: args.saturation, warmth: args.warmth, tint: args.tint },
     };
 

@@ -4,6 +4,7 @@ use image::DynamicImage;
 
 use crate::model::Generator;
 use crate::pipeline::chroma::{self, ChromaControls};
+use crate::pipeline::defade::defade;
 use crate::pipeline::deoldify;
 
 /// What the user can tune per photo.
@@ -11,6 +12,8 @@ use crate::pipeline::deoldify;
 pub struct Settings {
     /// The model sees a 16·render_factor square.
     pub render_factor: u32,
+    /// Fading repair strength, 0 (off) to 1.
+    pub defade: f32,
     pub chroma: ChromaControls,
 }
 
@@ -29,6 +32,12 @@ impl Colorizer {
     /// Colorizes `photo` (any colour type; alpha is dropped as DeOldify does). 16-bit input
     /// gives 16-bit output with its own luminance; everything else gives 8-bit RGB.
     pub fn colorize(&self, photo: &DynamicImage, settings: &Settings) -> candle_core::Result<DynamicImage> {
+        // Fading repair comes first: the model sees, and the result keeps, the repaired luminance.
+        let photo = &match (settings.defade > 0.0, is_16_bit(photo)) {
+            (false, _) => photo.clone(),
+            (true, false) => DynamicImage::ImageRgb8(defade(&photo.to_rgb8(), settings.defade)),
+            (true, true) => DynamicImage::ImageRgb16(defade(&photo.to_rgb16(), settings.defade)),
+        };
         let orig8 = photo.to_rgb8();
         let colour = match self {
             Colorizer::DeOldify(generator) => {

@@ -3,3 +3,4 @@
 
 pub mod chroma;
 pub mod deoldify;
+pub mod defade;
