@@ -8,7 +8,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use tintype::engine::{Colorizer, Settings};
-use tintype::io::{decode, encode};
+use tintype::io::{decode, encode, provenance};
 use tintype::model::{Generator, Variant};
 use tintype::pipeline::chroma::ChromaControls;
 
@@ -133,8 +133,9 @@ fn colorize_one(colorizer: &Colorizer, job: &Job, out_path: &Path, settings: &Se
     let result = colorizer
         .colorize(&photo.pixels, settings)
         .with_context(|| format!("{}: colorizing failed", job.input.display()))?;
-    let meta = encode::Metadata { icc_profile: photo.icc_profile.clone(), exif: None };
-    let bytes = encode::encode(&result, format, &meta)
+    let record = provenance::Provenance::now(colorizer.name(), settings.render_factor);
+    let exif = provenance::exif_for(Some(&job.input), &record);
+    let bytes = encode::encode(&result, format, photo.icc_profile.as_deref(), exif.as_deref())
         .map_err(|why| anyhow::anyhow!("{}: cannot encode: {why}", out_path.display()))?;
     if let Some(parent) = out_path.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("{}: cannot create the folder", parent.display()))?;

@@ -23,6 +23,13 @@ pub enum Colorizer {
 }
 
 impl Colorizer {
+    /// The model's name as people know it (`artistic`, `stable`, `video`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Colorizer::DeOldify(g) => g.variant().name(),
+        }
+    }
+
     pub fn default_render_factor(&self) -> u32 {
         match self {
             Colorizer::DeOldify(g) => g.variant().default_render_factor(),

@@ -1,5 +1,5 @@
 //! Reading photos: JPEG, PNG (8/16-bit), TIFF (8/16-bit, first page), WebP, BMP, with the
-//! EXIF orientation applied, the ICC profile and EXIF kept for export, and decompression
+//! EXIF orientation applied, the ICC profile kept for export, and decompression
 //! bombs refused before their pixels are allocated.
 
 use std::path::{Path, PathBuf};
@@ -30,17 +30,6 @@ pub struct Photo {
     /// Upright pixels (EXIF orientation applied), in the file's own colour type and depth.
     pub pixels: DynamicImage,
     pub icc_profile: Option<Vec<u8>>,
-    pub exif: Option<Vec<u8>>,
-}
-
-impl Photo {
-    /// True when the file holds more than 8 bits per channel.
-    pub fn is_16_bit(&self) -> bool {
-        matches!(
-            self.pixels,
-            DynamicImage::ImageLuma16(_) | DynamicImage::ImageLumaA16(_) | DynamicImage::ImageRgb16(_) | DynamicImage::ImageRgba16(_)
-        ) || matches!(self.pixels, DynamicImage::ImageRgb32F(_) | DynamicImage::ImageRgba32F(_))
-    }
 }
 
 fn classify(path: &Path, e: image::ImageError) -> DecodeError {
@@ -59,31 +48,36 @@ fn classify(path: &Path, e: image::ImageError) -> DecodeError {
 
 /// Decodes `path`, upright. Never allocates more than [`MAX_DECODED_BYTES`] for pixels.
 pub fn decode(path: &Path) -> Result<Photo, DecodeError> {
-    let reader = ImageReader::open(path)
-        .map_err(|e| DecodeError::Open { path: path.to_owned(), source: e })?
-        .with_guessed_format()
-        .map_err(|e| DecodeError::Open { path: path.to_owned(), source: e })?;
-    if reader.format().is_none() {
-        let why = if std::fs::metadata(path).map(|m| m.len() == 0).unwrap_or(false) {
-            "the file is empty".to_string()
-        } else {
-            "unknown file content".to_string()
-        };
-        return Err(DecodeError::Unsupported { path: path.to_owned(), why });
-    }
+    let open = |e| DecodeError::Open { path: path.to_owned(), source: e };
+    let mut head = Vec::with_capacity(64);
+    std::io::Read::read_to_end(&mut std::io::Read::take(std::fs::File::open(path).map_err(open)?, 64), &mut head)
+        .map_err(open)?;
+    check_content(path, &head)?;
+    let reader = ImageReader::open(path).map_err(open)?.with_guessed_format().map_err(open)?;
     decode_reader(path, reader)
 }
 
 /// Decodes an in-memory file (drops, the clipboard, fuzzing); `label` names it in errors.
 pub fn decode_bytes(label: &Path, bytes: &[u8]) -> Result<Photo, DecodeError> {
+    check_content(label, &bytes[..bytes.len().min(64)])?;
     let reader = ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| DecodeError::Open { path: label.to_owned(), source: e })?;
-    if reader.format().is_none() {
-        let why = if bytes.is_empty() { "the file is empty" } else { "unknown file content" };
-        return Err(DecodeError::Unsupported { path: label.to_owned(), why: why.into() });
-    }
     decode_reader(label, reader)
+}
+
+/// Judges a file by its first bytes, not its name: an empty file or one that is no picture
+/// gets that said plainly instead of a decoder's complaint.
+fn check_content(path: &Path, head: &[u8]) -> Result<(), DecodeError> {
+    let unsupported = |why: &str| Err(DecodeError::Unsupported { path: path.to_owned(), why: why.into() });
+    if head.is_empty() {
+        return unsupported("the file is empty");
+    }
+    match image::guess_format(head) {
+        Ok(f) if f.reading_enabled() => Ok(()),
+        Ok(f) => unsupported(&format!("{f:?} pictures are not supported")),
+        Err(_) => unsupported("the file is not a picture"),
+    }
 }
 
 fn decode_reader<R: std::io::BufRead + std::io::Seek>(path: &Path, mut reader: ImageReader<R>) -> Result<Photo, DecodeError> {
@@ -93,11 +87,11 @@ fn decode_reader<R: std::io::BufRead + std::io::Seek>(path: &Path, mut reader: I
     limits.max_alloc = Some(MAX_DECODED_BYTES);
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(|e| classify(path, e))?;
-    // Metadata is a courtesy: a broken EXIF block must not cost the photo.
+    // Metadata is a courtesy: a broken block must not cost the photo. (EXIF is carried over
+    // at export from the source file itself.)
     let icc_profile = decoder.icc_profile().ok().flatten();
-    let exif = decoder.exif_metadata().ok().flatten();
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut pixels = DynamicImage::from_decoder(decoder).map_err(|e| classify(path, e))?;
     pixels.apply_orientation(orientation);
-    Ok(Photo { path: path.to_owned(), pixels, icc_profile, exif })
+    Ok(Photo { path: path.to_owned(), pixels, icc_profile })
 }

@@ -47,24 +47,20 @@ pub enum EncodeError {
     Encode { path: PathBuf, format: &'static str, why: String },
 }
 
-/// What goes into the file besides the pixels.
-#[derive(Debug, Clone, Default)]
-pub struct Metadata {
-    pub icc_profile: Option<Vec<u8>>,
-    pub exif: Option<Vec<u8>>,
-}
-
-/// Encodes `image` to bytes. 16-bit images stay 16-bit in PNG and TIFF; JPEG and WebP are 8-bit.
-pub fn encode(image: &DynamicImage, format: Format, meta: &Metadata) -> Result<Vec<u8>, String> {
+/// Encodes `image` to bytes with the source's ICC profile and an EXIF block (see
+/// `provenance::exif_for`). 16-bit images stay 16-bit in PNG and TIFF; JPEG and WebP are 8-bit.
+/// Metadata a format cannot hold is left out rather than failing the export.
+pub fn encode(image: &DynamicImage, format: Format, icc_profile: Option<&[u8]>, exif: Option<&[u8]>) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     let (w, h) = (image.width(), image.height());
     let sixteen = matches!(image, DynamicImage::ImageRgb16(_) | DynamicImage::ImageLuma16(_) | DynamicImage::ImageRgba16(_));
     let with_meta = |enc: &mut dyn ImageEncoder| {
-        if let Some(icc) = &meta.icc_profile {
-            let _ = enc.set_icc_profile(icc.clone());
+        if let Some(icc) = icc_profile {
+            // Formats without ICC support simply go without.
+            let _ = enc.set_icc_profile(icc.to_vec());
         }
-        if let Some(exif) = &meta.exif {
-            let _ = enc.set_exif_metadata(exif.clone());
+        if let Some(exif) = exif {
+            let _ = enc.set_exif_metadata(exif.to_vec());
         }
     };
     match format {
@@ -102,6 +98,9 @@ pub fn encode(image: &DynamicImage, format: Format, meta: &Metadata) -> Result<V
         }
     }
     .map_err(|e| e.to_string())?;
+    if let (Format::Tiff, Some(exif)) = (format, exif) {
+        super::provenance::write_exif_into_tiff(&mut out, exif);
+    }
     Ok(out)
 }
 

@@ -62,22 +62,32 @@ pub fn merge_8bit(orig: &RgbImage, colour: &RgbImage, controls: &ChromaControls)
 /// The 16-bit version: the original's 16-bit luminance with the model's chroma. The same
 /// analogue YUV as OpenCV (Y = .299R + .587G + .114B, U = .492(B − Y), V = .877(R − Y)) in
 /// floating point: chroma comes from the 8-bit colour image (already resized to full size
-/// with Pillow's bilinear), luminance keeps all 16 bits.
+/// with Pillow's bilinear), luminance keeps all 16 bits. Where the chroma would push a channel
+/// out of range, the chroma is shortened instead of clipping the channel, so Y stays exact.
 pub fn merge_16bit(orig: &Rgb16Image, colour: &RgbImage, controls: &ChromaControls) -> Rgb16Image {
     assert_eq!(orig.dimensions(), colour.dimensions(), "merge needs equal sizes");
     let mut out = Rgb16Image::new(orig.width(), orig.height());
+    let luma = |r: f32, g: f32, b: f32| 0.299 * r + 0.587 * g + 0.114 * b;
     for ((o, c), dst) in orig.as_raw().chunks_exact(3).zip(colour.as_raw().chunks_exact(3)).zip(out.as_mut().chunks_exact_mut(3)) {
-        let luma = |r: f32, g: f32, b: f32| 0.299 * r + 0.587 * g + 0.114 * b;
         let y = luma(o[0] as f32, o[1] as f32, o[2] as f32) / 65535.0;
         let (cr, cg, cb) = (c[0] as f32, c[1] as f32, c[2] as f32);
         let cy = luma(cr, cg, cb);
         let (u, v) = controls.apply(0.492 * (cb - cy), 0.877 * (cr - cy));
-        let (u, v) = (u / 255.0, v / 255.0);
-        let r = y + v / 0.877;
-        let b = y + u / 0.492;
-        let g = (y - 0.299 * r - 0.114 * b) / 0.587;
-        for (d, x) in dst.iter_mut().zip([r, g, b]) {
-            *d = (x * 65535.0).round().clamp(0.0, 65535.0) as u16;
+        // Channel offsets from Y; their luma-weighted sum is zero.
+        let dr = v / 0.877 / 255.0;
+        let db = u / 0.492 / 255.0;
+        let dg = -(0.299 * dr + 0.114 * db) / 0.587;
+        let mut t = 1.0f32;
+        for d in [dr, dg, db] {
+            if d > 0.0 {
+                t = t.min((1.0 - y) / d);
+            } else if d < 0.0 {
+                t = t.min(y / -d);
+            }
+        }
+        let t = t.max(0.0);
+        for (dst, d) in dst.iter_mut().zip([dr, dg, db]) {
+            *dst = ((y + t * d) * 65535.0).round().clamp(0.0, 65535.0) as u16;
         }
     }
     out

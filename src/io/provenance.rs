@@ -1,0 +1,129 @@
+//! EXIF for exported results: the source's EXIF carried over with its orientation reset (the
+//! pixels are already upright), and an invisible record that the picture was colorized —
+//! which model, which render factor, when.
+
+use std::path::Path;
+
+use little_exif::exif_tag::ExifTag;
+use little_exif::filetype::FileExtension;
+use little_exif::metadata::Metadata;
+
+
+/// What the record says about how the picture was made.
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    pub model: String,
+    pub render_factor: u32,
+    /// Seconds since the Unix epoch.
+    pub when: u64,
+}
+
+impl Provenance {
+    pub fn now(model: impl Into<String>, render_factor: u32) -> Self {
+        let when = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        Self { model: model.into(), render_factor, when }
+    }
+
+    /// `Colorized by Tintype 0.1.0 (model artistic, render factor 35) on 2026-11-26 07:30 UTC`.
+    pub fn description(&self) -> String {
+        let (y, mo, d, h, mi, _) = civil_time(self.when);
+        format!(
+            "Colorized by Tintype {} (model {}, render factor {}) on {y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC",
+            env!("CARGO_PKG_VERSION"),
+            self.model,
+            self.render_factor
+        )
+    }
+
+    fn exif_date(&self) -> String {
+        let (y, mo, d, h, mi, s) = civil_time(self.when);
+        format!("{y:04}:{mo:02}:{d:02} {h:02}:{mi:02}:{s:02}")
+    }
+}
+
+/// UTC calendar time of a Unix timestamp (Howard Hinnant's days-to-civil).
+fn civil_time(secs: u64) -> (i64, u32, u32, u32, u32, u32) {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + (month <= 2) as i64;
+    (year, month, day, (rem / 3600) as u32, (rem % 3600 / 60) as u32, (rem % 60) as u32)
+}
+
+/// The source's EXIF, if it has any that can be read; metadata is a courtesy, never a reason
+/// to fail.
+fn source_exif(source: &Path) -> Metadata {
+    std::panic::catch_unwind(|| Metadata::new_from_path(source).ok())
+        .ok()
+        .flatten()
+        .unwrap_or_else(Metadata::new)
+}
+
+/// Length of the APP1 marker, segment length and "Exif\0\0" header before the TIFF structure.
+const JPEG_APP1_PREFIX: usize = 2 + 2 + 6;
+
+/// The EXIF block (TIFF structure) for an export: the source's tags, orientation reset to
+/// upright, and the provenance record (ImageDescription, Software, ModifyDate). `None` when
+/// it cannot be built; the export then goes without EXIF.
+pub fn exif_for(source: Option<&Path>, provenance: &Provenance) -> Option<Vec<u8>> {
+    let mut meta = source.map(source_exif).unwrap_or_else(Metadata::new);
+    meta.set_tag(ExifTag::Orientation(vec![1]));
+    meta.set_tag(ExifTag::ImageDescription(provenance.description()));
+    meta.set_tag(ExifTag::Software(format!("Tintype {}", env!("CARGO_PKG_VERSION"))));
+    meta.set_tag(ExifTag::ModifyDate(provenance.exif_date()));
+    let app1 = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| meta.as_u8_vec(FileExtension::JPEG).ok())).ok()??;
+    app1.get(JPEG_APP1_PREFIX..).map(<[u8]>::to_vec)
+}
+
+/// Writes an EXIF block into an encoded TIFF file (the `image` TIFF encoder has no EXIF
+/// support). Returns whether it succeeded; on failure `tiff` is left as it was.
+pub(crate) fn write_exif_into_tiff(tiff: &mut Vec<u8>, exif: &[u8]) -> bool {
+    let mut out = tiff.clone();
+    let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Metadata::new_from_vec(&exif.to_vec(), FileExtension::TIFF)
+            .and_then(|meta| meta.write_to_vec(&mut out, FileExtension::TIFF))
+            .is_ok()
+    }))
+    .unwrap_or(false);
+    if ok {
+        *tiff = out;
+    }
+    ok
+}
+
+/// The provenance description stored in a file, if any (for tests and `tintype` itself).
+pub fn read_description(path: &Path) -> Option<String> {
+    let meta = std::panic::catch_unwind(|| Metadata::new_from_path(path).ok()).ok().flatten()?;
+    meta.get_tag(&ExifTag::ImageDescription(String::new())).find_map(|t| match t {
+        ExifTag::ImageDescription(s) => Some(s.trim_end_matches('\0').to_string()),
+        _ => None,
+    })
+}
+
+/// The EXIF orientation stored in a file (1 = upright), if any.
+pub fn read_orientation(path: &Path) -> Option<u16> {
+    let meta = std::panic::catch_unwind(|| Metadata::new_from_path(path).ok()).ok().flatten()?;
+    meta.get_tag(&ExifTag::Orientation(vec![])).find_map(|t| match t {
+        ExifTag::Orientation(v) => v.first().copied(),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::civil_time;
+
+    #[test]
+    fn civil_time_matches_known_dates() {
+        assert_eq!(civil_time(0), (1970, 1, 1, 0, 0, 0));
+        assert_eq!(civil_time(951_782_400), (2000, 2, 29, 0, 0, 0));
+        assert_eq!(civil_time(1_795_682_096), (2026, 11, 26, 8, 34, 56));
+    }
+}
