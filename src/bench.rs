@@ -93,3 +93,52 @@ pub fn run_one(weights_path: &Path, config: &Config) -> Result<String, String> {
         runs.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(",")
     ))
 }
+
+/// Everything around the model for one photo of `width`×`height` 16-bit pixels, timed:
+/// decode a 16-bit TIFF, prepare the render square, finish (resize back, 16-bit merge) and
+/// encode a 16-bit TIFF. The model's forward is replaced by its input (same shape, no cost).
+/// Returns the report line; run it in its own process for its peak RSS.
+pub fn run_pipeline(width: u32, height: u32, render_factor: u32, runs: usize) -> Result<String, String> {
+    use crate::io::{decode, encode};
+    use crate::pipeline::{chroma, deoldify};
+
+    let dir = std::env::temp_dir().join("tintype-bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let input = dir.join(format!("scan-{width}x{height}-16bit.tif"));
+    if !input.exists() {
+        // A synthetic scan: smooth gradients with fine detail, all 16 bits used.
+        let scan = image::ImageBuffer::<image::Rgb<u16>, Vec<u16>>::from_fn(width, height, |x, y| {
+            let v = (((x as f32 * 0.013).sin() * (y as f32 * 0.017).cos() * 0.4 + 0.5) * 60000.0) as u16 + (x ^ y) as u16 % 97;
+            image::Rgb([v, v.saturating_sub(900), v.saturating_sub(2500)])
+        });
+        let bytes = encode::encode(&image::DynamicImage::ImageRgb16(scan), encode::Format::Tiff, None, None)?;
+        std::fs::write(&input, bytes).map_err(|e| e.to_string())?;
+    }
+    let output = dir.join("scan-out.tif");
+    let mut times = Vec::new();
+    for _ in 0..runs + 1 {
+        let start = Instant::now();
+        let photo = decode::decode(&input).map_err(|e| e.to_string())?;
+        let orig16 = photo.pixels.to_rgb16();
+        let orig8 = photo.pixels.to_rgb8();
+        drop(photo);
+        let (_, x) = deoldify::prepare(&orig8, render_factor, &Device::Cpu).map_err(|e| e.to_string())?;
+        let square = deoldify::denormalise(&x).map_err(|e| e.to_string())?;
+        let colour = deoldify::pil_bilinear_resize(&square, width, height);
+        drop(orig8);
+        let merged = chroma::merge_16bit(&orig16, &colour, &chroma::ChromaControls::default());
+        drop((orig16, colour));
+        let bytes = encode::encode(&image::DynamicImage::ImageRgb16(merged), encode::Format::Tiff, None, None)?;
+        encode::write_atomic(&output, &bytes, &[&input]).map_err(|e| e.to_string())?;
+        times.push(start.elapsed().as_secs_f64());
+    }
+    let _ = std::fs::remove_file(&output);
+    let warmup = times.remove(0);
+    times.sort_by(f64::total_cmp);
+    let peak = peak_rss_mib().map(|m| format!("{m:.0}")).unwrap_or_else(|| "unknown".into());
+    Ok(format!(
+        "bench pipeline size={width}x{height} depth=16 rf={render_factor} median_s={:.2} peak_rss_mib={peak} warmup_s={warmup:.2} megapixels={:.1}",
+        times[times.len() / 2],
+        width as f64 * height as f64 / 1e6
+    ))
+}

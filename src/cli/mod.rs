@@ -58,6 +58,10 @@ enum Command {
         /// Internal: run one configuration with these folded weights in this process.
         #[arg(long, hide = true)]
         one: Option<PathBuf>,
+        /// Time everything around the model instead (decode, prepare, finish, encode) on a
+        /// synthetic 16-bit scan of this size, e.g. 6000x4000.
+        #[arg(long)]
+        pipeline: Option<String>,
     },
 }
 
@@ -66,7 +70,8 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Colorize(args) => colorize::run(args),
         Command::Convert { input, output, half, variant } => convert(input, output, half, variant),
-        Command::Bench { model, render_factor, runs, threads, fixtures, one } => {
+        Command::Bench { pipeline: Some(size), render_factor, runs, .. } => bench_pipeline(&size, render_factor[0], runs),
+        Command::Bench { model, render_factor, runs, threads, fixtures, one, pipeline: None } => {
             bench_cmd(&model, &render_factor, runs, threads, &fixtures, one)
         }
     };
@@ -101,6 +106,15 @@ fn convert(input: PathBuf, output: PathBuf, half: bool, variant: Option<String>)
         if half { "f16" } else { "f32" },
         start.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+fn bench_pipeline(size: &str, render_factor: u32, runs: usize) -> Result<()> {
+    let (w, h) = size
+        .split_once('x')
+        .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
+        .with_context(|| format!("--pipeline takes WIDTHxHEIGHT, e.g. 6000x4000, not `{size}`"))?;
+    println!("{}", bench::run_pipeline(w, h, render_factor, runs.max(1)).map_err(anyhow::Error::msg)?);
     Ok(())
 }
 
