@@ -11,6 +11,7 @@ use tintype::engine::{Colorizer, Settings};
 use tintype::io::{decode, encode, provenance};
 use tintype::model::{Generator, Variant};
 use tintype::pipeline::chroma::ChromaControls;
+use tintype::store::Store;
 
 /// File endings read when walking a folder.
 const PHOTO_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "tif", "tiff", "webp", "bmp", "jfif"];
@@ -23,7 +24,8 @@ pub struct ColorizeArgs {
     /// Output folder; folders given as input are mirrored inside it.
     #[arg(short, long, default_value = "colorized")]
     output: PathBuf,
-    /// A DeOldify weight file (.pth or .safetensors).
+    /// An installed model (artistic, stable, video; see `tintype models`) or the path of a
+    /// DeOldify weight file (.pth or .safetensors).
     #[arg(long)]
     model: String,
     /// artistic, stable or video when the file name does not say (Stable and Video share a layout).
@@ -110,13 +112,25 @@ fn collect_jobs(inputs: &[PathBuf], recursive: bool, problems: &mut Vec<String>)
     jobs
 }
 
-fn load_model(args: &ColorizeArgs) -> Result<Colorizer> {
+fn load_model(args: &ColorizeArgs, data_dir: Option<PathBuf>) -> Result<Colorizer> {
     let variant = args
         .variant
         .as_deref()
         .map(|v| Variant::from_name(v).with_context(|| format!("unknown variant `{v}`: use artistic, stable or video")))
         .transpose()?;
-    let path = PathBuf::from(&args.model);
+    let known = tintype::store::manifest().into_iter().find(|e| e.name.eq_ignore_ascii_case(&args.model));
+    let path = match known {
+        Some(entry) => Store::open(data_dir, None)?.resolve(&entry.name).with_context(|| {
+            format!(
+                "the {} model is not installed; run `tintype models fetch {}`, or `tintype models import FILE` with a file you have",
+                entry.title, entry.name
+            )
+        })?,
+        None if args.model.eq_ignore_ascii_case("compact") => {
+            bail!("the built-in compact model is not part of this build yet; use a DeOldify model (artistic, stable, video or a file)")
+        }
+        None => PathBuf::from(&args.model),
+    };
     if !path.exists() {
         bail!(
             "{}: no such model file. Give the path of a DeOldify weight file \
@@ -144,7 +158,7 @@ fn colorize_one(colorizer: &Colorizer, job: &Job, out_path: &Path, settings: &Se
     Ok(())
 }
 
-pub fn run(args: ColorizeArgs) -> Result<()> {
+pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>) -> Result<()> {
     let format = match encode::Format::from_name(&args.format) {
         Some(encode::Format::Jpeg { .. }) => encode::Format::Jpeg { quality: args.quality },
         Some(f) => f,
@@ -164,7 +178,7 @@ pub fn run(args: ColorizeArgs) -> Result<()> {
     if jobs.is_empty() {
         bail!("no photos found (JPEG, PNG, TIFF, WebP or BMP)");
     }
-    let colorizer = load_model(&args)?;
+    let colorizer = load_model(&args, data_dir)?;
     let settings = Settings {
         render_factor: args.render_factor.unwrap_or(colorizer.default_render_factor()),
         defade: args.defade,

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use tintype::bench;
 
 mod colorize;
+mod models;
 use colorize::ColorizeArgs;
 use tintype::model::{weights, Variant};
 
@@ -17,12 +18,23 @@ use tintype::model::{weights, Variant};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Folder for downloaded and imported models (default: the per-user data folder, or
+    /// TINTYPE_DATA_DIR).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Fetch models from this host instead of the official ones (a mirror; or
+    /// TINTYPE_MODEL_BASE_URL).
+    #[arg(long, global = true)]
+    base_url: Option<String>,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Colorize photos or folders of photos; originals are never changed.
     Colorize(ColorizeArgs),
+    /// List, download, import and remove models.
+    #[command(subcommand)]
+    Models(models::ModelsCommand),
     /// Convert a DeOldify generator (.pth or .safetensors) to folded safetensors that load
     /// in well under a second.
     Convert {
@@ -68,7 +80,8 @@ enum Command {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Colorize(args) => colorize::run(args),
+        Command::Colorize(args) => colorize::run(args, cli.data_dir),
+        Command::Models(command) => models::run(command, cli.data_dir, cli.base_url),
         Command::Convert { input, output, half, variant } => convert(input, output, half, variant),
         Command::Bench { pipeline: Some(size), render_factor, runs, .. } => bench_pipeline(&size, render_factor[0], runs),
         Command::Bench { model, render_factor, runs, threads, fixtures, one, pipeline: None } => {
