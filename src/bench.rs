@@ -66,13 +66,12 @@ pub fn synthetic_input(size: usize) -> candle_core::Result<Tensor> {
 }
 
 /// Runs one configuration in this process and returns its report line.
-pub fn run_one(weights_path: &Path, config: &Config) -> Result<String, String> {
-    let device = Device::Cpu;
+pub fn run_one(weights_path: &Path, config: &Config, device: &Device) -> Result<String, String> {
     let start = Instant::now();
-    let generator = Generator::load_as(weights_path, Some(config.variant), &device).map_err(|e| e.to_string())?;
+    let generator = Generator::load_as(weights_path, Some(config.variant), device).map_err(|e| e.to_string())?;
     let load = start.elapsed().as_secs_f64();
     let size = 16 * config.render_factor as usize;
-    let x = synthetic_input(size).map_err(|e| e.to_string())?;
+    let x = synthetic_input(size).and_then(|x| x.to_device(device)).map_err(|e| e.to_string())?;
     let time = || -> Result<f64, String> {
         let t = Instant::now();
         let y = generator.forward(&x).map_err(|e| e.to_string())?;
@@ -86,9 +85,10 @@ pub fn run_one(weights_path: &Path, config: &Config) -> Result<String, String> {
     let median = runs[runs.len() / 2];
     let peak = peak_rss_mib().map(|m| format!("{m:.0}")).unwrap_or_else(|| "unknown".into());
     Ok(format!(
-        "bench model={} rf={} size={size} device=cpu threads={} median_s={median:.2} peak_rss_mib={peak} load_s={load:.2} warmup_s={warmup:.2} runs_s={}",
+        "bench model={} rf={} size={size} device={} threads={} median_s={median:.2} peak_rss_mib={peak} load_s={load:.2} warmup_s={warmup:.2} runs_s={}",
         config.variant.name(),
         config.render_factor,
+        crate::engine::device::name(device),
         config.threads,
         runs.iter().map(|r| format!("{r:.2}")).collect::<Vec<_>>().join(",")
     ))

@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use tintype::engine::device::{self, DeviceChoice};
 use tintype::engine::{Colorizer, Settings};
 use tintype::io::{decode, encode, provenance};
 use tintype::model::{Generator, Variant};
@@ -112,7 +113,8 @@ fn collect_jobs(inputs: &[PathBuf], recursive: bool, problems: &mut Vec<String>)
     jobs
 }
 
-fn load_model(args: &ColorizeArgs, data_dir: Option<PathBuf>) -> Result<Colorizer> {
+/// Where the chosen model's file is, and which variant it is if the user said.
+fn model_file(args: &ColorizeArgs, data_dir: Option<PathBuf>) -> Result<(PathBuf, Option<Variant>)> {
     let variant = args
         .variant
         .as_deref()
@@ -138,15 +140,32 @@ fn load_model(args: &ColorizeArgs, data_dir: Option<PathBuf>) -> Result<Colorize
             path.display()
         );
     }
-    let device = candle_core::Device::Cpu;
-    Ok(Colorizer::DeOldify(Generator::load_as(&path, variant, &device)?))
+    Ok((path, variant))
 }
 
-fn colorize_one(colorizer: &Colorizer, job: &Job, out_path: &Path, settings: &Settings, format: encode::Format) -> Result<()> {
+fn load_model(path: &Path, variant: Option<Variant>, device: &candle_core::Device) -> Result<Colorizer> {
+    Ok(Colorizer::DeOldify(Generator::load_as(path, variant, device)?))
+}
+
+/// A photo's failure, told apart from the GPU running out of memory (worth a retry on the CPU).
+enum Failure {
+    OutOfMemory,
+    Other(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Other(e.into())
+    }
+}
+
+fn colorize_one(colorizer: &Colorizer, job: &Job, out_path: &Path, settings: &Settings, format: encode::Format) -> Result<(), Failure> {
     let photo = decode::decode(&job.input)?;
-    let result = colorizer
-        .colorize(&photo.pixels, settings)
-        .with_context(|| format!("{}: colorizing failed", job.input.display()))?;
+    let result = match colorizer.colorize(&photo.pixels, settings) {
+        Ok(r) => r,
+        Err(e) if device::is_out_of_memory(&e) => return Err(Failure::OutOfMemory),
+        Err(e) => return Err(anyhow::Error::from(e).context(format!("{}: colorizing failed", job.input.display())).into()),
+    };
     let record = provenance::Provenance::now(colorizer.name(), settings.render_factor);
     let exif = provenance::exif_for(Some(&job.input), &record);
     let bytes = encode::encode(&result, format, photo.icc_profile.as_deref(), exif.as_deref())
@@ -158,7 +177,7 @@ fn colorize_one(colorizer: &Colorizer, job: &Job, out_path: &Path, settings: &Se
     Ok(())
 }
 
-pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>) -> Result<()> {
+pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceChoice) -> Result<()> {
     let format = match encode::Format::from_name(&args.format) {
         Some(encode::Format::Jpeg { .. }) => encode::Format::Jpeg { quality: args.quality },
         Some(f) => f,
@@ -178,7 +197,9 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>) -> Result<()> {
     if jobs.is_empty() {
         bail!("no photos found (JPEG, PNG, TIFF, WebP or BMP)");
     }
-    let colorizer = load_model(&args, data_dir)?;
+    let (model_path, variant) = model_file(&args, data_dir)?;
+    let device = device::open(device_choice).map_err(anyhow::Error::msg)?;
+    let mut colorizer = load_model(&model_path, variant, &device)?;
     let settings = Settings {
         render_factor: args.render_factor.unwrap_or(colorizer.default_render_factor()),
         defade: args.defade,
@@ -195,12 +216,29 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>) -> Result<()> {
         bar.set_message(job.relative.display().to_string());
         let out_path = args.output.join(&job.relative).with_extension(format.extension());
         // One bad file (even a panic deep in a decoder) must not stop the batch.
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            colorize_one(&colorizer, job, &out_path, &settings, format)
-        }));
+        let attempt = |colorizer: &Colorizer| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| colorize_one(colorizer, job, &out_path, &settings, format)))
+        };
+        let mut outcome = attempt(&colorizer);
+        if let Ok(Err(Failure::OutOfMemory)) = outcome {
+            // Never a silent grey result: say so, move to the CPU, and do this photo again.
+            bar.suspend(|| {
+                eprintln!(
+                    "warning: the GPU ran out of memory on {} at render factor {}; continuing on the CPU (a smaller --render-factor keeps the GPU)",
+                    job.input.display(),
+                    settings.render_factor
+                )
+            });
+            colorizer = load_model(&model_path, variant, &candle_core::Device::Cpu)?;
+            outcome = attempt(&colorizer);
+        }
         match outcome {
             Ok(Ok(())) => done += 1,
-            Ok(Err(e)) => {
+            Ok(Err(Failure::OutOfMemory)) => {
+                failed += 1;
+                bar.suspend(|| eprintln!("error: {}: out of memory even on the CPU; try a smaller --render-factor", job.input.display()));
+            }
+            Ok(Err(Failure::Other(e))) => {
                 failed += 1;
                 bar.suspend(|| eprintln!("error: {e:#}"));
             }

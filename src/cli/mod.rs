@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 
 use tintype::bench;
+use tintype::engine::device::{self, DeviceChoice};
 
 mod colorize;
 mod models;
@@ -26,6 +27,9 @@ struct Cli {
     /// TINTYPE_MODEL_BASE_URL).
     #[arg(long, global = true)]
     base_url: Option<String>,
+    /// Where the network runs: auto (a GPU when this build has one and finds one), cpu, cuda, metal.
+    #[arg(long, global = true, default_value = "auto")]
+    device: String,
 }
 
 #[derive(Subcommand)]
@@ -61,7 +65,7 @@ enum Command {
         /// Timed runs per configuration (after one warm-up).
         #[arg(long, default_value_t = 3)]
         runs: usize,
-        /// CPU threads (default: all cores).
+        /// CPU threads (default: the free cores).
         #[arg(long)]
         threads: Option<usize>,
         /// Folder with the DeOldify fixtures.
@@ -79,13 +83,30 @@ enum Command {
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    // The CPU back end sizes its thread pool from RAYON_NUM_THREADS when it first runs:
+    // unless the user set it, use the cores that are free now.
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        let threads = match &cli.command {
+            Command::Bench { threads: Some(t), .. } => *t,
+            _ => device::free_cores(),
+        };
+        // SAFETY: nothing else runs yet; no thread reads the environment concurrently.
+        unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };
+    }
+    let device = match DeviceChoice::from_name(&cli.device) {
+        Some(d) => d,
+        None => {
+            eprintln!("error: unknown device `{}`: use auto, cpu, cuda or metal", cli.device);
+            return ExitCode::FAILURE;
+        }
+    };
     let result = match cli.command {
-        Command::Colorize(args) => colorize::run(args, cli.data_dir),
+        Command::Colorize(args) => colorize::run(args, cli.data_dir, device),
         Command::Models(command) => models::run(command, cli.data_dir, cli.base_url),
         Command::Convert { input, output, half, variant } => convert(input, output, half, variant),
         Command::Bench { pipeline: Some(size), render_factor, runs, .. } => bench_pipeline(&size, render_factor[0], runs),
         Command::Bench { model, render_factor, runs, threads, fixtures, one, pipeline: None } => {
-            bench_cmd(&model, &render_factor, runs, threads, &fixtures, one)
+            bench_cmd(&model, &render_factor, runs, threads, &fixtures, one, &cli.device)
         }
     };
     match result {
@@ -138,18 +159,21 @@ fn bench_cmd(
     threads: Option<usize>,
     fixtures: &std::path::Path,
     one: Option<PathBuf>,
+    device: &str,
 ) -> Result<()> {
     let variants = match model {
         "all" => vec![Variant::Artistic, Variant::Stable],
         name => vec![parse_variant(name)?],
     };
-    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = threads.unwrap_or_else(device::free_cores);
+    let device_choice = DeviceChoice::from_name(device).with_context(|| format!("unknown device `{device}`"))?;
     if runs == 0 {
         bail!("--runs must be at least 1");
     }
     if let Some(weights_path) = one {
         let config = bench::Config { variant: variants[0], render_factor: render_factors[0], runs, threads };
-        println!("{}", bench::run_one(&weights_path, &config).map_err(anyhow::Error::msg)?);
+        let device = device::open(device_choice).map_err(anyhow::Error::msg)?;
+        println!("{}", bench::run_one(&weights_path, &config, &device).map_err(anyhow::Error::msg)?);
         return Ok(());
     }
     let cache = std::env::temp_dir().join("tintype-bench");
@@ -160,7 +184,7 @@ fn bench_cmd(
             // A child process per configuration, so each peak RSS is its own.
             let out = std::process::Command::new(&exe)
                 .args(["bench", "--model", variant.name(), "--render-factor", &rf.to_string()])
-                .args(["--runs", &runs.to_string(), "--threads", &threads.to_string(), "--one"])
+                .args(["--runs", &runs.to_string(), "--threads", &threads.to_string(), "--device", device, "--one"])
                 .arg(&weights_path)
                 .env("RAYON_NUM_THREADS", threads.to_string())
                 .output()

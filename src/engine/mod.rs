@@ -1,4 +1,7 @@
-//! Runs a photo through a colorizer: pipeline before, the network, pipeline after.
+//! Runs a photo through a colorizer: pipeline before, the network, pipeline after; and
+//! picks the device it runs on.
+
+pub mod device;
 
 use image::DynamicImage;
 
