@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use candle_core::{Device, Tensor};
 
-use crate::model::{weights, Generator, Variant};
+use crate::model::{Generator, Variant, weights};
 
 /// One benchmark configuration.
 #[derive(Debug, Clone)]
@@ -108,7 +108,8 @@ pub fn run_pipeline(width: u32, height: u32, render_factor: u32, runs: usize) ->
     if !input.exists() {
         // A synthetic scan: smooth gradients with fine detail, all 16 bits used.
         let scan = image::ImageBuffer::<image::Rgb<u16>, Vec<u16>>::from_fn(width, height, |x, y| {
-            let v = (((x as f32 * 0.013).sin() * (y as f32 * 0.017).cos() * 0.4 + 0.5) * 60000.0) as u16 + (x ^ y) as u16 % 97;
+            let v = (((x as f32 * 0.013).sin() * (y as f32 * 0.017).cos() * 0.4 + 0.5) * 60000.0) as u16
+                + (x ^ y) as u16 % 97;
             image::Rgb([v, v.saturating_sub(900), v.saturating_sub(2500)])
         });
         let bytes = encode::encode(&image::DynamicImage::ImageRgb16(scan), encode::Format::Tiff, None, None)?;

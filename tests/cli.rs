@@ -173,7 +173,8 @@ fn unwritable_output_and_overwriting_an_original_are_refused() {
     assert!(text(&out).contains("refusing to overwrite"), "{}", text(&out));
     assert_eq!(std::fs::read(&photo).unwrap(), original);
     // No temporary files left behind.
-    let names: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     assert!(names.iter().all(|n| !n.contains(".tmp-")), "{names:?}");
 }
 
@@ -238,7 +239,12 @@ fn rotated_photos_come_out_upright_with_their_metadata_and_a_provenance_record()
         assert_eq!((result.width(), result.height()), (80, 120), "{format}: not upright");
         assert_eq!(provenance::read_orientation(&path), Some(1), "{format}: orientation not reset");
         let description = provenance::read_description(&path).unwrap_or_default();
-        assert!(description.contains("Colorized by Tintype") && description.contains("artistic") && description.contains("render factor 7"), "{format}: {description:?}");
+        assert!(
+            description.contains("Colorized by Tintype")
+                && description.contains("artistic")
+                && description.contains("render factor 7"),
+            "{format}: {description:?}"
+        );
         let meta = Metadata::new_from_path(&path).unwrap();
         let artist = meta.get_tag(&ExifTag::Artist(String::new())).next().cloned();
         assert!(matches!(artist, Some(ExifTag::Artist(a)) if a.starts_with("Grandma Rose")), "{format}: artist lost");

@@ -32,12 +32,16 @@ const FADES: [(&str, Fade, f64); 5] = [
     ("lifted blacks", |_, _, p| p.map(|x| 0.22 + 0.78 * x), 3.0),
     ("yellow cast", |_, _, [r, g, b]| [0.06 + 0.94 * r, 0.04 + 0.92 * g, 0.72 * b], 3.0),
     ("magenta cast", |_, _, [r, g, b]| [0.08 + 0.92 * r, 0.85 * g, 0.05 + 0.9 * b], 0.5),
-    ("uneven fading", |u, v, p| {
-        // Toward warm paper, from 5 % at one corner to 50 % at the other.
-        let f = 0.05 + 0.45 * (0.6 * u + 0.4 * v);
-        let paper = [1.0, 0.96, 0.88];
-        [0, 1, 2].map(|c| p[c] * (1.0 - f) + f * paper[c])
-    }, 3.0),
+    (
+        "uneven fading",
+        |u, v, p| {
+            // Toward warm paper, from 5 % at one corner to 50 % at the other.
+            let f = 0.05 + 0.45 * (0.6 * u + 0.4 * v);
+            let paper = [1.0, 0.96, 0.88];
+            [0, 1, 2].map(|c| p[c] * (1.0 - f) + f * paper[c])
+        },
+        3.0,
+    ),
 ];
 
 fn apply(img: &RgbImage, fade: Fade) -> RgbImage {
@@ -51,7 +55,8 @@ fn apply(img: &RgbImage, fade: Fade) -> RgbImage {
 }
 
 fn psnr(a: &RgbImage, b: &RgbImage) -> f64 {
-    let mse = a.as_raw().iter().zip(b.as_raw()).map(|(&x, &y)| (x as f64 - y as f64).powi(2)).sum::<f64>() / a.len() as f64;
+    let mse =
+        a.as_raw().iter().zip(b.as_raw()).map(|(&x, &y)| (x as f64 - y as f64).powi(2)).sum::<f64>() / a.len() as f64;
     10.0 * (255.0f64 * 255.0 / mse.max(1e-10)).log10()
 }
 

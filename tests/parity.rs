@@ -13,7 +13,7 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor};
 use sha2::{Digest, Sha256};
 use tintype::model::fixture::{formula_values, rebuild_state_dict};
-use tintype::model::{weights, FoldedWeights, Generator, Variant};
+use tintype::model::{FoldedWeights, Generator, Variant, weights};
 
 const REL_TOL: f32 = 1e-3;
 fn io_fixture(variant: &str, size: usize) -> HashMap<String, Tensor> {
@@ -45,7 +45,9 @@ fn check_against_oracle(generator: &Generator, variant: &str, container: &str, t
             let got = acts.get(key).unwrap_or_else(|| panic!("no activation {key}"));
             let (diff, reference) = common::max_abs_diff(got, want);
             let rel = diff / reference;
-            println!("{variant} {container} s{size} {key:<12} max|diff| {diff:.3e}  max|ref| {reference:.3}  rel {rel:.2e}");
+            println!(
+                "{variant} {container} s{size} {key:<12} max|diff| {diff:.3e}  max|ref| {reference:.3}  rel {rel:.2e}"
+            );
             compared += 1;
             if output_only && key != "output" {
                 continue;
@@ -138,7 +140,11 @@ fn parity_in_every_container(variant: &str, expected: Variant) {
             .tensors
             .iter()
             .map(|(k, t)| {
-                let t = if t.rank() > 1 { t.to_dtype(DType::F16).unwrap().to_dtype(DType::F32).unwrap() } else { t.clone() };
+                let t = if t.rank() > 1 {
+                    t.to_dtype(DType::F16).unwrap().to_dtype(DType::F32).unwrap()
+                } else {
+                    t.clone()
+                };
                 (k.clone(), t)
             })
             .collect(),
@@ -149,7 +155,10 @@ fn parity_in_every_container(variant: &str, expected: Variant) {
         let (diff, _) = common::max_abs_diff(&from_file.forward(x).unwrap(), &in_memory.forward(x).unwrap());
         assert_eq!(diff, 0.0, "{variant} f16 file differs from f16-rounded weights at s{size}");
     }
-    report.push(("folded-f16 (lossy, not asserted)", check_against_oracle(&from_file, variant, "folded-f16", f32::INFINITY, true)));
+    report.push((
+        "folded-f16 (lossy, not asserted)",
+        check_against_oracle(&from_file, variant, "folded-f16", f32::INFINITY, true),
+    ));
     let mut out = std::io::stdout().lock();
     for (container, rel) in report {
         writeln!(out, "PARITY {variant} {container}: worst max|diff|/max|ref| = {rel:.2e}").unwrap();

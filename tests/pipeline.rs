@@ -10,7 +10,7 @@ use std::path::Path;
 use candle_core::{Device, Tensor};
 use image::{GrayImage, RgbImage};
 use tintype::model::fixture::rebuild_state_dict;
-use tintype::model::{weights, Generator};
+use tintype::model::{Generator, weights};
 use tintype::pipeline::deoldify;
 
 const RENDER_FACTOR: u32 = 5;

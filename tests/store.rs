@@ -295,7 +295,10 @@ fn import_and_the_command_line_use_the_same_store() {
     let exe = env!("CARGO_BIN_EXE_tintype");
     let run = |args: &[&str]| {
         let out = std::process::Command::new(exe).args(args).arg("--data-dir").arg(&data).output().unwrap();
-        (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+        (
+            out.status.success(),
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        )
     };
     let (ok, log) = run(&["models", "import", pth.to_str().unwrap()]);
     assert!(ok && log.contains("imported") && log.contains("artistic"), "{log}");
@@ -305,7 +308,16 @@ fn import_and_the_command_line_use_the_same_store() {
     let photo = dir.path().join("p.png");
     image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 3) as u8, (y * 5) as u8, 90])).save(&photo).unwrap();
     let out_dir = dir.path().join("out");
-    let (ok, log) = run(&["colorize", photo.to_str().unwrap(), "-o", out_dir.to_str().unwrap(), "--model", "artistic", "--render-factor", "7"]);
+    let (ok, log) = run(&[
+        "colorize",
+        photo.to_str().unwrap(),
+        "-o",
+        out_dir.to_str().unwrap(),
+        "--model",
+        "artistic",
+        "--render-factor",
+        "7",
+    ]);
     assert!(ok, "{log}");
     assert!(out_dir.join("p.png").exists());
     // A known model that is not installed says how to get it.

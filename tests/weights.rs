@@ -132,7 +132,11 @@ fn malformed_files_give_errors_that_name_the_file() {
         })
         .collect();
     load_err(&write(d, "random.pth", &random));
-    for magic in [&b"PK\x03\x04"[..], b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e", b"\x10\x00\x00\x00\x00\x00\x00\x00{"] {
+    for magic in [
+        &b"PK\x03\x04"[..],
+        b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e",
+        b"\x10\x00\x00\x00\x00\x00\x00\x00{",
+    ] {
         let mut bytes = magic.to_vec();
         bytes.extend_from_slice(&random);
         load_err(&write(d, "random_after_magic.pth", &bytes));

@@ -23,8 +23,18 @@ fuzz_target!(|data: &[u8]| {
     let controls = ChromaControls { saturation: 1.3, warmth: 0.2, tint: -0.1 };
     let merged = chroma::merge_8bit(&rgb, &colour, &controls);
     let wide = chroma::merge_16bit(&img.to_rgb16(), &colour, &controls);
-    let png = tintype::io::encode::encode(&image::DynamicImage::ImageRgb8(merged), tintype::io::encode::Format::Png, photo.icc_profile.as_deref(), None);
+    let png = tintype::io::encode::encode(
+        &image::DynamicImage::ImageRgb8(merged),
+        tintype::io::encode::Format::Png,
+        photo.icc_profile.as_deref(),
+        None,
+    );
     assert!(png.is_ok());
-    let tiff = tintype::io::encode::encode(&image::DynamicImage::ImageRgb16(wide), tintype::io::encode::Format::Tiff, None, None);
+    let tiff = tintype::io::encode::encode(
+        &image::DynamicImage::ImageRgb16(wide),
+        tintype::io::encode::Format::Tiff,
+        None,
+        None,
+    );
     assert!(tiff.is_ok());
 });

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -159,12 +159,20 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
     }
 }
 
-fn colorize_one(colorizer: &Colorizer, job: &Job, out_path: &Path, settings: &Settings, format: encode::Format) -> Result<(), Failure> {
+fn colorize_one(
+    colorizer: &Colorizer,
+    job: &Job,
+    out_path: &Path,
+    settings: &Settings,
+    format: encode::Format,
+) -> Result<(), Failure> {
     let photo = decode::decode(&job.input)?;
     let result = match colorizer.colorize(&photo.pixels, settings) {
         Ok(r) => r,
         Err(e) if device::is_out_of_memory(&e) => return Err(Failure::OutOfMemory),
-        Err(e) => return Err(anyhow::Error::from(e).context(format!("{}: colorizing failed", job.input.display())).into()),
+        Err(e) => {
+            return Err(anyhow::Error::from(e).context(format!("{}: colorizing failed", job.input.display())).into());
+        }
     };
     let record = provenance::Provenance::now(colorizer.name(), settings.render_factor);
     let exif = provenance::exif_for(Some(&job.input), &record);
@@ -186,7 +194,10 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
     if !(0.0..=1.0).contains(&args.defade) {
         bail!("--defade goes from 0 (off) to 1 (full repair)");
     }
-    if !(0.0..=2.0).contains(&args.saturation) || !(-1.0..=1.0).contains(&args.warmth) || !(-1.0..=1.0).contains(&args.tint) {
+    if !(0.0..=2.0).contains(&args.saturation)
+        || !(-1.0..=1.0).contains(&args.warmth)
+        || !(-1.0..=1.0).contains(&args.tint)
+    {
         bail!("--saturation goes from 0 to 2, --warmth and --tint from -1 to 1");
     }
     let mut problems = Vec::new();
@@ -217,7 +228,9 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
         let out_path = args.output.join(&job.relative).with_extension(format.extension());
         // One bad file (even a panic deep in a decoder) must not stop the batch.
         let attempt = |colorizer: &Colorizer| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| colorize_one(colorizer, job, &out_path, &settings, format)))
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                colorize_one(colorizer, job, &out_path, &settings, format)
+            }))
         };
         let mut outcome = attempt(&colorizer);
         if let Ok(Err(Failure::OutOfMemory)) = outcome {
@@ -236,7 +249,12 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
             Ok(Ok(())) => done += 1,
             Ok(Err(Failure::OutOfMemory)) => {
                 failed += 1;
-                bar.suspend(|| eprintln!("error: {}: out of memory even on the CPU; try a smaller --render-factor", job.input.display()));
+                bar.suspend(|| {
+                    eprintln!(
+                        "error: {}: out of memory even on the CPU; try a smaller --render-factor",
+                        job.input.display()
+                    )
+                });
             }
             Ok(Err(Failure::Other(e))) => {
                 failed += 1;
@@ -244,13 +262,22 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
             }
             Err(_) => {
                 failed += 1;
-                bar.suspend(|| eprintln!("error: {}: internal error while colorizing; please report this file", job.input.display()));
+                bar.suspend(|| {
+                    eprintln!(
+                        "error: {}: internal error while colorizing; please report this file",
+                        job.input.display()
+                    )
+                });
             }
         }
         bar.inc(1);
     }
     bar.finish_and_clear();
-    println!("colorized {done} photo{} into {}, {failed} failed", if done == 1 { "" } else { "s" }, args.output.display());
+    println!(
+        "colorized {done} photo{} into {}, {failed} failed",
+        if done == 1 { "" } else { "s" },
+        args.output.display()
+    );
     if failed > 0 {
         bail!("{failed} file{} could not be colorized (see above)", if failed == 1 { "" } else { "s" });
     }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
 use tintype::bench;
@@ -12,7 +12,7 @@ use tintype::engine::device::{self, DeviceChoice};
 mod colorize;
 mod models;
 use colorize::ColorizeArgs;
-use tintype::model::{weights, Variant};
+use tintype::model::{Variant, weights};
 
 #[derive(Parser)]
 #[command(name = "tintype", version, about = "Brings old black-and-white photos back to colour")]
@@ -65,7 +65,7 @@ enum Command {
         /// Timed runs per configuration (after one warm-up).
         #[arg(long, default_value_t = 3)]
         runs: usize,
-        /// CPU threads (default: the free cores).
+        /// CPU threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
         /// Folder with the DeOldify fixtures.
@@ -87,7 +87,8 @@ pub fn run() -> ExitCode {
     // unless the user set it, use the cores that are free now.
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
         let threads = match &cli.command {
-            Command::Bench { threads: Some(t), .. } => *t,
+            // A benchmark measures the machine: all cores unless told otherwise.
+            Command::Bench { threads, .. } => threads.unwrap_or_else(all_cores),
             _ => device::free_cores(),
         };
         // SAFETY: nothing else runs yet; no thread reads the environment concurrently.
@@ -104,7 +105,9 @@ pub fn run() -> ExitCode {
         Command::Colorize(args) => colorize::run(args, cli.data_dir, device),
         Command::Models(command) => models::run(command, cli.data_dir, cli.base_url),
         Command::Convert { input, output, half, variant } => convert(input, output, half, variant),
-        Command::Bench { pipeline: Some(size), render_factor, runs, .. } => bench_pipeline(&size, render_factor[0], runs),
+        Command::Bench { pipeline: Some(size), render_factor, runs, .. } => {
+            bench_pipeline(&size, render_factor[0], runs)
+        }
         Command::Bench { model, render_factor, runs, threads, fixtures, one, pipeline: None } => {
             bench_cmd(&model, &render_factor, runs, threads, &fixtures, one, &cli.device)
         }
@@ -116,6 +119,10 @@ pub fn run() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn all_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 fn parse_variant(name: &str) -> Result<Variant> {
@@ -165,7 +172,7 @@ fn bench_cmd(
         "all" => vec![Variant::Artistic, Variant::Stable],
         name => vec![parse_variant(name)?],
     };
-    let threads = threads.unwrap_or_else(device::free_cores);
+    let threads = threads.unwrap_or_else(all_cores);
     let device_choice = DeviceChoice::from_name(device).with_context(|| format!("unknown device `{device}`"))?;
     if runs == 0 {
         bail!("--runs must be at least 1");

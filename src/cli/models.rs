@@ -65,7 +65,10 @@ pub fn run(command: ModelsCommand, data_dir: Option<PathBuf>, base_url: Option<S
         ModelsCommand::Import { path, variant } => {
             let variant = variant
                 .as_deref()
-                .map(|v| Variant::from_name(v).with_context(|| format!("unknown variant `{v}`: use artistic, stable or video")))
+                .map(|v| {
+                    Variant::from_name(v)
+                        .with_context(|| format!("unknown variant `{v}`: use artistic, stable or video"))
+                })
                 .transpose()?;
             let (name, installed) = store.import(&path, variant)?;
             println!("imported {} as {name}: {}", path.display(), installed.display());

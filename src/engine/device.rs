@@ -29,7 +29,9 @@ impl DeviceChoice {
 pub fn open(choice: DeviceChoice) -> Result<Device, String> {
     let gpu = |d: candle_core::Result<Device>, what: &str, feature: &str, built: bool| -> Result<Device, String> {
         if !built {
-            return Err(format!("this Tintype was built without {what} support (cargo feature `{feature}`); use --device cpu"));
+            return Err(format!(
+                "this Tintype was built without {what} support (cargo feature `{feature}`); use --device cpu"
+            ));
         }
         d.map_err(|e| format!("no usable {what} device: {e}; use --device cpu"))
     };
@@ -37,7 +39,9 @@ pub fn open(choice: DeviceChoice) -> Result<Device, String> {
         DeviceChoice::Cpu => Ok(Device::Cpu),
         DeviceChoice::Cuda => gpu(Device::new_cuda(0), "CUDA", "cuda", cfg!(feature = "cuda")),
         DeviceChoice::Metal => gpu(Device::new_metal(0), "Metal", "metal", cfg!(feature = "metal")),
-        DeviceChoice::Auto => Ok(open(DeviceChoice::Cuda).or_else(|_| open(DeviceChoice::Metal)).unwrap_or(Device::Cpu)),
+        DeviceChoice::Auto => {
+            Ok(open(DeviceChoice::Cuda).or_else(|_| open(DeviceChoice::Metal)).unwrap_or(Device::Cpu))
+        }
     }
 }
 

@@ -80,7 +80,10 @@ fn check_content(path: &Path, head: &[u8]) -> Result<(), DecodeError> {
     }
 }
 
-fn decode_reader<R: std::io::BufRead + std::io::Seek>(path: &Path, mut reader: ImageReader<R>) -> Result<Photo, DecodeError> {
+fn decode_reader<R: std::io::BufRead + std::io::Seek>(
+    path: &Path,
+    mut reader: ImageReader<R>,
+) -> Result<Photo, DecodeError> {
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);

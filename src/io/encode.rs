@@ -50,10 +50,16 @@ pub enum EncodeError {
 /// Encodes `image` to bytes with the source's ICC profile and an EXIF block (see
 /// `provenance::exif_for`). 16-bit images stay 16-bit in PNG and TIFF; JPEG and WebP are 8-bit.
 /// Metadata a format cannot hold is left out rather than failing the export.
-pub fn encode(image: &DynamicImage, format: Format, icc_profile: Option<&[u8]>, exif: Option<&[u8]>) -> Result<Vec<u8>, String> {
+pub fn encode(
+    image: &DynamicImage,
+    format: Format,
+    icc_profile: Option<&[u8]>,
+    exif: Option<&[u8]>,
+) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     let (w, h) = (image.width(), image.height());
-    let sixteen = matches!(image, DynamicImage::ImageRgb16(_) | DynamicImage::ImageLuma16(_) | DynamicImage::ImageRgba16(_));
+    let sixteen =
+        matches!(image, DynamicImage::ImageRgb16(_) | DynamicImage::ImageLuma16(_) | DynamicImage::ImageRgba16(_));
     let with_meta = |enc: &mut dyn ImageEncoder| {
         if let Some(icc) = icc_profile {
             // Formats without ICC support simply go without.

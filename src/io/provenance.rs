@@ -8,7 +8,6 @@ use little_exif::exif_tag::ExifTag;
 use little_exif::filetype::FileExtension;
 use little_exif::metadata::Metadata;
 
-
 /// What the record says about how the picture was made.
 #[derive(Debug, Clone)]
 pub struct Provenance {
@@ -60,10 +59,7 @@ fn civil_time(secs: u64) -> (i64, u32, u32, u32, u32, u32) {
 /// The source's EXIF, if it has any that can be read; metadata is a courtesy, never a reason
 /// to fail.
 fn source_exif(source: &Path) -> Metadata {
-    std::panic::catch_unwind(|| Metadata::new_from_path(source).ok())
-        .ok()
-        .flatten()
-        .unwrap_or_else(Metadata::new)
+    std::panic::catch_unwind(|| Metadata::new_from_path(source).ok()).ok().flatten().unwrap_or_else(Metadata::new)
 }
 
 /// Length of the APP1 marker, segment length and "Exif\0\0" header before the TIFF structure.
@@ -78,7 +74,8 @@ pub fn exif_for(source: Option<&Path>, provenance: &Provenance) -> Option<Vec<u8
     meta.set_tag(ExifTag::ImageDescription(provenance.description()));
     meta.set_tag(ExifTag::Software(format!("Tintype {}", env!("CARGO_PKG_VERSION"))));
     meta.set_tag(ExifTag::ModifyDate(provenance.exif_date()));
-    let app1 = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| meta.as_u8_vec(FileExtension::JPEG).ok())).ok()??;
+    let app1 =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| meta.as_u8_vec(FileExtension::JPEG).ok())).ok()??;
     app1.get(JPEG_APP1_PREFIX..).map(<[u8]>::to_vec)
 }
 

@@ -97,9 +97,8 @@ pub struct SelfAttention {
 impl SelfAttention {
     pub fn new(vb: &VarBuilder, channels: usize) -> Result<Self> {
         let c8 = channels / 8;
-        let load = |name: &str, out: usize| -> Result<Tensor> {
-            vb.pp(name).get((out, channels, 1), "weight")?.squeeze(2)
-        };
+        let load =
+            |name: &str, out: usize| -> Result<Tensor> { vb.pp(name).get((out, channels, 1), "weight")?.squeeze(2) };
         Ok(Self {
             query: load("query", c8)?,
             key: load("key", c8)?,

@@ -74,9 +74,10 @@ impl PthData {
             .iter()
             .find(|e| e.info.name == name)
             .ok_or_else(|| LoadError::corrupt(path, format!("no tensor named `{name}`")))?;
-        let storage = self.file.storages.get(&entry.storage_key).ok_or_else(|| {
-            LoadError::corrupt(path, format!("`{name}`: storage {} is missing", entry.storage_key))
-        })?;
+        let storage =
+            self.file.storages.get(&entry.storage_key).ok_or_else(|| {
+                LoadError::corrupt(path, format!("`{name}`: storage {} is missing", entry.storage_key))
+            })?;
         let bytes: &[u8] = match storage {
             Storage::Owned(v) => v,
             Storage::Mapped { start, len } => {
@@ -169,9 +170,8 @@ fn read_legacy(path: &Path, bytes: &[u8]) -> Result<PthFile, LoadError> {
     }
     let sys_info = unpickle(&mut cursor).map_err(|e| corrupt("system info", e))?;
     if let Object::Dict(items) = &sys_info {
-        let big_endian = items.iter().any(|(k, v)| {
-            *k == Object::Unicode("little_endian".into()) && *v == Object::Bool(false)
-        });
+        let big_endian =
+            items.iter().any(|(k, v)| *k == Object::Unicode("little_endian".into()) && *v == Object::Bool(false));
         if big_endian {
             return Err(LoadError::not_pth(path, "the file was written on a big-endian machine"));
         }
@@ -198,15 +198,13 @@ fn read_legacy(path: &Path, bytes: &[u8]) -> Result<PthFile, LoadError> {
         })?;
         let count = i64::from_le_bytes(count_bytes.try_into().expect("8 bytes"));
         let size = *elem_size.get(key.as_str()).unwrap_or(&1);
-        let len = usize::try_from(count).ok().and_then(|c| c.checked_mul(size)).ok_or_else(|| {
-            LoadError::corrupt(path, format!("storage {key} claims {count} elements"))
-        })?;
+        let len = usize::try_from(count)
+            .ok()
+            .and_then(|c| c.checked_mul(size))
+            .ok_or_else(|| LoadError::corrupt(path, format!("storage {key} claims {count} elements")))?;
         let start = pos + 8;
         if start.checked_add(len).is_none_or(|end| end > bytes.len()) {
-            return Err(LoadError::corrupt(
-                path,
-                format!("the file ends inside storage {key} (truncated download?)"),
-            ));
+            return Err(LoadError::corrupt(path, format!("the file ends inside storage {key} (truncated download?)")));
         }
         storages.insert(key, Storage::Mapped { start, len });
         pos = start + len;
@@ -221,10 +219,7 @@ fn state_dict_entries(path: &Path, root: Object) -> Result<Vec<Entry>, LoadError
     let items = match root {
         Object::Dict(items) => items,
         other => {
-            return Err(LoadError::not_pth(
-                path,
-                format!("the file holds a {}, not a state dict", describe(&other)),
-            ));
+            return Err(LoadError::not_pth(path, format!("the file holds a {}, not a state dict", describe(&other))));
         }
     };
     let model_key = Object::Unicode("model".into());

@@ -18,9 +18,7 @@ enum Block {
 impl Block {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let (y, downsample) = match self {
-            Block::Basic { conv1, conv2, downsample } => {
-                (conv2.forward(&conv1.forward(x, true)?, false)?, downsample)
-            }
+            Block::Basic { conv1, conv2, downsample } => (conv2.forward(&conv1.forward(x, true)?, false)?, downsample),
             Block::Bottleneck { conv1, conv2, conv3, downsample } => {
                 let h = conv2.forward(&conv1.forward(x, true)?, true)?;
                 (conv3.forward(&h, false)?, downsample)

@@ -33,7 +33,10 @@ pub(crate) struct ConvUnit {
 pub(crate) enum Unit {
     Conv(ConvUnit),
     /// A BatchNorm that follows a ReLU (or stands alone): kept as a per-channel affine.
-    BatchNorm { prefix: String, channels: usize },
+    BatchNorm {
+        prefix: String,
+        channels: usize,
+    },
     /// Self-attention's learned residual scale, shape (1).
     Gamma(String),
 }
@@ -131,19 +134,67 @@ impl Arch {
                 let stride = if stage > 0 && b == 0 { 2 } else { 1 };
                 let out_ch = match self {
                     Arch::Deep34 => {
-                        units.push(conv(format!("{p}.conv1"), width, in_ch, 3, Norm::Plain, false, Some(format!("{p}.bn1"))));
-                        units.push(conv(format!("{p}.conv2"), width, width, 3, Norm::Plain, false, Some(format!("{p}.bn2"))));
+                        units.push(conv(
+                            format!("{p}.conv1"),
+                            width,
+                            in_ch,
+                            3,
+                            Norm::Plain,
+                            false,
+                            Some(format!("{p}.bn1")),
+                        ));
+                        units.push(conv(
+                            format!("{p}.conv2"),
+                            width,
+                            width,
+                            3,
+                            Norm::Plain,
+                            false,
+                            Some(format!("{p}.bn2")),
+                        ));
                         width
                     }
                     Arch::Wide101 => {
-                        units.push(conv(format!("{p}.conv1"), width, in_ch, 1, Norm::Plain, false, Some(format!("{p}.bn1"))));
-                        units.push(conv(format!("{p}.conv2"), width, width, 3, Norm::Plain, false, Some(format!("{p}.bn2"))));
-                        units.push(conv(format!("{p}.conv3"), width * 4, width, 1, Norm::Plain, false, Some(format!("{p}.bn3"))));
+                        units.push(conv(
+                            format!("{p}.conv1"),
+                            width,
+                            in_ch,
+                            1,
+                            Norm::Plain,
+                            false,
+                            Some(format!("{p}.bn1")),
+                        ));
+                        units.push(conv(
+                            format!("{p}.conv2"),
+                            width,
+                            width,
+                            3,
+                            Norm::Plain,
+                            false,
+                            Some(format!("{p}.bn2")),
+                        ));
+                        units.push(conv(
+                            format!("{p}.conv3"),
+                            width * 4,
+                            width,
+                            1,
+                            Norm::Plain,
+                            false,
+                            Some(format!("{p}.bn3")),
+                        ));
                         width * 4
                     }
                 };
                 if b == 0 && (stride != 1 || in_ch != out_ch) {
-                    units.push(conv(format!("{p}.downsample.0"), out_ch, in_ch, 1, Norm::Plain, false, Some(format!("{p}.downsample.1"))));
+                    units.push(conv(
+                        format!("{p}.downsample.0"),
+                        out_ch,
+                        in_ch,
+                        1,
+                        Norm::Plain,
+                        false,
+                        Some(format!("{p}.downsample.1")),
+                    ));
                 }
                 in_ch = out_ch;
             }
@@ -161,7 +212,15 @@ impl Arch {
         let (conv_names, _) = self.conv_names();
         for (i, block) in self.decoder_blocks().iter().enumerate() {
             let p = format!("layers.{}", i + 4);
-            units.push(conv(format!("{p}.shuf.conv.0"), 4 * block.shuf_out, block.up_in, 1, Norm::Spectral, false, Some(format!("{p}.shuf.conv.1"))));
+            units.push(conv(
+                format!("{p}.shuf.conv.0"),
+                4 * block.shuf_out,
+                block.up_in,
+                1,
+                Norm::Spectral,
+                false,
+                Some(format!("{p}.shuf.conv.1")),
+            ));
             units.push(Unit::BatchNorm { prefix: format!("{p}.bn"), channels: block.skip });
             for (name, &(ci, co)) in conv_names.iter().zip(&block.convs) {
                 units.push(conv(format!("{p}.{name}.0"), co, ci, 3, Norm::Spectral, false, None));

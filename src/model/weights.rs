@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 
+use super::Variant;
 use super::pth::{self, PthData};
 use super::spec::{self, Arch, ConvUnit, Norm, Unit};
-use super::Variant;
 
 /// Metadata keys of the folded safetensors files Tintype writes.
 const FORMAT_KEY: &str = "tintype.format";
@@ -137,9 +137,9 @@ impl WeightFile {
     fn tensor_f32(&self, path: &Path, name: &str) -> Result<Tensor, LoadError> {
         let t = match self {
             Self::Pth(p) => p.tensor(path, name)?,
-            Self::SafeTensors { tensors, .. } => tensors
-                .load(name, &Device::Cpu)
-                .map_err(|e| LoadError::corrupt(path, format!("`{name}`: {e}")))?,
+            Self::SafeTensors { tensors, .. } => {
+                tensors.load(name, &Device::Cpu).map_err(|e| LoadError::corrupt(path, format!("`{name}`: {e}")))?
+            }
         };
         if !t.dtype().is_float() {
             return Err(LoadError::WrongDtype { path: path.to_owned(), key: name.to_string(), found: t.dtype() });
@@ -149,7 +149,9 @@ impl WeightFile {
 
     fn folded_variant(&self) -> Option<Option<String>> {
         match self {
-            Self::SafeTensors { metadata, .. } if metadata.get(FORMAT_KEY).map(String::as_str) == Some(FOLDED_FORMAT) => {
+            Self::SafeTensors { metadata, .. }
+                if metadata.get(FORMAT_KEY).map(String::as_str) == Some(FOLDED_FORMAT) =>
+            {
                 Some(metadata.get(VARIANT_KEY).cloned())
             }
             _ => None,
@@ -202,7 +204,13 @@ fn detect_arch(path: &Path, names: &HashMap<&str, &TensorInfo>, folded: bool) ->
                 "its encoder is {} and its decoder {}; DeOldify pairs ResNet34 with the deep \
                  decoder (Artistic) and ResNet101 with the wide one (Stable, Video)",
                 if resnet101 { "ResNet101" } else { "not ResNet101" },
-                if deep { "deep" } else if wide { "wide" } else { "of neither known kind" }
+                if deep {
+                    "deep"
+                } else if wide {
+                    "wide"
+                } else {
+                    "of neither known kind"
+                }
             ),
         }),
     }
@@ -307,7 +315,11 @@ pub fn load_folded(path: &Path, chosen: Option<Variant>) -> Result<FoldedWeights
 
 /// Checks and folds a state dict already in memory (upstream key names). `label` names it
 /// in messages and, like a file name, can say "video".
-pub fn fold_state_dict(label: &Path, entries: &[(String, Tensor)], chosen: Option<Variant>) -> Result<FoldedWeights, LoadError> {
+pub fn fold_state_dict(
+    label: &Path,
+    entries: &[(String, Tensor)],
+    chosen: Option<Variant>,
+) -> Result<FoldedWeights, LoadError> {
     let infos: Vec<TensorInfo> = entries
         .iter()
         .map(|(name, t)| TensorInfo { name: name.clone(), shape: t.dims().to_vec(), dtype: t.dtype() })
@@ -364,7 +376,10 @@ impl From<LoadError> for FoldError {
 }
 
 /// BatchNorm in eval mode as `x·scale + shift`, computed in f64 and rounded once.
-fn bn_affine(get: &mut impl FnMut(&str) -> Result<Tensor, LoadError>, prefix: &str) -> Result<(Tensor, Tensor), FoldError> {
+fn bn_affine(
+    get: &mut impl FnMut(&str) -> Result<Tensor, LoadError>,
+    prefix: &str,
+) -> Result<(Tensor, Tensor), FoldError> {
     let f64s = |t: Tensor| t.to_dtype(DType::F64);
     let gamma = f64s(get(&format!("{prefix}.weight"))?)?;
     let beta = f64s(get(&format!("{prefix}.bias"))?)?;
@@ -402,7 +417,10 @@ fn conv_weight(get: &mut impl FnMut(&str) -> Result<Tensor, LoadError>, c: &Conv
     })
 }
 
-fn fold(units: &[Unit], mut get: impl FnMut(&str) -> Result<Tensor, LoadError>) -> Result<HashMap<String, Tensor>, FoldError> {
+fn fold(
+    units: &[Unit],
+    mut get: impl FnMut(&str) -> Result<Tensor, LoadError>,
+) -> Result<HashMap<String, Tensor>, FoldError> {
     let mut out = HashMap::new();
     for unit in units {
         match unit {
@@ -462,4 +480,3 @@ pub fn save_folded(weights: &FoldedWeights, out: &Path, half: bool) -> Result<()
     }
     result
 }
-

@@ -3,7 +3,12 @@
 
 use image::{ImageBuffer, Rgb, RgbImage};
 
+use rayon::prelude::*;
+
 use super::deoldify::{rgb_to_yuv, yuv_to_rgb};
+
+/// Rows per parallel work item.
+const PAR_ROWS: usize = 16;
 
 pub type Rgb16Image = ImageBuffer<Rgb<u16>, Vec<u16>>;
 
@@ -46,16 +51,20 @@ pub fn merge_8bit(orig: &RgbImage, colour: &RgbImage, controls: &ChromaControls)
     assert_eq!(orig.dimensions(), colour.dimensions(), "merge needs equal sizes");
     let mut out = RgbImage::new(orig.width(), orig.height());
     let identity = controls.is_identity();
-    for ((o, c), dst) in orig.as_raw().chunks_exact(3).zip(colour.as_raw().chunks_exact(3)).zip(out.as_mut().chunks_exact_mut(3)) {
-        let [y, _, _] = rgb_to_yuv(o[0], o[1], o[2]);
-        let [_, mut u, mut v] = rgb_to_yuv(c[0], c[1], c[2]);
-        if !identity {
-            let (nu, nv) = controls.apply(u as f32 - 128.0, v as f32 - 128.0);
-            u = (nu + 128.0).round().clamp(0.0, 255.0) as u8;
-            v = (nv + 128.0).round().clamp(0.0, 255.0) as u8;
+    let chunk = PAR_ROWS * 3 * (orig.width() as usize).max(1);
+    let rows = orig.as_raw().par_chunks(chunk).zip(colour.as_raw().par_chunks(chunk));
+    out.as_mut().par_chunks_mut(chunk).zip(rows).for_each(|(out, (orig, colour))| {
+        for ((o, c), dst) in orig.chunks_exact(3).zip(colour.chunks_exact(3)).zip(out.chunks_exact_mut(3)) {
+            let [y, _, _] = rgb_to_yuv(o[0], o[1], o[2]);
+            let [_, mut u, mut v] = rgb_to_yuv(c[0], c[1], c[2]);
+            if !identity {
+                let (nu, nv) = controls.apply(u as f32 - 128.0, v as f32 - 128.0);
+                u = (nu + 128.0).round().clamp(0.0, 255.0) as u8;
+                v = (nv + 128.0).round().clamp(0.0, 255.0) as u8;
+            }
+            dst.copy_from_slice(&yuv_to_rgb(y, u, v));
         }
-        dst.copy_from_slice(&yuv_to_rgb(y, u, v));
-    }
+    });
     out
 }
 
@@ -68,27 +77,32 @@ pub fn merge_16bit(orig: &Rgb16Image, colour: &RgbImage, controls: &ChromaContro
     assert_eq!(orig.dimensions(), colour.dimensions(), "merge needs equal sizes");
     let mut out = Rgb16Image::new(orig.width(), orig.height());
     let luma = |r: f32, g: f32, b: f32| 0.299 * r + 0.587 * g + 0.114 * b;
-    for ((o, c), dst) in orig.as_raw().chunks_exact(3).zip(colour.as_raw().chunks_exact(3)).zip(out.as_mut().chunks_exact_mut(3)) {
-        let y = luma(o[0] as f32, o[1] as f32, o[2] as f32) / 65535.0;
-        let (cr, cg, cb) = (c[0] as f32, c[1] as f32, c[2] as f32);
-        let cy = luma(cr, cg, cb);
-        let (u, v) = controls.apply(0.492 * (cb - cy), 0.877 * (cr - cy));
-        // Channel offsets from Y; their luma-weighted sum is zero.
-        let dr = v / 0.877 / 255.0;
-        let db = u / 0.492 / 255.0;
-        let dg = -(0.299 * dr + 0.114 * db) / 0.587;
-        let mut t = 1.0f32;
-        for d in [dr, dg, db] {
-            if d > 0.0 {
-                t = t.min((1.0 - y) / d);
-            } else if d < 0.0 {
-                t = t.min(y / -d);
+    let chunk = PAR_ROWS * 3 * (orig.width() as usize).max(1);
+    let rows = orig.as_raw().par_chunks(chunk).zip(colour.as_raw().par_chunks(chunk));
+    out.as_mut().par_chunks_mut(chunk).zip(rows).for_each(|(out, (orig, colour))| {
+        for ((o, c), dst) in orig.chunks_exact(3).zip(colour.chunks_exact(3)).zip(out.chunks_exact_mut(3)) {
+            let y = luma(o[0] as f32, o[1] as f32, o[2] as f32) / 65535.0;
+            let (cr, cg, cb) = (c[0] as f32, c[1] as f32, c[2] as f32);
+            let cy = luma(cr, cg, cb);
+            let (u, v) = controls.apply(0.492 * (cb - cy), 0.877 * (cr - cy));
+            // Channel offsets from Y; their luma-weighted sum is zero.
+            let dr = v / 0.877 / 255.0;
+            let db = u / 0.492 / 255.0;
+            let dg = -(0.299 * dr + 0.114 * db) / 0.587;
+            let mut t = 1.0f32;
+            for d in [dr, dg, db] {
+                if d > 0.0 {
+                    t = t.min((1.0 - y) / d);
+                } else if d < 0.0 {
+                    t = t.min(y / -d);
+                }
+            }
+            let t = t.max(0.0);
+            for (dst, d) in dst.iter_mut().zip([dr, dg, db]) {
+                // Non-negative after the clamp, so +0.5 and truncation round to nearest.
+            *dst = (((y + t * d) * 65535.0).clamp(0.0, 65535.0) + 0.5) as u16;
             }
         }
-        let t = t.max(0.0);
-        for (dst, d) in dst.iter_mut().zip([dr, dg, db]) {
-            *dst = ((y + t * d) * 65535.0).round().clamp(0.0, 65535.0) as u16;
-        }
-    }
+    });
     out
 }

@@ -132,7 +132,8 @@ impl Repair {
                     }
                 }
                 if total > 0 {
-                    let black = (0..3).map(|c| percentile(&hists[c], total, TILE_PERCENTILE)).fold(f32::INFINITY, f32::min);
+                    let black =
+                        (0..3).map(|c| percentile(&hists[c], total, TILE_PERCENTILE)).fold(f32::INFINITY, f32::min);
                     let u = ((tx as f32 + 0.5) * tw as f32 / width as f32).min(1.0);
                     let v = ((ty as f32 + 0.5) * th as f32 / height as f32).min(1.0);
                     points.push((u, v, black));
@@ -200,7 +201,8 @@ where
     }
     let max: f32 = S::DEFAULT_MAX_VALUE.into();
     let (width, height) = (img.width() as usize, img.height() as usize);
-    let px: Vec<[f32; 3]> = img.pixels().map(|p| [p.0[0].into() / max, p.0[1].into() / max, p.0[2].into() / max]).collect();
+    let px: Vec<[f32; 3]> =
+        img.pixels().map(|p| [p.0[0].into() / max, p.0[1].into() / max, p.0[2].into() / max]).collect();
     let repair = Repair::estimate(&px, width, height);
     let mut out = img.clone();
     for (i, p) in out.pixels_mut().enumerate() {
@@ -208,7 +210,8 @@ where
         let fixed = repair.apply(u, v, px[i]);
         for c in 0..3 {
             let blended = px[i][c] + strength * (fixed[c] - px[i][c]);
-            p.0[c] = <S as num_traits::NumCast>::from((blended * max).round().clamp(0.0, max)).unwrap_or(S::DEFAULT_MIN_VALUE);
+            p.0[c] = <S as num_traits::NumCast>::from((blended * max).round().clamp(0.0, max))
+                .unwrap_or(S::DEFAULT_MIN_VALUE);
         }
     }
     out

@@ -9,6 +9,7 @@
 
 use candle_core::{Device, Tensor};
 use image::{GrayImage, RgbImage};
+use rayon::prelude::*;
 
 pub const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 pub const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];
@@ -35,9 +36,7 @@ fn bilinear_taps(in_size: usize, out_size: usize) -> Vec<Taps> {
             // C casts truncate toward zero, like Pillow's `(int)`.
             let lo = ((center - support + 0.5) as i64).max(0) as usize;
             let hi = ((center + support + 0.5) as i64).min(in_size as i64) as usize;
-            let raw: Vec<f64> = (lo..hi)
-                .map(|i| (1.0 - ((i as f64 - center + 0.5) * inv).abs()).max(0.0))
-                .collect();
+            let raw: Vec<f64> = (lo..hi).map(|i| (1.0 - ((i as f64 - center + 0.5) * inv).abs()).max(0.0)).collect();
             let total: f64 = raw.iter().sum();
             let one = (1u64 << PRECISION_BITS) as f64;
             let weights = raw
@@ -66,7 +65,8 @@ pub fn pil_bilinear_resize(src: &RgbImage, out_w: u32, out_h: u32) -> RgbImage {
         let taps = bilinear_taps(w as usize, out_w as usize);
         let mut out = RgbImage::new(out_w, h);
         let (sw, ow) = (w as usize * 3, out_w as usize * 3);
-        for (src_row, out_row) in img.as_raw().chunks_exact(sw).zip(out.chunks_exact_mut(ow)) {
+        let src = img.as_raw();
+        out.par_chunks_exact_mut(ow.max(1)).zip(src.par_chunks_exact(sw.max(1))).for_each(|(out_row, src_row)| {
             for (x, t) in taps.iter().enumerate() {
                 for c in 0..3 {
                     let mut acc: i64 = 1 << (PRECISION_BITS - 1);
@@ -76,7 +76,7 @@ pub fn pil_bilinear_resize(src: &RgbImage, out_w: u32, out_h: u32) -> RgbImage {
                     out_row[x * 3 + c] = clip8(acc);
                 }
             }
-        }
+        });
         img = out;
     }
     if out_h != h {
@@ -84,8 +84,7 @@ pub fn pil_bilinear_resize(src: &RgbImage, out_w: u32, out_h: u32) -> RgbImage {
         let row = img.width() as usize * 3;
         let mut out = RgbImage::new(img.width(), out_h);
         let input = img.as_raw();
-        for (y, t) in taps.iter().enumerate() {
-            let out_row = &mut out.as_mut()[y * row..(y + 1) * row];
+        out.par_chunks_exact_mut(row.max(1)).zip(taps.par_iter()).for_each(|(out_row, t)| {
             for (i, v) in out_row.iter_mut().enumerate() {
                 let mut acc: i64 = 1 << (PRECISION_BITS - 1);
                 for (j, &k) in t.weights.iter().enumerate() {
@@ -93,7 +92,7 @@ pub fn pil_bilinear_resize(src: &RgbImage, out_w: u32, out_h: u32) -> RgbImage {
                 }
                 *v = clip8(acc);
             }
-        }
+        });
         img = out;
     }
     img

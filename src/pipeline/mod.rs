@@ -2,5 +2,5 @@
 //! and encoding. No files, threads or windows here.
 
 pub mod chroma;
-pub mod deoldify;
 pub mod defade;
+pub mod deoldify;

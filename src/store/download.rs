@@ -8,9 +8,13 @@ use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {
-    #[error("{url}: the server answered {status} {text}; the file may have moved (try again later or use another mirror)")]
+    #[error(
+        "{url}: the server answered {status} {text}; the file may have moved (try again later or use another mirror)"
+    )]
     Http { url: String, status: u16, text: String },
-    #[error("{url}: {why} (after {attempts} attempts); check the internet connection and try again, the download resumes where it stopped")]
+    #[error(
+        "{url}: {why} (after {attempts} attempts); check the internet connection and try again, the download resumes where it stopped"
+    )]
     Network { url: String, why: String, attempts: u32 },
     #[error("{path}: cannot write the download: {source}")]
     Write { path: String, source: std::io::Error },
@@ -81,7 +85,11 @@ fn try_once(agent: &ureq::Agent, url: &str, partial: &Path, opts: &Options) -> R
             return Err(Attempt::Retry(format!("server error {code} {}", r.status_text())));
         }
         Err(ureq::Error::Status(code, r)) => {
-            return Err(Attempt::Fatal(DownloadError::Http { url: url.to_string(), status: code, text: r.status_text().to_string() }));
+            return Err(Attempt::Fatal(DownloadError::Http {
+                url: url.to_string(),
+                status: code,
+                text: r.status_text().to_string(),
+            }));
         }
         Err(e) => return Err(Attempt::Retry(e.to_string())),
     };

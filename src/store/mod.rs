@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::model::{weights, Variant};
+use crate::model::{Variant, weights};
 
 /// The manifest shipped with this build (`models/manifest.toml`).
 const MANIFEST: &str = include_str!("../../models/manifest.toml");
@@ -117,7 +117,10 @@ impl Store {
     fn entry(name: &str) -> Result<ModelEntry, StoreError> {
         let all = manifest();
         let names = all.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ");
-        all.iter().find(|e| e.name.eq_ignore_ascii_case(name)).cloned().ok_or_else(|| StoreError::Unknown(name.to_string(), names))
+        all.iter()
+            .find(|e| e.name.eq_ignore_ascii_case(name))
+            .cloned()
+            .ok_or_else(|| StoreError::Unknown(name.to_string(), names))
     }
 
     /// The URL to fetch `entry` from: the manifest's, or the same path on the base URL.
@@ -141,7 +144,8 @@ impl Store {
     }
 
     fn ensure_dir(&self, dir: &Path) -> Result<(), StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Folder { path: dir.to_owned(), why: format!("cannot create the folder: {e}") })
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Folder { path: dir.to_owned(), why: format!("cannot create the folder: {e}") })
     }
 
     /// Downloads, validates and converts the model `name`; returns its installed file.
@@ -166,7 +170,9 @@ impl Store {
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::Busy(entry.name.clone())),
-            Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::Folder { path: lock_path, why: e.to_string() }),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(StoreError::Folder { path: lock_path, why: e.to_string() });
+            }
         }
         if installed.is_file() {
             return Ok(installed); // finished by the process that held the lock
@@ -181,7 +187,11 @@ impl Store {
             None => fs4::available_space(&partial_dir).unwrap_or(u64::MAX),
         };
         if free < needed {
-            return Err(StoreError::NoSpace { path: self.models_dir(), needed_mb: needed / 1_000_000, free_mb: free / 1_000_000 });
+            return Err(StoreError::NoSpace {
+                path: self.models_dir(),
+                needed_mb: needed / 1_000_000,
+                free_mb: free / 1_000_000,
+            });
         }
 
         let url = self.url_for(&entry);
@@ -200,7 +210,10 @@ impl Store {
             let _ = std::fs::remove_file(&partial);
         })?;
         let sha = sha256_file(&partial).unwrap_or_default();
-        let record = format!("{{\"source\": {url:?}, \"sha256\": {sha:?}, \"bytes\": {}}}\n", std::fs::metadata(&partial).map(|m| m.len()).unwrap_or(0));
+        let record = format!(
+            "{{\"source\": {url:?}, \"sha256\": {sha:?}, \"bytes\": {}}}\n",
+            std::fs::metadata(&partial).map(|m| m.len()).unwrap_or(0)
+        );
         let _ = std::fs::write(self.models_dir().join(format!("{}.source.json", entry.name)), record);
         let _ = std::fs::remove_file(&partial);
         Ok(installed)
@@ -209,7 +222,8 @@ impl Store {
     /// Validates `source` as a DeOldify generator, converts it to folded f32 safetensors and
     /// installs it under `name`, atomically.
     fn install_from(&self, source: &Path, name: &str, variant: Option<Variant>) -> Result<PathBuf, StoreError> {
-        let folded = weights::load_folded(source, variant).map_err(|e| StoreError::Invalid { name: name.to_string(), why: e.to_string() })?;
+        let folded = weights::load_folded(source, variant)
+            .map_err(|e| StoreError::Invalid { name: name.to_string(), why: e.to_string() })?;
         self.ensure_dir(&self.models_dir())?;
         let installed = self.installed_path(name);
         weights::save_folded(&folded, &installed, false)?;
@@ -234,7 +248,8 @@ impl Store {
         if !path.exists() {
             return Ok(false);
         }
-        std::fs::remove_file(&path).map_err(|e| StoreError::Folder { path: path.clone(), why: format!("cannot remove: {e}") })?;
+        std::fs::remove_file(&path)
+            .map_err(|e| StoreError::Folder { path: path.clone(), why: format!("cannot remove: {e}") })?;
         let _ = std::fs::remove_file(self.models_dir().join(format!("{}.source.json", entry.name)));
         let _ = std::fs::remove_file(self.models_dir().join(PARTIAL_DIR).join(format!("{}.pth.part", entry.name)));
         Ok(true)
