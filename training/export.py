@@ -58,7 +58,6 @@ def main(ckpt_path, weights_out, fixture_out):
         for size in (64, 80):
             x = grey_input(size, seed=size)
             fixture[f"input_s{size}"] = x
-            fixture[f"logits_s{size}"] = model(x)
             fixture[f"output_s{size}"] = model.colorize(x)
     save_file({k: v.contiguous() for k, v in fixture.items()}, fixture_out)
     n = sum(t.numel() for t in tensors.values())

@@ -23,6 +23,13 @@ impl Conv {
         Ok(Self { weight, bias, stride, padding: (kernel - 1) / 2 })
     }
 
+    /// From folded tensors: weight (out, in, k, k), bias (out).
+    pub fn from_tensors(weight: Tensor, bias: Option<Tensor>, stride: usize) -> Result<Self> {
+        let (out_ch, _, kernel, _) = weight.dims4()?;
+        let bias = bias.map(|b| b.reshape((1, out_ch, 1, 1))).transpose()?;
+        Ok(Self { weight, bias, stride, padding: (kernel - 1) / 2 })
+    }
+
     pub fn forward(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
         let y = x.conv2d(&self.weight, self.padding, self.stride, 1, 1)?;
         let y = match &self.bias {
@@ -45,6 +52,14 @@ impl Affine {
         let scale = vb.get(channels, "scale")?.reshape((1, channels, 1, 1))?;
         let shift = vb.get(channels, "shift")?.reshape((1, channels, 1, 1))?;
         Ok(Self { scale, shift })
+    }
+}
+
+impl Affine {
+    /// From per-channel scale and shift, each (C).
+    pub fn from_tensors(scale: Tensor, shift: Tensor) -> Result<Self> {
+        let c = scale.dim(0)?;
+        Ok(Self { scale: scale.reshape((1, c, 1, 1))?, shift: shift.reshape((1, c, 1, 1))? })
     }
 }
 

@@ -1,6 +1,7 @@
 //! The colorization networks as candle modules. Nothing here opens windows, starts threads
 //! or picks devices: callers pass a `Device` and tensors.
 
+pub mod compact;
 pub mod fixture;
 mod layers;
 mod pth;

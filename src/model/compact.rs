@@ -1,0 +1,303 @@
+//! The built-in compact colorizer (training/model.py): EfficientNet-Lite0 encoder, a
+//! DeOldify-style decoder, chroma-bin logits at 1/2 scale decoded by the annealed mean and put
+//! under the input's grey. Its output follows DeOldify's contract (RGB, ImageNet-normalised),
+//! so the same pipeline finishes it.
+
+use std::path::Path;
+
+use candle_core::{DType, Device, Module, Result, Tensor};
+use candle_nn::VarBuilder;
+
+use super::layers::{blur, Affine, Conv, SelfAttention};
+use super::weights::LoadError;
+
+const FORMAT: &str = "tintype-compact-v1";
+/// The encoder's BatchNorm epsilon (TF-ported EfficientNet); the decoder's is torch's 1e-5.
+const ENCODER_BN_EPS: f64 = 1e-3;
+const DECODER_BN_EPS: f64 = 1e-5;
+const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
+const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];
+
+/// EfficientNet-Lite0 blocks: (expand ratio, kernel, stride, in, out).
+const LITE0_BLOCKS: [(usize, usize, usize, usize, usize); 16] = [
+    (1, 3, 1, 32, 16),
+    (6, 3, 2, 16, 24),
+    (6, 3, 1, 24, 24),
+    (6, 5, 2, 24, 40),
+    (6, 5, 1, 40, 40),
+    (6, 3, 2, 40, 80),
+    (6, 3, 1, 80, 80),
+    (6, 3, 1, 80, 80),
+    (6, 5, 1, 80, 112),
+    (6, 5, 1, 112, 112),
+    (6, 5, 1, 112, 112),
+    (6, 5, 2, 112, 192),
+    (6, 5, 1, 192, 192),
+    (6, 5, 1, 192, 192),
+    (6, 5, 1, 192, 192),
+    (6, 3, 1, 192, 320),
+];
+/// Blocks whose outputs are the skips (1/2, 1/4, 1/8, 1/16).
+const SKIP_AFTER: [usize; 4] = [0, 2, 4, 10];
+
+/// BatchNorm (eval) as `x·scale + shift` per channel, from the raw running statistics.
+fn bn_affine(vb: &VarBuilder, channels: usize, eps: f64) -> Result<(Tensor, Tensor)> {
+    let gamma = vb.get(channels, "weight")?;
+    let beta = vb.get(channels, "bias")?;
+    let mean = vb.get(channels, "running_mean")?;
+    let var = vb.get(channels, "running_var")?;
+    let scale = gamma.broadcast_div(&(var + eps)?.sqrt()?)?;
+    let shift = (beta - mean.mul(&scale)?)?;
+    Ok((scale, shift))
+}
+
+/// A bias-free conv with the BatchNorm after it folded in: (weight, bias).
+fn conv_bn(conv: &VarBuilder, bn: &VarBuilder, shape: (usize, usize, usize, usize), eps: f64) -> Result<(Tensor, Tensor)> {
+    let w = conv.get(shape, "weight")?;
+    let (scale, shift) = bn_affine(bn, shape.0, eps)?;
+    Ok((w.broadcast_mul(&scale.reshape((shape.0, 1, 1, 1))?)?, shift))
+}
+
+fn relu6(x: &Tensor) -> Result<Tensor> {
+    x.clamp(0f32, 6f32)
+}
+
+/// Depthwise k×k convolution with symmetric padding, as k² shifted multiply-adds (candle's
+/// grouped conv runs one conv per channel). Stride 2 keeps every other output.
+#[derive(Debug, Clone)]
+struct Depthwise {
+    /// (k·k) per-channel weights, each shaped (1, C, 1, 1).
+    taps: Vec<Tensor>,
+    bias: Tensor,
+    kernel: usize,
+    stride: usize,
+}
+
+impl Depthwise {
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let (_, _, h, w) = x.dims4()?;
+        let p = self.kernel / 2;
+        let padded = x.pad_with_zeros(2, p, p)?.pad_with_zeros(3, p, p)?;
+        let mut acc: Option<Tensor> = None;
+        for i in 0..self.kernel {
+            for j in 0..self.kernel {
+                let window = padded.narrow(2, i, h)?.narrow(3, j, w)?;
+                let term = window.broadcast_mul(&self.taps[i * self.kernel + j])?;
+                acc = Some(match acc {
+                    None => term,
+                    Some(a) => (a + term)?,
+                });
+            }
+        }
+        let mut y = acc.expect("k ≥ 1").broadcast_add(&self.bias)?;
+        if self.stride == 2 {
+            // Keep rows and columns 0, 2, 4, …: pad to even, split into pairs, take the first.
+            let (b, c, h, w) = y.dims4()?;
+            y = y.pad_with_zeros(2, 0, h % 2)?.pad_with_zeros(3, 0, w % 2)?;
+            y = y.reshape((b, c, h.div_ceil(2), 2, w.div_ceil(2), 2))?.narrow(3, 0, 1)?.narrow(5, 0, 1)?;
+            y = y.reshape((b, c, h.div_ceil(2), w.div_ceil(2)))?;
+        }
+        Ok(y)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct MbConv {
+    expand: Option<(Tensor, Tensor)>,
+    depthwise: Depthwise,
+    project: (Tensor, Tensor),
+    residual: bool,
+}
+
+fn conv1x1(x: &Tensor, (w, b): &(Tensor, Tensor)) -> Result<Tensor> {
+    x.conv2d(w, 0, 1, 1, 1)?.broadcast_add(&b.reshape((1, (), 1, 1))?)
+}
+
+impl MbConv {
+    fn new(vb: &VarBuilder, (expand, k, stride, cin, cout): (usize, usize, usize, usize, usize)) -> Result<Self> {
+        let mid = cin * expand;
+        let expand = if expand != 1 {
+            Some(conv_bn(&vb.pp("_expand_conv"), &vb.pp("_bn0"), (mid, cin, 1, 1), ENCODER_BN_EPS)?)
+        } else {
+            None
+        };
+        let (dw, dw_bias) = conv_bn(&vb.pp("_depthwise_conv"), &vb.pp("_bn1"), (mid, 1, k, k), ENCODER_BN_EPS)?;
+        let mut taps = Vec::with_capacity(k * k);
+        for i in 0..k {
+            for j in 0..k {
+                taps.push(dw.narrow(2, i, 1)?.narrow(3, j, 1)?.reshape((1, mid, 1, 1))?);
+            }
+        }
+        let depthwise = Depthwise { taps, bias: dw_bias.reshape((1, mid, 1, 1))?, kernel: k, stride };
+        let project = conv_bn(&vb.pp("_project_conv"), &vb.pp("_bn2"), (cout, mid, 1, 1), ENCODER_BN_EPS)?;
+        Ok(Self { expand, depthwise, project, residual: stride == 1 && cin == cout })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let h = match &self.expand {
+            Some(e) => relu6(&conv1x1(x, e)?)?,
+            None => x.clone(),
+        };
+        let h = relu6(&self.depthwise.forward(&h)?)?;
+        let h = conv1x1(&h, &self.project)?;
+        if self.residual { h + x } else { Ok(h) }
+    }
+}
+
+/// A folded conv (weight, bias) followed by an optional ReLU, any kernel, stride 1.
+fn folded_conv(vb: &VarBuilder, bn: Option<&VarBuilder>, shape: (usize, usize, usize, usize), bias: bool) -> Result<Conv> {
+    let (w, b) = match bn {
+        Some(bn) => {
+            let (w, b) = conv_bn(vb, bn, shape, DECODER_BN_EPS)?;
+            (w, Some(b))
+        }
+        None => (vb.get(shape, "weight")?, if bias { Some(vb.get(shape.0, "bias")?) } else { None }),
+    };
+    Conv::from_tensors(w, b, 1)
+}
+
+/// BatchNorm after an activation: kept as an affine.
+fn affine(vb: &VarBuilder, channels: usize) -> Result<Affine> {
+    let (scale, shift) = bn_affine(vb, channels, DECODER_BN_EPS)?;
+    Affine::from_tensors(scale, shift)
+}
+
+#[derive(Debug, Clone)]
+struct DecoderBlock {
+    shuf: Conv,
+    skip_bn: Affine,
+    conv: Conv,
+    conv_bn: Affine,
+    attention: Option<SelfAttention>,
+}
+
+impl DecoderBlock {
+    fn new(vb: &VarBuilder, up_in: usize, skip: usize, out: usize, attention: bool) -> Result<Self> {
+        Ok(Self {
+            shuf: folded_conv(&vb.pp("shuf").pp("conv"), Some(&vb.pp("shuf").pp("bn")), (4 * out, up_in, 1, 1), false)?,
+            skip_bn: affine(&vb.pp("bn"), skip)?,
+            conv: folded_conv(&vb.pp("conv"), None, (out, out + skip, 3, 3), false)?,
+            conv_bn: affine(&vb.pp("conv_bn"), out)?,
+            attention: if attention { Some(SelfAttention::new(&vb.pp("attention"), out)?) } else { None },
+        })
+    }
+
+    fn forward(&self, x: &Tensor, skip: &Tensor) -> Result<Tensor> {
+        let up = blur(&candle_nn::ops::pixel_shuffle(&self.shuf.forward(x, true)?, 2)?)?;
+        let up = up.narrow(2, 0, skip.dim(2)?)?.narrow(3, 0, skip.dim(3)?)?;
+        let h = Tensor::cat(&[&up, &self.skip_bn.forward(skip)?], 1)?.relu()?;
+        let h = self.conv_bn.forward(&self.conv.forward(&h, true)?)?;
+        match &self.attention {
+            Some(sa) => sa.forward(&h),
+            None => Ok(h),
+        }
+    }
+}
+
+/// The compact colorizer, ready to run.
+pub struct Compact {
+    stem: (Tensor, Tensor),
+    blocks: Vec<MbConv>,
+    middle: Conv,
+    middle_bn: Affine,
+    decoder: Vec<DecoderBlock>,
+    head: Conv,
+    logits: Conv,
+    /// (Q, 2) bin centres (U, V) minus 128.
+    bins: Tensor,
+    temperature: f64,
+    device: Device,
+}
+
+impl Compact {
+    /// Loads a file written by `training/export.py`.
+    pub fn load(path: &Path, device: &Device) -> std::result::Result<Self, LoadError> {
+        let bytes = std::fs::read(path).map_err(|e| LoadError::io(path, e))?;
+        let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes)
+            .map_err(|e| LoadError::corrupt(path, format!("bad safetensors header: {e}")))?;
+        let meta = meta.metadata().clone().unwrap_or_default();
+        if meta.get("tintype.format").map(String::as_str) != Some(FORMAT) {
+            return Err(LoadError::not_pth(path, format!("not a compact colorizer file ({FORMAT})")));
+        }
+        let temperature: f64 = meta.get("tintype.temperature").and_then(|t| t.parse().ok()).unwrap_or(0.38);
+        let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
+            .map_err(|e| LoadError::corrupt(path, e.to_string()))?;
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
+        Self::new(&vb, temperature, device)
+            .map_err(|e| LoadError::Compute { path: path.to_owned(), why: format!("not a valid compact colorizer: {e}") })
+    }
+
+    fn new(vb: &VarBuilder, temperature: f64, device: &Device) -> Result<Self> {
+        let enc = vb.pp("encoder");
+        let stem = conv_bn(&enc.pp("_conv_stem"), &enc.pp("_bn0"), (32, 3, 3, 3), ENCODER_BN_EPS)?;
+        let blocks = LITE0_BLOCKS
+            .iter()
+            .enumerate()
+            .map(|(i, cfg)| MbConv::new(&enc.pp("_blocks").pp(i), *cfg))
+            .collect::<Result<Vec<_>>>()?;
+        let decoder = [(256, 112, 128, false), (128, 40, 96, true), (96, 24, 64, false), (64, 16, 48, false)]
+            .iter()
+            .enumerate()
+            .map(|(i, &(up, skip, out, sa))| DecoderBlock::new(&vb.pp("blocks").pp(i), up, skip, out, sa))
+            .collect::<Result<Vec<_>>>()?;
+        let bins = vb.get_unchecked("bins")?;
+        let q = bins.dim(0)?;
+        Ok(Self {
+            stem,
+            blocks,
+            middle: folded_conv(&vb.pp("middle"), None, (256, 320, 3, 3), false)?,
+            middle_bn: affine(&vb.pp("middle_bn"), 256)?,
+            decoder,
+            head: folded_conv(&vb.pp("head"), None, (48, 49, 3, 3), true)?,
+            logits: folded_conv(&vb.pp("logits"), None, (q, 48, 1, 1), true)?,
+            bins: (bins.to_dtype(DType::F32)? - 128.0)?,
+            temperature,
+            device: device.clone(),
+        })
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Chroma-bin logits at 1/2 scale, (B, Q, H/2, W/2).
+    pub fn logits(&self, x: &Tensor) -> Result<Tensor> {
+        let mut h = relu6(&x.conv2d(&self.stem.0, 1, 2, 1, 1)?.broadcast_add(&self.stem.1.reshape((1, (), 1, 1))?)?)?;
+        let mut skips = Vec::with_capacity(4);
+        for (i, block) in self.blocks.iter().enumerate() {
+            h = block.forward(&h)?;
+            if SKIP_AFTER.contains(&i) {
+                skips.push(h.clone());
+            }
+        }
+        h = self.middle_bn.forward(&self.middle.forward(&h, true)?)?;
+        for (block, skip) in self.decoder.iter().zip(skips.iter().rev()) {
+            h = block.forward(&h, skip)?;
+        }
+        let grey = x.narrow(1, 0, 1)?.avg_pool2d(2)?;
+        let h = self.head.forward(&Tensor::cat(&[&h, &grey], 1)?, true)?;
+        self.logits.forward(&h, false)
+    }
+
+    /// (B, 3, S, S) ImageNet-normalised grey, S a multiple of 16 → RGB, ImageNet-normalised.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let logits = self.logits(x)?;
+        // Annealed mean over the bins: softmax(logits / T) · bin centres.
+        let p = candle_nn::ops::softmax(&(logits / self.temperature)?, 1)?;
+        let (b, q, h, w) = p.dims4()?;
+        let flat = p.permute((0, 2, 3, 1))?.reshape((b * h * w, q))?;
+        let uv = flat.matmul(&self.bins)?.reshape((b, h, w, 2))?.permute((0, 3, 1, 2))?.contiguous()?;
+        let uv = uv.upsample_bilinear2d_with_scale(2.0, 2.0, false)?;
+        let (u, v) = (uv.narrow(1, 0, 1)?, uv.narrow(1, 1, 1)?);
+        let y = ((x.narrow(1, 0, 1)? * IMAGENET_STD[0] as f64)? + IMAGENET_MEAN[0] as f64)?;
+        let y = (y * 255.0)?;
+        let r = (&y + (&v / 0.877)?)?;
+        let bl = (&y + (&u / 0.492)?)?;
+        let g = ((&y - (&r * 0.299)?)? - (&bl * 0.114)?)?;
+        let g = (g / 0.587)?;
+        let rgb = (Tensor::cat(&[&r, &g, &bl], 1)?.clamp(0f32, 255f32)? / 255.0)?;
+        let mean = Tensor::new(&IMAGENET_MEAN, &self.device)?.reshape((1, 3, 1, 1))?;
+        let std = Tensor::new(&IMAGENET_STD, &self.device)?.reshape((1, 3, 1, 1))?;
+        rgb.broadcast_sub(&mean)?.broadcast_div(&std)
+    }
+}
