@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tintype::engine::device::{self, DeviceChoice};
 use tintype::engine::{Colorizer, Settings};
 use tintype::io::{decode, encode, provenance};
-use tintype::model::{Generator, Variant};
+use tintype::model::Variant;
 use tintype::pipeline::chroma::ChromaControls;
 use tintype::store::Store;
 
@@ -128,9 +128,9 @@ fn model_file(args: &ColorizeArgs, data_dir: Option<PathBuf>) -> Result<(PathBuf
                 entry.title, entry.name
             )
         })?,
-        None if args.model.eq_ignore_ascii_case("compact") => {
-            bail!("the built-in compact model is not part of this build yet; use a DeOldify model (artistic, stable, video or a file)")
-        }
+        None if args.model.eq_ignore_ascii_case("compact") => tintype::store::builtin_compact().context(
+            "the built-in compact model is not part of this build yet; use a DeOldify model (artistic, stable, video or a file)",
+        )?,
         None => PathBuf::from(&args.model),
     };
     if !path.exists() {
@@ -144,7 +144,7 @@ fn model_file(args: &ColorizeArgs, data_dir: Option<PathBuf>) -> Result<(PathBuf
 }
 
 fn load_model(path: &Path, variant: Option<Variant>, device: &candle_core::Device) -> Result<Colorizer> {
-    Ok(Colorizer::DeOldify(Generator::load_as(path, variant, device)?))
+    Ok(Colorizer::load(path, variant, device)?)
 }
 
 /// A photo's failure, told apart from the GPU running out of memory (worth a retry on the CPU).

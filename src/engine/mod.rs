@@ -5,7 +5,12 @@ pub mod device;
 
 use image::DynamicImage;
 
-use crate::model::Generator;
+use std::path::Path;
+
+use candle_core::Device;
+
+use crate::model::{Generator, LoadError, Variant};
+use crate::model::compact::Compact;
 use crate::pipeline::chroma::{self, ChromaControls};
 use crate::pipeline::defade::defade;
 use crate::pipeline::deoldify;
@@ -23,19 +28,32 @@ pub struct Settings {
 /// A loaded colorization network.
 pub enum Colorizer {
     DeOldify(Generator),
+    /// The built-in compact colorizer.
+    Compact(Compact),
 }
 
 impl Colorizer {
+    /// Loads any model file: the compact colorizer's export, or a DeOldify generator in any
+    /// container (`variant` picks Stable or Video for their shared layout).
+    pub fn load(path: &Path, variant: Option<Variant>, device: &Device) -> Result<Self, LoadError> {
+        if Compact::is_compact_file(path) {
+            return Ok(Colorizer::Compact(Compact::load(path, device)?));
+        }
+        Ok(Colorizer::DeOldify(Generator::load_as(path, variant, device)?))
+    }
+
     /// The model's name as people know it (`artistic`, `stable`, `video`).
     pub fn name(&self) -> &'static str {
         match self {
             Colorizer::DeOldify(g) => g.variant().name(),
+            Colorizer::Compact(_) => "compact",
         }
     }
 
     pub fn default_render_factor(&self) -> u32 {
         match self {
             Colorizer::DeOldify(g) => g.variant().default_render_factor(),
+            Colorizer::Compact(_) => 35,
         }
     }
 
@@ -49,14 +67,17 @@ impl Colorizer {
             (true, true) => DynamicImage::ImageRgb16(defade(&photo.to_rgb16(), settings.defade)),
         };
         let orig8 = photo.to_rgb8();
-        let colour = match self {
+        // Both networks take DeOldify's input and give its kind of output.
+        let y = match self {
             Colorizer::DeOldify(generator) => {
-                let (_, x) = deoldify::prepare(&orig8, settings.render_factor, generator.device())?;
-                let y = generator.forward(&x)?;
-                let square = deoldify::denormalise(&y)?;
-                deoldify::pil_bilinear_resize(&square, orig8.width(), orig8.height())
+                generator.forward(&deoldify::prepare(&orig8, settings.render_factor, generator.device())?.1)?
+            }
+            Colorizer::Compact(compact) => {
+                compact.forward(&deoldify::prepare(&orig8, settings.render_factor, compact.device())?.1)?
             }
         };
+        let square = deoldify::denormalise(&y)?;
+        let colour = deoldify::pil_bilinear_resize(&square, orig8.width(), orig8.height());
         Ok(if is_16_bit(photo) {
             DynamicImage::ImageRgb16(chroma::merge_16bit(&photo.to_rgb16(), &colour, &settings.chroma))
         } else {

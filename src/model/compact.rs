@@ -210,6 +210,22 @@ pub struct Compact {
 }
 
 impl Compact {
+    /// Whether `path` is a safetensors file written by `training/export.py` (by its metadata).
+    pub fn is_compact_file(path: &Path) -> bool {
+        let Ok(mut file) = std::fs::File::open(path) else { return false };
+        let mut len = [0u8; 8];
+        if std::io::Read::read_exact(&mut file, &mut len).is_err() {
+            return false;
+        }
+        let n = u64::from_le_bytes(len);
+        if n > 16 << 20 {
+            return false;
+        }
+        let mut header = vec![0u8; n as usize];
+        std::io::Read::read_exact(&mut file, &mut header).is_ok()
+            && String::from_utf8_lossy(&header).contains(&format!("\"tintype.format\":\"{FORMAT}\""))
+    }
+
     /// Loads a file written by `training/export.py`.
     pub fn load(path: &Path, device: &Device) -> std::result::Result<Self, LoadError> {
         let bytes = std::fs::read(path).map_err(|e| LoadError::io(path, e))?;

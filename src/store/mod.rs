@@ -32,6 +32,17 @@ struct Manifest {
     model: Vec<ModelEntry>,
 }
 
+/// The built-in compact model's file: installed beside the program
+/// (`<prefix>/share/tintype/models/`), or in the source tree for `cargo run`.
+pub fn builtin_compact() -> Option<PathBuf> {
+    let name = "compact.safetensors";
+    let installed = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent()?.parent().map(|prefix| prefix.join("share/tintype/models").join(name)));
+    let source_tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(name);
+    installed.into_iter().chain(std::iter::once(source_tree)).find(|p| p.is_file())
+}
+
 /// Every model of the shipped manifest.
 pub fn manifest() -> Vec<ModelEntry> {
     toml::from_str::<Manifest>(MANIFEST).expect("the shipped manifest parses (tested)").model
