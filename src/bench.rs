@@ -8,12 +8,14 @@ use std::time::Instant;
 
 use candle_core::{Device, Tensor};
 
-use crate::model::{Generator, Variant, weights};
+use crate::engine::Colorizer;
+use crate::model::{Variant, weights};
 
 /// One benchmark configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub variant: Variant,
+    /// `artistic`, `stable`, `video` or `compact`.
+    pub model: String,
     pub render_factor: u32,
     pub runs: usize,
     pub threads: usize,
@@ -68,7 +70,8 @@ pub fn synthetic_input(size: usize) -> candle_core::Result<Tensor> {
 /// Runs one configuration in this process and returns its report line.
 pub fn run_one(weights_path: &Path, config: &Config, device: &Device) -> Result<String, String> {
     let start = Instant::now();
-    let generator = Generator::load_as(weights_path, Some(config.variant), device).map_err(|e| e.to_string())?;
+    let variant = Variant::from_name(&config.model);
+    let generator = Colorizer::load(weights_path, variant, device).map_err(|e| e.to_string())?;
     let load = start.elapsed().as_secs_f64();
     let size = 16 * config.render_factor as usize;
     let x = synthetic_input(size).and_then(|x| x.to_device(device)).map_err(|e| e.to_string())?;
@@ -86,7 +89,7 @@ pub fn run_one(weights_path: &Path, config: &Config, device: &Device) -> Result<
     let peak = peak_rss_mib().map(|m| format!("{m:.0}")).unwrap_or_else(|| "unknown".into());
     Ok(format!(
         "bench model={} rf={} size={size} device={} threads={} median_s={median:.2} peak_rss_mib={peak} load_s={load:.2} warmup_s={warmup:.2} runs_s={}",
-        config.variant.name(),
+        config.model,
         config.render_factor,
         crate::engine::device::name(device),
         config.threads,

@@ -56,7 +56,7 @@ enum Command {
     },
     /// Time the DeOldify generators on the CPU with the fixture weights.
     Bench {
-        /// artistic, stable, or all.
+        /// artistic, stable, compact, or all (artistic and stable).
         #[arg(long, default_value = "all")]
         model: String,
         /// Render factors (the square side is 16 × render factor).
@@ -168,9 +168,10 @@ fn bench_cmd(
     one: Option<PathBuf>,
     device: &str,
 ) -> Result<()> {
-    let variants = match model {
-        "all" => vec![Variant::Artistic, Variant::Stable],
-        name => vec![parse_variant(name)?],
+    let models: Vec<&str> = match model {
+        "all" => vec!["artistic", "stable"],
+        "artistic" | "stable" | "compact" => vec![model],
+        other => bail!("unknown model `{other}`: use artistic, stable, compact or all"),
     };
     let threads = threads.unwrap_or_else(all_cores);
     let device_choice = DeviceChoice::from_name(device).with_context(|| format!("unknown device `{device}`"))?;
@@ -178,26 +179,34 @@ fn bench_cmd(
         bail!("--runs must be at least 1");
     }
     if let Some(weights_path) = one {
-        let config = bench::Config { variant: variants[0], render_factor: render_factors[0], runs, threads };
+        let config = bench::Config { model: models[0].to_string(), render_factor: render_factors[0], runs, threads };
         let device = device::open(device_choice).map_err(anyhow::Error::msg)?;
         println!("{}", bench::run_one(&weights_path, &config, &device).map_err(anyhow::Error::msg)?);
         return Ok(());
     }
     let cache = std::env::temp_dir().join("tintype-bench");
     let exe = std::env::current_exe().context("finding the tintype executable")?;
-    for variant in variants {
-        let weights_path = bench::prepare_weights(fixtures, &cache, variant).map_err(anyhow::Error::msg)?;
+    for name in models {
+        let weights_path = match name {
+            // Speed does not depend on the values: without the built-in file, the test export
+            // of the same architecture serves.
+            "compact" => tintype::store::builtin_compact().unwrap_or_else(|| fixtures.join("../compact/smoke.safetensors")),
+            _ => {
+                let variant = parse_variant(name)?;
+                bench::prepare_weights(fixtures, &cache, variant).map_err(anyhow::Error::msg)?
+            }
+        };
         for &rf in render_factors {
             // A child process per configuration, so each peak RSS is its own.
             let out = std::process::Command::new(&exe)
-                .args(["bench", "--model", variant.name(), "--render-factor", &rf.to_string()])
+                .args(["bench", "--model", name, "--render-factor", &rf.to_string()])
                 .args(["--runs", &runs.to_string(), "--threads", &threads.to_string(), "--device", device, "--one"])
                 .arg(&weights_path)
                 .env("RAYON_NUM_THREADS", threads.to_string())
                 .output()
                 .context("starting a benchmark process")?;
             if !out.status.success() {
-                bail!("benchmark of {} at rf {rf} failed: {}", variant.name(), String::from_utf8_lossy(&out.stderr));
+                bail!("benchmark of {name} at rf {rf} failed: {}", String::from_utf8_lossy(&out.stderr));
             }
             print!("{}", String::from_utf8_lossy(&out.stdout));
         }

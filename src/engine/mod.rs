@@ -42,6 +42,21 @@ impl Colorizer {
         Ok(Colorizer::DeOldify(Generator::load_as(path, variant, device)?))
     }
 
+    /// The network alone: (1, 3, S, S) ImageNet-normalised grey → RGB, ImageNet-normalised.
+    pub fn forward(&self, x: &candle_core::Tensor) -> candle_core::Result<candle_core::Tensor> {
+        match self {
+            Colorizer::DeOldify(g) => g.forward(x),
+            Colorizer::Compact(c) => c.forward(x),
+        }
+    }
+
+    pub fn device(&self) -> &Device {
+        match self {
+            Colorizer::DeOldify(g) => g.device(),
+            Colorizer::Compact(c) => c.device(),
+        }
+    }
+
     /// The model's name as people know it (`artistic`, `stable`, `video`).
     pub fn name(&self) -> &'static str {
         match self {
@@ -68,14 +83,7 @@ impl Colorizer {
         };
         let orig8 = photo.to_rgb8();
         // Both networks take DeOldify's input and give its kind of output.
-        let y = match self {
-            Colorizer::DeOldify(generator) => {
-                generator.forward(&deoldify::prepare(&orig8, settings.render_factor, generator.device())?.1)?
-            }
-            Colorizer::Compact(compact) => {
-                compact.forward(&deoldify::prepare(&orig8, settings.render_factor, compact.device())?.1)?
-            }
-        };
+        let y = self.forward(&deoldify::prepare(&orig8, settings.render_factor, self.device())?.1)?;
         let square = deoldify::denormalise(&y)?;
         let colour = deoldify::pil_bilinear_resize(&square, orig8.width(), orig8.height());
         Ok(if is_16_bit(photo) {
