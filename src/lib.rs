@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod engine;
+pub mod eval;
 pub mod io;
 pub mod model;
 pub mod pipeline;

@@ -297,3 +297,36 @@ fn old_photos_end_to_end_keep_their_luminance() {
         assert!(p >= 40.0, "{stem}: luminance PSNR {p:.1} dB");
     }
 }
+
+#[test]
+fn eval_reports_both_modes_with_the_grey_baseline() {
+    let model = common::fixtures().join("compact/smoke.safetensors");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("regrey.json");
+    let eval_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/eval/bsds500-test");
+    let args = ["eval", "regrey", eval_dir.to_str().unwrap(), "--model", model.to_str().unwrap(), "--limit", "3"];
+    let out = tintype(&[&args[..], &["--render-factor", "7", "--json", json.to_str().unwrap()]].concat());
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    for key in ["photos=3", "ciede2000=", "grey_ciede2000=", "gain_ci95=[", "better_than_grey=", "delta_cf="] {
+        assert!(log.contains(key), "{key} missing: {log}");
+    }
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["photos"].as_array().unwrap().len(), 3);
+
+    let old_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/old-photos");
+    let out = tintype(&[
+        "eval",
+        "old",
+        old_dir.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--limit",
+        "2",
+        "--render-factor",
+        "7",
+    ]);
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("hue_entropy=") && log.contains("brown_share=") && log.contains("luminance_psnr="), "{log}");
+}

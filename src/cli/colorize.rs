@@ -115,12 +115,20 @@ fn collect_jobs(inputs: &[PathBuf], recursive: bool, problems: &mut Vec<String>)
 
 /// Where the chosen model's file is, and which variant it is if the user said.
 fn model_file(args: &ColorizeArgs, data_dir: Option<PathBuf>) -> Result<(PathBuf, Option<Variant>)> {
-    let variant = args
-        .variant
-        .as_deref()
+    resolve_model(&args.model, args.variant.as_deref(), data_dir)
+}
+
+/// A model name (installed DeOldify model, `compact`) or a file path → the file, and the
+/// variant the user named.
+pub fn resolve_model(
+    model: &str,
+    variant: Option<&str>,
+    data_dir: Option<PathBuf>,
+) -> Result<(PathBuf, Option<Variant>)> {
+    let variant = variant
         .map(|v| Variant::from_name(v).with_context(|| format!("unknown variant `{v}`: use artistic, stable or video")))
         .transpose()?;
-    let known = tintype::store::manifest().into_iter().find(|e| e.name.eq_ignore_ascii_case(&args.model));
+    let known = tintype::store::manifest().into_iter().find(|e| e.name.eq_ignore_ascii_case(model));
     let path = match known {
         Some(entry) => Store::open(data_dir, None)?.resolve(&entry.name).with_context(|| {
             format!(
@@ -128,10 +136,10 @@ fn model_file(args: &ColorizeArgs, data_dir: Option<PathBuf>) -> Result<(PathBuf
                 entry.title, entry.name
             )
         })?,
-        None if args.model.eq_ignore_ascii_case("compact") => tintype::store::builtin_compact().context(
+        None if model.eq_ignore_ascii_case("compact") => tintype::store::builtin_compact().context(
             "the built-in compact model is not part of this build yet; use a DeOldify model (artistic, stable, video or a file)",
         )?,
-        None => PathBuf::from(&args.model),
+        None => PathBuf::from(model),
     };
     if !path.exists() {
         bail!(

@@ -10,6 +10,7 @@ use tintype::bench;
 use tintype::engine::device::{self, DeviceChoice};
 
 mod colorize;
+mod eval;
 mod models;
 use colorize::ColorizeArgs;
 use tintype::model::{Variant, weights};
@@ -36,6 +37,8 @@ struct Cli {
 enum Command {
     /// Colorize photos or folders of photos; originals are never changed.
     Colorize(ColorizeArgs),
+    /// Measure colour quality of a model on a folder (re-grayscaled colour photos, or old photos).
+    Eval(eval::EvalArgs),
     /// List, download, import and remove models.
     #[command(subcommand)]
     Models(models::ModelsCommand),
@@ -104,6 +107,9 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Colorize(args) => colorize::run(args, cli.data_dir, device),
         Command::Models(command) => models::run(command, cli.data_dir, cli.base_url),
+        Command::Eval(args) => {
+            colorize::resolve_model(&args.model, None, cli.data_dir).and_then(|model| eval::run(args, model, device))
+        }
         Command::Convert { input, output, half, variant } => convert(input, output, half, variant),
         Command::Bench { pipeline: Some(size), render_factor, runs, .. } => {
             bench_pipeline(&size, render_factor[0], runs)
@@ -190,7 +196,9 @@ fn bench_cmd(
         let weights_path = match name {
             // Speed does not depend on the values: without the built-in file, the test export
             // of the same architecture serves.
-            "compact" => tintype::store::builtin_compact().unwrap_or_else(|| fixtures.join("../compact/smoke.safetensors")),
+            "compact" => {
+                tintype::store::builtin_compact().unwrap_or_else(|| fixtures.join("../compact/smoke.safetensors"))
+            }
             _ => {
                 let variant = parse_variant(name)?;
                 bench::prepare_weights(fixtures, &cache, variant).map_err(anyhow::Error::msg)?

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use candle_core::Device;
 
-use crate::model::{Generator, LoadError, Variant};
 use crate::model::compact::Compact;
+use crate::model::{Generator, LoadError, Variant};
 use crate::pipeline::chroma::{self, ChromaControls};
 use crate::pipeline::defade::defade;
 use crate::pipeline::deoldify;

@@ -8,7 +8,7 @@ use std::path::Path;
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::layers::{blur, Affine, Conv, SelfAttention};
+use super::layers::{Affine, Conv, SelfAttention, blur};
 use super::weights::LoadError;
 
 const FORMAT: &str = "tintype-compact-v1";
@@ -52,7 +52,12 @@ fn bn_affine(vb: &VarBuilder, channels: usize, eps: f64) -> Result<(Tensor, Tens
 }
 
 /// A bias-free conv with the BatchNorm after it folded in: (weight, bias).
-fn conv_bn(conv: &VarBuilder, bn: &VarBuilder, shape: (usize, usize, usize, usize), eps: f64) -> Result<(Tensor, Tensor)> {
+fn conv_bn(
+    conv: &VarBuilder,
+    bn: &VarBuilder,
+    shape: (usize, usize, usize, usize),
+    eps: f64,
+) -> Result<(Tensor, Tensor)> {
     let w = conv.get(shape, "weight")?;
     let (scale, shift) = bn_affine(bn, shape.0, eps)?;
     Ok((w.broadcast_mul(&scale.reshape((shape.0, 1, 1, 1))?)?, shift))
@@ -145,7 +150,12 @@ impl MbConv {
 }
 
 /// A folded conv (weight, bias) followed by an optional ReLU, any kernel, stride 1.
-fn folded_conv(vb: &VarBuilder, bn: Option<&VarBuilder>, shape: (usize, usize, usize, usize), bias: bool) -> Result<Conv> {
+fn folded_conv(
+    vb: &VarBuilder,
+    bn: Option<&VarBuilder>,
+    shape: (usize, usize, usize, usize),
+    bias: bool,
+) -> Result<Conv> {
     let (w, b) = match bn {
         Some(bn) => {
             let (w, b) = conv_bn(vb, bn, shape, DECODER_BN_EPS)?;
@@ -239,8 +249,10 @@ impl Compact {
         let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
             .map_err(|e| LoadError::corrupt(path, e.to_string()))?;
         let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
-        Self::new(&vb, temperature, device)
-            .map_err(|e| LoadError::Compute { path: path.to_owned(), why: format!("not a valid compact colorizer: {e}") })
+        Self::new(&vb, temperature, device).map_err(|e| LoadError::Compute {
+            path: path.to_owned(),
+            why: format!("not a valid compact colorizer: {e}"),
+        })
     }
 
     fn new(vb: &VarBuilder, temperature: f64, device: &Device) -> Result<Self> {
@@ -278,7 +290,8 @@ impl Compact {
 
     /// Chroma-bin logits at 1/2 scale, (B, Q, H/2, W/2).
     pub fn logits(&self, x: &Tensor) -> Result<Tensor> {
-        let mut h = relu6(&x.conv2d(&self.stem.0, 1, 2, 1, 1)?.broadcast_add(&self.stem.1.reshape((1, (), 1, 1))?)?)?;
+        let mut h =
+            relu6(&x.conv2d(&self.stem.0, 1, 2, 1, 1)?.broadcast_add(&self.stem.1.reshape((1, (), 1, 1))?)?)?;
         let mut skips = Vec::with_capacity(4);
         for (i, block) in self.blocks.iter().enumerate() {
             h = block.forward(&h)?;

@@ -100,7 +100,7 @@ pub fn merge_16bit(orig: &Rgb16Image, colour: &RgbImage, controls: &ChromaContro
             let t = t.max(0.0);
             for (dst, d) in dst.iter_mut().zip([dr, dg, db]) {
                 // Non-negative after the clamp, so +0.5 and truncation round to nearest.
-            *dst = (((y + t * d) * 65535.0).clamp(0.0, 65535.0) + 0.5) as u16;
+                *dst = (((y + t * d) * 65535.0).clamp(0.0, 65535.0) + 0.5) as u16;
             }
         }
     });
