@@ -57,7 +57,6 @@ pub fn encode(
     exif: Option<&[u8]>,
 ) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
-    let (w, h) = (image.width(), image.height());
     let sixteen =
         matches!(image, DynamicImage::ImageRgb16(_) | DynamicImage::ImageLuma16(_) | DynamicImage::ImageRgba16(_));
     let with_meta = |enc: &mut dyn ImageEncoder| {
@@ -73,34 +72,23 @@ pub fn encode(
         Format::Png => {
             let mut enc = image::codecs::png::PngEncoder::new(&mut out);
             with_meta(&mut enc);
-            if sixteen {
-                // The encoders take 16-bit samples as native-endian bytes.
-                let native: Vec<u8> = image.to_rgb16().as_raw().iter().flat_map(|v| v.to_ne_bytes()).collect();
-                enc.write_image(&native, w, h, image::ExtendedColorType::Rgb16)
-            } else {
-                enc.write_image(image.to_rgb8().as_raw(), w, h, image::ExtendedColorType::Rgb8)
-            }
+            write_rgb(enc, image, sixteen)
         }
         Format::Jpeg { quality } => {
             let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
             with_meta(&mut enc);
-            enc.write_image(image.to_rgb8().as_raw(), w, h, image::ExtendedColorType::Rgb8)
+            write_rgb(enc, image, false)
         }
         Format::Tiff => {
             let mut cursor = std::io::Cursor::new(&mut out);
             let mut enc = image::codecs::tiff::TiffEncoder::new(&mut cursor);
             with_meta(&mut enc);
-            if sixteen {
-                let native: Vec<u8> = image.to_rgb16().as_raw().iter().flat_map(|v| v.to_ne_bytes()).collect();
-                enc.write_image(&native, w, h, image::ExtendedColorType::Rgb16)
-            } else {
-                enc.write_image(image.to_rgb8().as_raw(), w, h, image::ExtendedColorType::Rgb8)
-            }
+            write_rgb(enc, image, sixteen)
         }
         Format::WebP => {
             let mut enc = image::codecs::webp::WebPEncoder::new_lossless(&mut out);
             with_meta(&mut enc);
-            enc.write_image(image.to_rgb8().as_raw(), w, h, image::ExtendedColorType::Rgb8)
+            write_rgb(enc, image, false)
         }
     }
     .map_err(|e| e.to_string())?;
@@ -108,6 +96,17 @@ pub fn encode(
         super::provenance::write_exif_into_tiff(&mut out, exif);
     }
     Ok(out)
+}
+
+/// RGB pixels, 16-bit when asked (the encoders take 16-bit samples as native-endian bytes).
+fn write_rgb(enc: impl ImageEncoder, image: &DynamicImage, sixteen: bool) -> image::ImageResult<()> {
+    let (w, h) = (image.width(), image.height());
+    if sixteen {
+        let native: Vec<u8> = image.to_rgb16().as_raw().iter().flat_map(|v| v.to_ne_bytes()).collect();
+        enc.write_image(&native, w, h, image::ExtendedColorType::Rgb16)
+    } else {
+        enc.write_image(image.to_rgb8().as_raw(), w, h, image::ExtendedColorType::Rgb8)
+    }
 }
 
 /// Writes `bytes` to `target` atomically. `inputs` are files that must never be replaced.

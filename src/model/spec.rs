@@ -125,76 +125,28 @@ impl Arch {
         };
 
         // layers.0: torchvision ResNet children 0..7 (conv1, bn1, relu, maxpool, layer1..4).
-        units.push(conv("layers.0.0".into(), 64, 3, 7, Norm::Plain, false, Some("layers.0.1".into())));
+        // Every encoder conv is plain, bias-free, with its BatchNorm right after it.
+        let plain = |prefix: String, out_ch, in_ch, kernel, bn: String| {
+            conv(prefix, out_ch, in_ch, kernel, Norm::Plain, false, Some(bn))
+        };
+        units.push(plain("layers.0.0".into(), 64, 3, 7, "layers.0.1".into()));
         let mut in_ch = 64;
         for (stage, &blocks) in self.stage_blocks().iter().enumerate() {
             let width = 64 << stage;
             for b in 0..blocks {
                 let p = format!("layers.0.{}.{b}", stage + 4);
                 let stride = if stage > 0 && b == 0 { 2 } else { 1 };
-                let out_ch = match self {
-                    Arch::Deep34 => {
-                        units.push(conv(
-                            format!("{p}.conv1"),
-                            width,
-                            in_ch,
-                            3,
-                            Norm::Plain,
-                            false,
-                            Some(format!("{p}.bn1")),
-                        ));
-                        units.push(conv(
-                            format!("{p}.conv2"),
-                            width,
-                            width,
-                            3,
-                            Norm::Plain,
-                            false,
-                            Some(format!("{p}.bn2")),
-                        ));
-                        width
-                    }
-                    Arch::Wide101 => {
-                        units.push(conv(
-                            format!("{p}.conv1"),
-                            width,
-                            in_ch,
-                            1,
-                            Norm::Plain,
-                            false,
-                            Some(format!("{p}.bn1")),
-                        ));
-                        units.push(conv(
-                            format!("{p}.conv2"),
-                            width,
-                            width,
-                            3,
-                            Norm::Plain,
-                            false,
-                            Some(format!("{p}.bn2")),
-                        ));
-                        units.push(conv(
-                            format!("{p}.conv3"),
-                            width * 4,
-                            width,
-                            1,
-                            Norm::Plain,
-                            false,
-                            Some(format!("{p}.bn3")),
-                        ));
-                        width * 4
-                    }
+                // (name, out, in, kernel) of the block's convs, each followed by bn1, bn2, bn3.
+                let convs = match self {
+                    Arch::Deep34 => vec![(width, in_ch, 3), (width, width, 3)],
+                    Arch::Wide101 => vec![(width, in_ch, 1), (width, width, 3), (width * 4, width, 1)],
                 };
+                let out_ch = convs.last().expect("a conv").0;
+                for (i, (o, c, k)) in convs.into_iter().enumerate() {
+                    units.push(plain(format!("{p}.conv{}", i + 1), o, c, k, format!("{p}.bn{}", i + 1)));
+                }
                 if b == 0 && (stride != 1 || in_ch != out_ch) {
-                    units.push(conv(
-                        format!("{p}.downsample.0"),
-                        out_ch,
-                        in_ch,
-                        1,
-                        Norm::Plain,
-                        false,
-                        Some(format!("{p}.downsample.1")),
-                    ));
+                    units.push(plain(format!("{p}.downsample.0"), out_ch, in_ch, 1, format!("{p}.downsample.1")));
                 }
                 in_ch = out_ch;
             }
