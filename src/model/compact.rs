@@ -67,11 +67,15 @@ fn relu6(x: &Tensor) -> Result<Tensor> {
     x.clamp(0f32, 6f32)
 }
 
-/// Depthwise k×k convolution with symmetric padding, as k² shifted multiply-adds (candle's
-/// grouped conv runs one conv per channel). Stride 2 keeps every other output.
+/// Depthwise k×k convolution with symmetric padding and its folded bias. On the CPU a direct
+/// loop per channel plane; elsewhere k² shifted multiply-adds (candle's grouped conv runs one
+/// conv per channel, which is slow with a thousand channels).
 #[derive(Debug, Clone)]
 struct Depthwise {
-    /// (k·k) per-channel weights, each shaped (1, C, 1, 1).
+    /// (C, k, k) weights, flat, for the CPU loop.
+    weights: Vec<f32>,
+    bias_values: Vec<f32>,
+    /// The same weights as (k·k) tensors shaped (1, C, 1, 1), for other devices.
     taps: Vec<Tensor>,
     bias: Tensor,
     kernel: usize,
@@ -79,7 +83,28 @@ struct Depthwise {
 }
 
 impl Depthwise {
+    fn new(weight: &Tensor, bias: &Tensor, kernel: usize, stride: usize) -> Result<Self> {
+        let channels = weight.dim(0)?;
+        let mut taps = Vec::with_capacity(kernel * kernel);
+        for i in 0..kernel {
+            for j in 0..kernel {
+                taps.push(weight.narrow(2, i, 1)?.narrow(3, j, 1)?.reshape((1, channels, 1, 1))?);
+            }
+        }
+        Ok(Self {
+            weights: weight.flatten_all()?.to_dtype(DType::F32)?.to_vec1()?,
+            bias_values: bias.to_dtype(DType::F32)?.to_vec1()?,
+            taps,
+            bias: bias.reshape((1, channels, 1, 1))?,
+            kernel,
+            stride,
+        })
+    }
+
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        if x.device().is_cpu() && x.dtype() == DType::F32 {
+            return x.contiguous()?.apply_op1_no_bwd(self);
+        }
         let (_, _, h, w) = x.dims4()?;
         let p = self.kernel / 2;
         let padded = x.pad_with_zeros(2, p, p)?.pad_with_zeros(3, p, p)?;
@@ -106,6 +131,54 @@ impl Depthwise {
     }
 }
 
+impl candle_core::CustomOp1 for Depthwise {
+    fn name(&self) -> &'static str {
+        "depthwise-conv2d"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &candle_core::CpuStorage,
+        layout: &candle_core::Layout,
+    ) -> Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        use rayon::prelude::*;
+        let input = match storage {
+            candle_core::CpuStorage::F32(v) => &v[layout.start_offset()..],
+            _ => candle_core::bail!("depthwise conv: f32 only"),
+        };
+        let (b, c, h, w) = layout.shape().dims4()?;
+        let (k, s, p) = (self.kernel, self.stride, self.kernel / 2);
+        let (ho, wo) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
+        let mut out = vec![0f32; b * c * ho * wo];
+        out.par_chunks_mut(ho * wo).enumerate().for_each(|(plane, dst)| {
+            let ch = plane % c;
+            let src = &input[plane * h * w..(plane + 1) * h * w];
+            let wk = &self.weights[ch * k * k..(ch + 1) * k * k];
+            dst.fill(self.bias_values[ch]);
+            for oy in 0..ho {
+                let row = &mut dst[oy * wo..(oy + 1) * wo];
+                for i in 0..k {
+                    let iy = (oy * s + i) as isize - p as isize;
+                    if iy < 0 || iy >= h as isize {
+                        continue;
+                    }
+                    let src_row = &src[iy as usize * w..(iy as usize + 1) * w];
+                    for j in 0..k {
+                        let wt = wk[i * k + j];
+                        // Output columns whose input column ox·s + j − p is inside the row.
+                        let first = p.saturating_sub(j).div_ceil(s);
+                        let last = ((w + p - j).div_ceil(s)).min(wo);
+                        for ox in first..last {
+                            row[ox] += wt * src_row[ox * s + j - p];
+                        }
+                    }
+                }
+            }
+        });
+        Ok((candle_core::CpuStorage::F32(out), (b, c, ho, wo).into()))
+    }
+}
+
 #[derive(Debug, Clone)]
 struct MbConv {
     expand: Option<(Tensor, Tensor)>,
@@ -127,13 +200,7 @@ impl MbConv {
             None
         };
         let (dw, dw_bias) = conv_bn(&vb.pp("_depthwise_conv"), &vb.pp("_bn1"), (mid, 1, k, k), ENCODER_BN_EPS)?;
-        let mut taps = Vec::with_capacity(k * k);
-        for i in 0..k {
-            for j in 0..k {
-                taps.push(dw.narrow(2, i, 1)?.narrow(3, j, 1)?.reshape((1, mid, 1, 1))?);
-            }
-        }
-        let depthwise = Depthwise { taps, bias: dw_bias.reshape((1, mid, 1, 1))?, kernel: k, stride };
+        let depthwise = Depthwise::new(&dw, &dw_bias, k, stride)?;
         let project = conv_bn(&vb.pp("_project_conv"), &vb.pp("_bn2"), (cout, mid, 1, 1), ENCODER_BN_EPS)?;
         Ok(Self { expand, depthwise, project, residual: stride == 1 && cin == cout })
     }
@@ -212,7 +279,9 @@ pub struct Compact {
     middle_bn: Affine,
     decoder: Vec<DecoderBlock>,
     head: Conv,
-    logits: Conv,
+    /// The 1×1 logits conv as a matrix, (48, Q), and its bias (Q).
+    logits_weight: Tensor,
+    logits_bias: Tensor,
     /// (Q, 2) bin centres (U, V) minus 128.
     bins: Tensor,
     temperature: f64,
@@ -270,6 +339,8 @@ impl Compact {
             .collect::<Result<Vec<_>>>()?;
         let bins = vb.get_unchecked("bins")?;
         let q = bins.dim(0)?;
+        let logits_weight = vb.pp("logits").get((q, 48, 1, 1), "weight")?.reshape((q, 48))?.t()?.contiguous()?;
+        let logits_bias = vb.pp("logits").get(q, "bias")?;
         Ok(Self {
             stem,
             blocks,
@@ -277,7 +348,8 @@ impl Compact {
             middle_bn: affine(&vb.pp("middle_bn"), 256)?,
             decoder,
             head: folded_conv(&vb.pp("head"), None, (48, 49, 3, 3), true)?,
-            logits: folded_conv(&vb.pp("logits"), None, (q, 48, 1, 1), true)?,
+            logits_weight,
+            logits_bias,
             bins: (bins.to_dtype(DType::F32)? - 128.0)?,
             temperature,
             device: device.clone(),
@@ -288,8 +360,8 @@ impl Compact {
         &self.device
     }
 
-    /// Chroma-bin logits at 1/2 scale, (B, Q, H/2, W/2).
-    pub fn logits(&self, x: &Tensor) -> Result<Tensor> {
+    /// Chroma at 1/2 scale, (B, 2, H/2, W/2): U, V in 8-bit units around 0.
+    fn chroma(&self, x: &Tensor) -> Result<Tensor> {
         let mut h =
             relu6(&x.conv2d(&self.stem.0, 1, 2, 1, 1)?.broadcast_add(&self.stem.1.reshape((1, (), 1, 1))?)?)?;
         let mut skips = Vec::with_capacity(4);
@@ -305,17 +377,19 @@ impl Compact {
         }
         let grey = x.narrow(1, 0, 1)?.avg_pool2d(2)?;
         let h = self.head.forward(&Tensor::cat(&[&h, &grey], 1)?, true)?;
-        self.logits.forward(&h, false)
+        // Logits as (pixels, Q) so the softmax runs over the last, contiguous dimension.
+        let (b, c, hh, ww) = h.dims4()?;
+        let pixels = h.reshape((b, c, hh * ww))?.transpose(1, 2)?.contiguous()?.reshape((b * hh * ww, c))?;
+        let logits = pixels.matmul(&self.logits_weight)?.broadcast_add(&self.logits_bias)?;
+        // Annealed mean: softmax(logits / T) · bin centres.
+        let p = candle_nn::ops::softmax_last_dim(&(logits / self.temperature)?)?;
+        let uv = p.matmul(&self.bins)?;
+        uv.reshape((b, hh * ww, 2))?.transpose(1, 2)?.reshape((b, 2, hh, ww))
     }
 
     /// (B, 3, S, S) ImageNet-normalised grey, S a multiple of 16 → RGB, ImageNet-normalised.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let logits = self.logits(x)?;
-        // Annealed mean over the bins: softmax(logits / T) · bin centres.
-        let p = candle_nn::ops::softmax(&(logits / self.temperature)?, 1)?;
-        let (b, q, h, w) = p.dims4()?;
-        let flat = p.permute((0, 2, 3, 1))?.reshape((b * h * w, q))?;
-        let uv = flat.matmul(&self.bins)?.reshape((b, h, w, 2))?.permute((0, 3, 1, 2))?.contiguous()?;
+        let uv = self.chroma(x)?;
         let uv = uv.upsample_bilinear2d_with_scale(2.0, 2.0, false)?;
         let (u, v) = (uv.narrow(1, 0, 1)?, uv.narrow(1, 1, 1)?);
         let y = ((x.narrow(1, 0, 1)? * IMAGENET_STD[0] as f64)? + IMAGENET_MEAN[0] as f64)?;
