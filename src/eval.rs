@@ -272,3 +272,31 @@ pub fn summarise_old(photos: &[OldPhoto]) -> OldSummary {
         min_luminance_psnr: photos.iter().map(|p| p.luminance_psnr).fold(f64::INFINITY, f64::min),
     }
 }
+
+/// A review sheet: each photo's input beside its colorized result, `pairs_per_row` pairs to a
+/// row, every picture scaled to `height` px high, on a white ground with 8 px gaps.
+pub fn review_sheet(pairs: &[(RgbImage, RgbImage)], height: u32, pairs_per_row: usize) -> RgbImage {
+    use image::imageops::{self, FilterType};
+    const GAP: u32 = 8;
+    let scaled: Vec<(RgbImage, RgbImage)> = pairs
+        .iter()
+        .map(|(a, b)| {
+            let w = (a.width() as f64 * height as f64 / a.height().max(1) as f64).round().max(1.0) as u32;
+            (imageops::resize(a, w, height, FilterType::Triangle), imageops::resize(b, w, height, FilterType::Triangle))
+        })
+        .collect();
+    let rows: Vec<&[(RgbImage, RgbImage)]> = scaled.chunks(pairs_per_row.max(1)).collect();
+    let row_width = |row: &[(RgbImage, RgbImage)]| row.iter().map(|(a, _)| 2 * a.width() + 3 * GAP).sum::<u32>() + GAP;
+    let width = rows.iter().map(|r| row_width(r)).max().unwrap_or(GAP);
+    let mut sheet = RgbImage::from_pixel(width, rows.len() as u32 * (height + GAP) + GAP, image::Rgb([255, 255, 255]));
+    for (r, row) in rows.iter().enumerate() {
+        let y = GAP + r as u32 * (height + GAP);
+        let mut x = GAP;
+        for (a, b) in row.iter() {
+            imageops::replace(&mut sheet, a, x as i64, y as i64);
+            imageops::replace(&mut sheet, b, (x + a.width() + GAP) as i64, y as i64);
+            x += 2 * a.width() + 3 * GAP;
+        }
+    }
+    sheet
+}

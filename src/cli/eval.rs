@@ -38,6 +38,9 @@ pub struct EvalArgs {
     /// Also write every photo's numbers and the summary as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Old-photo mode: also write a review sheet (each input beside its result) as PNG.
+    #[arg(long)]
+    sheet: Option<PathBuf>,
 }
 
 fn photos(folder: &Path, limit: Option<usize>) -> Result<Vec<PathBuf>> {
@@ -104,10 +107,19 @@ pub fn run(
         }
         Mode::Old => {
             let mut scored = Vec::new();
+            let mut pairs = Vec::new();
             for path in &files {
                 let input = decode::decode(path)?.pixels;
                 let colorized = colorizer.colorize(&input, &settings)?.to_rgb8();
                 scored.push(eval::score_old(&name(path), &input.to_rgb8(), &colorized));
+                if args.sheet.is_some() {
+                    pairs.push((input.to_rgb8(), colorized));
+                }
+            }
+            if let Some(sheet) = &args.sheet {
+                eval::review_sheet(&pairs, 256, 2)
+                    .save(sheet)
+                    .with_context(|| format!("{}: cannot write", sheet.display()))?;
             }
             let s = eval::summarise_old(&scored);
             println!(
