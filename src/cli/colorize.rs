@@ -25,9 +25,9 @@ pub struct ColorizeArgs {
     /// Output folder; folders given as input are mirrored inside it.
     #[arg(short, long, default_value = "colorized")]
     output: PathBuf,
-    /// An installed model (artistic, stable, video; see `tintype models`) or the path of a
-    /// DeOldify weight file (.pth or .safetensors).
-    #[arg(long)]
+    /// `compact` (built in), an installed model (artistic, stable, video; see `tintype
+    /// models`), or the path of a weight file (.pth or .safetensors).
+    #[arg(long, default_value = "compact")]
     model: String,
     /// artistic, stable or video when the file name does not say (Stable and Video share a layout).
     #[arg(long)]
