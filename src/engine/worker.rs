@@ -1,0 +1,245 @@
+//! The worker thread that owns the loaded model: it takes jobs from a queue, keeps only the
+//! newest settings per photo (a moving slider gives one render, not dozens), reports what it
+//! does as events, can be cancelled between stages, and turns a panic into an error event so
+//! the window that drives it stays up.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::thread::JoinHandle;
+
+use image::DynamicImage;
+
+use super::device::{self, DeviceChoice};
+use super::{Colorizer, Settings};
+use crate::io::decode;
+use crate::model::Variant;
+
+/// Which model a job wants: a file, and the variant when the user chose one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelChoice {
+    pub path: PathBuf,
+    pub variant: Option<Variant>,
+    pub device: DeviceChoice,
+}
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The caller's id for the photo; a newer job for the same id replaces an older one.
+    pub photo: u64,
+    pub path: PathBuf,
+    pub model: ModelChoice,
+    pub settings: Settings,
+}
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    Started {
+        photo: u64,
+    },
+    /// The model is being loaded (first use, or a different model).
+    LoadingModel {
+        path: PathBuf,
+    },
+    Finished {
+        photo: u64,
+        settings: Settings,
+        original: Arc<DynamicImage>,
+        result: Arc<DynamicImage>,
+    },
+    Failed {
+        photo: u64,
+        message: String,
+    },
+    /// The GPU ran out of memory; the worker continues on the CPU.
+    FellBackToCpu {
+        photo: u64,
+        render_factor: u32,
+    },
+    Cancelled {
+        photo: u64,
+    },
+}
+
+enum Message {
+    Job(Job),
+    Quit,
+}
+
+pub struct Worker {
+    jobs: Sender<Message>,
+    events: Receiver<Event>,
+    cancel: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts the thread. `notify` runs after every event (a window asks for a repaint).
+    pub fn spawn(notify: impl Fn() + Send + 'static) -> Self {
+        let (jobs, job_rx) = mpsc::channel();
+        let (event_tx, events) = mpsc::channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = cancel.clone();
+        let thread = std::thread::Builder::new()
+            .name("tintype-worker".into())
+            .spawn(move || run(job_rx, event_tx, flag, notify))
+            .expect("spawning the worker thread");
+        Self { jobs, events, cancel, thread: Some(thread) }
+    }
+
+    pub fn submit(&self, job: Job) {
+        let _ = self.jobs.send(Message::Job(job));
+    }
+
+    /// Stops the photo being worked on at its next stage; queued jobs go on.
+    pub fn cancel_current(&self) {
+        self.cancel.store(true, Ordering::SeqCst);
+    }
+
+    /// Events since the last call, oldest first; never blocks.
+    pub fn events(&self) -> Vec<Event> {
+        self.events.try_iter().collect()
+    }
+
+    /// Blocks until the next event (for tests and the command line).
+    pub fn wait_event(&self) -> Option<Event> {
+        self.events.recv().ok()
+    }
+}
+
+impl Drop for Worker {
+    /// Quitting while work runs is clean: the current photo stops at its next stage.
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::SeqCst);
+        let _ = self.jobs.send(Message::Quit);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Moves every waiting message into `queue`, a newer job replacing an older one for the same
+/// photo in place. Returns false when the owner said quit or went away.
+fn drain(rx: &Receiver<Message>, queue: &mut VecDeque<Job>, block: bool) -> bool {
+    let mut first = block;
+    loop {
+        let msg = if first {
+            first = false;
+            match rx.recv() {
+                Ok(m) => m,
+                Err(_) => return false,
+            }
+        } else {
+            match rx.try_recv() {
+                Ok(m) => m,
+                Err(TryRecvError::Empty) => return true,
+                Err(TryRecvError::Disconnected) => return false,
+            }
+        };
+        match msg {
+            Message::Quit => return false,
+            Message::Job(job) => match queue.iter_mut().find(|q| q.photo == job.photo) {
+                Some(slot) => *slot = job,
+                None => queue.push_back(job),
+            },
+        }
+    }
+}
+
+struct Loaded {
+    choice: ModelChoice,
+    colorizer: Colorizer,
+    /// The device actually in use (the CPU after an out-of-memory fallback).
+    on_cpu: bool,
+}
+
+fn run(rx: Receiver<Message>, tx: Sender<Event>, cancel: Arc<AtomicBool>, notify: impl Fn()) {
+    let send = |e: Event| {
+        let _ = tx.send(e);
+        notify();
+    };
+    let mut queue = VecDeque::new();
+    let mut model: Option<Loaded> = None;
+    // The last decoded photo: moving a slider re-renders the same one.
+    let mut decoded: Option<(PathBuf, Arc<DynamicImage>)> = None;
+    loop {
+        let idle = queue.is_empty();
+        if !drain(&rx, &mut queue, idle) {
+            return;
+        }
+        let Some(job) = queue.pop_front() else { continue };
+        cancel.store(false, Ordering::SeqCst);
+        send(Event::Started { photo: job.photo });
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            process(&job, &mut model, &mut decoded, &cancel, &send)
+        }));
+        let event = match outcome {
+            Ok(Ok(Some(result))) => Event::Finished {
+                photo: job.photo,
+                settings: job.settings,
+                original: decoded.as_ref().map(|d| d.1.clone()).expect("decoded before colorizing"),
+                result: Arc::new(result),
+            },
+            Ok(Ok(None)) => Event::Cancelled { photo: job.photo },
+            Ok(Err(message)) => Event::Failed { photo: job.photo, message },
+            Err(_) => {
+                // State touched by the panic is not trusted again.
+                model = None;
+                decoded = None;
+                Event::Failed {
+                    photo: job.photo,
+                    message: format!(
+                        "{}: internal error while colorizing; please report this photo",
+                        job.path.display()
+                    ),
+                }
+            }
+        };
+        send(event);
+    }
+}
+
+/// One job: `Ok(None)` when cancelled, `Err` with a message for the person.
+fn process(
+    job: &Job,
+    model: &mut Option<Loaded>,
+    decoded: &mut Option<(PathBuf, Arc<DynamicImage>)>,
+    cancel: &AtomicBool,
+    send: &dyn Fn(Event),
+) -> Result<Option<DynamicImage>, String> {
+    let photo = match decoded {
+        Some((path, img)) if *path == job.path => img.clone(),
+        _ => {
+            let img = Arc::new(decode::decode(&job.path).map_err(|e| e.to_string())?.pixels);
+            *decoded = Some((job.path.clone(), img.clone()));
+            img
+        }
+    };
+    if cancel.load(Ordering::SeqCst) {
+        return Ok(None);
+    }
+    if model.as_ref().is_none_or(|m| m.choice != job.model) {
+        *model = None; // free the old model's memory before loading the next
+        send(Event::LoadingModel { path: job.model.path.clone() });
+        let dev = device::open(job.model.device)?;
+        let colorizer = Colorizer::load(&job.model.path, job.model.variant, &dev).map_err(|e| e.to_string())?;
+        *model = Some(Loaded { choice: job.model.clone(), colorizer, on_cpu: dev.is_cpu() });
+    }
+    if cancel.load(Ordering::SeqCst) {
+        return Ok(None);
+    }
+    let loaded = model.as_mut().expect("loaded above");
+    match loaded.colorizer.colorize(&photo, &job.settings) {
+        Ok(result) => Ok(Some(result)),
+        Err(e) if device::is_out_of_memory(&e) && !loaded.on_cpu => {
+            send(Event::FellBackToCpu { photo: job.photo, render_factor: job.settings.render_factor });
+            loaded.colorizer = Colorizer::load(&job.model.path, job.model.variant, &candle_core::Device::Cpu)
+                .map_err(|e| e.to_string())?;
+            loaded.on_cpu = true;
+            loaded.colorizer.colorize(&photo, &job.settings).map(Some).map_err(|e| e.to_string())
+        }
+        Err(e) => Err(format!("{}: colorizing failed: {e}", job.path.display())),
+    }
+}

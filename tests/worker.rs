@@ -1,0 +1,101 @@
+//! The worker thread the window drives: coalescing, errors as events, cancel, clean quit.
+
+mod common;
+
+use std::path::PathBuf;
+
+use tintype::engine::Settings;
+use tintype::engine::device::DeviceChoice;
+use tintype::engine::worker::{Event, Job, ModelChoice, Worker};
+use tintype::pipeline::chroma::ChromaControls;
+
+fn model() -> ModelChoice {
+    ModelChoice { path: common::fixtures().join("compact/smoke.safetensors"), variant: None, device: DeviceChoice::Cpu }
+}
+
+fn settings(render_factor: u32, saturation: f32) -> Settings {
+    Settings { render_factor, defade: 0.0, chroma: ChromaControls { saturation, ..Default::default() } }
+}
+
+fn photo(dir: &std::path::Path) -> PathBuf {
+    let path = dir.join("p.png");
+    image::RgbImage::from_fn(96, 64, |x, y| image::Rgb([(x * 2) as u8, (y * 3) as u8, 100])).save(&path).unwrap();
+    path
+}
+
+/// Collects events until `photo` finishes, fails or is cancelled; returns all seen.
+fn until_done(worker: &Worker, photo: u64) -> Vec<Event> {
+    let mut seen = Vec::new();
+    while let Some(e) = worker.wait_event() {
+        let last = matches!(&e, Event::Finished { photo: p, .. } | Event::Failed { photo: p, .. } | Event::Cancelled { photo: p } if *p == photo);
+        seen.push(e);
+        if last {
+            break;
+        }
+    }
+    seen
+}
+
+#[test]
+fn a_moving_slider_gives_few_renders_and_the_last_settings_win() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = photo(dir.path());
+    let worker = Worker::spawn(|| {});
+    // A slider dragged through 30 values while the first render runs.
+    for step in 0..30 {
+        worker.submit(Job { photo: 1, path: path.clone(), model: model(), settings: settings(7, step as f32 / 15.0) });
+    }
+    let mut finished = Vec::new();
+    loop {
+        let e = worker.wait_event().unwrap();
+        if let Event::Finished { settings, result, original, .. } = &e {
+            assert_eq!((result.width(), result.height()), (96, 64));
+            assert_eq!((original.width(), original.height()), (96, 64));
+            finished.push(settings.chroma.saturation);
+            if settings.chroma.saturation == 29.0 / 15.0 {
+                break;
+            }
+        }
+    }
+    println!("30 submissions, {} renders", finished.len());
+    assert!(finished.len() <= 3, "{} renders for one photo", finished.len());
+    assert_eq!(*finished.last().unwrap(), 29.0 / 15.0);
+}
+
+#[test]
+fn bad_files_and_models_fail_as_events_and_the_worker_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = photo(dir.path());
+    let bad = dir.path().join("bad.jpg");
+    std::fs::write(&bad, b"not a picture").unwrap();
+    let worker = Worker::spawn(|| {});
+    worker.submit(Job { photo: 1, path: bad.clone(), model: model(), settings: settings(7, 1.0) });
+    let events = until_done(&worker, 1);
+    assert!(
+        matches!(events.last(), Some(Event::Failed { message, .. }) if message.contains("bad.jpg") && message.contains("not a picture")),
+        "{events:?}"
+    );
+    let mut missing = model();
+    missing.path = dir.path().join("nowhere.safetensors");
+    worker.submit(Job { photo: 2, path: good.clone(), model: missing, settings: settings(7, 1.0) });
+    let events = until_done(&worker, 2);
+    assert!(
+        matches!(events.last(), Some(Event::Failed { message, .. }) if message.contains("nowhere.safetensors")),
+        "{events:?}"
+    );
+    worker.submit(Job { photo: 3, path: good, model: model(), settings: settings(7, 1.0) });
+    assert!(matches!(until_done(&worker, 3).last(), Some(Event::Finished { .. })));
+}
+
+#[test]
+fn quitting_while_work_runs_is_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = photo(dir.path());
+    let worker = Worker::spawn(|| {});
+    for photo in 0..5 {
+        worker.submit(Job { photo, path: path.clone(), model: model(), settings: settings(20, 1.0) });
+    }
+    let started = std::time::Instant::now();
+    drop(worker);
+    assert!(started.elapsed().as_secs() < 30);
+}
