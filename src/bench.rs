@@ -19,6 +19,8 @@ pub struct Config {
     pub render_factor: u32,
     pub runs: usize,
     pub threads: usize,
+    /// Also time each top-level stage (DeOldify models) in one extra run.
+    pub profile: bool,
 }
 
 /// Peak resident memory of this process so far, in MiB (Linux: VmHWM).
@@ -87,8 +89,29 @@ pub fn run_one(weights_path: &Path, config: &Config, device: &Device) -> Result<
     runs.sort_by(f64::total_cmp);
     let median = runs[runs.len() / 2];
     let peak = peak_rss_mib().map(|m| format!("{m:.0}")).unwrap_or_else(|| "unknown".into());
+    let profile = match (&generator, config.profile) {
+        (Colorizer::DeOldify(g), true) => {
+            let mut marks: Vec<(String, Instant)> = Vec::new();
+            let t0 = Instant::now();
+            g.forward_traced(&x, &mut |name, _| marks.push((name.to_string(), Instant::now())))
+                .map_err(|e| e.to_string())?;
+            let end = Instant::now();
+            let mut last = t0;
+            let mut parts: Vec<String> = marks
+                .into_iter()
+                .map(|(name, at)| {
+                    let part = format!("{name}={:.2}", (at - last).as_secs_f64());
+                    last = at;
+                    part
+                })
+                .collect();
+            parts.push(format!("sigmoid={:.2}", (end - last).as_secs_f64()));
+            format!("\nprofile model={} rf={} stage_s: {}", config.model, config.render_factor, parts.join(" "))
+        }
+        _ => String::new(),
+    };
     Ok(format!(
-        "bench model={} rf={} size={size} device={} threads={} median_s={median:.2} peak_rss_mib={peak} load_s={load:.2} warmup_s={warmup:.2} runs_s={}",
+        "bench model={} rf={} size={size} device={} threads={} median_s={median:.2} peak_rss_mib={peak} load_s={load:.2} warmup_s={warmup:.2} runs_s={}{profile}",
         config.model,
         config.render_factor,
         crate::engine::device::name(device),

@@ -77,6 +77,9 @@ enum Command {
         /// Internal: run one configuration with these folded weights in this process.
         #[arg(long, hide = true)]
         one: Option<PathBuf>,
+        /// Also print the time of each top-level stage (DeOldify models).
+        #[arg(long)]
+        profile: bool,
         /// Time everything around the model instead (decode, prepare, finish, encode) on a
         /// synthetic 16-bit scan of this size, e.g. 6000x4000.
         #[arg(long)]
@@ -114,8 +117,8 @@ pub fn run() -> ExitCode {
         Command::Bench { pipeline: Some(size), render_factor, runs, .. } => {
             bench_pipeline(&size, render_factor[0], runs)
         }
-        Command::Bench { model, render_factor, runs, threads, fixtures, one, pipeline: None } => {
-            bench_cmd(&model, &render_factor, runs, threads, &fixtures, one, &cli.device)
+        Command::Bench { model, render_factor, runs, threads, fixtures, one, pipeline: None, profile } => {
+            bench_cmd(&model, &render_factor, runs, threads, &fixtures, one, &cli.device, profile)
         }
     };
     match result {
@@ -173,6 +176,7 @@ fn bench_cmd(
     fixtures: &std::path::Path,
     one: Option<PathBuf>,
     device: &str,
+    profile: bool,
 ) -> Result<()> {
     let models: Vec<&str> = match model {
         "all" => vec!["artistic", "stable"],
@@ -185,7 +189,8 @@ fn bench_cmd(
         bail!("--runs must be at least 1");
     }
     if let Some(weights_path) = one {
-        let config = bench::Config { model: models[0].to_string(), render_factor: render_factors[0], runs, threads };
+        let config =
+            bench::Config { model: models[0].to_string(), render_factor: render_factors[0], runs, threads, profile };
         let device = device::open(device_choice).map_err(anyhow::Error::msg)?;
         println!("{}", bench::run_one(&weights_path, &config, &device).map_err(anyhow::Error::msg)?);
         return Ok(());
@@ -208,7 +213,9 @@ fn bench_cmd(
             // A child process per configuration, so each peak RSS is its own.
             let out = std::process::Command::new(&exe)
                 .args(["bench", "--model", name, "--render-factor", &rf.to_string()])
-                .args(["--runs", &runs.to_string(), "--threads", &threads.to_string(), "--device", device, "--one"])
+                .args(["--runs", &runs.to_string(), "--threads", &threads.to_string(), "--device", device])
+                .args(profile.then_some("--profile"))
+                .arg("--one")
                 .arg(&weights_path)
                 .env("RAYON_NUM_THREADS", threads.to_string())
                 .output()
