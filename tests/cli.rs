@@ -109,6 +109,8 @@ fn a_batch_goes_on_past_bad_files_and_mirrors_folders() {
     let album = dir.path().join("album");
     std::fs::create_dir_all(album.join("1920s")).unwrap();
     picture(120, 90).save(album.join("porch.jpg")).unwrap();
+    // Same name, other format: both results are kept.
+    picture(100, 90).save(album.join("porch.bmp")).unwrap();
     picture(64, 100).save(album.join("1920s/wedding.png")).unwrap();
     std::fs::write(album.join("empty.jpg"), b"").unwrap();
     std::fs::write(album.join("notes.png"), b"this is a text file, not a picture").unwrap();
@@ -128,12 +130,13 @@ fn a_batch_goes_on_past_bad_files_and_mirrors_folders() {
     assert!(log.contains("too large"), "{log}");
     assert!(log.lines().any(|l| l.contains("empty.jpg") && l.contains("empty")), "{log}");
     assert!(log.lines().any(|l| l.contains("notes.png") && l.contains("not a picture")), "{log}");
-    assert!(log.contains("colorized 2 photos") && log.contains("4 failed"), "{log}");
+    assert!(log.contains("colorized 3 photos") && log.contains("4 failed"), "{log}");
     // The good photos were done, in mirrored folders, and nothing else was written.
     assert!(out_dir.join("album/porch.png").exists());
+    assert!(out_dir.join("album/porch-2.png").exists());
     assert!(out_dir.join("album/1920s/wedding.png").exists());
     let written: Vec<_> = walk(&out_dir);
-    assert_eq!(written.len(), 2, "{written:?}");
+    assert_eq!(written.len(), 3, "{written:?}");
     // The bomb was refused from its header, not decoded.
     assert!(started.elapsed().as_secs() < 120);
     // Originals untouched.

@@ -193,6 +193,20 @@ fn colorize_one(
     Ok(())
 }
 
+/// `dir/photo.<ext>`, or `dir/photo-2.<ext>`, … when another photo of this batch (say
+/// `photo.jpg` beside `photo.png`) already claimed that name.
+fn unique_output(base: &Path, ext: &str, planned: &mut std::collections::HashSet<PathBuf>) -> PathBuf {
+    let first = base.with_extension(ext);
+    if planned.insert(first.clone()) {
+        return first;
+    }
+    let stem = base.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+    (2..)
+        .map(|n| base.with_file_name(format!("{stem}-{n}.{ext}")))
+        .find(|candidate| planned.insert(candidate.clone()))
+        .expect("an unused name exists")
+}
+
 pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceChoice) -> Result<()> {
     let format = match encode::Format::from_name(&args.format) {
         Some(encode::Format::Jpeg { .. }) => encode::Format::Jpeg { quality: args.quality },
@@ -231,9 +245,10 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let (mut done, mut failed) = (0usize, problems.len());
+    let mut planned = std::collections::HashSet::new();
     for job in &jobs {
         bar.set_message(job.relative.display().to_string());
-        let out_path = args.output.join(&job.relative).with_extension(format.extension());
+        let out_path = unique_output(&args.output.join(&job.relative), format.extension(), &mut planned);
         // One bad file (even a panic deep in a decoder) must not stop the batch.
         let attempt = |colorizer: &Colorizer| {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
