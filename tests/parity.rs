@@ -60,6 +60,9 @@ fn check_against_oracle(generator: &Generator, variant: &str, container: &str, t
     worst
 }
 
+/// Writes a state dict to a file in one container.
+type SaveFn = fn(&[(String, Tensor)], &Path);
+
 fn sha256_f32(values: &[f32]) -> String {
     let mut h = Sha256::new();
     for v in values {
@@ -101,7 +104,7 @@ fn parity_in_every_container(variant: &str, expected: Variant) {
     };
     let mut report = Vec::new();
 
-    let containers: [(&str, fn(&[(String, Tensor)], &Path)); 4] = [
+    let containers: [(&str, SaveFn); 4] = [
         ("legacy.pth", |s, p| common::torch_save::save_legacy(s, p, false)),
         ("zip.pth", |s, p| common::torch_save::save_zip(s, p, false)),
         ("wrapped-zip.pth", |s, p| common::torch_save::save_zip(s, p, true)),

@@ -57,34 +57,37 @@ enum Command {
         #[arg(long)]
         variant: Option<String>,
     },
-    /// Time the DeOldify generators on the CPU with the fixture weights.
-    Bench {
-        /// artistic, stable, compact, or all (artistic and stable).
-        #[arg(long, default_value = "all")]
-        model: String,
-        /// Render factors (the square side is 16 × render factor).
-        #[arg(long, value_delimiter = ',', default_value = "20,35")]
-        render_factor: Vec<u32>,
-        /// Timed runs per configuration (after one warm-up).
-        #[arg(long, default_value_t = 3)]
-        runs: usize,
-        /// CPU threads (default: all cores).
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Folder with the DeOldify fixtures.
-        #[arg(long, default_value = "tests/fixtures/deoldify")]
-        fixtures: PathBuf,
-        /// Internal: run one configuration with these folded weights in this process.
-        #[arg(long, hide = true)]
-        one: Option<PathBuf>,
-        /// Also print the time of each top-level stage (DeOldify models).
-        #[arg(long)]
-        profile: bool,
-        /// Time everything around the model instead (decode, prepare, finish, encode) on a
-        /// synthetic 16-bit scan of this size, e.g. 6000x4000.
-        #[arg(long)]
-        pipeline: Option<String>,
-    },
+    /// Time the models (fixture weights for DeOldify's) or everything around them.
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    /// artistic, stable, compact, or all (artistic and stable).
+    #[arg(long, default_value = "all")]
+    model: String,
+    /// Render factors (the square side is 16 × render factor).
+    #[arg(long, value_delimiter = ',', default_value = "20,35")]
+    render_factor: Vec<u32>,
+    /// Timed runs per configuration (after one warm-up).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// CPU threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Folder with the DeOldify fixtures.
+    #[arg(long, default_value = "tests/fixtures/deoldify")]
+    fixtures: PathBuf,
+    /// Internal: run one configuration with these folded weights in this process.
+    #[arg(long, hide = true)]
+    one: Option<PathBuf>,
+    /// Also print the time of each top-level stage (DeOldify models).
+    #[arg(long)]
+    profile: bool,
+    /// Time everything around the model instead (decode, prepare, finish, encode) on a
+    /// synthetic 16-bit scan of this size, e.g. 6000x4000.
+    #[arg(long)]
+    pipeline: Option<String>,
 }
 
 pub fn run() -> ExitCode {
@@ -94,7 +97,7 @@ pub fn run() -> ExitCode {
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
         let threads = match &cli.command {
             // A benchmark measures the machine: all cores unless told otherwise.
-            Command::Bench { threads, .. } => threads.unwrap_or_else(all_cores),
+            Command::Bench(args) => args.threads.unwrap_or_else(all_cores),
             _ => device::free_cores(),
         };
         // SAFETY: nothing else runs yet; no thread reads the environment concurrently.
@@ -114,12 +117,10 @@ pub fn run() -> ExitCode {
             colorize::resolve_model(&args.model, None, cli.data_dir).and_then(|model| eval::run(args, model, device))
         }
         Command::Convert { input, output, half, variant } => convert(input, output, half, variant),
-        Command::Bench { pipeline: Some(size), render_factor, runs, .. } => {
-            bench_pipeline(&size, render_factor[0], runs)
-        }
-        Command::Bench { model, render_factor, runs, threads, fixtures, one, pipeline: None, profile } => {
-            bench_cmd(&model, &render_factor, runs, threads, &fixtures, one, &cli.device, profile)
-        }
+        Command::Bench(args) => match &args.pipeline {
+            Some(size) => bench_pipeline(size, args.render_factor[0], args.runs),
+            None => bench_cmd(&args, &cli.device),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -168,19 +169,12 @@ fn bench_pipeline(size: &str, render_factor: u32, runs: usize) -> Result<()> {
     Ok(())
 }
 
-fn bench_cmd(
-    model: &str,
-    render_factors: &[u32],
-    runs: usize,
-    threads: Option<usize>,
-    fixtures: &std::path::Path,
-    one: Option<PathBuf>,
-    device: &str,
-    profile: bool,
-) -> Result<()> {
-    let models: Vec<&str> = match model {
+fn bench_cmd(args: &BenchArgs, device: &str) -> Result<()> {
+    let BenchArgs { model, render_factor: render_factors, runs, threads, fixtures, one, profile, .. } = args;
+    let (runs, profile) = (*runs, *profile);
+    let models: Vec<&str> = match model.as_str() {
         "all" => vec!["artistic", "stable"],
-        "artistic" | "stable" | "compact" => vec![model],
+        "artistic" | "stable" | "compact" => vec![model.as_str()],
         other => bail!("unknown model `{other}`: use artistic, stable, compact or all"),
     };
     let threads = threads.unwrap_or_else(all_cores);
@@ -192,7 +186,7 @@ fn bench_cmd(
         let config =
             bench::Config { model: models[0].to_string(), render_factor: render_factors[0], runs, threads, profile };
         let device = device::open(device_choice).map_err(anyhow::Error::msg)?;
-        println!("{}", bench::run_one(&weights_path, &config, &device).map_err(anyhow::Error::msg)?);
+        println!("{}", bench::run_one(weights_path, &config, &device).map_err(anyhow::Error::msg)?);
         return Ok(());
     }
     let cache = std::env::temp_dir().join("tintype-bench");
@@ -209,7 +203,7 @@ fn bench_cmd(
                 bench::prepare_weights(fixtures, &cache, variant).map_err(anyhow::Error::msg)?
             }
         };
-        for &rf in render_factors {
+        for &rf in render_factors.iter() {
             // A child process per configuration, so each peak RSS is its own.
             let out = std::process::Command::new(&exe)
                 .args(["bench", "--model", name, "--render-factor", &rf.to_string()])

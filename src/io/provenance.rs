@@ -69,7 +69,7 @@ const JPEG_APP1_PREFIX: usize = 2 + 2 + 6;
 /// upright, and the provenance record (ImageDescription, Software, ModifyDate). `None` when
 /// it cannot be built; the export then goes without EXIF.
 pub fn exif_for(source: Option<&Path>, provenance: &Provenance) -> Option<Vec<u8>> {
-    let mut meta = source.map(source_exif).unwrap_or_else(Metadata::new);
+    let mut meta = source.map(source_exif).unwrap_or_default();
     meta.set_tag(ExifTag::Orientation(vec![1]));
     meta.set_tag(ExifTag::ImageDescription(provenance.description()));
     meta.set_tag(ExifTag::Software(format!("Tintype {}", env!("CARGO_PKG_VERSION"))));

@@ -126,10 +126,8 @@ fn try_once(agent: &ureq::Agent, url: &str, partial: &Path, opts: &Options) -> R
         (opts.progress)(done, total);
     }
     file.sync_all().map_err(write_err)?;
-    if let Some(total) = total {
-        if done < total {
-            return Err(Attempt::Retry(format!("the server sent {done} of {total} bytes")));
-        }
+    if let Some(total) = total.filter(|&t| done < t) {
+        return Err(Attempt::Retry(format!("the server sent {done} of {total} bytes")));
     }
     Ok(done)
 }
