@@ -303,7 +303,7 @@ fn old_photos_end_to_end_keep_their_luminance() {
 
 #[test]
 fn eval_reports_both_modes_with_the_grey_baseline() {
-    let model = common::fixtures().join("compact/smoke.safetensors");
+    let model = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/compact.safetensors");
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("regrey.json");
     let eval_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/eval/bsds500-test");

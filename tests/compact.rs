@@ -1,7 +1,6 @@
 //! The compact colorizer in candle against the training code's own export: the same input
-//! gives the same output within 1e-4. `tests/fixtures/compact/smoke*` come from
-//! `training/export.py` run on a short smoke-test training run (a real network, briefly
-//! trained: the parity is about the port, not the colours).
+//! gives the same output within 1e-4. `models/compact.safetensors` (the shipped model) and
+//! `tests/fixtures/compact/parity.safetensors` are written together by `training/export.py`.
 
 mod common;
 
@@ -10,10 +9,11 @@ use tintype::model::compact::Compact;
 
 #[test]
 fn compact_matches_the_training_code() {
-    let dir = common::fixtures().join("compact");
-    let model = Compact::load(&dir.join("smoke.safetensors"), &Device::Cpu).unwrap();
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/compact.safetensors");
+    assert_eq!(tintype::store::builtin_compact().as_deref(), Some(shipped.as_path()));
+    let model = Compact::load(&shipped, &Device::Cpu).unwrap();
     let fixture: std::collections::HashMap<String, Tensor> =
-        candle_core::safetensors::load(dir.join("smoke_parity.safetensors"), &Device::Cpu).unwrap();
+        candle_core::safetensors::load(common::fixtures().join("compact/parity.safetensors"), &Device::Cpu).unwrap();
     for size in [64, 80] {
         let out = model.forward(&fixture[&format!("input_s{size}")]).unwrap();
         let (diff, reference) = common::max_abs_diff(&out, &fixture[&format!("output_s{size}")]);

@@ -193,11 +193,7 @@ fn bench_cmd(args: &BenchArgs, device: &str) -> Result<()> {
     let exe = std::env::current_exe().context("finding the tintype executable")?;
     for name in models {
         let weights_path = match name {
-            // Speed does not depend on the values: without the built-in file, the test export
-            // of the same architecture serves.
-            "compact" => {
-                tintype::store::builtin_compact().unwrap_or_else(|| fixtures.join("../compact/smoke.safetensors"))
-            }
+            "compact" => tintype::store::builtin_compact().context("the built-in compact model file is missing")?,
             _ => {
                 let variant = parse_variant(name)?;
                 bench::prepare_weights(fixtures, &cache, variant).map_err(anyhow::Error::msg)?
