@@ -10,7 +10,11 @@ use tintype::engine::worker::{Event, Job, ModelChoice, Worker};
 use tintype::pipeline::chroma::ChromaControls;
 
 fn model() -> ModelChoice {
-    ModelChoice { path: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/compact.safetensors"), variant: None, device: DeviceChoice::Cpu }
+    ModelChoice {
+        path: std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/compact.safetensors"),
+        variant: None,
+        device: DeviceChoice::Cpu,
+    }
 }
 
 fn settings(render_factor: u32, saturation: f32) -> Settings {

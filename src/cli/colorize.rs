@@ -137,7 +137,8 @@ pub fn resolve_model(
             )
         })?,
         None if model.eq_ignore_ascii_case("compact") => tintype::store::builtin_compact().context(
-            "the built-in compact model is not part of this build yet; use a DeOldify model (artistic, stable, video or a file)",
+            "the built-in compact model file is missing (models/compact.safetensors, or share/tintype/models/ beside the \
+             program); reinstall Tintype, or use a DeOldify model (artistic, stable, video or a file)",
         )?,
         None => PathBuf::from(model),
     };
