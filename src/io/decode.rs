@@ -26,7 +26,6 @@ pub enum DecodeError {
 /// A decoded photo, upright, with what export carries over.
 #[derive(Debug, Clone)]
 pub struct Photo {
-    pub path: PathBuf,
     /// Upright pixels (EXIF orientation applied), in the file's own colour type and depth.
     pub pixels: DynamicImage,
     pub icc_profile: Option<Vec<u8>>,
@@ -96,5 +95,5 @@ fn decode_reader<R: std::io::BufRead + std::io::Seek>(
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut pixels = DynamicImage::from_decoder(decoder).map_err(|e| classify(path, e))?;
     pixels.apply_orientation(orientation);
-    Ok(Photo { path: path.to_owned(), pixels, icc_profile })
+    Ok(Photo { pixels, icc_profile })
 }

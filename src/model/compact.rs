@@ -312,7 +312,7 @@ impl Compact {
             .map_err(|e| LoadError::corrupt(path, format!("bad safetensors header: {e}")))?;
         let meta = meta.metadata().clone().unwrap_or_default();
         if meta.get("tintype.format").map(String::as_str) != Some(FORMAT) {
-            return Err(LoadError::not_pth(path, format!("not a compact colorizer file ({FORMAT})")));
+            return Err(LoadError::not_model(path, format!("not a compact colorizer file ({FORMAT})")));
         }
         let temperature: f64 = meta.get("tintype.temperature").and_then(|t| t.parse().ok()).unwrap_or(0.38);
         let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)

@@ -127,8 +127,8 @@ fn read_zip(path: &Path) -> Result<PthFile, LoadError> {
     let pickles: Vec<&String> = names.iter().filter(|n| n.ends_with("/data.pkl") || *n == "data.pkl").collect();
     let pkl_name = match pickles.as_slice() {
         [one] => one.to_string(),
-        [] => return Err(LoadError::not_pth(path, "the zip archive has no data.pkl")),
-        _ => return Err(LoadError::not_pth(path, "the zip archive has several data.pkl")),
+        [] => return Err(LoadError::not_model(path, "the zip archive has no data.pkl")),
+        _ => return Err(LoadError::not_model(path, "the zip archive has several data.pkl")),
     };
     let dir = pkl_name.strip_suffix("data.pkl").unwrap_or_default().to_string();
     let mut pickle = Vec::new();
@@ -157,7 +157,7 @@ fn read_zip(path: &Path) -> Result<PthFile, LoadError> {
 /// storage keys), then each storage as an i64 element count and its raw little-endian data.
 fn read_legacy(path: &Path, bytes: &[u8]) -> Result<PthFile, LoadError> {
     if !bytes.starts_with(LEGACY_MAGIC_PICKLE) {
-        return Err(LoadError::not_pth(path, "the legacy magic number is wrong"));
+        return Err(LoadError::not_model(path, "the legacy magic number is wrong"));
     }
     let mut cursor = Cursor::new(bytes);
     cursor.set_position(LEGACY_MAGIC_PICKLE.len() as u64);
@@ -166,14 +166,14 @@ fn read_legacy(path: &Path, bytes: &[u8]) -> Result<PthFile, LoadError> {
     match version {
         Object::Int(v) if v as i64 == LEGACY_PROTOCOL_VERSION => {}
         Object::Long(v) if v == LEGACY_PROTOCOL_VERSION => {}
-        other => return Err(LoadError::not_pth(path, format!("unsupported legacy protocol {other:?}"))),
+        other => return Err(LoadError::not_model(path, format!("unsupported legacy protocol {other:?}"))),
     }
     let sys_info = unpickle(&mut cursor).map_err(|e| corrupt("system info", e))?;
     if let Object::Dict(items) = &sys_info {
         let big_endian =
             items.iter().any(|(k, v)| *k == Object::Unicode("little_endian".into()) && *v == Object::Bool(false));
         if big_endian {
-            return Err(LoadError::not_pth(path, "the file was written on a big-endian machine"));
+            return Err(LoadError::not_model(path, "the file was written on a big-endian machine"));
         }
     }
     let root = unpickle(&mut cursor).map_err(|e| corrupt("state dict", e))?;
@@ -219,14 +219,14 @@ fn state_dict_entries(path: &Path, root: Object) -> Result<Vec<Entry>, LoadError
     let items = match root {
         Object::Dict(items) => items,
         other => {
-            return Err(LoadError::not_pth(path, format!("the file holds a {}, not a state dict", describe(&other))));
+            return Err(LoadError::not_model(path, format!("the file holds a {}, not a state dict", describe(&other))));
         }
     };
     let model_key = Object::Unicode("model".into());
     let items = if items.iter().any(|(k, _)| *k == model_key) && !items.iter().any(|(_, v)| is_tensor(v)) {
         match items.into_iter().find(|(k, _)| *k == model_key).map(|(_, v)| v) {
             Some(Object::Dict(inner)) => inner,
-            _ => return Err(LoadError::not_pth(path, "its `model` entry is not a state dict")),
+            _ => return Err(LoadError::not_model(path, "its `model` entry is not a state dict")),
         }
     } else {
         items

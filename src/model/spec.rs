@@ -110,10 +110,11 @@ impl Arch {
         self.decoder_blocks().last().expect("four blocks").convs.last().expect("a conv").1
     }
 
-    pub(crate) fn conv_names(self) -> (&'static [&'static str], &'static [&'static str]) {
+    /// Key names of each decoder block's 3×3 convs (`conv1`, `conv2` deep; `conv` wide).
+    pub(crate) fn conv_names(self) -> &'static [&'static str] {
         match self {
-            Arch::Deep34 => (&["conv1", "conv2"], &["conv1.2", "conv2.2"]),
-            Arch::Wide101 => (&["conv"], &["conv.2"]),
+            Arch::Deep34 => &["conv1", "conv2"],
+            Arch::Wide101 => &["conv"],
         }
     }
 
@@ -161,7 +162,7 @@ impl Arch {
         }
 
         // layers.4..7: decoder blocks.
-        let (conv_names, _) = self.conv_names();
+        let conv_names = self.conv_names();
         for (i, block) in self.decoder_blocks().iter().enumerate() {
             let p = format!("layers.{}", i + 4);
             units.push(conv(

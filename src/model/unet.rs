@@ -64,7 +64,7 @@ impl Unet {
         };
         let middle = [mid(0, 2 * enc, enc)?, mid(1, enc, 2 * enc)?];
 
-        let (conv_names, _) = arch.conv_names();
+        let conv_names = arch.conv_names();
         let mut blocks = Vec::new();
         for (i, shape) in arch.decoder_blocks().iter().enumerate() {
             let vb = layers.pp(i + 4);

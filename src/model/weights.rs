@@ -52,7 +52,7 @@ impl LoadError {
     pub(crate) fn corrupt(path: &Path, why: impl Into<String>) -> Self {
         Self::Corrupt { path: path.to_owned(), why: why.into() }
     }
-    pub(crate) fn not_pth(path: &Path, why: impl Into<String>) -> Self {
+    pub(crate) fn not_model(path: &Path, why: impl Into<String>) -> Self {
         Self::NotModel { path: path.to_owned(), why: why.into() }
     }
     fn compute(path: &Path, e: candle_core::Error) -> Self {
@@ -82,7 +82,7 @@ impl WeightFile {
             .map_err(|e| LoadError::io(path, e))?;
         let magic = &magic[..n];
         if n == 0 {
-            return Err(LoadError::not_pth(path, "the file is empty"));
+            return Err(LoadError::not_model(path, "the file is empty"));
         }
         if magic.starts_with(pth::ZIP_MAGIC) || magic.starts_with(pth::LEGACY_MAGIC) {
             return Ok(Self::Pth(PthData::open(path, magic)?));
@@ -115,7 +115,7 @@ impl WeightFile {
         } else {
             format!("unknown content starting with {:02x?}", &magic[..n.min(8)])
         };
-        Err(LoadError::not_pth(path, what))
+        Err(LoadError::not_model(path, what))
     }
 
     fn infos(&self) -> Vec<TensorInfo> {
