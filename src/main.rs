@@ -1,7 +1,27 @@
-//! `tintype`: the command line (subcommands); the window comes with no arguments later.
+//! `tintype`: with no arguments (or only photos and folders, as a file manager passes them) the
+//! window opens; otherwise a subcommand runs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
 
 mod cli;
 
-fn main() -> std::process::ExitCode {
-    cli::run()
+fn main() -> ExitCode {
+    let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    let opens_window = args.iter().all(|a| !a.to_string_lossy().starts_with('-') && !cli::is_subcommand(a) && a.exists());
+    if !opens_window {
+        return cli::run();
+    }
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        let threads = tintype::engine::device::free_cores();
+        // SAFETY: nothing else runs yet; no thread reads the environment concurrently.
+        unsafe { std::env::set_var("RAYON_NUM_THREADS", threads.to_string()) };
+    }
+    match tintype::app::run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -9,13 +9,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use tintype::engine::device::{self, DeviceChoice};
 use tintype::engine::{Colorizer, Settings};
+use tintype::io::photos::{self, Found};
 use tintype::io::{decode, encode, provenance};
 use tintype::model::Variant;
 use tintype::pipeline::chroma::ChromaControls;
 use tintype::store::Store;
 
-/// File endings read when walking a folder.
-const PHOTO_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "tif", "tiff", "webp", "bmp", "jfif"];
 
 #[derive(Args)]
 pub struct ColorizeArgs {
@@ -57,60 +56,6 @@ pub struct ColorizeArgs {
     /// Look into sub-folders too.
     #[arg(short, long)]
     recursive: bool,
-}
-
-/// A photo to do: where it is, and where its result goes relative to the output folder.
-struct Job {
-    input: PathBuf,
-    relative: PathBuf,
-}
-
-fn is_photo(path: &Path) -> bool {
-    path.extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .is_some_and(|e| PHOTO_EXTENSIONS.contains(&e.as_str()))
-}
-
-fn walk(dir: &Path, base: &Path, recursive: bool, jobs: &mut Vec<Job>, problems: &mut Vec<String>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            problems.push(format!("{}: cannot list the folder: {e}", dir.display()));
-            return;
-        }
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for path in paths {
-        if path.is_dir() {
-            if recursive {
-                walk(&path, base, recursive, jobs, problems);
-            }
-        } else if is_photo(&path) {
-            let relative = path.strip_prefix(base).unwrap_or(&path).to_path_buf();
-            jobs.push(Job { input: path, relative });
-        }
-    }
-}
-
-fn collect_jobs(inputs: &[PathBuf], recursive: bool, problems: &mut Vec<String>) -> Vec<Job> {
-    let mut jobs = Vec::new();
-    for input in inputs {
-        if input.is_dir() {
-            let name = input.canonicalize().ok().and_then(|p| p.file_name().map(PathBuf::from)).unwrap_or_default();
-            let before = jobs.len();
-            walk(input, input, recursive, &mut jobs, problems);
-            for job in &mut jobs[before..] {
-                job.relative = name.join(&job.relative);
-            }
-        } else if input.exists() {
-            let relative = PathBuf::from(input.file_name().unwrap_or_default());
-            jobs.push(Job { input: input.clone(), relative });
-        } else {
-            problems.push(format!("{}: no such file or folder", input.display()));
-        }
-    }
-    jobs
 }
 
 /// Where the chosen model's file is, and which variant it is if the user said.
@@ -170,7 +115,7 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 
 fn colorize_one(
     colorizer: &Colorizer,
-    job: &Job,
+    job: &Found,
     out_path: &Path,
     settings: &Settings,
     format: encode::Format,
@@ -224,7 +169,7 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
         bail!("--saturation goes from 0 to 2, --warmth and --tint from -1 to 1");
     }
     let mut problems = Vec::new();
-    let jobs = collect_jobs(&args.inputs, args.recursive, &mut problems);
+    let jobs = photos::collect(&args.inputs, args.recursive, &mut problems);
     for p in &problems {
         eprintln!("error: {p}");
     }

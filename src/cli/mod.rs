@@ -90,6 +90,13 @@ struct BenchArgs {
     pipeline: Option<String>,
 }
 
+/// Whether `arg` names a subcommand (a file of that name still means the subcommand).
+pub fn is_subcommand(arg: &std::path::Path) -> bool {
+    use clap::CommandFactory;
+    let name = arg.to_string_lossy();
+    Cli::command().get_subcommands().any(|c| c.get_name() == name) || name == "help"
+}
+
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     // The CPU back end sizes its thread pool from RAYON_NUM_THREADS when it first runs:

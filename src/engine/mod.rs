@@ -76,22 +76,43 @@ impl Colorizer {
     /// Colorizes `photo` (any colour type; alpha is dropped as DeOldify does). 16-bit input
     /// gives 16-bit output with its own luminance; everything else gives 8-bit RGB.
     pub fn colorize(&self, photo: &DynamicImage, settings: &Settings) -> candle_core::Result<DynamicImage> {
+        Ok(self.colour_layer(photo, settings.render_factor, settings.defade)?.merge(&settings.chroma))
+    }
+
+    /// The expensive part of [`Self::colorize`]: fading repair and the network. Colour
+    /// strength and cast are applied afterwards by [`ColourLayer::merge`], so moving those
+    /// sliders does not run the network again.
+    pub fn colour_layer(&self, photo: &DynamicImage, render_factor: u32, defade_strength: f32) -> candle_core::Result<ColourLayer> {
         // Fading repair comes first: the model sees, and the result keeps, the repaired luminance.
-        let photo = &match (settings.defade > 0.0, is_16_bit(photo)) {
+        let base = match (defade_strength > 0.0, is_16_bit(photo)) {
             (false, _) => photo.clone(),
-            (true, false) => DynamicImage::ImageRgb8(defade(&photo.to_rgb8(), settings.defade)),
-            (true, true) => DynamicImage::ImageRgb16(defade(&photo.to_rgb16(), settings.defade)),
+            (true, false) => DynamicImage::ImageRgb8(defade(&photo.to_rgb8(), defade_strength)),
+            (true, true) => DynamicImage::ImageRgb16(defade(&photo.to_rgb16(), defade_strength)),
         };
-        let orig8 = photo.to_rgb8();
+        let orig8 = base.to_rgb8();
         // Both networks take DeOldify's input and give its kind of output.
-        let y = self.forward(&deoldify::prepare(&orig8, settings.render_factor, self.device())?.1)?;
+        let y = self.forward(&deoldify::prepare(&orig8, render_factor, self.device())?.1)?;
         let square = deoldify::denormalise(&y)?;
         let colour = deoldify::pil_bilinear_resize(&square, orig8.width(), orig8.height());
-        Ok(if is_16_bit(photo) {
-            DynamicImage::ImageRgb16(chroma::merge_16bit(&photo.to_rgb16(), &colour, &settings.chroma))
+        Ok(ColourLayer { base, orig8, colour })
+    }
+}
+
+/// A photo (after fading repair) and the network's colour for it, at the photo's size.
+pub struct ColourLayer {
+    base: DynamicImage,
+    orig8: image::RgbImage,
+    colour: image::RgbImage,
+}
+
+impl ColourLayer {
+    /// The result: the photo's luminance under the model's chroma, with the chroma controls.
+    pub fn merge(&self, controls: &ChromaControls) -> DynamicImage {
+        if is_16_bit(&self.base) {
+            DynamicImage::ImageRgb16(chroma::merge_16bit(&self.base.to_rgb16(), &self.colour, controls))
         } else {
-            DynamicImage::ImageRgb8(chroma::merge_8bit(&orig8, &colour, &settings.chroma))
-        })
+            DynamicImage::ImageRgb8(chroma::merge_8bit(&self.orig8, &self.colour, controls))
+        }
     }
 }
 

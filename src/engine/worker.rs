@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 use image::DynamicImage;
 
 use super::device::{self, DeviceChoice};
-use super::{Colorizer, Settings};
+use super::{ColourLayer, Colorizer, Settings};
 use crate::io::decode;
 use crate::model::Variant;
 
@@ -39,6 +39,11 @@ pub enum Event {
     Started {
         photo: u64,
     },
+    /// Where the photo being worked on has got to.
+    Progress {
+        photo: u64,
+        stage: Stage,
+    },
     /// The model is being loaded (first use, or a different model).
     LoadingModel {
         path: PathBuf,
@@ -47,6 +52,8 @@ pub enum Event {
         photo: u64,
         settings: Settings,
         original: Arc<DynamicImage>,
+        /// The original's colour profile, for the export.
+        icc_profile: Option<Arc<Vec<u8>>>,
         result: Arc<DynamicImage>,
     },
     Failed {
@@ -61,6 +68,36 @@ pub enum Event {
     Cancelled {
         photo: u64,
     },
+}
+
+/// The stages of one job, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Reading,
+    LoadingModel,
+    Colorizing,
+    Finishing,
+}
+
+impl Stage {
+    /// Rough share of the job done when the stage starts, for a progress bar.
+    pub fn fraction(self) -> f32 {
+        match self {
+            Stage::Reading => 0.05,
+            Stage::LoadingModel => 0.15,
+            Stage::Colorizing => 0.25,
+            Stage::Finishing => 0.9,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Stage::Reading => "reading",
+            Stage::LoadingModel => "loading the model",
+            Stage::Colorizing => "colorizing",
+            Stage::Finishing => "finishing",
+        }
+    }
 }
 
 enum Message {
@@ -148,6 +185,21 @@ fn drain(rx: &Receiver<Message>, queue: &mut VecDeque<Job>, block: bool) -> bool
     }
 }
 
+/// The network's output for the last photo and settings: a change of colour strength or cast
+/// only merges again.
+struct CachedLayer {
+    path: PathBuf,
+    render_factor: u32,
+    defade: f32,
+    layer: ColourLayer,
+}
+
+struct Decoded {
+    path: PathBuf,
+    pixels: Arc<DynamicImage>,
+    icc_profile: Option<Arc<Vec<u8>>>,
+}
+
 struct Loaded {
     choice: ModelChoice,
     colorizer: Colorizer,
@@ -163,7 +215,8 @@ fn run(rx: Receiver<Message>, tx: Sender<Event>, cancel: Arc<AtomicBool>, notify
     let mut queue = VecDeque::new();
     let mut model: Option<Loaded> = None;
     // The last decoded photo: moving a slider re-renders the same one.
-    let mut decoded: Option<(PathBuf, Arc<DynamicImage>)> = None;
+    let mut decoded: Option<Decoded> = None;
+    let mut layer: Option<CachedLayer> = None;
     loop {
         let idle = queue.is_empty();
         if !drain(&rx, &mut queue, idle) {
@@ -173,13 +226,14 @@ fn run(rx: Receiver<Message>, tx: Sender<Event>, cancel: Arc<AtomicBool>, notify
         cancel.store(false, Ordering::SeqCst);
         send(Event::Started { photo: job.photo });
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            process(&job, &mut model, &mut decoded, &cancel, &send)
+            process(&job, &mut model, &mut decoded, &mut layer, &cancel, &send)
         }));
         let event = match outcome {
             Ok(Ok(Some(result))) => Event::Finished {
                 photo: job.photo,
                 settings: job.settings,
-                original: decoded.as_ref().map(|d| d.1.clone()).expect("decoded before colorizing"),
+                original: decoded.as_ref().map(|d| d.pixels.clone()).expect("decoded before colorizing"),
+                icc_profile: decoded.as_ref().and_then(|d| d.icc_profile.clone()),
                 result: Arc::new(result),
             },
             Ok(Ok(None)) => Event::Cancelled { photo: job.photo },
@@ -188,6 +242,7 @@ fn run(rx: Receiver<Message>, tx: Sender<Event>, cancel: Arc<AtomicBool>, notify
                 // State touched by the panic is not trusted again.
                 model = None;
                 decoded = None;
+                layer = None;
                 Event::Failed {
                     photo: job.photo,
                     message: format!(
@@ -205,16 +260,22 @@ fn run(rx: Receiver<Message>, tx: Sender<Event>, cancel: Arc<AtomicBool>, notify
 fn process(
     job: &Job,
     model: &mut Option<Loaded>,
-    decoded: &mut Option<(PathBuf, Arc<DynamicImage>)>,
+    decoded: &mut Option<Decoded>,
+    layer: &mut Option<CachedLayer>,
     cancel: &AtomicBool,
     send: &dyn Fn(Event),
 ) -> Result<Option<DynamicImage>, String> {
+    let progress = |stage| send(Event::Progress { photo: job.photo, stage });
     let photo = match decoded {
-        Some((path, img)) if *path == job.path => img.clone(),
+        Some(d) if d.path == job.path => d.pixels.clone(),
         _ => {
-            let img = Arc::new(decode::decode(&job.path).map_err(|e| e.to_string())?.pixels);
-            *decoded = Some((job.path.clone(), img.clone()));
-            img
+            progress(Stage::Reading);
+            *decoded = None;
+            let photo = decode::decode(&job.path).map_err(|e| e.to_string())?;
+            let pixels = Arc::new(photo.pixels);
+            let icc_profile = photo.icc_profile.map(Arc::new);
+            *decoded = Some(Decoded { path: job.path.clone(), pixels: pixels.clone(), icc_profile });
+            pixels
         }
     };
     if cancel.load(Ordering::SeqCst) {
@@ -222,6 +283,8 @@ fn process(
     }
     if model.as_ref().is_none_or(|m| m.choice != job.model) {
         *model = None; // free the old model's memory before loading the next
+        *layer = None;
+        progress(Stage::LoadingModel);
         send(Event::LoadingModel { path: job.model.path.clone() });
         let dev = device::open(job.model.device)?;
         let colorizer = Colorizer::load(&job.model.path, job.model.variant, &dev).map_err(|e| e.to_string())?;
@@ -230,16 +293,38 @@ fn process(
     if cancel.load(Ordering::SeqCst) {
         return Ok(None);
     }
-    let loaded = model.as_mut().expect("loaded above");
-    match loaded.colorizer.colorize(&photo, &job.settings) {
-        Ok(result) => Ok(Some(result)),
-        Err(e) if device::is_out_of_memory(&e) && !loaded.on_cpu => {
-            send(Event::FellBackToCpu { photo: job.photo, render_factor: job.settings.render_factor });
-            loaded.colorizer = Colorizer::load(&job.model.path, job.model.variant, &candle_core::Device::Cpu)
-                .map_err(|e| e.to_string())?;
-            loaded.on_cpu = true;
-            loaded.colorizer.colorize(&photo, &job.settings).map(Some).map_err(|e| e.to_string())
-        }
-        Err(e) => Err(format!("{}: colorizing failed: {e}", job.path.display())),
+    let settings = &job.settings;
+    let reusable = layer.as_ref().is_some_and(|l| {
+        l.path == job.path && l.render_factor == settings.render_factor && l.defade == settings.defade
+    });
+    if !reusable {
+        *layer = None;
+        progress(Stage::Colorizing);
+        let loaded = model.as_mut().expect("loaded above");
+        let made = match loaded.colorizer.colour_layer(&photo, settings.render_factor, settings.defade) {
+            Ok(made) => made,
+            Err(e) if device::is_out_of_memory(&e) && !loaded.on_cpu => {
+                send(Event::FellBackToCpu { photo: job.photo, render_factor: settings.render_factor });
+                loaded.colorizer = Colorizer::load(&job.model.path, job.model.variant, &candle_core::Device::Cpu)
+                    .map_err(|e| e.to_string())?;
+                loaded.on_cpu = true;
+                loaded
+                    .colorizer
+                    .colour_layer(&photo, settings.render_factor, settings.defade)
+                    .map_err(|e| format!("{}: colorizing failed on the CPU too: {e}", job.path.display()))?
+            }
+            Err(e) => return Err(format!("{}: colorizing failed: {e}", job.path.display())),
+        };
+        *layer = Some(CachedLayer {
+            path: job.path.clone(),
+            render_factor: settings.render_factor,
+            defade: settings.defade,
+            layer: made,
+        });
     }
+    if cancel.load(Ordering::SeqCst) {
+        return Ok(None);
+    }
+    progress(Stage::Finishing);
+    Ok(Some(layer.as_ref().expect("made above").layer.merge(&settings.chroma)))
 }

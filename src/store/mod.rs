@@ -67,6 +67,7 @@ pub enum StoreError {
 }
 
 /// Where models live: `TINTYPE_DATA_DIR` (or `--data-dir`), else the per-user data folder.
+#[derive(Clone)]
 pub struct Store {
     root: PathBuf,
     base_url: Option<String>,

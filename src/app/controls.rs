@@ -1,0 +1,398 @@
+//! The window's panels: toolbar, photo list, viewer, controls, status line, the render-size
+//! sheet; and model downloads and imports, which run on their own threads.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver};
+
+use egui::{Color32, RichText};
+
+use super::library::Status;
+use super::prefs::{ModelPick, ShareLayout, ViewMode};
+use super::{App, DialogPurpose, Notice, SHEET_FACTORS};
+use crate::store::FetchOptions;
+
+pub const RENDER_SIZE_LABEL: &str = "Render size";
+pub const FADING_LABEL: &str = "Fading repair";
+pub const SATURATION_LABEL: &str = "Colour strength";
+pub const WARMTH_LABEL: &str = "Warmth";
+const ERROR_RED: Color32 = Color32::from_rgb(0xe0, 0x55, 0x4f);
+
+/// A model download or import in progress.
+struct Transfer {
+    done: Arc<AtomicU64>,
+    total: Arc<AtomicU64>,
+    cancel: Arc<AtomicBool>,
+    finished: Receiver<Result<PathBuf, String>>,
+}
+
+#[derive(Default)]
+pub(super) struct Downloads {
+    running: HashMap<String, Transfer>,
+}
+
+impl Downloads {
+    pub fn active(&self) -> bool {
+        !self.running.is_empty()
+    }
+}
+
+impl App {
+    pub(super) fn show(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui));
+        egui::Panel::bottom("status").show(ui, |ui| self.status_line(ui));
+        egui::Panel::left("photos").resizable(true).default_size(250.0).show(ui, |ui| self.photo_list(ui));
+        egui::Panel::right("controls").resizable(false).exact_size(300.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui));
+        });
+        egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(Status::Failed(message)) = self.selected_photo().map(|p| p.status.clone()) {
+                ui.label(RichText::new(message).color(ERROR_RED));
+            }
+            let (before, after) = match self.selected_photo() {
+                Some(p) => (p.original.clone(), p.result.as_ref().map(|r| r.1.clone())),
+                None => (None, None),
+            };
+            let mode = self.prefs.view;
+            self.viewer.show(ui, mode, before.as_ref(), after.as_ref());
+        });
+        self.sheet_window(ui.ctx());
+    }
+
+    fn toolbar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            if ui.button("Add photos…").on_hover_text("Ctrl+O; or drop photos and folders on the window").clicked() {
+                self.open_dialog(DialogPurpose::Photos);
+            }
+            if ui.button("Add folder…").clicked() {
+                self.open_dialog(DialogPurpose::Folder);
+            }
+            if ui.add_enabled(self.selected.is_some(), egui::Button::new("Remove")).clicked() {
+                self.remove_selected();
+            }
+            ui.separator();
+            if ui.selectable_label(self.prefs.view == ViewMode::Split, "Split").clicked() {
+                self.prefs.view = ViewMode::Split;
+            }
+            if ui.selectable_label(self.prefs.view == ViewMode::SideBySide, "Side by side").clicked() {
+                self.prefs.view = ViewMode::SideBySide;
+            }
+            ui.separator();
+            if ui.button("Fit").clicked() {
+                self.viewer.zoom = None;
+            }
+            if ui.button("100 %").clicked() {
+                self.viewer.zoom = Some(1.0);
+            }
+            let fit = self.viewer.zoom.unwrap_or(1.0);
+            if ui.button("Zoom out").clicked() {
+                self.viewer.zoom_by(1.0 / 1.25, fit);
+            }
+            if ui.button("Zoom in").clicked() {
+                self.viewer.zoom_by(1.25, fit);
+            }
+            match self.viewer.zoom_percent() {
+                Some(z) => ui.label(format!("{z:.0} %")),
+                None => ui.label("fit"),
+            };
+        });
+    }
+
+    fn status_line(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| match &self.notice {
+            Some(Notice { text, error: true }) => {
+                ui.label(RichText::new(text).color(ERROR_RED));
+            }
+            Some(Notice { text, .. }) => {
+                ui.label(text);
+            }
+            None => {
+                let done = self.photos.iter().filter(|p| p.status == Status::Done).count();
+                ui.label(format!("{} photos, {done} colorized", self.photos.len()));
+            }
+        });
+    }
+
+    fn photo_list(&mut self, ui: &mut egui::Ui) {
+        ui.heading("Photos");
+        if self.photos.is_empty() {
+            ui.label("Drop scans or folders on the window, or press Add photos.");
+            if !self.prefs.recent_folders.is_empty() {
+                ui.add_space(8.0);
+                ui.label("Recent folders:");
+                for folder in self.prefs.recent_folders.clone() {
+                    let name = folder.file_name().map_or_else(|| folder.display().to_string(), |n| n.to_string_lossy().into());
+                    if ui.link(name).on_hover_text(folder.display().to_string()).clicked() {
+                        self.add_paths(vec![folder]);
+                    }
+                }
+            }
+        }
+        let mut clicked = None;
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            for p in &self.photos {
+                let selected = self.selected == Some(p.id);
+                let text = format!("{}\n{}", p.name, p.status_text());
+                let button = match &p.thumbnail {
+                    Some(t) => egui::Button::image_and_text(
+                        egui::Image::from_texture(egui::load::SizedTexture::from_handle(t))
+                            .max_size(egui::vec2(48.0, 48.0)),
+                        text,
+                    ),
+                    None => egui::Button::new(text),
+                };
+                let response = ui.add_sized([ui.available_width(), 56.0], button.selected(selected).wrap());
+                if let Status::Working(stage) = p.status {
+                    ui.add(egui::ProgressBar::new(stage.fraction()).desired_height(4.0).animate(true));
+                }
+                if let Status::Failed(message) = &p.status {
+                    ui.label(RichText::new(message).color(ERROR_RED).small());
+                }
+                if response.clicked() {
+                    clicked = Some(p.id);
+                }
+            }
+        });
+        if let Some(id) = clicked {
+            self.selected = Some(id);
+        }
+    }
+
+    fn controls(&mut self, ui: &mut egui::Ui) {
+        let now = ui.input(|i| i.time);
+        let mut changed = false;
+        ui.heading("Model");
+        changed |= self.model_picker(ui);
+        ui.add_space(6.0);
+        ui.heading("Render");
+        let rf = &mut self.prefs.render_factor;
+        changed |= ui.add(egui::Slider::new(rf, 7..=45).text(RENDER_SIZE_LABEL)).changed();
+        ui.label(
+            RichText::new(format!("The model sees {0} × {0} px. Higher is steadier but slower.", 16 * *rf)).small(),
+        );
+        if ui.add_enabled(self.selected.is_some(), egui::Button::new("Compare render sizes…")).clicked() {
+            self.open_sheet();
+        }
+        ui.add_space(6.0);
+        ui.heading("Adjust");
+        changed |= ui.add(egui::Slider::new(&mut self.prefs.defade, 0.0..=1.0).text(FADING_LABEL)).changed();
+        changed |= ui.add(egui::Slider::new(&mut self.prefs.saturation, 0.0..=2.0).text(SATURATION_LABEL)).changed();
+        changed |= ui.add(egui::Slider::new(&mut self.prefs.warmth, -1.0..=1.0).text(WARMTH_LABEL)).changed();
+        if ui.button("Reset adjustments").clicked() {
+            self.prefs.defade = 0.0;
+            self.prefs.saturation = 1.0;
+            self.prefs.warmth = 0.0;
+            changed = true;
+        }
+        ui.add_space(6.0);
+        ui.heading("Export");
+        egui::ComboBox::from_label("Format")
+            .selected_text(self.prefs.export_format.to_uppercase())
+            .show_ui(ui, |ui| {
+                for f in ["png", "jpeg", "tiff", "webp"] {
+                    ui.selectable_value(&mut self.prefs.export_format, f.to_string(), f.to_uppercase());
+                }
+            });
+        let folder = self.export_folder();
+        ui.label(RichText::new(format!("To {}", folder.display())).small());
+        if ui.button("Change export folder…").clicked() {
+            self.open_dialog(DialogPurpose::ExportFolder);
+        }
+        ui.horizontal(|ui| {
+            if ui.add_enabled(self.selected.is_some(), egui::Button::new("Export")).on_hover_text("Ctrl+E").clicked()
+                && let Some(id) = self.selected
+            {
+                self.export(id);
+            }
+            if ui.add_enabled(!self.photos.is_empty(), egui::Button::new("Export all")).clicked() {
+                self.export_all();
+            }
+        });
+        let layout_name = |l: ShareLayout| match l {
+            ShareLayout::SideBySide => "Two pictures",
+            ShareLayout::Split => "One picture, split",
+        };
+        egui::ComboBox::from_label("Share layout").selected_text(layout_name(self.prefs.share_layout)).show_ui(ui, |ui| {
+            for l in [ShareLayout::SideBySide, ShareLayout::Split] {
+                ui.selectable_value(&mut self.prefs.share_layout, l, layout_name(l));
+            }
+        });
+        if ui.add_enabled(self.selected.is_some(), egui::Button::new("Share before/after")).clicked() {
+            self.share();
+        }
+        if changed {
+            self.settings_changed(now);
+        }
+    }
+
+    /// The model list: built in, the DeOldify models (with Download when missing), a file.
+    /// Returns whether the pick changed.
+    fn model_picker(&mut self, ui: &mut egui::Ui) -> bool {
+        let before = self.prefs.model.clone();
+        let entries = crate::store::manifest();
+        let have: Vec<String> = entries
+            .iter()
+            .filter(|e| self.store.as_ref().and_then(|s| s.resolve(&e.name)).is_some())
+            .map(|e| e.name.clone())
+            .collect();
+        let installed = |name: &str| have.iter().any(|h| h == name);
+        let title = match &self.prefs.model {
+            ModelPick::BuiltIn => "Built-in (fast)".to_string(),
+            ModelPick::Installed(n) => entries.iter().find(|e| &e.name == n).map_or(n.clone(), |e| e.title.clone()),
+            ModelPick::File(p) => p.file_name().map_or_else(|| "file".into(), |n| n.to_string_lossy().into()),
+        };
+        let mut pick_file = false;
+        egui::ComboBox::from_label("Model").selected_text(title).show_ui(ui, |ui| {
+            ui.selectable_value(&mut self.prefs.model, ModelPick::BuiltIn, "Built-in (fast)");
+            for e in &entries {
+                let label = if installed(&e.name) { e.title.clone() } else { format!("{} (not installed)", e.title) };
+                ui.selectable_value(&mut self.prefs.model, ModelPick::Installed(e.name.clone()), label);
+            }
+            if ui.selectable_label(matches!(self.prefs.model, ModelPick::File(_)), "A weight file…").clicked() {
+                pick_file = true;
+            }
+        });
+        if pick_file {
+            self.open_dialog(DialogPurpose::ModelFile);
+        }
+        if let ModelPick::Installed(name) = self.prefs.model.clone()
+            && !installed(&name)
+            && let Some(entry) = entries.iter().find(|e| e.name == name)
+        {
+            match self.downloads.running.get(&name) {
+                Some(t) => {
+                    let (done, total) = (t.done.load(Ordering::Relaxed), t.total.load(Ordering::Relaxed));
+                    let fraction = if total > 0 { done as f32 / total as f32 } else { 0.0 };
+                    ui.add(
+                        egui::ProgressBar::new(fraction)
+                            .text(format!("{} of {} MB", done / 1_000_000, entry.approx_size / 1_000_000)),
+                    );
+                    if ui.button("Cancel download").clicked() {
+                        t.cancel.store(true, Ordering::SeqCst);
+                    }
+                }
+                None => {
+                    ui.label(format!("{} is not installed ({} MB download).", entry.title, entry.approx_size / 1_000_000));
+                    ui.horizontal(|ui| {
+                        if ui.button(format!("Download {}", entry.title)).clicked() {
+                            self.start_download(&name);
+                        }
+                        if ui.button("Import a file…").clicked() {
+                            self.open_dialog(DialogPurpose::Import);
+                        }
+                    });
+                }
+            }
+        }
+        egui::ComboBox::from_label("Device").selected_text(self.prefs.device.to_uppercase()).show_ui(ui, |ui| {
+            let mut devices = vec!["auto", "cpu"];
+            if cfg!(feature = "cuda") {
+                devices.push("cuda");
+            }
+            if cfg!(feature = "metal") {
+                devices.push("metal");
+            }
+            for d in devices {
+                ui.selectable_value(&mut self.prefs.device, d.to_string(), d.to_uppercase());
+            }
+        });
+        before != self.prefs.model
+    }
+
+    fn start_download(&mut self, name: &str) {
+        let Some(store) = self.store.clone() else {
+            self.notice = Some(Notice { text: "No folder for models: set TINTYPE_DATA_DIR.".into(), error: true });
+            return;
+        };
+        let (done, total, cancel) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(false)));
+        let (tx, finished) = mpsc::channel();
+        let (d, t, c, n) = (done.clone(), total.clone(), cancel.clone(), name.to_string());
+        std::thread::spawn(move || {
+            let progress = |got: u64, of: Option<u64>| {
+                d.store(got, Ordering::Relaxed);
+                t.store(of.unwrap_or(0), Ordering::Relaxed);
+            };
+            let result = store.fetch(&n, &FetchOptions::new(&c, &progress)).map_err(|e| e.to_string());
+            let _ = tx.send(result);
+        });
+        self.downloads.running.insert(name.to_string(), Transfer { done, total, cancel, finished });
+    }
+
+    /// Validates, converts and adds a weight file the person has, on its own thread.
+    pub(super) fn import_model(&mut self, path: PathBuf) {
+        let Some(store) = self.store.clone() else { return };
+        let (tx, finished) = mpsc::channel();
+        let shown = path.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(store.import(&path, None).map(|(_, p)| p).map_err(|e| e.to_string()));
+        });
+        let zero = || Arc::new(AtomicU64::new(0));
+        let transfer = Transfer { done: zero(), total: zero(), cancel: Arc::new(AtomicBool::new(false)), finished };
+        self.downloads.running.insert(format!("import:{}", shown.display()), transfer);
+        self.notice = Some(Notice { text: format!("Importing {}…", shown.display()), error: false });
+    }
+
+    pub(super) fn poll_downloads(&mut self) {
+        let mut ended = Vec::new();
+        for (name, t) in &self.downloads.running {
+            if let Ok(result) = t.finished.try_recv() {
+                ended.push((name.clone(), result));
+            }
+        }
+        for (name, result) in ended {
+            self.downloads.running.remove(&name);
+            self.notice = Some(match result {
+                Ok(path) => Notice { text: format!("Model ready: {}", path.display()), error: false },
+                Err(e) => Notice { text: e, error: true },
+            });
+            // The model list and the chosen model may have changed.
+            self.settings_changed(0.0);
+        }
+    }
+
+    fn sheet_window(&mut self, ctx: &egui::Context) {
+        let Some(sheet) = &self.sheet else { return };
+        let mut open = true;
+        let mut chosen = None;
+        egui::Window::new("Render sizes").open(&mut open).collapsible(false).default_width(760.0).show(ctx, |ui| {
+            ui.label("The same photo at six render sizes. Click the one you like best to use it.");
+            egui::Grid::new("sheet").num_columns(3).show(ui, |ui| {
+                for (i, (render, rf)) in sheet.renders.iter().zip(SHEET_FACTORS).enumerate() {
+                    ui.vertical(|ui| {
+                        let label = format!("Render size {rf} ({} px)", 16 * rf);
+                        match render {
+                            Some(Ok(tex)) => {
+                                let image = egui::Image::from_texture(egui::load::SizedTexture::from_handle(tex))
+                                    .max_size(egui::vec2(230.0, 230.0))
+                                    .alt_text(label.clone());
+                                if ui.add(egui::Button::image(image)).on_hover_text("Use this render size").clicked() {
+                                    chosen = Some(rf);
+                                }
+                            }
+                            Some(Err(e)) => {
+                                ui.label(RichText::new(e).color(ERROR_RED));
+                            }
+                            None => {
+                                ui.add(egui::Spinner::new());
+                            }
+                        }
+                        ui.label(label);
+                    });
+                    if i % 3 == 2 {
+                        ui.end_row();
+                    }
+                }
+            });
+        });
+        if let Some(rf) = chosen {
+            self.prefs.render_factor = rf;
+            self.settings_changed(ctx.input(|i| i.time));
+            open = false;
+        }
+        if !open {
+            self.sheet = None;
+        }
+    }
+}

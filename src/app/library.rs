@@ -1,0 +1,128 @@
+//! The photo list: what was added, how far each photo has got, and a background loader that
+//! walks dropped folders and makes thumbnails, so the window never waits on the disk.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, Sender};
+
+use image::DynamicImage;
+
+use super::RenderKey;
+use crate::engine::worker::Stage;
+use crate::io::{decode, photos};
+
+/// Thumbnails' longest side, in pixels.
+pub const THUMB_SIDE: u32 = 96;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    /// Waiting for the worker.
+    Queued,
+    Working(Stage),
+    Done,
+    Failed(String),
+    /// Not rendered yet (added, or settings changed while it was not selected).
+    Idle,
+}
+
+pub struct Photo {
+    pub id: u64,
+    pub path: PathBuf,
+    pub name: String,
+    pub status: Status,
+    pub thumbnail: Option<egui::TextureHandle>,
+    pub original: Option<Arc<DynamicImage>>,
+    /// The newest result and what made it.
+    pub result: Option<(RenderKey, Arc<DynamicImage>)>,
+}
+
+impl Photo {
+    pub fn new(id: u64, path: PathBuf) -> Self {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+        Self { id, path, name, status: Status::Idle, thumbnail: None, original: None, result: None }
+    }
+
+    /// A result made by `key` is on hand.
+    pub fn is_current(&self, key: &RenderKey) -> bool {
+        self.result.as_ref().is_some_and(|(k, _)| k == key)
+    }
+
+    /// One line for the list and for screen readers.
+    pub fn status_text(&self) -> String {
+        match &self.status {
+            Status::Idle if self.result.is_some() => "done (older settings)".into(),
+            Status::Idle => "not colorized yet".into(),
+            Status::Queued => "queued".into(),
+            Status::Working(stage) => stage.describe().into(),
+            Status::Done => "done".into(),
+            Status::Failed(_) => "failed".into(),
+        }
+    }
+}
+
+/// What the loader reports.
+pub enum Loaded {
+    /// A photo to add to the list.
+    Found(PathBuf),
+    /// Its thumbnail, small and already in RGBA.
+    Thumbnail(PathBuf, egui::ColorImage),
+    /// A file or folder that could not be read, with what to do.
+    Problem(String),
+}
+
+/// Walks dropped files and folders and makes thumbnails on its own thread.
+pub struct Loader {
+    requests: Sender<Vec<PathBuf>>,
+    results: Receiver<Loaded>,
+}
+
+impl Loader {
+    pub fn spawn(notify: impl Fn() + Send + 'static) -> Self {
+        let (requests, rx) = mpsc::channel::<Vec<PathBuf>>();
+        let (tx, results) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("tintype-loader".into())
+            .spawn(move || {
+                for inputs in rx {
+                    let send = |l| {
+                        let _ = tx.send(l);
+                        notify();
+                    };
+                    let mut problems = Vec::new();
+                    let found = photos::collect(&inputs, false, &mut problems);
+                    for p in problems {
+                        send(Loaded::Problem(p));
+                    }
+                    for f in &found {
+                        send(Loaded::Found(f.input.clone()));
+                    }
+                    for f in found {
+                        // Failures show when the photo is colorized, with the decoder's message.
+                        if let Some(thumb) = thumbnail(&f.input) {
+                            send(Loaded::Thumbnail(f.input, thumb));
+                        }
+                    }
+                }
+            })
+            .expect("spawning the loader thread");
+        Self { requests, results }
+    }
+
+    pub fn add(&self, paths: Vec<PathBuf>) {
+        let _ = self.requests.send(paths);
+    }
+
+    pub fn poll(&self) -> Vec<Loaded> {
+        self.results.try_iter().collect()
+    }
+}
+
+fn thumbnail(path: &std::path::Path) -> Option<egui::ColorImage> {
+    let photo = decode::decode(path).ok()?;
+    Some(to_color_image(&photo.pixels.thumbnail(THUMB_SIDE, THUMB_SIDE)))
+}
+
+pub fn to_color_image(img: &DynamicImage) -> egui::ColorImage {
+    let rgba = img.to_rgba8();
+    egui::ColorImage::from_rgba_unmultiplied([rgba.width() as usize, rgba.height() as usize], rgba.as_raw())
+}

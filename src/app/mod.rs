@@ -1,0 +1,613 @@
+//! The desktop app: a photo list, the before/after viewer and the controls. The window only
+//! submits work and shows what comes back: the model runs on the worker thread, folders and
+//! thumbnails on the loader's, exports on the exporter's, downloads on their own.
+
+mod controls;
+pub mod export;
+pub mod library;
+pub mod prefs;
+pub mod viewer;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::Receiver;
+
+use image::DynamicImage;
+
+use crate::engine::Settings;
+use crate::engine::device::DeviceChoice;
+use crate::engine::worker::{Event, Job, ModelChoice, Stage, Worker};
+use crate::io::encode::Format;
+use crate::pipeline::chroma::ChromaControls;
+use crate::store::Store;
+use library::{Loaded, Loader, Photo, Status};
+use prefs::{ModelPick, Prefs};
+use viewer::Viewer;
+
+/// Settings stay still this long (seconds) before a render starts, so a moving slider gives
+/// one render, not dozens.
+const SETTLE_SECONDS: f64 = 0.3;
+/// Render factors of the render-size sheet.
+pub const SHEET_FACTORS: [u32; 6] = [10, 16, 22, 28, 35, 45];
+/// Worker ids at and above this are the sheet's renders, not photos.
+const SHEET_ID_BASE: u64 = 1 << 40;
+
+/// Where the app keeps its files; tests point these at temporary folders.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The settings folder; `None` keeps nothing between runs.
+    pub config_dir: Option<PathBuf>,
+    /// The per-user data folder of the model store (`None`: the usual one).
+    pub data_dir: Option<PathBuf>,
+    /// Photos or folders to open at start.
+    pub open: Vec<PathBuf>,
+}
+
+/// What made this render: the model and the settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderKey {
+    pub model: ModelChoice,
+    pub settings: Settings,
+}
+
+/// A line in the status bar.
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+}
+
+/// The render-size sheet: one photo at six render factors.
+pub struct Sheet {
+    pub photo: u64,
+    pub renders: Vec<Option<Result<egui::TextureHandle, String>>>,
+}
+
+pub struct App {
+    pub prefs: Prefs,
+    options: Options,
+    store: Option<Store>,
+    pub photos: Vec<Photo>,
+    pub selected: Option<u64>,
+    next_id: u64,
+    worker: Worker,
+    loader: Loader,
+    exporter: export::Exporter,
+    pub viewer: Viewer,
+    /// When the controls last changed (egui time), until the settled render is submitted.
+    changed_at: Option<f64>,
+    /// The last render key asked of the worker, per photo.
+    requested: std::collections::HashMap<u64, RenderKey>,
+    /// Photos to export as soon as their result matches the settings.
+    pending_export: HashSet<u64>,
+    icc: std::collections::HashMap<u64, Arc<Vec<u8>>>,
+    pub notice: Option<Notice>,
+    /// Renders the worker finished (photos, not sheet tiles); tests count them.
+    pub renders_finished: u64,
+    pub exported: Vec<PathBuf>,
+    pub sheet: Option<Sheet>,
+    downloads: controls::Downloads,
+    dialog: Option<Receiver<Vec<PathBuf>>>,
+    dialog_purpose: DialogPurpose,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum DialogPurpose {
+    Photos,
+    Folder,
+    ModelFile,
+    Import,
+    ExportFolder,
+}
+
+/// Opens the window; returns when it is closed.
+pub fn run(open: Vec<PathBuf>) -> anyhow::Result<()> {
+    let icon = eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon/png/tintype-256.png")).ok();
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("Tintype")
+        .with_app_id("tintype")
+        .with_inner_size([1200.0, 780.0])
+        .with_min_inner_size([640.0, 420.0])
+        .with_drag_and_drop(true);
+    if let Some(icon) = icon {
+        viewport = viewport.with_icon(icon);
+    }
+    let native = eframe::NativeOptions { viewport, persist_window: true, ..Default::default() };
+    let options = Options { config_dir: Prefs::default_dir(), data_dir: None, open };
+    eframe::run_native("Tintype", native, Box::new(move |cc| Ok(Box::new(App::new(&cc.egui_ctx, options)))))
+        .map_err(|e| anyhow::anyhow!("the window could not open: {e}"))
+}
+
+impl App {
+    pub fn new(ctx: &egui::Context, options: Options) -> Self {
+        let prefs = options.config_dir.as_deref().map(Prefs::load).unwrap_or_default();
+        let repaint = |ctx: &egui::Context| {
+            let ctx = ctx.clone();
+            move || ctx.request_repaint()
+        };
+        let store = Store::open(options.data_dir.clone(), None).ok();
+        let mut app = Self {
+            prefs,
+            store,
+            photos: Vec::new(),
+            selected: None,
+            next_id: 1,
+            worker: Worker::spawn(repaint(ctx)),
+            loader: Loader::spawn(repaint(ctx)),
+            exporter: export::Exporter::spawn(repaint(ctx)),
+            viewer: Viewer::default(),
+            changed_at: None,
+            requested: Default::default(),
+            pending_export: HashSet::new(),
+            icc: Default::default(),
+            notice: None,
+            renders_finished: 0,
+            exported: Vec::new(),
+            sheet: None,
+            downloads: Default::default(),
+            dialog: None,
+            dialog_purpose: DialogPurpose::Photos,
+            options: options.clone(),
+        };
+        app.viewer.split = 0.5;
+        if !options.open.is_empty() {
+            app.add_paths(options.open);
+        }
+        app
+    }
+
+    /// Adds photos and folders: the same path a drop, the dialog and the command line take.
+    /// Weight files (.pth, .safetensors) are imported as models instead.
+    pub fn add_paths(&mut self, paths: Vec<PathBuf>) {
+        let (models, photos): (Vec<_>, Vec<_>) = paths.into_iter().partition(|p| is_weight_file(p));
+        for m in models {
+            self.import_model(m);
+        }
+        for p in &photos {
+            if p.is_dir() {
+                self.prefs.remember_folder(p);
+            }
+        }
+        if !photos.is_empty() {
+            self.loader.add(photos);
+        }
+    }
+
+    pub fn settings(&self) -> Settings {
+        Settings {
+            render_factor: self.prefs.render_factor,
+            defade: self.prefs.defade,
+            chroma: ChromaControls { saturation: self.prefs.saturation, warmth: self.prefs.warmth, tint: 0.0 },
+        }
+    }
+
+    fn device(&self) -> DeviceChoice {
+        DeviceChoice::from_name(&self.prefs.device).unwrap_or(DeviceChoice::Auto)
+    }
+
+    /// The chosen model's file, or what to do to get it.
+    pub fn model_choice(&self) -> Result<ModelChoice, String> {
+        let device = self.device();
+        match &self.prefs.model {
+            ModelPick::BuiltIn => crate::store::builtin_compact()
+                .map(|path| ModelChoice { path, variant: None, device })
+                .ok_or_else(|| "The built-in model file is missing; reinstall Tintype.".to_string()),
+            ModelPick::Installed(name) => {
+                let title = crate::store::manifest()
+                    .into_iter()
+                    .find(|e| &e.name == name)
+                    .map_or_else(|| name.clone(), |e| e.title);
+                let path = self.store.as_ref().and_then(|s| s.resolve(name)).ok_or_else(|| {
+                    format!("{title} is not installed: press Download under Model, or Import a weight file you have.")
+                })?;
+                Ok(ModelChoice { path, variant: crate::model::Variant::from_name(name), device })
+            }
+            ModelPick::File(path) if path.is_file() => Ok(ModelChoice { path: path.clone(), variant: None, device }),
+            ModelPick::File(path) => {
+                Err(format!("{}: the model file is gone; choose it again or pick another model.", path.display()))
+            }
+        }
+    }
+
+    fn photo_mut(&mut self, id: u64) -> Option<&mut Photo> {
+        self.photos.iter_mut().find(|p| p.id == id)
+    }
+
+    pub fn selected_photo(&self) -> Option<&Photo> {
+        self.selected.and_then(|id| self.photos.iter().find(|p| p.id == id))
+    }
+
+    /// The controls changed: render again once they settle.
+    pub fn settings_changed(&mut self, now: f64) {
+        self.changed_at = Some(now);
+        self.save_prefs();
+    }
+
+    pub fn save_prefs(&mut self) {
+        if let Some(dir) = &self.options.config_dir
+            && let Err(e) = self.prefs.save(dir)
+        {
+            self.notice = Some(Notice { text: format!("Settings could not be saved: {e}"), error: true });
+        }
+    }
+
+    fn poll(&mut self, ctx: &egui::Context) {
+        for loaded in self.loader.poll() {
+            match loaded {
+                Loaded::Found(path) => {
+                    if self.photos.iter().any(|p| p.path == path) {
+                        continue;
+                    }
+                    let id = self.next_id;
+                    self.next_id += 1;
+                    self.photos.push(Photo::new(id, path));
+                    self.selected.get_or_insert(id);
+                }
+                Loaded::Thumbnail(path, image) => {
+                    if let Some(p) = self.photos.iter_mut().find(|p| p.path == path) {
+                        p.thumbnail = Some(ctx.load_texture(format!("thumb-{}", p.id), image, Default::default()));
+                    }
+                }
+                Loaded::Problem(text) => self.notice = Some(Notice { text, error: true }),
+            }
+        }
+        for event in self.worker.events() {
+            self.on_event(ctx, event);
+        }
+        for outcome in self.exporter.poll() {
+            match outcome.written {
+                Ok(path) => {
+                    self.notice = Some(Notice { text: format!("Saved {}", path.display()), error: false });
+                    self.exported.push(path);
+                }
+                Err(text) => self.notice = Some(Notice { text, error: true }),
+            }
+        }
+        self.poll_dialog();
+        self.poll_downloads();
+    }
+
+    fn on_event(&mut self, ctx: &egui::Context, event: Event) {
+        match event {
+            Event::Started { photo } | Event::Progress { photo, stage: Stage::Reading } if photo < SHEET_ID_BASE => {
+                if let Some(p) = self.photo_mut(photo) {
+                    p.status = Status::Working(Stage::Reading);
+                }
+            }
+            Event::Progress { photo, stage } if photo < SHEET_ID_BASE => {
+                if let Some(p) = self.photo_mut(photo) {
+                    p.status = Status::Working(stage);
+                }
+            }
+            Event::Finished { photo, settings, original, icc_profile, result } if photo < SHEET_ID_BASE => {
+                self.renders_finished += 1;
+                let key = self.requested.get(&photo).cloned();
+                if let Some(icc) = icc_profile {
+                    self.icc.insert(photo, icc);
+                }
+                if let Some(p) = self.photo_mut(photo) {
+                    p.original = Some(original);
+                    if let Some(key) = key.filter(|k| k.settings == settings) {
+                        p.result = Some((key, result));
+                    }
+                    p.status = Status::Done;
+                }
+                if self.pending_export.contains(&photo) {
+                    self.try_export(photo);
+                }
+            }
+            Event::Failed { photo, message } if photo < SHEET_ID_BASE => {
+                self.pending_export.remove(&photo);
+                if let Some(p) = self.photo_mut(photo) {
+                    p.status = Status::Failed(with_advice(&message));
+                }
+            }
+            Event::Cancelled { photo } if photo < SHEET_ID_BASE => {
+                self.requested.remove(&photo);
+                if let Some(p) = self.photo_mut(photo) {
+                    p.status = Status::Idle;
+                }
+            }
+            Event::FellBackToCpu { render_factor, .. } => {
+                self.notice = Some(Notice {
+                    text: format!(
+                        "The graphics card ran out of memory at render size {render_factor}; continuing on the CPU (slower). A smaller render size may fit on the card."
+                    ),
+                    error: false,
+                });
+            }
+            Event::Finished { photo, result, .. } => self.sheet_result(ctx, photo, Ok(result)),
+            Event::Failed { photo, message } => self.sheet_result(ctx, photo, Err(with_advice(&message))),
+            _ => {}
+        }
+    }
+
+    fn sheet_result(&mut self, ctx: &egui::Context, id: u64, result: Result<Arc<DynamicImage>, String>) {
+        let Some(sheet) = &mut self.sheet else { return };
+        let index = ((id - SHEET_ID_BASE) % SHEET_FACTORS.len() as u64) as usize;
+        if (id - SHEET_ID_BASE) / SHEET_FACTORS.len() as u64 != sheet.photo {
+            return; // a sheet closed since
+        }
+        sheet.renders[index] = Some(result.map(|img| {
+            let small = img.thumbnail(320, 320);
+            ctx.load_texture(format!("sheet-{index}"), library::to_color_image(&small), Default::default())
+        }));
+    }
+
+    /// Submits what needs rendering: the selected photo first, then (one at a time, so the
+    /// selected photo never waits behind a long queue) the others.
+    fn schedule(&mut self, now: f64) {
+        if let Some(t) = self.changed_at {
+            if now - t < SETTLE_SECONDS {
+                return;
+            }
+            self.changed_at = None;
+            if self.photos.iter().any(|p| matches!(p.status, Status::Working(_))) {
+                self.worker.cancel_current();
+            }
+        }
+        let model = match self.model_choice() {
+            Ok(m) => m,
+            Err(e) => {
+                if let Some(p) = self.selected.and_then(|id| self.photos.iter_mut().find(|p| p.id == id))
+                    && !matches!(&p.status, Status::Failed(m) if *m == e)
+                {
+                    p.status = Status::Failed(e);
+                }
+                return;
+            }
+        };
+        let key = RenderKey { model, settings: self.settings() };
+        let needs = |app: &Self, p: &Photo| {
+            !p.is_current(&key) && app.requested.get(&p.id) != Some(&key)
+        };
+        let busy = self.photos.iter().any(|p| matches!(p.status, Status::Queued | Status::Working(_)));
+        let selected = self.selected.and_then(|id| self.photos.iter().find(|p| p.id == id));
+        let next = match selected {
+            Some(p) if needs(self, p) => Some(p.id),
+            _ if busy => None,
+            _ => self.photos.iter().find(|p| needs(self, p) && !matches!(p.status, Status::Failed(_))).map(|p| p.id),
+        };
+        if let Some(id) = next {
+            self.submit(id, key);
+        }
+    }
+
+    fn submit(&mut self, id: u64, key: RenderKey) {
+        let Some(p) = self.photo_mut(id) else { return };
+        p.status = Status::Queued;
+        let job = Job { photo: id, path: p.path.clone(), model: key.model.clone(), settings: key.settings };
+        self.requested.insert(id, key);
+        self.worker.submit(job);
+    }
+
+    /// Exports one photo now if its result is current, else once it is.
+    pub fn export(&mut self, id: u64) {
+        self.pending_export.insert(id);
+        self.try_export(id);
+    }
+
+    pub fn export_all(&mut self) {
+        let ids: Vec<u64> = self.photos.iter().filter(|p| !matches!(p.status, Status::Failed(_))).map(|p| p.id).collect();
+        for id in ids {
+            self.export(id);
+        }
+    }
+
+    fn export_folder(&self) -> PathBuf {
+        self.prefs.export_dir.clone().unwrap_or_else(default_export_folder)
+    }
+
+    fn try_export(&mut self, id: u64) {
+        let settings = self.settings();
+        let Some(p) = self.photos.iter().find(|p| p.id == id) else { return };
+        let (Some((key, result)), Some(original)) = (&p.result, &p.original) else { return };
+        if key.settings != settings {
+            // Rendered with older settings: the scheduler renders it again, then this runs.
+            self.requested.remove(&id);
+            return;
+        }
+        let format = match self.prefs.export_format.as_str() {
+            "jpeg" => Format::Jpeg { quality: 92 },
+            other => Format::from_name(other).unwrap_or(Format::Png),
+        };
+        self.exporter.submit(export::Request {
+            photo: id,
+            source: p.path.clone(),
+            original: original.clone(),
+            result: result.clone(),
+            icc_profile: self.icc.get(&id).cloned(),
+            what: export::What::Result,
+            format,
+            folder: self.export_folder(),
+            model: model_name(&key.model.path),
+            render_factor: key.settings.render_factor,
+        });
+        self.pending_export.remove(&id);
+    }
+
+    /// Exports the selected photo's before/after picture for sharing.
+    pub fn share(&mut self) {
+        let Some(p) = self.selected_photo() else { return };
+        let (Some((key, result)), Some(original)) = (&p.result, &p.original) else {
+            self.notice = Some(Notice { text: "Wait for the photo to be colorized, then share it.".into(), error: false });
+            return;
+        };
+        let request = export::Request {
+            photo: p.id,
+            source: p.path.clone(),
+            original: original.clone(),
+            result: result.clone(),
+            icc_profile: None,
+            what: export::What::Share(self.prefs.share_layout),
+            format: Format::Jpeg { quality: 90 },
+            folder: self.export_folder(),
+            model: model_name(&key.model.path),
+            render_factor: key.settings.render_factor,
+        };
+        self.exporter.submit(request);
+    }
+
+    /// Renders the selected photo at the sheet's six render factors.
+    pub fn open_sheet(&mut self) {
+        let Some(p) = self.selected_photo() else { return };
+        let (id, path) = (p.id, p.path.clone());
+        let model = match self.model_choice() {
+            Ok(m) => m,
+            Err(text) => {
+                self.notice = Some(Notice { text, error: true });
+                return;
+            }
+        };
+        for (i, &rf) in SHEET_FACTORS.iter().enumerate() {
+            let settings = Settings { render_factor: rf, ..self.settings() };
+            let photo = SHEET_ID_BASE + id * SHEET_FACTORS.len() as u64 + i as u64;
+            self.worker.submit(Job { photo, path: path.clone(), model: model.clone(), settings });
+        }
+        self.sheet = Some(Sheet { photo: id, renders: vec![None; SHEET_FACTORS.len()] });
+    }
+
+    pub fn remove_selected(&mut self) {
+        let Some(id) = self.selected else { return };
+        let index = self.photos.iter().position(|p| p.id == id);
+        self.photos.retain(|p| p.id != id);
+        self.requested.remove(&id);
+        self.pending_export.remove(&id);
+        self.icc.remove(&id);
+        self.selected = index.and_then(|i| self.photos.get(i.min(self.photos.len().saturating_sub(1)))).map(|p| p.id);
+    }
+
+    fn handle_input(&mut self, ctx: &egui::Context) {
+        let dropped: Vec<PathBuf> =
+            ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
+        if !dropped.is_empty() {
+            self.add_paths(dropped);
+        }
+        // Pasting a copied file (file managers copy its path or file:// URI as text).
+        let pasted: Vec<PathBuf> = ctx.input(|i| {
+            i.events
+                .iter()
+                .filter_map(|e| if let egui::Event::Paste(text) = e { Some(text.clone()) } else { None })
+                .flat_map(|t| t.lines().map(|l| PathBuf::from(l.trim().trim_start_matches("file://"))).collect::<Vec<_>>())
+                .filter(|p| p.exists())
+                .collect()
+        });
+        if !pasted.is_empty() {
+            self.add_paths(pasted);
+        }
+        let (open, export) = ctx.input_mut(|i| {
+            (
+                i.consume_key(egui::Modifiers::COMMAND, egui::Key::O),
+                i.consume_key(egui::Modifiers::COMMAND, egui::Key::E),
+            )
+        });
+        if open {
+            self.open_dialog(DialogPurpose::Photos);
+        }
+        if export && let Some(id) = self.selected {
+            self.export(id);
+        }
+    }
+
+    fn open_dialog(&mut self, purpose: DialogPurpose) {
+        if self.dialog.is_some() {
+            return;
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let start = self.prefs.recent_folders.first().cloned();
+        // The dialog runs on its own thread so the window keeps drawing behind it.
+        let dialog = rfd::AsyncFileDialog::new();
+        let dialog = match &start {
+            Some(dir) => dialog.set_directory(dir),
+            None => dialog,
+        };
+        let future: std::pin::Pin<Box<dyn std::future::Future<Output = Vec<PathBuf>> + Send>> = match purpose {
+            DialogPurpose::Photos => {
+                let d = dialog.add_filter("Photos", &crate::io::photos::PHOTO_EXTENSIONS).set_title("Add photos");
+                Box::pin(async move { d.pick_files().await.unwrap_or_default().iter().map(|f| f.path().to_owned()).collect() })
+            }
+            DialogPurpose::Folder | DialogPurpose::ExportFolder => {
+                let title = if purpose == DialogPurpose::Folder { "Add a folder of photos" } else { "Export to" };
+                let d = dialog.set_title(title);
+                Box::pin(async move { d.pick_folder().await.map(|f| f.path().to_owned()).into_iter().collect() })
+            }
+            DialogPurpose::ModelFile | DialogPurpose::Import => {
+                let d = dialog.add_filter("Model weights", &["pth", "pkl", "safetensors"]).set_title("Choose a model file");
+                Box::pin(async move { d.pick_file().await.map(|f| f.path().to_owned()).into_iter().collect() })
+            }
+        };
+        std::thread::spawn(move || {
+            let _ = tx.send(pollster::block_on(future));
+        });
+        self.dialog = Some(rx);
+        self.dialog_purpose = purpose;
+    }
+
+    fn poll_dialog(&mut self) {
+        let Some(rx) = &self.dialog else { return };
+        let Ok(paths) = rx.try_recv() else { return };
+        self.dialog = None;
+        if paths.is_empty() {
+            return;
+        }
+        match self.dialog_purpose {
+            DialogPurpose::Photos | DialogPurpose::Folder => self.add_paths(paths),
+            DialogPurpose::ModelFile => {
+                self.prefs.model = ModelPick::File(paths[0].clone());
+                self.settings_changed(0.0);
+            }
+            DialogPurpose::Import => self.import_model(paths[0].clone()),
+            DialogPurpose::ExportFolder => {
+                self.prefs.export_dir = Some(paths[0].clone());
+                self.save_prefs();
+            }
+        }
+    }
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        self.poll(&ctx);
+        self.handle_input(&ctx);
+        let now = ctx.input(|i| i.time);
+        self.schedule(now);
+        self.show(ui);
+        let working = self.photos.iter().any(|p| matches!(p.status, Status::Queued | Status::Working(_)));
+        if self.changed_at.is_some() || working || self.downloads.active() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+    }
+
+    fn save(&mut self, _storage: &mut dyn eframe::Storage) {
+        self.save_prefs();
+    }
+}
+
+fn is_weight_file(path: &Path) -> bool {
+    path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).is_some_and(|e| {
+        matches!(e.as_str(), "pth" | "pkl" | "safetensors")
+    })
+}
+
+/// The model's name for the export record: the file's stem (`compact`, `artistic`, …).
+fn model_name(path: &Path) -> String {
+    path.file_stem().map_or_else(|| "unknown".into(), |s| s.to_string_lossy().into_owned())
+}
+
+fn default_export_folder() -> PathBuf {
+    directories::UserDirs::new()
+        .and_then(|u| u.picture_dir().map(Path::to_path_buf).or_else(|| Some(u.home_dir().to_path_buf())))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("Tintype")
+}
+
+/// Adds what to do to a worker message that lacks it.
+fn with_advice(message: &str) -> String {
+    let lower = message.to_ascii_lowercase();
+    if lower.contains("out of memory") {
+        format!("{message}. Try a smaller render size, or choose the CPU under Device.")
+    } else {
+        message.to_string()
+    }
+}

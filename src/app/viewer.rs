@@ -1,0 +1,267 @@
+//! The viewer: before and after under one zoom and pan, split by a draggable handle (mouse or
+//! arrow keys) or side by side. Pictures larger than the GPU's texture limit are shown as tiles.
+
+use std::sync::Arc;
+
+use egui::{Color32, Pos2, Rect, Sense, Stroke, TextureOptions, Vec2, pos2, vec2};
+use image::DynamicImage;
+
+use super::prefs::ViewMode;
+
+pub const SPLIT_LABEL: &str = "Before/after split";
+/// How far one arrow key press moves the split (Shift: a fifth of it).
+const SPLIT_STEP: f32 = 0.05;
+const HANDLE_WIDTH: f32 = 14.0;
+const ZOOM_RANGE: (f32, f32) = (0.02, 16.0);
+
+/// A picture uploaded as textures no larger than the GPU allows.
+pub struct TiledTexture {
+    source: Arc<DynamicImage>,
+    size: Vec2,
+    /// Each tile's place in image pixels, and its texture.
+    tiles: Vec<(Rect, egui::TextureHandle)>,
+}
+
+impl TiledTexture {
+    pub fn new(ctx: &egui::Context, name: &str, source: Arc<DynamicImage>) -> Self {
+        let side = ctx.input(|i| i.max_texture_side).clamp(256, 8192) as u32;
+        let rgba = source.to_rgba8();
+        let (w, h) = rgba.dimensions();
+        let mut tiles = Vec::new();
+        for y in (0..h).step_by(side as usize) {
+            for x in (0..w).step_by(side as usize) {
+                let (tw, th) = (side.min(w - x), side.min(h - y));
+                let tile = image::imageops::crop_imm(&rgba, x, y, tw, th).to_image();
+                let colour = egui::ColorImage::from_rgba_unmultiplied([tw as usize, th as usize], tile.as_raw());
+                let handle = ctx.load_texture(format!("{name}@{x},{y}"), colour, TextureOptions::LINEAR);
+                let place = Rect::from_min_size(pos2(x as f32, y as f32), vec2(tw as f32, th as f32));
+                tiles.push((place, handle));
+            }
+        }
+        Self { source, size: vec2(w as f32, h as f32), tiles }
+    }
+
+    pub fn is_of(&self, image: &Arc<DynamicImage>) -> bool {
+        Arc::ptr_eq(&self.source, image)
+    }
+
+    pub fn tile_count(&self) -> usize {
+        self.tiles.len()
+    }
+
+    /// Paints the whole picture into `screen` (its on-screen place), clipped to `clip`.
+    fn paint(&self, painter: &egui::Painter, screen: Rect, clip: Rect) {
+        let painter = painter.with_clip_rect(clip);
+        let scale = screen.size() / self.size;
+        let full = Rect::from_min_max(Pos2::ZERO, pos2(1.0, 1.0));
+        for (place, tex) in &self.tiles {
+            let rect = Rect::from_min_size(screen.min + place.min.to_vec2() * scale, place.size() * scale);
+            if rect.intersects(clip) {
+                painter.image(tex.id(), rect, full, Color32::WHITE);
+            }
+        }
+    }
+}
+
+/// Where the viewer looks and how it is split; shared by before and after.
+pub struct Viewer {
+    /// Share of the picture's width shown "before", 0–1.
+    pub split: f32,
+    /// Screen points per image pixel; `None` fits the picture to the window.
+    pub zoom: Option<f32>,
+    /// The image point at the centre of the view.
+    centre: Option<Pos2>,
+    before: Option<TiledTexture>,
+    after: Option<TiledTexture>,
+}
+
+impl Default for Viewer {
+    fn default() -> Self {
+        Self { split: 0.5, zoom: None, centre: None, before: None, after: None }
+    }
+}
+
+impl Viewer {
+    /// Shows `before` and `after` (either may be missing while work runs).
+    pub fn show(
+        &mut self,
+        ui: &mut egui::Ui,
+        mode: ViewMode,
+        before: Option<&Arc<DynamicImage>>,
+        after: Option<&Arc<DynamicImage>>,
+    ) {
+        let ctx = ui.ctx().clone();
+        sync(&mut self.before, before, &ctx, "before");
+        sync(&mut self.after, after, &ctx, "after");
+        let area = ui.available_rect_before_wrap();
+        let response = ui.allocate_rect(area, Sense::click_and_drag());
+        let painter = ui.painter_at(area);
+        painter.rect_filled(area, 0.0, ui.visuals().extreme_bg_color);
+        let Some(shown) = self.before.as_ref().or(self.after.as_ref()) else {
+            painter.text(
+                area.center(),
+                egui::Align2::CENTER_CENTER,
+                "Drop old photos or folders here, or press Add photos",
+                egui::TextStyle::Heading.resolve(ui.style()),
+                ui.visuals().weak_text_color(),
+            );
+            return;
+        };
+        let size = shown.size;
+        let panes = if mode == ViewMode::SideBySide { 2.0 } else { 1.0 };
+        let pane_size = vec2((area.width() - 8.0 * (panes - 1.0)) / panes, area.height());
+        let fit = (pane_size.x / size.x).min(pane_size.y / size.y);
+        let mut scale = self.zoom.unwrap_or(fit);
+        let mut centre = self.centre.filter(|_| self.zoom.is_some()).unwrap_or((size / 2.0).to_pos2());
+
+        // Wheel and pinch zoom about the pointer; dragging pans (not on the split handle).
+        if response.hovered() {
+            let (zoom, scroll) = ctx.input(|i| (i.zoom_delta(), i.smooth_scroll_delta().y));
+            let factor = zoom * (scroll / 400.0).exp();
+            if factor != 1.0 {
+                let new_scale = (scale * factor).clamp(ZOOM_RANGE.0, ZOOM_RANGE.1);
+                if let Some(pointer) = response.hover_pos() {
+                    let pane = pane_of(area, pane_size, pointer);
+                    let at = centre + (pointer - pane.center()) / scale;
+                    centre = at - (pointer - pane.center()) / new_scale;
+                }
+                scale = new_scale;
+                self.zoom = Some(scale);
+            }
+        }
+        if response.dragged() && self.zoom.is_some() {
+            centre -= response.drag_delta() / scale;
+        }
+        if self.zoom.is_some() {
+            self.centre = Some(centre);
+        }
+
+        let place = |pane: Rect| Rect::from_center_size(pane.center() - (centre.to_vec2() - size / 2.0) * scale, size * scale);
+        match mode {
+            ViewMode::SideBySide => {
+                let left = Rect::from_min_size(area.min, pane_size);
+                let right = Rect::from_min_size(pos2(area.right() - pane_size.x, area.top()), pane_size);
+                for (pane, tex) in [(left, &self.before), (right, &self.after)] {
+                    match tex {
+                        Some(t) => t.paint(&painter, place(pane), pane),
+                        None => waiting(&painter, pane, ui),
+                    }
+                }
+                for (pane, text) in [(left, "Before"), (right, "After")] {
+                    caption(&painter, pane, text);
+                }
+            }
+            ViewMode::Split => {
+                let screen = place(area);
+                let x = (screen.left() + self.split * screen.width()).clamp(area.left(), area.right());
+                let left = Rect::from_min_max(area.min, pos2(x, area.bottom()));
+                let right = Rect::from_min_max(pos2(x, area.top()), area.max);
+                if let Some(b) = &self.before {
+                    b.paint(&painter, screen, left);
+                }
+                match &self.after {
+                    Some(a) => a.paint(&painter, screen, right),
+                    None => {
+                        if let Some(b) = &self.before {
+                            b.paint(&painter, screen, right);
+                        }
+                        waiting(&painter, right, ui);
+                    }
+                }
+                caption(&painter, left, "Before");
+                caption(&painter, right, "After");
+                self.handle(ui, area, screen, x);
+            }
+        }
+    }
+
+    /// The split handle: a focusable slider for screen readers, dragged with the mouse or moved
+    /// with the arrow keys.
+    fn handle(&mut self, ui: &mut egui::Ui, area: Rect, screen: Rect, x: f32) {
+        let id = ui.make_persistent_id("tintype-split-handle");
+        let rect = Rect::from_center_size(pos2(x, area.center().y), vec2(HANDLE_WIDTH, area.height()));
+        let response = ui.interact(rect, id, Sense::click_and_drag());
+        let split = self.split;
+        response.widget_info(|| egui::WidgetInfo::slider(true, (split * 100.0).round() as f64, SPLIT_LABEL));
+        if response.dragged()
+            && let Some(p) = response.interact_pointer_pos()
+        {
+            self.split = ((p.x - screen.left()) / screen.width()).clamp(0.0, 1.0);
+        }
+        if response.clicked() {
+            response.request_focus();
+        }
+        if response.has_focus() {
+            ui.memory_mut(|m| {
+                m.set_focus_lock_filter(id, egui::EventFilter { horizontal_arrows: true, ..Default::default() })
+            });
+            let (left, right, fine) =
+                ui.input(|i| (i.key_pressed(egui::Key::ArrowLeft), i.key_pressed(egui::Key::ArrowRight), i.modifiers.shift));
+            let step = if fine { SPLIT_STEP / 5.0 } else { SPLIT_STEP };
+            let delta = step * (right as i32 - left as i32) as f32;
+            self.split = (self.split + delta).clamp(0.0, 1.0);
+        }
+        if response.hovered() || response.dragged() {
+            ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
+        }
+        let painter = ui.painter();
+        let focused = response.has_focus();
+        let colour = if focused { ui.visuals().selection.stroke.color } else { Color32::WHITE };
+        painter.line_segment([pos2(x, area.top()), pos2(x, area.bottom())], Stroke::new(2.0, colour));
+        let knob = pos2(x, area.center().y);
+        painter.circle_filled(knob, 11.0, colour);
+        painter.text(knob, egui::Align2::CENTER_CENTER, "◀▶", egui::FontId::proportional(9.0), Color32::BLACK);
+    }
+
+    /// The zoom in percent, for the toolbar.
+    pub fn zoom_percent(&self) -> Option<f32> {
+        self.zoom.map(|z| z * 100.0)
+    }
+
+    pub fn zoom_by(&mut self, factor: f32, fit: f32) {
+        self.zoom = Some((self.zoom.unwrap_or(fit) * factor).clamp(ZOOM_RANGE.0, ZOOM_RANGE.1));
+    }
+
+    /// The after picture's texture, for tests and the status line.
+    pub fn after_tiles(&self) -> usize {
+        self.after.as_ref().map_or(0, TiledTexture::tile_count)
+    }
+}
+
+/// Keeps `slot` showing `image`, uploading it again only when it changed.
+fn sync(slot: &mut Option<TiledTexture>, image: Option<&Arc<DynamicImage>>, ctx: &egui::Context, name: &str) {
+    match image {
+        None => *slot = None,
+        Some(img) if slot.as_ref().is_some_and(|t| t.is_of(img)) => {}
+        Some(img) => *slot = Some(TiledTexture::new(ctx, name, img.clone())),
+    }
+}
+
+fn pane_of(area: Rect, pane_size: Vec2, p: Pos2) -> Rect {
+    if pane_size.x < area.width() && p.x > area.center().x {
+        Rect::from_min_size(pos2(area.right() - pane_size.x, area.top()), pane_size)
+    } else {
+        Rect::from_min_size(area.min, pane_size)
+    }
+}
+
+fn caption(painter: &egui::Painter, pane: Rect, text: &str) {
+    if pane.width() < 60.0 {
+        return;
+    }
+    let pos = pane.left_top() + vec2(8.0, 8.0);
+    let galley = painter.layout_no_wrap(text.into(), egui::FontId::proportional(14.0), Color32::WHITE);
+    let bg = Rect::from_min_size(pos, galley.size()).expand(4.0);
+    painter.rect_filled(bg, 4.0, Color32::from_black_alpha(150));
+    painter.galley(pos, galley, Color32::WHITE);
+}
+
+fn waiting(painter: &egui::Painter, pane: Rect, ui: &egui::Ui) {
+    painter.text(
+        pane.center(),
+        egui::Align2::CENTER_CENTER,
+        "colorizing…",
+        egui::TextStyle::Body.resolve(ui.style()),
+        Color32::WHITE,
+    );
+}
