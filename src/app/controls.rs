@@ -163,7 +163,7 @@ impl App {
     fn controls(&mut self, ui: &mut egui::Ui) {
         let now = ui.input(|i| i.time);
         let mut changed = false;
-        ui.heading("Model");
+        ui.heading("Colorizer");
         changed |= self.model_picker(ui);
         ui.add_space(6.0);
         ui.heading("Render");
@@ -187,7 +187,7 @@ impl App {
             changed = true;
         }
         ui.add_space(6.0);
-        ui.heading("Export");
+        ui.heading("Save and share");
         egui::ComboBox::from_label("Format")
             .selected_text(self.prefs.export_format.to_uppercase())
             .show_ui(ui, |ui| {
@@ -365,20 +365,26 @@ impl App {
                         match render {
                             Some(Ok(tex)) => {
                                 let image = egui::Image::from_texture(egui::load::SizedTexture::from_handle(tex))
-                                    .max_size(egui::vec2(230.0, 230.0))
-                                    .alt_text(label.clone());
-                                if ui.add(egui::Button::image(image)).on_hover_text("Use this render size").clicked() {
+                                    .max_size(egui::vec2(230.0, 230.0));
+                                let response = ui.add(egui::Button::image(image)).on_hover_text("Use this render size");
+                                let name = label.clone();
+                                response.widget_info(|| {
+                                    egui::WidgetInfo::labeled(egui::accesskit::Role::Button, true, &name)
+                                });
+                                if response.clicked() {
                                     chosen = Some(rf);
                                 }
+                                ui.label(label);
                             }
                             Some(Err(e)) => {
+                                ui.label(label);
                                 ui.label(RichText::new(e).color(ERROR_RED));
                             }
                             None => {
+                                ui.label(label);
                                 ui.add(egui::Spinner::new());
                             }
                         }
-                        ui.label(label);
                     });
                     if i % 3 == 2 {
                         ui.end_row();

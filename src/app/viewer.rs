@@ -9,6 +9,7 @@ use image::DynamicImage;
 use super::prefs::ViewMode;
 
 pub const SPLIT_LABEL: &str = "Before/after split";
+pub const VIEWER_LABEL: &str = "Photo viewer: drag to pan, scroll or + and − to zoom, 0 to fit";
 /// How far one arrow key press moves the split (Shift: a fifth of it).
 const SPLIT_STEP: f32 = 0.05;
 const HANDLE_WIDTH: f32 = 14.0;
@@ -132,6 +133,34 @@ impl Viewer {
         if response.dragged() && self.zoom.is_some() {
             centre -= response.drag_delta() / scale;
         }
+        // From the keyboard: + and − zoom, 0 fits, the arrows pan.
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::Image, true, VIEWER_LABEL));
+        if response.clicked() {
+            response.request_focus();
+        }
+        if response.has_focus() {
+            let all = egui::EventFilter { horizontal_arrows: true, vertical_arrows: true, ..Default::default() };
+            ui.memory_mut(|m| m.set_focus_lock_filter(response.id, all));
+            use egui::Key;
+            let (zoom_in, zoom_out, fit_key, pan) = ctx.input(|i| {
+                let pan = vec2(
+                    i.key_pressed(Key::ArrowRight) as i32 as f32 - i.key_pressed(Key::ArrowLeft) as i32 as f32,
+                    i.key_pressed(Key::ArrowDown) as i32 as f32 - i.key_pressed(Key::ArrowUp) as i32 as f32,
+                );
+                (i.key_pressed(Key::Plus) || i.key_pressed(Key::Equals), i.key_pressed(Key::Minus), i.key_pressed(Key::Num0), pan)
+            });
+            if zoom_in || zoom_out {
+                scale = (scale * if zoom_in { 1.25 } else { 0.8 }).clamp(ZOOM_RANGE.0, ZOOM_RANGE.1);
+                self.zoom = Some(scale);
+            }
+            if fit_key {
+                self.zoom = None;
+                scale = fit;
+            }
+            if pan != Vec2::ZERO && self.zoom.is_some() {
+                centre += pan * 60.0 / scale;
+            }
+        }
         if self.zoom.is_some() {
             self.centre = Some(centre);
         }
@@ -210,7 +239,12 @@ impl Viewer {
         painter.line_segment([pos2(x, area.top()), pos2(x, area.bottom())], Stroke::new(2.0, colour));
         let knob = pos2(x, area.center().y);
         painter.circle_filled(knob, 11.0, colour);
-        painter.text(knob, egui::Align2::CENTER_CENTER, "◀▶", egui::FontId::proportional(9.0), Color32::BLACK);
+        for dir in [-1.0, 1.0] {
+            let tip = knob + vec2(dir * 7.0, 0.0);
+            let back = knob + vec2(dir * 2.0, 0.0);
+            let arrow = vec![tip, back + vec2(0.0, -4.0), back + vec2(0.0, 4.0)];
+            painter.add(egui::Shape::convex_polygon(arrow, Color32::BLACK, Stroke::NONE));
+        }
     }
 
     /// The zoom in percent, for the toolbar.

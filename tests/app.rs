@@ -1,0 +1,295 @@
+//! The desktop app driven through its accessibility tree (what a screen reader sees), rendered
+//! with wgpu (lavapipe on machines without a GPU): adding photos the way a drop does,
+//! colorizing with the built-in model, the split handle, coalesced renders, export, the
+//! keyboard, settings kept between runs, and snapshots of the main states.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::kittest::{NodeT, Queryable};
+use egui_kittest::{Harness, SnapshotOptions};
+use tintype::app::library::Status;
+use tintype::app::{App, Options};
+
+const SAMPLE: &str = "assets/samples/walt-whitman.jpg";
+const SIZE: [f32; 2] = [1200.0, 780.0];
+
+/// A file dropped on the window, as the windowing layer hands it over.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Self {
+        Self { dir: tempfile::tempdir().unwrap() }
+    }
+    fn options(&self) -> Options {
+        Options { config_dir: Some(self.dir.path().join("config")), data_dir: Some(self.dir.path().join("data")), open: vec![] }
+    }
+    fn export_dir(&self) -> PathBuf {
+        self.dir.path().join("exports")
+    }
+    fn harness(&self) -> Harness<'static, App> {
+        let options = self.options();
+        let export_dir = self.export_dir();
+        Harness::builder()
+            .with_size(SIZE)
+            .with_step_dt(0.05)
+            .wgpu()
+            .build_eframe(move |cc| {
+                let mut app = App::new(&cc.egui_ctx, options);
+                app.prefs.export_dir = Some(export_dir);
+                app
+            })
+    }
+}
+
+fn drop_files(harness: &mut Harness<'_, App>, paths: &[&str]) {
+    for p in paths {
+        let file: egui::DroppedFileHandle = Arc::new(Dropped(PathBuf::from(p)));
+        harness.input_mut().dropped_files.push(file);
+    }
+    harness.step();
+}
+
+/// Steps the app (as the window would, in real time) until `done` holds.
+fn step_until(harness: &mut Harness<'_, App>, what: &str, done: impl Fn(&App) -> bool) {
+    let start = Instant::now();
+    while !done(harness.state()) {
+        assert!(start.elapsed() < Duration::from_secs(180), "timed out waiting for {what}");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    harness.step();
+}
+
+fn all_done(app: &App) -> bool {
+    !app.photos.is_empty() && app.photos.iter().all(|p| matches!(p.status, Status::Done | Status::Failed(_)))
+}
+
+fn slider<'h>(harness: &'h Harness<'_, App>, label: &'h str) -> egui_kittest::Node<'h> {
+    harness.get_by_role_and_label(Role::Slider, label)
+}
+
+fn split_value(harness: &Harness<'_, App>) -> f64 {
+    harness.get_by_label("Before/after split").accesskit_node().numeric_value().expect("the split handle has a value")
+}
+
+/// Pixel snapshots compared with a tolerance: text and the photo may differ slightly
+/// between GPU drivers and CPUs.
+fn snapshot(harness: &mut Harness<'_, App>, name: &str) {
+    // The export folder is a temporary one, named differently each run.
+    let folder = harness.get_by_label_contains("To ").rect();
+    harness.mask(folder);
+    harness.snapshot_options(name, &SnapshotOptions::new().threshold(6.0).max_failed_pixels(2000));
+}
+
+#[test]
+fn drop_colorize_compare_tune_and_export() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    harness.step();
+    snapshot(&mut harness, "empty");
+
+    drop_files(&mut harness, &[SAMPLE]);
+    step_until(&mut harness, "the photo to appear", |app| app.photos.len() == 1);
+    step_until(&mut harness, "the first render", all_done);
+    let app = harness.state();
+    assert_eq!(app.photos[0].status, Status::Done);
+    let (key, result) = app.photos[0].result.clone().expect("a result");
+    assert_eq!(key.settings.render_factor, 35);
+    assert_eq!((result.width(), result.height()), (768, 621));
+    assert_eq!(app.renders_finished, 1);
+    harness.get_by_label_contains("walt-whitman.jpg");
+    snapshot(&mut harness, "colorized");
+
+    // The split handle: dragged with the mouse, then moved with the keyboard.
+    assert_eq!(split_value(&harness), 50.0);
+    let handle = harness.get_by_label("Before/after split").rect();
+    let image = harness.get_by_label("Before/after split").rect(); // the handle spans the viewer's height
+    let start = handle.center();
+    harness.hover_at(start);
+    harness.drag_at(start);
+    harness.step();
+    harness.hover_at(start + egui::vec2(-120.0, 0.0));
+    harness.step();
+    harness.drop_at(start + egui::vec2(-120.0, 0.0));
+    harness.step();
+    harness.step();
+    let dragged = split_value(&harness);
+    assert!(dragged < 40.0 && dragged > 5.0, "dragging 120 px left moves the split left: {dragged}");
+    assert!(image.height() > 300.0);
+    harness.get_by_label("Before/after split").focus();
+    harness.step();
+    harness.step(); // the handle keeps the arrow keys from the frame after it took focus
+    harness.key_press(egui::Key::ArrowRight);
+    harness.step();
+    harness.key_press(egui::Key::ArrowRight);
+    harness.step();
+    let moved = split_value(&harness);
+    assert!((moved - (dragged + 10.0)).abs() < 1.01, "two right-arrow presses move the split by 10: {dragged} → {moved}");
+
+    // A slider swept through many render sizes gives one new render, at the last value.
+    for rf in [33.0, 30.0, 28.0, 26.0, 24.0, 22.0, 20.0] {
+        slider(&harness, "Render size").set_value_accesskit(rf);
+        harness.step();
+    }
+    step_until(&mut harness, "the render at the new size", |app| {
+        app.photos[0].result.as_ref().is_some_and(|(k, _)| k.settings.render_factor == 20) && all_done(app)
+    });
+    // Let any stray render show up before counting.
+    for _ in 0..20 {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(harness.state().renders_finished, 2, "one render for the whole sweep");
+    assert_eq!(slider(&harness, "Render size").accesskit_node().numeric_value(), Some(20.0));
+
+    // Export: the file appears, complete, with the photo's size; the original is untouched.
+    let original = std::fs::read(SAMPLE).unwrap();
+    harness.get_by_label("Export").click();
+    step_until(&mut harness, "the export", |app| !app.exported.is_empty());
+    let written = harness.state().exported[0].clone();
+    assert!(written.starts_with(setup.export_dir()), "{}", written.display());
+    assert_eq!(written.file_name().unwrap(), "walt-whitman-colorized.png");
+    let img = image::open(&written).unwrap();
+    assert_eq!((img.width(), img.height()), (768, 621));
+    assert_eq!(std::fs::read(SAMPLE).unwrap(), original);
+
+    // Share: one picture holding both.
+    harness.get_by_label("Share before/after").click();
+    step_until(&mut harness, "the shared picture", |app| app.exported.len() == 2);
+    let shared = image::open(&harness.state().exported[1]).unwrap();
+    assert!(shared.width() > 2 * 768 && shared.height() > 621);
+}
+
+#[test]
+fn side_by_side_and_render_size_sheet() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[SAMPLE]);
+    step_until(&mut harness, "the first render", all_done);
+    harness.get_by_label("Side by side").click();
+    harness.step();
+    harness.step();
+    snapshot(&mut harness, "side-by-side");
+
+    harness.get_by_label("Compare render sizes…").click();
+    harness.step();
+    step_until(&mut harness, "six renders", |app| {
+        app.sheet.as_ref().is_some_and(|s| s.renders.iter().all(|r| matches!(r, Some(Ok(_)))))
+    });
+    harness.step();
+    snapshot(&mut harness, "render-size-sheet");
+    // Choosing one uses it.
+    harness.get_by_role_and_label(Role::Button, "Render size 16 (256 px)").click();
+    harness.step();
+    assert!(harness.state().sheet.is_none());
+    assert_eq!(harness.state().prefs.render_factor, 16);
+}
+
+#[test]
+fn a_bad_file_fails_alone_with_a_message() {
+    let setup = Setup::new();
+    let bad = setup.dir.path().join("scan-042.jpg");
+    std::fs::write(&bad, b"this is not a picture").unwrap();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[bad.to_str().unwrap(), SAMPLE]);
+    step_until(&mut harness, "both photos", |app| app.photos.len() == 2 && all_done(app));
+    let app = harness.state();
+    let failed = app.photos.iter().find(|p| p.path == bad).unwrap();
+    match &failed.status {
+        Status::Failed(message) => {
+            assert!(message.contains("scan-042.jpg") && message.contains("not a picture"), "{message}")
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    assert!(app.photos.iter().any(|p| p.status == Status::Done), "the good photo is colorized all the same");
+    // The message is on screen, inline with the photo.
+    assert!(harness.query_all_by_label_contains("not a picture").count() >= 1);
+}
+
+#[test]
+fn the_whole_flow_works_from_the_keyboard() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[SAMPLE]);
+    step_until(&mut harness, "the first render", all_done);
+
+    // Tab walks every control; each one has a name a screen reader reads.
+    let mut seen = Vec::new();
+    for _ in 0..60 {
+        harness.key_press(egui::Key::Tab);
+        harness.step();
+        if let Some(node) = harness.query_by(|n| n.is_focused()) {
+            let label = node.accesskit_node().label().unwrap_or_default();
+            assert!(!label.is_empty(), "a focusable control without a name: {node:?}");
+            if !seen.contains(&label) {
+                seen.push(label);
+            }
+        }
+    }
+    for wanted in ["Add photos…", "Before/after split", "Render size", "Fading repair", "Colour strength", "Warmth", "Export", "Export all"] {
+        assert!(seen.iter().any(|s| s == wanted), "Tab never reached {wanted:?}; reached {seen:?}");
+    }
+
+    // Keyboard: change the colour strength, then press Export with Enter.
+    let strength = slider(&harness, "Colour strength");
+    strength.focus();
+    harness.step();
+    harness.step();
+    harness.key_press(egui::Key::ArrowRight);
+    harness.step();
+    let value: f32 = harness.state().prefs.saturation;
+    assert!(value > 1.0, "the arrow key raised the colour strength: {value}");
+    step_until(&mut harness, "the new render", |app| {
+        app.photos[0].result.as_ref().is_some_and(|(k, _)| k.settings.chroma.saturation == value)
+    });
+    harness.get_by_label("Export").focus();
+    harness.step();
+    harness.key_press(egui::Key::Enter);
+    step_until(&mut harness, "the export", |app| !app.exported.is_empty());
+    assert!(harness.state().exported[0].is_file());
+}
+
+#[test]
+fn settings_are_kept_between_runs() {
+    let setup = Setup::new();
+    {
+        let mut harness = setup.harness();
+        slider(&harness, "Fading repair").set_value_accesskit(0.5);
+        harness.step();
+        slider(&harness, "Render size").set_value_accesskit(24.0);
+        harness.step();
+    }
+    let harness = setup.harness();
+    assert_eq!(harness.state().prefs.render_factor, 24);
+    assert_eq!(harness.state().prefs.defade, 0.5);
+}
+
+#[test]
+fn closing_while_a_photo_renders_is_prompt_and_clean() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &["assets/samples/migrant-mother.jpg"]);
+    step_until(&mut harness, "work to start", |app| {
+        app.photos.first().is_some_and(|p| matches!(p.status, Status::Working(_)))
+    });
+    let start = Instant::now();
+    drop(harness);
+    assert!(start.elapsed() < Duration::from_secs(30), "closing waited {:?}", start.elapsed());
+}
