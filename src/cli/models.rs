@@ -32,6 +32,10 @@ pub fn run(command: ModelsCommand, data_dir: Option<PathBuf>, base_url: Option<S
     match command {
         ModelsCommand::List => {
             println!("models folder: {}", store.models_dir().display());
+            match tintype::store::builtin_compact() {
+                Some(path) => println!("{:<9} {:<14} built in: {}", "compact", "Compact", path.display()),
+                None => println!("{:<9} {:<14} built in, but its file is missing", "compact", "Compact"),
+            }
             for m in store.list() {
                 let state = if m.installed.is_some() { "installed" } else { "not installed" };
                 println!(
