@@ -293,3 +293,28 @@ fn closing_while_a_photo_renders_is_prompt_and_clean() {
     drop(harness);
     assert!(start.elapsed() < Duration::from_secs(30), "closing waited {:?}", start.elapsed());
 }
+
+#[test]
+fn a_missing_model_says_how_to_get_it() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[SAMPLE]);
+    step_until(&mut harness, "the photo", |app| app.photos.len() == 1);
+    harness.get_by_role_and_label(Role::ComboBox, "Model").click();
+    harness.run_steps(3);
+    harness.get_by_label("DeOldify Artistic (not installed)").click();
+    harness.step();
+    step_until(&mut harness, "the message", |app| matches!(app.photos[0].status, Status::Failed(_)));
+    match &harness.state().photos[0].status {
+        Status::Failed(message) => assert!(message.contains("not installed") && message.contains("Download"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    harness.get_by_label("Download DeOldify Artistic");
+    harness.get_by_label("Import a file…");
+    // Back to the built-in model: the photo is colorized.
+    harness.get_by_role_and_label(Role::ComboBox, "Model").click();
+    harness.run_steps(3);
+    harness.get_by_role_and_label(Role::Button, "Built-in (fast)").click();
+    step_until(&mut harness, "the render", |app| app.photos[0].status == Status::Done);
+    assert_eq!(harness.state().photos[0].status, Status::Done);
+}

@@ -32,15 +32,19 @@ struct Manifest {
     model: Vec<ModelEntry>,
 }
 
-/// The built-in compact model's file: installed beside the program
-/// (`<prefix>/share/tintype/models/`), or in the source tree for `cargo run`.
+/// The built-in compact model's file where each package puts it — Linux
+/// `<prefix>/share/tintype/models/`, Windows `models\` beside the program, macOS
+/// `Tintype.app/Contents/Resources/models/` — or in the source tree for `cargo run`.
 pub fn builtin_compact() -> Option<PathBuf> {
     let name = "compact.safetensors";
-    let installed = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent()?.parent().map(|prefix| prefix.join("share/tintype/models").join(name)));
-    let source_tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(name);
-    installed.into_iter().chain(std::iter::once(source_tree)).find(|p| p.is_file())
+    let mut places = Vec::new();
+    if let Some(bin) = std::env::current_exe().ok().and_then(|exe| exe.parent().map(Path::to_path_buf)) {
+        places.push(bin.join("../share/tintype/models"));
+        places.push(bin.join("models"));
+        places.push(bin.join("../Resources/models"));
+    }
+    places.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
+    places.into_iter().map(|dir| dir.join(name)).find(|p| p.is_file()).map(|p| p.canonicalize().unwrap_or(p))
 }
 
 /// Every model of the shipped manifest.

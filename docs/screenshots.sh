@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Takes the README's screenshots of the real window under Xvfb (Debian: xvfb, xdotool,
+# imagemagick, mesa-vulkan-drivers): the split view, side by side, and the render-size sheet.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --locked
+out=docs/screenshots
+mkdir -p "$out"
+work=$(mktemp -d)
+Xvfb :98 -screen 0 1400x900x24 >/dev/null 2>&1 &
+xvfb=$!
+trap 'kill $xvfb ${app:-} 2>/dev/null || true; rm -rf "$work"' EXIT
+export DISPLAY=:98 XDG_RUNTIME_DIR=$work TINTYPE_CONFIG_DIR=$work/config
+sleep 1
+./target/release/tintype assets/samples/migrant-mother.jpg assets/samples/walt-whitman.jpg >"$work/log" 2>&1 &
+app=$!
+sleep 15  # both samples colorized
+win=$(xdotool search --name '^Tintype$' | head -n 1)
+shot() { import -window "$win" "$out/$1.png"; }
+shot split
+xdotool mousemove 385 12 click 1; sleep 1          # Side by side
+xdotool mousemove 120 135 click 1; sleep 2         # the second photo
+shot side-by-side
+xdotool mousemove 315 12 click 1; sleep 1          # back to Split
+xdotool mousemove 985 173 click 1; sleep 20        # Compare render sizes…
+shot render-sizes
+echo "screenshots in $out"
