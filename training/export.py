@@ -1,14 +1,17 @@
 """Exports a trained compact colorizer for Tintype, and the parity fixture its candle port is
 tested against.
 
-    python export.py runs/seed0/ckpt.pt ../models/compact.safetensors ../tests/fixtures/compact/parity.safetensors
+    python export.py runs/seed0/ckpt.pt ../models/compact.safetensors ../tests/fixtures/compact/parity.safetensors [--temperature T]
+
+The annealed-mean temperature is a decoding choice, not a weight: it is chosen on the
+validation photos after training (see README) and stored in the file's metadata.
 
 The weights file holds the eval-mode tensors (spectral norm baked into plain weights,
 BatchNorm running statistics kept, `num_batches_tracked` dropped): conv weights in f16 (half
 the size), everything else in f32, plus the chroma bins. The fixture's outputs are computed
 with exactly those f16-rounded weights, so the Rust port must match them to float precision.
 """
-import sys
+import argparse
 
 import numpy as np
 import torch
@@ -37,9 +40,11 @@ def grey_input(size, seed):
     return torch.from_numpy(np.stack([(g - m) / s for m, s in zip(mean, std)])[None].astype(np.float32))
 
 
-def main(ckpt_path, weights_out, fixture_out):
+def main(ckpt_path, weights_out, fixture_out, temperature=None):
     state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
     model = CompactColorizer(state["bins"])
+    if temperature is not None:
+        model.temperature = temperature
     model.load_state_dict(state["model"])
     model = bake(model).eval()
     tensors = {}
@@ -65,4 +70,10 @@ def main(ckpt_path, weights_out, fixture_out):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    ap = argparse.ArgumentParser()
+    ap.add_argument("checkpoint")
+    ap.add_argument("weights_out")
+    ap.add_argument("fixture_out")
+    ap.add_argument("--temperature", type=float, default=None, help="annealed-mean temperature (default: the model's)")
+    args = ap.parse_args()
+    main(args.checkpoint, args.weights_out, args.fixture_out, args.temperature)
