@@ -149,7 +149,6 @@ impl App {
             dialog_purpose: DialogPurpose::Photos,
             options: options.clone(),
         };
-        app.viewer.split = 0.5;
         if !options.open.is_empty() {
             app.add_paths(options.open);
         }
@@ -279,17 +278,14 @@ impl App {
                     p.status = Status::Working(stage);
                 }
             }
-            Event::Finished { photo, settings, original, icc_profile, result } if photo < SHEET_ID_BASE => {
+            Event::Finished { photo, model, settings, original, icc_profile, result } if photo < SHEET_ID_BASE => {
                 self.renders_finished += 1;
-                let key = self.requested.get(&photo).cloned();
                 if let Some(icc) = icc_profile {
                     self.icc.insert(photo, icc);
                 }
                 if let Some(p) = self.photo_mut(photo) {
                     p.original = Some(original);
-                    if let Some(key) = key.filter(|k| k.settings == settings) {
-                        p.result = Some((key, result));
-                    }
+                    p.result = Some((RenderKey { model, settings }, result));
                     p.status = Status::Done;
                 }
                 if self.pending_export.contains(&photo) {
@@ -399,14 +395,21 @@ impl App {
     }
 
     fn try_export(&mut self, id: u64) {
-        let settings = self.settings();
+        let current = match self.model_choice() {
+            Ok(model) => RenderKey { model, settings: self.settings() },
+            Err(text) => {
+                self.pending_export.remove(&id);
+                self.notice = Some(Notice { text, error: true });
+                return;
+            }
+        };
         let Some(p) = self.photos.iter().find(|p| p.id == id) else { return };
-        let (Some((key, result)), Some(original)) = (&p.result, &p.original) else { return };
-        if key.settings != settings {
-            // Rendered with older settings: the scheduler renders it again, then this runs.
-            self.requested.remove(&id);
+        // Not rendered with the current model and settings yet: the scheduler renders it,
+        // then this runs again.
+        if !p.is_current(&current) {
             return;
         }
+        let (Some((key, result)), Some(original)) = (&p.result, &p.original) else { return };
         let format = match self.prefs.export_format.as_str() {
             "jpeg" => Format::Jpeg { quality: 92 },
             other => Format::from_name(other).unwrap_or(Format::Png),

@@ -50,6 +50,7 @@ pub enum Event {
     },
     Finished {
         photo: u64,
+        model: ModelChoice,
         settings: Settings,
         original: Arc<DynamicImage>,
         /// The original's colour profile, for the export.
@@ -231,6 +232,7 @@ fn run(rx: Receiver<Message>, tx: Sender<Event>, cancel: Arc<AtomicBool>, notify
         let event = match outcome {
             Ok(Ok(Some(result))) => Event::Finished {
                 photo: job.photo,
+                model: job.model.clone(),
                 settings: job.settings,
                 original: decoded.as_ref().map(|d| d.pixels.clone()).expect("decoded before colorizing"),
                 icc_profile: decoded.as_ref().and_then(|d| d.icc_profile.clone()),
