@@ -318,3 +318,22 @@ fn a_missing_model_says_how_to_get_it() {
     step_until(&mut harness, "the render", |app| app.photos[0].status == Status::Done);
     assert_eq!(harness.state().photos[0].status, Status::Done);
 }
+
+#[test]
+fn a_dropped_weight_file_is_imported_or_refused_with_its_name() {
+    let setup = Setup::new();
+    let bad = setup.dir.path().join("ColorizeArtistic_gen.pth");
+    std::fs::write(&bad, b"<html>404 Not Found</html>").unwrap();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[bad.to_str().unwrap()]);
+    step_until(&mut harness, "the import to end", |app| {
+        app.notice.as_ref().is_some_and(|n| n.error)
+    });
+    let notice = &harness.state().notice.as_ref().unwrap().text;
+    assert!(notice.contains("ColorizeArtistic_gen.pth"), "{notice}");
+    assert!(harness.state().photos.is_empty(), "a weight file is not added as a photo");
+    // Nothing half-imported is left in the models folder.
+    let models = setup.dir.path().join("data/models");
+    let left: Vec<_> = std::fs::read_dir(&models).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+    assert!(left.iter().all(|p| p.is_dir()), "left in the models folder: {left:?}");
+}
