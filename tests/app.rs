@@ -337,3 +337,18 @@ fn a_dropped_weight_file_is_imported_or_refused_with_its_name() {
     let left: Vec<_> = std::fs::read_dir(&models).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
     assert!(left.iter().all(|p| p.is_dir()), "left in the models folder: {left:?}");
 }
+
+#[test]
+fn a_picture_wider_than_a_texture_is_shown_as_tiles() {
+    let setup = Setup::new();
+    let wide = setup.dir.path().join("panorama.png");
+    image::GrayImage::from_fn(9000, 200, |x, y| image::Luma([((x / 40 + y) % 256) as u8])).save(&wide).unwrap();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[wide.to_str().unwrap()]);
+    step_until(&mut harness, "the render", all_done);
+    assert_eq!(harness.state().photos[0].status, Status::Done);
+    // 9000 px across is more than one texture may hold (the GPU's limit, at most 8192).
+    let side = harness.ctx.input(|i| i.max_texture_side).clamp(256, 8192);
+    assert!(side < 9000);
+    assert_eq!(harness.state().viewer.after_tiles(), 9000usize.div_ceil(side));
+}
