@@ -274,7 +274,11 @@ fn settings_are_kept_between_runs() {
         slider(&harness, "Fading repair").set_value_accesskit(0.5);
         harness.step();
         slider(&harness, "Render size").set_value_accesskit(24.0);
-        harness.step();
+        // Saved once the sliders settle, on a thread of its own.
+        let file = setup.dir.path().join("config/settings.toml");
+        step_until(&mut harness, "the settings file", |_| {
+            std::fs::read_to_string(&file).is_ok_and(|t| t.contains("render_factor = 24"))
+        });
     }
     let harness = setup.harness();
     assert_eq!(harness.state().prefs.render_factor, 24);

@@ -89,6 +89,7 @@ pub struct App {
     downloads: controls::Downloads,
     dialog: Option<Receiver<Vec<PathBuf>>>,
     dialog_purpose: DialogPurpose,
+    prefs_errors: (std::sync::mpsc::Sender<String>, Receiver<String>),
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -147,6 +148,7 @@ impl App {
             downloads: Default::default(),
             dialog: None,
             dialog_purpose: DialogPurpose::Photos,
+            prefs_errors: std::sync::mpsc::channel(),
             options: options.clone(),
         };
         if !options.open.is_empty() {
@@ -216,18 +218,29 @@ impl App {
         self.selected.and_then(|id| self.photos.iter().find(|p| p.id == id))
     }
 
-    /// The controls changed: render again once they settle.
+    /// The controls changed: render again, and remember them, once they settle.
     pub fn settings_changed(&mut self, now: f64) {
         self.changed_at = Some(now);
-        self.save_prefs();
     }
 
+    /// Saves the settings now (on quit; tests).
     pub fn save_prefs(&mut self) {
         if let Some(dir) = &self.options.config_dir
             && let Err(e) = self.prefs.save(dir)
         {
             self.notice = Some(Notice { text: format!("Settings could not be saved: {e}"), error: true });
         }
+    }
+
+    /// Saves the settings on a thread of their own, so the window never waits on the disk.
+    fn save_prefs_soon(&mut self) {
+        let Some(dir) = self.options.config_dir.clone() else { return };
+        let (prefs, tx) = (self.prefs.clone(), self.prefs_errors.0.clone());
+        std::thread::spawn(move || {
+            if let Err(e) = prefs.save(&dir) {
+                let _ = tx.send(e);
+            }
+        });
     }
 
     fn poll(&mut self, ctx: &egui::Context) {
@@ -264,6 +277,9 @@ impl App {
         }
         self.poll_dialog();
         self.poll_downloads();
+        if let Ok(e) = self.prefs_errors.1.try_recv() {
+            self.notice = Some(Notice { text: format!("Settings could not be saved: {e}"), error: true });
+        }
     }
 
     fn on_event(&mut self, ctx: &egui::Context, event: Event) {
@@ -338,6 +354,7 @@ impl App {
                 return;
             }
             self.changed_at = None;
+            self.save_prefs_soon();
             if self.photos.iter().any(|p| matches!(p.status, Status::Working(_))) {
                 self.worker.cancel_current();
             }
@@ -562,7 +579,7 @@ impl App {
             DialogPurpose::Import => self.import_model(paths[0].clone()),
             DialogPurpose::ExportFolder => {
                 self.prefs.export_dir = Some(paths[0].clone());
-                self.save_prefs();
+                self.save_prefs_soon();
             }
         }
     }
