@@ -22,6 +22,6 @@ xdotool mousemove 385 12 click 1; sleep 1          # Side by side
 xdotool mousemove 120 135 click 1; sleep 2         # the second photo
 shot side-by-side
 xdotool mousemove 315 12 click 1; sleep 1          # back to Split
-xdotool mousemove 985 173 click 1; sleep 20        # Compare render sizes…
+xdotool mousemove 985 173 click 1; sleep 40        # Compare render sizes…
 shot render-sizes
 echo "screenshots in $out"

@@ -37,7 +37,7 @@ fn name(p: &Path) -> String {
 }
 
 #[test]
-#[ignore = "the shipped compact model does not meet its gates yet (models/compact.md); run with --ignored"]
+#[ignore = "the shipped compact model does not meet this gate yet (models/compact.md); run with --ignored"]
 fn compact_model_is_closer_to_the_truth_than_grey() {
     let (colorizer, settings) = compact();
     let scored: Vec<_> = photos(&Path::new(DATA).join("eval/bsds500-test"))
@@ -60,7 +60,6 @@ fn compact_model_is_closer_to_the_truth_than_grey() {
 }
 
 #[test]
-#[ignore = "the shipped compact model does not meet its gates yet (models/compact.md); run with --ignored"]
 fn compact_model_gives_old_photos_varied_colour_and_keeps_their_light() {
     let (colorizer, settings) = compact();
     let scored: Vec<_> = photos(&Path::new(DATA).join("old-photos"))
