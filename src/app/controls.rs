@@ -231,12 +231,8 @@ impl App {
     /// Returns whether the pick changed.
     fn model_picker(&mut self, ui: &mut egui::Ui) -> bool {
         let before = self.prefs.model.clone();
-        let entries = crate::store::manifest();
-        let have: Vec<String> = entries
-            .iter()
-            .filter(|e| self.store.as_ref().and_then(|s| s.resolve(&e.name)).is_some())
-            .map(|e| e.name.clone())
-            .collect();
+        let entries = self.models.manifest.clone();
+        let have: Vec<String> = self.models.installed.keys().cloned().collect();
         let installed = |name: &str| have.iter().any(|h| h == name);
         let title = match &self.prefs.model {
             ModelPick::BuiltIn => "Built-in (fast)".to_string(),
@@ -343,6 +339,7 @@ impl App {
         }
         for (name, result) in ended {
             self.downloads.running.remove(&name);
+            self.models = super::ModelFiles::read(self.store.as_ref());
             self.notice = Some(match result {
                 Ok(path) => Notice { text: format!("Model ready: {}", path.display()), error: false },
                 Err(e) => Notice { text: e, error: true },

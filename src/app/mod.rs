@@ -51,6 +51,25 @@ pub struct RenderKey {
     pub settings: Settings,
 }
 
+/// The models on this machine: the manifest, which of its models are installed, the built-in file.
+#[derive(Default)]
+pub(crate) struct ModelFiles {
+    pub manifest: Vec<crate::store::ModelEntry>,
+    pub installed: std::collections::HashMap<String, PathBuf>,
+    pub builtin: Option<PathBuf>,
+}
+
+impl ModelFiles {
+    fn read(store: Option<&Store>) -> Self {
+        let manifest = crate::store::manifest();
+        let installed = manifest
+            .iter()
+            .filter_map(|e| Some((e.name.clone(), store?.resolve(&e.name)?)))
+            .collect();
+        Self { manifest, installed, builtin: crate::store::builtin_compact() }
+    }
+}
+
 /// A line in the status bar.
 pub struct Notice {
     pub text: String,
@@ -67,6 +86,9 @@ pub struct App {
     pub prefs: Prefs,
     options: Options,
     store: Option<Store>,
+    /// What the model list shows, read once and again after a download or import ends, so
+    /// the window does not parse the manifest or look at the disk every frame.
+    models: ModelFiles,
     pub photos: Vec<Photo>,
     pub selected: Option<u64>,
     next_id: u64,
@@ -129,6 +151,7 @@ impl App {
         let store = Store::open(options.data_dir.clone(), None).ok();
         let mut app = Self {
             prefs,
+            models: ModelFiles::read(store.as_ref()),
             store,
             photos: Vec::new(),
             selected: None,
@@ -190,23 +213,21 @@ impl App {
     pub fn model_choice(&self) -> Result<ModelChoice, String> {
         let device = self.device();
         match &self.prefs.model {
-            ModelPick::BuiltIn => crate::store::builtin_compact()
+            ModelPick::BuiltIn => self
+                .models
+                .builtin
+                .clone()
                 .map(|path| ModelChoice { path, variant: None, device })
                 .ok_or_else(|| "The built-in model file is missing; reinstall Tintype.".to_string()),
             ModelPick::Installed(name) => {
-                let title = crate::store::manifest()
-                    .into_iter()
-                    .find(|e| &e.name == name)
-                    .map_or_else(|| name.clone(), |e| e.title);
-                let path = self.store.as_ref().and_then(|s| s.resolve(name)).ok_or_else(|| {
+                let title = self.models.manifest.iter().find(|e| &e.name == name).map_or(name.as_str(), |e| &e.title);
+                let path = self.models.installed.get(name).cloned().ok_or_else(|| {
                     format!("{title} is not installed: press Download under Model, or Import a weight file you have.")
                 })?;
                 Ok(ModelChoice { path, variant: crate::model::Variant::from_name(name), device })
             }
-            ModelPick::File(path) if path.is_file() => Ok(ModelChoice { path: path.clone(), variant: None, device }),
-            ModelPick::File(path) => {
-                Err(format!("{}: the model file is gone; choose it again or pick another model.", path.display()))
-            }
+            // A file that has gone is reported by the worker when it tries to load it.
+            ModelPick::File(path) => Ok(ModelChoice { path: path.clone(), variant: None, device }),
         }
     }
 
