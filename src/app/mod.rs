@@ -447,46 +447,45 @@ impl App {
         if !p.is_current(&current) {
             return;
         }
-        let (Some((key, result)), Some(original)) = (&p.result, &p.original) else { return };
         let format = match self.prefs.export_format.as_str() {
             "jpeg" => Format::Jpeg { quality: 92 },
             other => Format::from_name(other).unwrap_or(Format::Png),
         };
-        self.exporter.submit(export::Request {
-            photo: id,
-            source: p.path.clone(),
-            original: original.clone(),
-            result: result.clone(),
-            icc_profile: self.icc.get(&id).cloned(),
-            what: export::What::Result,
-            format,
-            folder: self.export_folder(),
-            model: model_name(&key.model.path),
-            render_factor: key.settings.render_factor,
-        });
-        self.pending_export.remove(&id);
+        if let Some(request) = self.export_request(p, export::What::Result, format) {
+            self.exporter.submit(request);
+            self.pending_export.remove(&id);
+        }
     }
 
     /// Exports the selected photo's before/after picture for sharing.
     pub fn share(&mut self) {
         let Some(p) = self.selected_photo() else { return };
-        let (Some((key, result)), Some(original)) = (&p.result, &p.original) else {
-            self.notice = Some(Notice { text: "Wait for the photo to be colorized, then share it.".into(), error: false });
-            return;
-        };
-        let request = export::Request {
+        let what = export::What::Share(self.prefs.share_layout);
+        match self.export_request(p, what, Format::Jpeg { quality: 90 }) {
+            Some(request) => self.exporter.submit(request),
+            None => {
+                let text = "Wait for the photo to be colorized, then share it.".into();
+                self.notice = Some(Notice { text, error: false });
+            }
+        }
+    }
+
+    /// What the exporter needs to write `what` of photo `p`, once it has a result.
+    fn export_request(&self, p: &Photo, what: export::What, format: Format) -> Option<export::Request> {
+        let (Some((key, result)), Some(original)) = (&p.result, &p.original) else { return None };
+        Some(export::Request {
             photo: p.id,
             source: p.path.clone(),
             original: original.clone(),
             result: result.clone(),
-            icc_profile: None,
-            what: export::What::Share(self.prefs.share_layout),
-            format: Format::Jpeg { quality: 90 },
+            // The shared picture is a new one, in plain sRGB.
+            icc_profile: if matches!(what, export::What::Result) { self.icc.get(&p.id).cloned() } else { None },
+            what,
+            format,
             folder: self.export_folder(),
             model: model_name(&key.model.path),
             render_factor: key.settings.render_factor,
-        };
-        self.exporter.submit(request);
+        })
     }
 
     /// Renders the selected photo at the sheet's six render factors.
