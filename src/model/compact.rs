@@ -263,7 +263,7 @@ impl DecoderBlock {
         let up = blur(&candle_nn::ops::pixel_shuffle(&self.shuf.forward(x, true)?, 2)?)?;
         let up = up.narrow(2, 0, skip.dim(2)?)?.narrow(3, 0, skip.dim(3)?)?;
         let h = Tensor::cat(&[&up, &self.skip_bn.forward(skip)?], 1)?.relu()?;
-        let h = self.conv_bn.forward(&self.conv.forward(&h, true)?)?;
+        let h = self.conv.forward_then(&h, true, Some(&self.conv_bn))?;
         match &self.attention {
             Some(sa) => sa.forward(&h),
             None => Ok(h),
@@ -371,7 +371,7 @@ impl Compact {
                 skips.push(h.clone());
             }
         }
-        h = self.middle_bn.forward(&self.middle.forward(&h, true)?)?;
+        h = self.middle.forward_then(&h, true, Some(&self.middle_bn))?;
         for (block, skip) in self.decoder.iter().zip(skips.iter().rev()) {
             h = block.forward(&h, skip)?;
         }

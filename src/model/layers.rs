@@ -2,14 +2,22 @@
 //! BatchNorm as a per-channel affine, the pixel-shuffle upsampler with blur, and SAGAN
 //! self-attention.
 
-use candle_core::{Module, Result, Tensor};
+use candle_core::{DType, Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
+use super::winograd;
+
 /// A 2-D convolution with its folded bias. `relu` fuses the activation that follows.
+///
+/// On the CPU, 3×3 stride-1 convs on large enough images run as Winograd F(4×4, 3×3) with the
+/// bias, ReLU and a following BatchNorm applied as the outputs are written; everything else
+/// (and every other device) uses candle's conv2d.
 #[derive(Debug, Clone)]
 pub struct Conv {
     weight: Tensor,
     bias: Option<Tensor>,
+    /// The bias as plain numbers for the CPU kernel.
+    bias_values: Option<Vec<f32>>,
     stride: usize,
     padding: usize,
 }
@@ -19,24 +27,50 @@ impl Conv {
     /// for stride 1, as everywhere in DeOldify.
     pub fn new(vb: &VarBuilder, out_ch: usize, in_ch: usize, kernel: usize, stride: usize, bias: bool) -> Result<Self> {
         let weight = vb.get((out_ch, in_ch, kernel, kernel), "weight")?;
-        let bias = if bias { Some(vb.get(out_ch, "bias")?.reshape((1, out_ch, 1, 1))?) } else { None };
-        Ok(Self { weight, bias, stride, padding: (kernel - 1) / 2 })
+        let bias = if bias { Some(vb.get(out_ch, "bias")?) } else { None };
+        Self::from_tensors(weight, bias, stride)
     }
 
     /// From folded tensors: weight (out, in, k, k), bias (out).
     pub fn from_tensors(weight: Tensor, bias: Option<Tensor>, stride: usize) -> Result<Self> {
         let (out_ch, _, kernel, _) = weight.dims4()?;
+        let bias_values = bias.as_ref().map(|b| b.to_dtype(DType::F32)?.to_vec1()).transpose()?;
         let bias = bias.map(|b| b.reshape((1, out_ch, 1, 1))).transpose()?;
-        Ok(Self { weight, bias, stride, padding: (kernel - 1) / 2 })
+        Ok(Self { weight, bias, bias_values, stride, padding: (kernel - 1) / 2 })
     }
 
     pub fn forward(&self, x: &Tensor, relu: bool) -> Result<Tensor> {
+        self.forward_then(x, relu, None)
+    }
+
+    /// conv → bias → ReLU (when `relu`) → `bn`.
+    pub fn forward_then(&self, x: &Tensor, relu: bool, bn: Option<&Affine>) -> Result<Tensor> {
+        let (_, _, h, w) = x.dims4()?;
+        let winograd = x.device().is_cpu()
+            && x.dtype() == DType::F32
+            && self.weight.dtype() == DType::F32
+            && self.weight.dims()[2..] == [3, 3]
+            && self.stride == 1
+            && x.dim(0)? == 1
+            && winograd::worth_it(h, w);
+        if winograd {
+            let epilogue = winograd::Epilogue {
+                bias: self.bias_values.as_deref(),
+                relu,
+                affine: bn.map(|bn| (bn.scale_values.as_slice(), bn.shift_values.as_slice())),
+            };
+            return x.contiguous()?.apply_op2_no_bwd(&self.weight, &winograd::Op { epilogue });
+        }
         let y = x.conv2d(&self.weight, self.padding, self.stride, 1, 1)?;
         let y = match &self.bias {
             Some(b) => y.broadcast_add(b)?,
             None => y,
         };
-        if relu { y.relu() } else { Ok(y) }
+        let y = if relu { y.relu()? } else { y };
+        match bn {
+            Some(bn) => bn.forward(&y),
+            None => Ok(y),
+        }
     }
 }
 
@@ -45,21 +79,25 @@ impl Conv {
 pub struct Affine {
     scale: Tensor,
     shift: Tensor,
+    /// The same as plain numbers, for convolutions that apply it as they write.
+    scale_values: Vec<f32>,
+    shift_values: Vec<f32>,
 }
 
 impl Affine {
     pub fn new(vb: &VarBuilder, channels: usize) -> Result<Self> {
-        let scale = vb.get(channels, "scale")?.reshape((1, channels, 1, 1))?;
-        let shift = vb.get(channels, "shift")?.reshape((1, channels, 1, 1))?;
-        Ok(Self { scale, shift })
+        Self::from_tensors(vb.get(channels, "scale")?, vb.get(channels, "shift")?)
     }
-}
 
-impl Affine {
     /// From per-channel scale and shift, each (C).
     pub fn from_tensors(scale: Tensor, shift: Tensor) -> Result<Self> {
         let c = scale.dim(0)?;
-        Ok(Self { scale: scale.reshape((1, c, 1, 1))?, shift: shift.reshape((1, c, 1, 1))? })
+        Ok(Self {
+            scale_values: scale.to_dtype(DType::F32)?.to_vec1()?,
+            shift_values: shift.to_dtype(DType::F32)?.to_vec1()?,
+            scale: scale.reshape((1, c, 1, 1))?,
+            shift: shift.reshape((1, c, 1, 1))?,
+        })
     }
 }
 

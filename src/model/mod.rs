@@ -8,6 +8,7 @@ mod pth;
 mod resnet;
 pub mod spec;
 mod unet;
+pub mod winograd;
 pub mod weights;
 
 use std::path::Path;

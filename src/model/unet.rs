@@ -30,7 +30,7 @@ impl DecoderBlock {
         }
         let mut x = Tensor::cat(&[&up, &self.skip_bn.forward(skip)?], 1)?.relu()?;
         for (conv, bn) in &self.convs {
-            x = bn.forward(&conv.forward(&x, true)?)?;
+            x = conv.forward_then(&x, true, Some(bn))?;
         }
         match &self.attention {
             Some(sa) => sa.forward(&x),
@@ -110,7 +110,7 @@ impl Unet {
         let mut h = self.encoder_bn.forward(&enc.features)?.relu()?;
         drop(enc.features);
         for (conv, bn) in &self.middle {
-            h = bn.forward(&conv.forward(&h, true)?)?;
+            h = conv.forward_then(&h, true, Some(bn))?;
         }
         for (i, (block, skip)) in self.blocks.iter().zip(&enc.skips).enumerate() {
             h = block.forward(&h, skip)?;

@@ -1,0 +1,394 @@
+//! Winograd F(4×4, 3×3) convolution (Lavin & Gray, 2016) for the stride-1, "same"-padded 3×3
+//! convs that carry most of DeOldify's arithmetic, on the CPU.
+//!
+//! Each 4×4 output tile of each (output, input) channel pair costs 36 multiplies instead of
+//! 144: the input is cut into overlapping 6×6 tiles, both tiles and kernels are transformed
+//! (Bᵀ·d·B, G·g·Gᵀ), the products summed over input channels become 36 independent GEMMs,
+//! and Aᵀ·m·A turns each 6×6 result back into 4×4 outputs. The error is a few float
+//! roundings larger than a direct convolution's (measured in the tests and BENCHMARKS.md).
+//!
+//! The image is processed in chunks of tile rows, one chunk per task, so the transformed
+//! tiles stay small (a few MB) instead of 36/16 of the whole activation; the kernels are
+//! transformed on each call (well under 1 % of the convolution's time) so no second copy
+//! of the weights is kept. Bias, ReLU and a per-channel affine (a BatchNorm after the ReLU)
+//! are applied while the output tiles are written.
+
+use rayon::prelude::*;
+
+/// Input tile side, output tile side.
+const T: usize = 6;
+const M: usize = 4;
+/// Tiles transformed together: one row of 8 neighbouring tiles fills an AVX register.
+const LANES: usize = 8;
+/// Tiles per chunk to aim for: enough columns for an efficient GEMM, few enough to keep the
+/// chunk's buffers in the caches.
+const CHUNK_TILES: usize = 128;
+
+type Lanes = [f32; LANES];
+
+/// What happens to each output value: `relu(y + bias) · scale + shift`, each part optional.
+#[derive(Default, Clone, Copy)]
+pub struct Epilogue<'a> {
+    pub bias: Option<&'a [f32]>,
+    pub relu: bool,
+    pub affine: Option<(&'a [f32], &'a [f32])>,
+}
+
+impl Epilogue<'_> {
+    #[inline(always)]
+    fn apply(&self, k: usize, mut v: f32) -> f32 {
+        if let Some(b) = self.bias {
+            v += b[k];
+        }
+        if self.relu {
+            v = v.max(0.0);
+        }
+        if let Some((scale, shift)) = self.affine {
+            v = v * scale[k] + shift[k];
+        }
+        v
+    }
+}
+
+/// Whether Winograd pays for a `height × width` image: below about 48×48 the per-call kernel
+/// transform and the ragged tiles cost more than the multiplies saved. `TINTYPE_WINOGRAD=off`
+/// turns it off, to time and compare against candle's own convolution.
+pub fn worth_it(height: usize, width: usize) -> bool {
+    static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ENABLED.get_or_init(|| std::env::var("TINTYPE_WINOGRAD").map_or(true, |v| v != "off"))
+        && height * width >= 48 * 48
+}
+
+/// `weight` (K, C, 3, 3) → U laid out [36][K][C]: U[e] is the left factor of GEMM e.
+fn transform_kernels(weight: &[f32], k_out: usize, c_in: usize) -> Vec<f32> {
+    const G: [[f64; 3]; T] = [
+        [0.25, 0.0, 0.0],
+        [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
+        [-1.0 / 6.0, 1.0 / 6.0, -1.0 / 6.0],
+        [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
+        [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
+        [0.0, 0.0, 1.0],
+    ];
+    let plane = k_out * c_in;
+    let mut u = vec![0f32; T * T * plane];
+    // One output channel per task: task k writes U[e][k][..] for every e.
+    let u_ptr = SharedOut(u.as_mut_ptr());
+    (0..k_out).into_par_iter().for_each(|k| {
+        let u_ptr = &u_ptr;
+        for c in 0..c_in {
+            let g = &weight[(k * c_in + c) * 9..][..9];
+            // Gg: 6×3.
+            let mut gg = [[0f64; 3]; T];
+            for (i, row) in G.iter().enumerate() {
+                for j in 0..3 {
+                    gg[i][j] = row[0] * g[j] as f64 + row[1] * g[3 + j] as f64 + row[2] * g[6 + j] as f64;
+                }
+            }
+            for i in 0..T {
+                for (j, row) in G.iter().enumerate() {
+                    let v = gg[i][0] * row[0] + gg[i][1] * row[1] + gg[i][2] * row[2];
+                    // SAFETY: index (i·6+j, k, c) is written by this task only (k is its own).
+                    unsafe { *u_ptr.0.add((i * T + j) * plane + k * c_in + c) = v as f32 };
+                }
+            }
+        }
+    });
+    u
+}
+
+/// Bᵀ·d for six lane vectors (one column of six rows, each across 8 tiles).
+#[inline(always)]
+fn input_1d(d: &[Lanes; T]) -> [Lanes; T] {
+    let mut r = [[0f32; LANES]; T];
+    for l in 0..LANES {
+        let [d0, d1, d2, d3, d4, d5] = [d[0][l], d[1][l], d[2][l], d[3][l], d[4][l], d[5][l]];
+        r[0][l] = 4.0 * d0 - 5.0 * d2 + d4;
+        r[1][l] = -4.0 * d1 - 4.0 * d2 + d3 + d4;
+        r[2][l] = 4.0 * d1 - 4.0 * d2 - d3 + d4;
+        r[3][l] = -2.0 * d1 - d2 + 2.0 * d3 + d4;
+        r[4][l] = 2.0 * d1 - d2 - 2.0 * d3 + d4;
+        r[5][l] = 4.0 * d1 - 5.0 * d3 + d5;
+    }
+    r
+}
+
+/// Aᵀ·m for six lane vectors.
+#[inline(always)]
+fn output_1d(m: &[Lanes; T]) -> [Lanes; M] {
+    let mut r = [[0f32; LANES]; M];
+    for l in 0..LANES {
+        let [m0, m1, m2, m3, m4, m5] = [m[0][l], m[1][l], m[2][l], m[3][l], m[4][l], m[5][l]];
+        let (a, b) = (m1 + m2, m1 - m2);
+        let (c, d) = (m3 + m4, m3 - m4);
+        r[0][l] = m0 + a + c;
+        r[1][l] = b + 2.0 * d;
+        r[2][l] = a + 4.0 * c;
+        r[3][l] = b + 8.0 * d + m5;
+    }
+    r
+}
+
+/// A raw output pointer shared by tasks that write disjoint parts of one buffer.
+struct SharedOut(*mut f32);
+// SAFETY: every user writes a region no other task touches (documented at each use).
+unsafe impl Sync for SharedOut {}
+
+/// The 3×3, stride-1, padding-1 convolution of `input` (C, H, W) with `weight` (K, C, 3, 3),
+/// then `epilogue`. Returns (K, H, W).
+pub fn conv3x3(
+    input: &[f32],
+    (c_in, height, width): (usize, usize, usize),
+    weight: &[f32],
+    k_out: usize,
+    epilogue: &Epilogue,
+) -> Vec<f32> {
+    assert_eq!(input.len(), c_in * height * width);
+    assert_eq!(weight.len(), k_out * c_in * 9);
+    let u = transform_kernels(weight, k_out, c_in);
+    let (tiles_y, tiles_x) = (height.div_ceil(M), width.div_ceil(M));
+    let rows_per_chunk = CHUNK_TILES.div_ceil(tiles_x).max(1);
+    let chunks = tiles_y.div_ceil(rows_per_chunk);
+    // Few chunks (a small image): let each GEMM use every core instead.
+    let threads = rayon::current_num_threads();
+    let gemm_par = if chunks >= 2 * threads { gemm::Parallelism::None } else { gemm::Parallelism::Rayon(threads) };
+
+    let mut out = vec![0f32; k_out * height * width];
+    let out_ptr = SharedOut(out.as_mut_ptr());
+    (0..chunks).into_par_iter().for_each(|chunk| {
+        let rows = chunk * rows_per_chunk..((chunk + 1) * rows_per_chunk).min(tiles_y);
+        let geometry = Geometry { c_in, k_out, height, width, tiles_x };
+        let v = geometry.input_tiles(input, rows.clone());
+        let n = rows.len() * tiles_x;
+        let mut m = vec![0f32; T * T * k_out * n];
+        for e in 0..T * T {
+            // SAFETY: the pointers cover U[e] (K×C), V[e] (C×n) and M[e] (K×n), row-major.
+            unsafe {
+                gemm::gemm(
+                    k_out,
+                    n,
+                    c_in,
+                    m.as_mut_ptr().add(e * k_out * n),
+                    1,
+                    n as isize,
+                    false,
+                    u.as_ptr().add(e * k_out * c_in),
+                    1,
+                    c_in as isize,
+                    v.as_ptr().add(e * c_in * n),
+                    1,
+                    n as isize,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm_par,
+                )
+            };
+        }
+        // SAFETY: this chunk writes output rows 4·rows.start .. 4·rows.end only.
+        unsafe { geometry.output_tiles(&m, rows, epilogue, &out_ptr) };
+    });
+    out
+}
+
+#[derive(Clone, Copy)]
+struct Geometry {
+    c_in: usize,
+    k_out: usize,
+    height: usize,
+    width: usize,
+    tiles_x: usize,
+}
+
+impl Geometry {
+    /// V for the tile rows `rows`: [36][C][n] with n = rows × tiles_x, tile index
+    /// (row − rows.start)·tiles_x + column.
+    fn input_tiles(&self, input: &[f32], rows: std::ops::Range<usize>) -> Vec<f32> {
+        let Geometry { c_in, height, width, tiles_x, .. } = *self;
+        let n = rows.len() * tiles_x;
+        let mut v = vec![0f32; T * T * c_in * n];
+        // Six input rows, zero-padded by one column on the left and enough on the right for
+        // the last group of 8 tiles to read without bounds checks.
+        let padded_w = tiles_x.next_multiple_of(LANES) * M + 2;
+        let mut strip = vec![0f32; T * padded_w];
+        for c in 0..c_in {
+            let plane = &input[c * height * width..][..height * width];
+            for (r, ty) in rows.clone().enumerate() {
+                for i in 0..T {
+                    let dst = &mut strip[i * padded_w..][..padded_w];
+                    let y = (ty * M + i) as isize - 1;
+                    if y < 0 || y >= height as isize {
+                        dst.fill(0.0);
+                    } else {
+                        dst[0] = 0.0;
+                        dst[1..=width].copy_from_slice(&plane[y as usize * width..][..width]);
+                        dst[width + 1..].fill(0.0);
+                    }
+                }
+                for group in (0..tiles_x).step_by(LANES) {
+                    let mut d = [[[0f32; LANES]; T]; T]; // [row][col][lane]
+                    for (i, d_row) in d.iter_mut().enumerate() {
+                        let src = &strip[i * padded_w..][..padded_w];
+                        for (l, x0) in (group * M..).step_by(M).take(LANES).enumerate() {
+                            for j in 0..T {
+                                d_row[j][l] = src[x0 + j];
+                            }
+                        }
+                    }
+                    // Bᵀ·d (down the columns), then ·B (along the rows).
+                    let mut cols = [[[0f32; LANES]; T]; T]; // [col][row][lane] after Bᵀ
+                    for j in 0..T {
+                        let column = [d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j]];
+                        cols[j] = input_1d(&column);
+                    }
+                    let valid = LANES.min(tiles_x - group);
+                    let base = c * n + r * tiles_x + group;
+                    for i in 0..T {
+                        let row = [cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i], cols[5][i]];
+                        let t = input_1d(&row);
+                        for (j, lanes) in t.iter().enumerate() {
+                            let dst = &mut v[(i * T + j) * c_in * n + base..][..valid];
+                            dst.copy_from_slice(&lanes[..valid]);
+                        }
+                    }
+                }
+            }
+        }
+        v
+    }
+
+    /// Aᵀ·m·A of every tile in `m` ([36][K][n]), the epilogue, written into the output.
+    ///
+    /// # Safety
+    /// `out` must point at a (K, H, W) buffer in which no one else writes rows
+    /// 4·rows.start .. 4·rows.end while this runs.
+    unsafe fn output_tiles(&self, m: &[f32], rows: std::ops::Range<usize>, epilogue: &Epilogue, out: &SharedOut) {
+        let Geometry { k_out, height, width, tiles_x, .. } = *self;
+        let n = rows.len() * tiles_x;
+        for k in 0..k_out {
+            for (r, ty) in rows.clone().enumerate() {
+                for group in (0..tiles_x).step_by(LANES) {
+                    let valid = LANES.min(tiles_x - group);
+                    let base = k * n + r * tiles_x + group;
+                    let mut cols = [[[0f32; LANES]; M]; T]; // [col j][out row][lane]
+                    for j in 0..T {
+                        let mut column = [[0f32; LANES]; T];
+                        for (i, lanes) in column.iter_mut().enumerate() {
+                            lanes[..valid].copy_from_slice(&m[(i * T + j) * k_out * n + base..][..valid]);
+                        }
+                        cols[j] = output_1d(&column);
+                    }
+                    for oy in 0..M {
+                        let y = ty * M + oy;
+                        if y >= height {
+                            break;
+                        }
+                        let row = [cols[0][oy], cols[1][oy], cols[2][oy], cols[3][oy], cols[4][oy], cols[5][oy]];
+                        let values = output_1d(&row); // [out col][lane]
+                        let out_row = unsafe { out.0.add((k * height + y) * width) };
+                        for l in 0..valid {
+                            let x0 = (group + l) * M;
+                            for (ox, lanes) in values.iter().enumerate() {
+                                if x0 + ox < width {
+                                    unsafe { *out_row.add(x0 + ox) = epilogue.apply(k, lanes[l]) };
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The convolution as a candle op on (input (1, C, H, W), weight (K, C, 3, 3)), f32 on the CPU.
+pub struct Op<'a> {
+    pub epilogue: Epilogue<'a>,
+}
+
+impl candle_core::CustomOp2 for Op<'_> {
+    fn name(&self) -> &'static str {
+        "winograd-conv3x3"
+    }
+
+    fn cpu_fwd(
+        &self,
+        input: &candle_core::CpuStorage,
+        input_layout: &candle_core::Layout,
+        weight: &candle_core::CpuStorage,
+        weight_layout: &candle_core::Layout,
+    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        use candle_core::{bail, CpuStorage};
+        let (batch, c_in, height, width) = input_layout.shape().dims4()?;
+        let (k_out, wc, kh, kw) = weight_layout.shape().dims4()?;
+        if batch != 1 || wc != c_in || (kh, kw) != (3, 3) {
+            bail!("winograd conv: input {:?} and weight {:?} do not fit", input_layout.shape(), weight_layout.shape());
+        }
+        let (CpuStorage::F32(x), CpuStorage::F32(w)) = (input, weight) else { bail!("winograd conv: f32 only") };
+        let (Some((x0, x1)), Some((w0, w1))) =
+            (input_layout.contiguous_offsets(), weight_layout.contiguous_offsets())
+        else {
+            bail!("winograd conv: contiguous tensors only")
+        };
+        let out = conv3x3(&x[x0..x1], (c_in, height, width), &w[w0..w1], k_out, &self.epilogue);
+        Ok((CpuStorage::F32(out), (1, k_out, height, width).into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Tensor};
+
+    fn pseudo_random(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    /// Against candle's direct convolution, on shapes that leave ragged tiles and lane groups.
+    #[test]
+    fn matches_direct_convolution() {
+        for &(c, k, h, w) in &[(3, 5, 7, 9), (16, 8, 33, 70), (64, 32, 50, 41), (5, 7, 4, 4), (1, 1, 1, 1)] {
+            let x = pseudo_random(c * h * w, 1);
+            let wt = pseudo_random(k * c * 9, 2);
+            let bias = pseudo_random(k, 3);
+            let got = conv3x3(&x, (c, h, w), &wt, k, &Epilogue { bias: Some(&bias), ..Default::default() });
+            let xt = Tensor::from_vec(x, (1, c, h, w), &Device::Cpu).unwrap();
+            let wt = Tensor::from_vec(wt, (k, c, 3, 3), &Device::Cpu).unwrap();
+            let bt = Tensor::from_vec(bias, (1, k, 1, 1), &Device::Cpu).unwrap();
+            let want: Vec<f32> =
+                xt.conv2d(&wt, 1, 1, 1, 1).unwrap().broadcast_add(&bt).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+            let scale = want.iter().fold(0f32, |a, v| a.max(v.abs()));
+            let worst = got.iter().zip(&want).fold(0f32, |a, (g, w)| a.max((g - w).abs()));
+            assert!(worst <= 1e-5 * scale.max(1.0) * (c as f32).sqrt(), "{c}×{h}×{w}→{k}: worst {worst}, scale {scale}");
+        }
+    }
+
+    #[test]
+    fn epilogue_is_relu_then_affine() {
+        let (c, k, h, w) = (4, 3, 10, 10);
+        let x = pseudo_random(c * h * w, 4);
+        let wt = pseudo_random(k * c * 9, 5);
+        let bias = vec![0.1, -0.2, 0.3];
+        let (scale, shift) = (vec![2.0, 0.5, -1.0], vec![1.0, 0.0, 0.25]);
+        let plain = conv3x3(&x, (c, h, w), &wt, k, &Epilogue::default());
+        let fused = conv3x3(
+            &x,
+            (c, h, w),
+            &wt,
+            k,
+            &Epilogue { bias: Some(&bias), relu: true, affine: Some((&scale, &shift)) },
+        );
+        for (i, (p, f)) in plain.iter().zip(&fused).enumerate() {
+            let ch = i / (h * w);
+            let want = (p + bias[ch]).max(0.0) * scale[ch] + shift[ch];
+            assert!((f - want).abs() < 1e-5, "{i}: {f} vs {want}");
+        }
+    }
+}
