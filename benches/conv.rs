@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use candle_core::{Device, Tensor};
-use tintype::model::winograd::{conv3x3, Epilogue};
+use tintype::model::winograd::{Epilogue, conv3x3};
 
 fn median(mut runs: Vec<f64>) -> f64 {
     runs.sort_by(f64::total_cmp);

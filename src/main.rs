@@ -8,7 +8,8 @@ mod cli;
 
 fn main() -> ExitCode {
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
-    let opens_window = args.iter().all(|a| !a.to_string_lossy().starts_with('-') && !cli::is_subcommand(a) && a.exists());
+    let opens_window =
+        args.iter().all(|a| !a.to_string_lossy().starts_with('-') && !cli::is_subcommand(a) && a.exists());
     if !opens_window {
         return cli::run();
     }

@@ -38,7 +38,11 @@ impl Setup {
         Self { dir: tempfile::tempdir().unwrap() }
     }
     fn options(&self) -> Options {
-        Options { config_dir: Some(self.dir.path().join("config")), data_dir: Some(self.dir.path().join("data")), open: vec![] }
+        Options {
+            config_dir: Some(self.dir.path().join("config")),
+            data_dir: Some(self.dir.path().join("data")),
+            open: vec![],
+        }
     }
     fn export_dir(&self) -> PathBuf {
         self.dir.path().join("exports")
@@ -46,15 +50,11 @@ impl Setup {
     fn harness(&self) -> Harness<'static, App> {
         let options = self.options();
         let export_dir = self.export_dir();
-        Harness::builder()
-            .with_size(SIZE)
-            .with_step_dt(0.05)
-            .wgpu()
-            .build_eframe(move |cc| {
-                let mut app = App::new(&cc.egui_ctx, options);
-                app.prefs.export_dir = Some(export_dir);
-                app
-            })
+        Harness::builder().with_size(SIZE).with_step_dt(0.05).wgpu().build_eframe(move |cc| {
+            let mut app = App::new(&cc.egui_ctx, options);
+            app.prefs.export_dir = Some(export_dir);
+            app
+        })
     }
 }
 
@@ -141,7 +141,10 @@ fn drop_colorize_compare_tune_and_export() {
     harness.key_press(egui::Key::ArrowRight);
     harness.step();
     let moved = split_value(&harness);
-    assert!((moved - (dragged + 10.0)).abs() < 1.01, "two right-arrow presses move the split by 10: {dragged} → {moved}");
+    assert!(
+        (moved - (dragged + 10.0)).abs() < 1.01,
+        "two right-arrow presses move the split by 10: {dragged} → {moved}"
+    );
 
     // A slider swept through many render sizes gives one new render, at the last value.
     for rf in [33.0, 30.0, 28.0, 26.0, 24.0, 22.0, 20.0] {
@@ -243,7 +246,16 @@ fn the_whole_flow_works_from_the_keyboard() {
             }
         }
     }
-    for wanted in ["Add photos…", "Before/after split", "Render size", "Fading repair", "Colour strength", "Warmth", "Export", "Export all"] {
+    for wanted in [
+        "Add photos…",
+        "Before/after split",
+        "Render size",
+        "Fading repair",
+        "Colour strength",
+        "Warmth",
+        "Export",
+        "Export all",
+    ] {
         assert!(seen.iter().any(|s| s == wanted), "Tab never reached {wanted:?}; reached {seen:?}");
     }
 
@@ -310,7 +322,9 @@ fn a_missing_model_says_how_to_get_it() {
     harness.step();
     step_until(&mut harness, "the message", |app| matches!(app.photos[0].status, Status::Failed(_)));
     match &harness.state().photos[0].status {
-        Status::Failed(message) => assert!(message.contains("not installed") && message.contains("Download"), "{message}"),
+        Status::Failed(message) => {
+            assert!(message.contains("not installed") && message.contains("Download"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
     harness.get_by_label("Download DeOldify Artistic");
@@ -330,9 +344,7 @@ fn a_dropped_weight_file_is_imported_or_refused_with_its_name() {
     std::fs::write(&bad, b"<html>404 Not Found</html>").unwrap();
     let mut harness = setup.harness();
     drop_files(&mut harness, &[bad.to_str().unwrap()]);
-    step_until(&mut harness, "the import to end", |app| {
-        app.notice.as_ref().is_some_and(|n| n.error)
-    });
+    step_until(&mut harness, "the import to end", |app| app.notice.as_ref().is_some_and(|n| n.error));
     let notice = &harness.state().notice.as_ref().unwrap().text;
     assert!(notice.contains("ColorizeArtistic_gen.pth"), "{notice}");
     assert!(harness.state().photos.is_empty(), "a weight file is not added as a photo");

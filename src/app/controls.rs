@@ -123,7 +123,8 @@ impl App {
                 ui.add_space(8.0);
                 ui.label("Recent folders:");
                 for folder in self.prefs.recent_folders.clone() {
-                    let name = folder.file_name().map_or_else(|| folder.display().to_string(), |n| n.to_string_lossy().into());
+                    let name =
+                        folder.file_name().map_or_else(|| folder.display().to_string(), |n| n.to_string_lossy().into());
                     if ui.link(name).on_hover_text(folder.display().to_string()).clicked() {
                         self.add_paths(vec![folder]);
                     }
@@ -188,13 +189,11 @@ impl App {
         }
         ui.add_space(6.0);
         ui.heading("Save and share");
-        egui::ComboBox::from_label("Format")
-            .selected_text(self.prefs.export_format.to_uppercase())
-            .show_ui(ui, |ui| {
-                for f in ["png", "jpeg", "tiff", "webp"] {
-                    ui.selectable_value(&mut self.prefs.export_format, f.to_string(), f.to_uppercase());
-                }
-            });
+        egui::ComboBox::from_label("Format").selected_text(self.prefs.export_format.to_uppercase()).show_ui(ui, |ui| {
+            for f in ["png", "jpeg", "tiff", "webp"] {
+                ui.selectable_value(&mut self.prefs.export_format, f.to_string(), f.to_uppercase());
+            }
+        });
         let folder = self.export_folder();
         ui.label(RichText::new(format!("To {}", folder.display())).small());
         if ui.button("Change export folder…").clicked() {
@@ -214,11 +213,14 @@ impl App {
             ShareLayout::SideBySide => "Two pictures",
             ShareLayout::Split => "One picture, split",
         };
-        egui::ComboBox::from_label("Share layout").selected_text(layout_name(self.prefs.share_layout)).show_ui(ui, |ui| {
-            for l in [ShareLayout::SideBySide, ShareLayout::Split] {
-                ui.selectable_value(&mut self.prefs.share_layout, l, layout_name(l));
-            }
-        });
+        egui::ComboBox::from_label("Share layout").selected_text(layout_name(self.prefs.share_layout)).show_ui(
+            ui,
+            |ui| {
+                for l in [ShareLayout::SideBySide, ShareLayout::Split] {
+                    ui.selectable_value(&mut self.prefs.share_layout, l, layout_name(l));
+                }
+            },
+        );
         if ui.add_enabled(self.selected.is_some(), egui::Button::new("Share before/after")).clicked() {
             self.share();
         }
@@ -261,16 +263,21 @@ impl App {
                 Some(t) => {
                     let (done, total) = (t.done.load(Ordering::Relaxed), t.total.load(Ordering::Relaxed));
                     let fraction = if total > 0 { done as f32 / total as f32 } else { 0.0 };
-                    ui.add(
-                        egui::ProgressBar::new(fraction)
-                            .text(format!("{} of {} MB", done / 1_000_000, entry.approx_size / 1_000_000)),
-                    );
+                    ui.add(egui::ProgressBar::new(fraction).text(format!(
+                        "{} of {} MB",
+                        done / 1_000_000,
+                        entry.approx_size / 1_000_000
+                    )));
                     if ui.button("Cancel download").clicked() {
                         t.cancel.store(true, Ordering::SeqCst);
                     }
                 }
                 None => {
-                    ui.label(format!("{} is not installed ({} MB download).", entry.title, entry.approx_size / 1_000_000));
+                    ui.label(format!(
+                        "{} is not installed ({} MB download).",
+                        entry.title,
+                        entry.approx_size / 1_000_000
+                    ));
                     ui.horizontal(|ui| {
                         if ui.button(format!("Download {}", entry.title)).clicked() {
                             self.start_download(&name);
@@ -302,7 +309,8 @@ impl App {
             self.notice = Some(Notice { text: "No folder for models: set TINTYPE_DATA_DIR.".into(), error: true });
             return;
         };
-        let (done, total, cancel) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(false)));
+        let (done, total, cancel) =
+            (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicBool::new(false)));
         let (tx, finished) = mpsc::channel();
         let (d, t, c, n) = (done.clone(), total.clone(), cancel.clone(), name.to_string());
         std::thread::spawn(move || {

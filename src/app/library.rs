@@ -38,7 +38,8 @@ pub struct Photo {
 
 impl Photo {
     pub fn new(id: u64, path: PathBuf) -> Self {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+        let name =
+            path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
         Self { id, path, name, status: Status::Idle, thumbnail: None, original: None, result: None }
     }
 

@@ -62,10 +62,7 @@ pub(crate) struct ModelFiles {
 impl ModelFiles {
     fn read(store: Option<&Store>) -> Self {
         let manifest = crate::store::manifest();
-        let installed = manifest
-            .iter()
-            .filter_map(|e| Some((e.name.clone(), store?.resolve(&e.name)?)))
-            .collect();
+        let installed = manifest.iter().filter_map(|e| Some((e.name.clone(), store?.resolve(&e.name)?))).collect();
         Self { manifest, installed, builtin: crate::store::builtin_compact() }
     }
 }
@@ -392,9 +389,7 @@ impl App {
             }
         };
         let key = RenderKey { model, settings: self.settings() };
-        let needs = |app: &Self, p: &Photo| {
-            !p.is_current(&key) && app.requested.get(&p.id) != Some(&key)
-        };
+        let needs = |app: &Self, p: &Photo| !p.is_current(&key) && app.requested.get(&p.id) != Some(&key);
         let busy = self.photos.iter().any(|p| matches!(p.status, Status::Queued | Status::Working(_)));
         let selected = self.selected.and_then(|id| self.photos.iter().find(|p| p.id == id));
         let next = match selected {
@@ -422,7 +417,8 @@ impl App {
     }
 
     pub fn export_all(&mut self) {
-        let ids: Vec<u64> = self.photos.iter().filter(|p| !matches!(p.status, Status::Failed(_))).map(|p| p.id).collect();
+        let ids: Vec<u64> =
+            self.photos.iter().filter(|p| !matches!(p.status, Status::Failed(_))).map(|p| p.id).collect();
         for id in ids {
             self.export(id);
         }
@@ -518,8 +514,7 @@ impl App {
     }
 
     fn handle_input(&mut self, ctx: &egui::Context) {
-        let dropped: Vec<PathBuf> =
-            ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
+        let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
         if !dropped.is_empty() {
             self.add_paths(dropped);
         }
@@ -528,7 +523,9 @@ impl App {
             i.events
                 .iter()
                 .filter_map(|e| if let egui::Event::Paste(text) = e { Some(text.clone()) } else { None })
-                .flat_map(|t| t.lines().map(|l| PathBuf::from(l.trim().trim_start_matches("file://"))).collect::<Vec<_>>())
+                .flat_map(|t| {
+                    t.lines().map(|l| PathBuf::from(l.trim().trim_start_matches("file://"))).collect::<Vec<_>>()
+                })
                 .filter(|p| p.exists())
                 .collect()
         });
@@ -564,7 +561,9 @@ impl App {
         let future: std::pin::Pin<Box<dyn std::future::Future<Output = Vec<PathBuf>> + Send>> = match purpose {
             DialogPurpose::Photos => {
                 let d = dialog.add_filter("Photos", &crate::io::photos::PHOTO_EXTENSIONS).set_title("Add photos");
-                Box::pin(async move { d.pick_files().await.unwrap_or_default().iter().map(|f| f.path().to_owned()).collect() })
+                Box::pin(async move {
+                    d.pick_files().await.unwrap_or_default().iter().map(|f| f.path().to_owned()).collect()
+                })
             }
             DialogPurpose::Folder | DialogPurpose::ExportFolder => {
                 let title = if purpose == DialogPurpose::Folder { "Add a folder of photos" } else { "Export to" };
@@ -572,7 +571,8 @@ impl App {
                 Box::pin(async move { d.pick_folder().await.map(|f| f.path().to_owned()).into_iter().collect() })
             }
             DialogPurpose::ModelFile | DialogPurpose::Import => {
-                let d = dialog.add_filter("Model weights", &["pth", "pkl", "safetensors"]).set_title("Choose a model file");
+                let d =
+                    dialog.add_filter("Model weights", &["pth", "pkl", "safetensors"]).set_title("Choose a model file");
                 Box::pin(async move { d.pick_file().await.map(|f| f.path().to_owned()).into_iter().collect() })
             }
         };
@@ -625,9 +625,9 @@ impl eframe::App for App {
 }
 
 fn is_weight_file(path: &Path) -> bool {
-    path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).is_some_and(|e| {
-        matches!(e.as_str(), "pth" | "pkl" | "safetensors")
-    })
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|e| matches!(e.as_str(), "pth" | "pkl" | "safetensors"))
 }
 
 /// The model's name for the export record: the file's stem (`compact`, `artistic`, …).

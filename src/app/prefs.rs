@@ -78,7 +78,10 @@ impl Prefs {
     }
 
     pub fn load(dir: &Path) -> Self {
-        std::fs::read_to_string(dir.join(FILE_NAME)).ok().and_then(|text| toml::from_str(&text).ok()).unwrap_or_default()
+        std::fs::read_to_string(dir.join(FILE_NAME))
+            .ok()
+            .and_then(|text| toml::from_str(&text).ok())
+            .unwrap_or_default()
     }
 
     /// Written atomically; a failure only costs the remembered settings, so it is returned for

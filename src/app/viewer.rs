@@ -147,7 +147,12 @@ impl Viewer {
                     i.key_pressed(Key::ArrowRight) as i32 as f32 - i.key_pressed(Key::ArrowLeft) as i32 as f32,
                     i.key_pressed(Key::ArrowDown) as i32 as f32 - i.key_pressed(Key::ArrowUp) as i32 as f32,
                 );
-                (i.key_pressed(Key::Plus) || i.key_pressed(Key::Equals), i.key_pressed(Key::Minus), i.key_pressed(Key::Num0), pan)
+                (
+                    i.key_pressed(Key::Plus) || i.key_pressed(Key::Equals),
+                    i.key_pressed(Key::Minus),
+                    i.key_pressed(Key::Num0),
+                    pan,
+                )
             });
             if zoom_in || zoom_out {
                 scale = (scale * if zoom_in { 1.25 } else { 0.8 }).clamp(ZOOM_RANGE.0, ZOOM_RANGE.1);
@@ -165,7 +170,8 @@ impl Viewer {
             self.centre = Some(centre);
         }
 
-        let place = |pane: Rect| Rect::from_center_size(pane.center() - (centre.to_vec2() - size / 2.0) * scale, size * scale);
+        let place =
+            |pane: Rect| Rect::from_center_size(pane.center() - (centre.to_vec2() - size / 2.0) * scale, size * scale);
         match mode {
             ViewMode::SideBySide => {
                 let left = Rect::from_min_size(area.min, pane_size);
@@ -224,8 +230,9 @@ impl Viewer {
             ui.memory_mut(|m| {
                 m.set_focus_lock_filter(id, egui::EventFilter { horizontal_arrows: true, ..Default::default() })
             });
-            let (left, right, fine) =
-                ui.input(|i| (i.key_pressed(egui::Key::ArrowLeft), i.key_pressed(egui::Key::ArrowRight), i.modifiers.shift));
+            let (left, right, fine) = ui.input(|i| {
+                (i.key_pressed(egui::Key::ArrowLeft), i.key_pressed(egui::Key::ArrowRight), i.modifiers.shift)
+            });
             let step = if fine { SPLIT_STEP / 5.0 } else { SPLIT_STEP };
             let delta = step * (right as i32 - left as i32) as f32;
             self.split = (self.split + delta).clamp(0.0, 1.0);

@@ -15,7 +15,6 @@ use tintype::model::Variant;
 use tintype::pipeline::chroma::ChromaControls;
 use tintype::store::Store;
 
-
 #[derive(Args)]
 pub struct ColorizeArgs {
     /// Photos and folders of photos.

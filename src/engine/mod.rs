@@ -82,7 +82,12 @@ impl Colorizer {
     /// The expensive part of [`Self::colorize`]: fading repair and the network. Colour
     /// strength and cast are applied afterwards by [`ColourLayer::merge`], so moving those
     /// sliders does not run the network again.
-    pub fn colour_layer(&self, photo: &DynamicImage, render_factor: u32, defade_strength: f32) -> candle_core::Result<ColourLayer> {
+    pub fn colour_layer(
+        &self,
+        photo: &DynamicImage,
+        render_factor: u32,
+        defade_strength: f32,
+    ) -> candle_core::Result<ColourLayer> {
         // Fading repair comes first: the model sees, and the result keeps, the repaired luminance.
         let base = match (defade_strength > 0.0, is_16_bit(photo)) {
             (false, _) => photo.clone(),

@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 use image::DynamicImage;
 
 use super::device::{self, DeviceChoice};
-use super::{ColourLayer, Colorizer, Settings};
+use super::{Colorizer, ColourLayer, Settings};
 use crate::io::decode;
 use crate::model::Variant;
 

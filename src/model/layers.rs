@@ -5,7 +5,7 @@
 use candle_core::{DType, Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::winograd;
+use super::{kernels, winograd};
 
 /// A 2-D convolution with its folded bias. `relu` fuses the activation that follows.
 ///
@@ -43,23 +43,42 @@ impl Conv {
         self.forward_then(x, relu, None)
     }
 
+    /// Which CPU kernel of ours runs this conv on `x`, if any.
+    fn cpu_kernel(&self, x: &Tensor) -> Result<Option<CpuKernel>> {
+        let (b, _, h, w) = x.dims4()?;
+        if !(x.device().is_cpu() && x.dtype() == DType::F32 && self.weight.dtype() == DType::F32)
+            || b != 1
+            || self.stride != 1
+        {
+            return Ok(None);
+        }
+        Ok(match self.weight.dims()[2..] {
+            [1, 1] => Some(CpuKernel::Gemm),
+            [3, 3] if winograd::worth_it(h, w) => Some(CpuKernel::Winograd),
+            _ => None,
+        })
+    }
+
     /// conv → bias → ReLU (when `relu`) → `bn`.
     pub fn forward_then(&self, x: &Tensor, relu: bool, bn: Option<&Affine>) -> Result<Tensor> {
-        let (_, _, h, w) = x.dims4()?;
-        let winograd = x.device().is_cpu()
-            && x.dtype() == DType::F32
-            && self.weight.dtype() == DType::F32
-            && self.weight.dims()[2..] == [3, 3]
-            && self.stride == 1
-            && x.dim(0)? == 1
-            && winograd::worth_it(h, w);
-        if winograd {
-            let epilogue = winograd::Epilogue {
-                bias: self.bias_values.as_deref(),
-                relu,
-                affine: bn.map(|bn| (bn.scale_values.as_slice(), bn.shift_values.as_slice())),
-            };
-            return x.contiguous()?.apply_op2_no_bwd(&self.weight, &winograd::Op { epilogue });
+        let affine = bn.map(|bn| (bn.scale_values.as_slice(), bn.shift_values.as_slice()));
+        match self.cpu_kernel(x)? {
+            Some(CpuKernel::Winograd) => {
+                let epilogue =
+                    winograd::Epilogue { bias: self.bias_values.as_deref(), relu, affine, accumulate: false };
+                return x.contiguous()?.apply_op2_no_bwd(&self.weight, &winograd::Op { epilogue });
+            }
+            Some(CpuKernel::Gemm) if bn.is_none() => {
+                let (_, _, h, w) = x.dims4()?;
+                let k = self.weight.dim(0)?;
+                let mut y = self.conv1x1_values(x)?;
+                if relu {
+                    use rayon::prelude::*;
+                    y.par_iter_mut().for_each(|v| *v = v.max(0.0));
+                }
+                return Tensor::from_vec(y, (1, k, h, w), x.device());
+            }
+            _ => {}
         }
         let y = x.conv2d(&self.weight, self.padding, self.stride, 1, 1)?;
         let y = match &self.bias {
@@ -72,6 +91,31 @@ impl Conv {
             None => Ok(y),
         }
     }
+
+    /// A 1×1 conv + bias on the CPU as plain numbers, (K, H·W).
+    fn conv1x1_values(&self, x: &Tensor) -> Result<Vec<f32>> {
+        let c = x.dim(1)?;
+        let k = self.weight.dim(0)?;
+        kernels::with_f32(&x.contiguous()?, |input| {
+            kernels::with_f32(&self.weight, |weight| kernels::conv1x1(input, c, weight, k, self.bias_values.as_deref()))
+        })?
+    }
+
+    /// `residual + relu(conv(x) + bias)`: fastai's `res_block` ending in `MergeLayer`.
+    pub fn forward_relu_add(&self, x: &Tensor, residual: &Tensor) -> Result<Tensor> {
+        if let Some(CpuKernel::Winograd) = self.cpu_kernel(x)? {
+            let epilogue = winograd::Epilogue { bias: self.bias_values.as_deref(), relu: true, ..Default::default() };
+            return x.contiguous()?.apply_op3_no_bwd(&self.weight, &residual.contiguous()?, &winograd::Op { epilogue });
+        }
+        residual + self.forward(x, true)?
+    }
+}
+
+enum CpuKernel {
+    /// 1×1: one GEMM.
+    Gemm,
+    /// 3×3 on an image large enough for Winograd.
+    Winograd,
 }
 
 /// BatchNorm in eval mode, folded to `x·scale + shift` per channel.
@@ -126,6 +170,29 @@ impl Upsampler {
     /// `vb` points at the conv (`….shuf.conv.0` or `layers.8.conv.0`).
     pub fn new(vb: &VarBuilder, in_ch: usize, out_ch: usize) -> Result<Self> {
         Ok(Self { conv: Conv::new(vb, 4 * out_ch, in_ch, 1, 1, true)? })
+    }
+}
+
+impl Upsampler {
+    /// The upsampled `x`, cropped to `rest`'s height and width, concatenated with `rest` along
+    /// the channels: how each decoder block (and the final merge) consumes it. On the CPU the
+    /// shuffle and blur write straight into the concatenation.
+    pub fn forward_cat(&self, x: &Tensor, rest: &Tensor) -> Result<Tensor> {
+        let (_, rest_ch, out_h, out_w) = rest.dims4()?;
+        if let Some(CpuKernel::Gemm) = self.conv.cpu_kernel(x)? {
+            let (_, _, h, w) = x.dims4()?;
+            let up_ch = self.conv.weight.dim(0)? / 4;
+            let y = self.conv.conv1x1_values(x)?;
+            let mut out = vec![0f32; (up_ch + rest_ch) * out_h * out_w];
+            let (up, tail) = out.split_at_mut(up_ch * out_h * out_w);
+            kernels::relu_shuffle_blur(&y, (h, w), (out_h, out_w), up);
+            drop(y);
+            kernels::with_f32(&rest.contiguous()?, |r| tail.copy_from_slice(r))?;
+            return Tensor::from_vec(out, (1, up_ch + rest_ch, out_h, out_w), x.device());
+        }
+        // torch's legacy `nearest` from n+1 to n picks source index j for output j: a crop.
+        let up = self.forward(x)?.narrow(2, 0, out_h)?.narrow(3, 0, out_w)?;
+        Tensor::cat(&[&up, rest], 1)
     }
 }
 

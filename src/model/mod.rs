@@ -3,13 +3,14 @@
 
 pub mod compact;
 pub mod fixture;
+mod kernels;
 mod layers;
 mod pth;
 mod resnet;
 pub mod spec;
 mod unet;
-pub mod winograd;
 pub mod weights;
+pub mod winograd;
 
 use std::path::Path;
 

@@ -21,14 +21,9 @@ struct DecoderBlock {
 
 impl DecoderBlock {
     fn forward(&self, up_in: &Tensor, skip: &Tensor) -> Result<Tensor> {
-        let mut up = self.shuf.forward(up_in)?;
-        let (sh, sw) = (skip.dim(2)?, skip.dim(3)?);
-        if (up.dim(2)?, up.dim(3)?) != (sh, sw) {
-            // torch's legacy `nearest` from n+1 to n picks source index j for output j:
-            // it drops the last row and column.
-            up = up.narrow(2, 0, sh)?.narrow(3, 0, sw)?;
-        }
-        let mut x = Tensor::cat(&[&up, &self.skip_bn.forward(skip)?], 1)?.relu()?;
+        // The upsampled half is a mean of ReLU outputs already; the ReLU after the
+        // concatenation only changes the skip's half.
+        let mut x = self.shuf.forward_cat(up_in, &self.skip_bn.forward(skip)?.relu()?)?;
         for (conv, bn) in &self.convs {
             x = conv.forward_then(&x, true, Some(bn))?;
         }
@@ -103,7 +98,7 @@ impl Unet {
     }
 
     /// `trace` sees intermediate outputs under their upstream module names (`layers.0.2`,
-    /// `layers.0.4`…`layers.0.7`, `layers.4`…`layers.8`, `layers.10`, `layers.11`), so tests can
+    /// `layers.0.4`…`layers.0.7`, `layers.4`…`layers.7`, `layers.9`, `layers.10`, `layers.11`), so tests can
     /// compare each stage with the oracle's forward hooks.
     pub fn forward_traced(&self, x: &Tensor, trace: &mut dyn FnMut(&str, &Tensor)) -> Result<Tensor> {
         let enc = self.encoder.forward(x, trace)?;
@@ -117,14 +112,13 @@ impl Unet {
             trace(&format!("layers.{}", i + 4), &h);
         }
         drop(enc.skips);
-        h = self.final_shuf.forward(&h)?;
-        trace("layers.8", &h);
-        // MergeLayer(dense): [decoder features, network input].
-        let merged = Tensor::cat(&[&h, x], 1)?;
+        // layers.8 (upsample) and layers.9, MergeLayer(dense): [decoder features, network input].
+        let merged = self.final_shuf.forward_cat(&h, x)?;
         drop(h);
+        trace("layers.9", &merged);
         let r = self.res_convs[0].forward(&merged, true)?;
-        let r = self.res_convs[1].forward(&r, true)?;
-        let res = (merged + r)?;
+        let res = self.res_convs[1].forward_relu_add(&r, &merged)?;
+        drop((r, merged));
         trace("layers.10", &res);
         let logits = self.head.forward(&res, false)?;
         trace("layers.11", &logits);

@@ -26,12 +26,14 @@ const CHUNK_TILES: usize = 128;
 
 type Lanes = [f32; LANES];
 
-/// What happens to each output value: `relu(y + bias) · scale + shift`, each part optional.
+/// What happens to each output value: `relu(y + bias) · scale + shift`, each part optional,
+/// added to what the output buffer holds when `accumulate` (a residual connection).
 #[derive(Default, Clone, Copy)]
 pub struct Epilogue<'a> {
     pub bias: Option<&'a [f32]>,
     pub relu: bool,
     pub affine: Option<(&'a [f32], &'a [f32])>,
+    pub accumulate: bool,
 }
 
 impl Epilogue<'_> {
@@ -55,8 +57,7 @@ impl Epilogue<'_> {
 /// turns it off, to time and compare against candle's own convolution.
 pub fn worth_it(height: usize, width: usize) -> bool {
     static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ENABLED.get_or_init(|| std::env::var("TINTYPE_WINOGRAD").map_or(true, |v| v != "off"))
-        && height * width >= 48 * 48
+    *ENABLED.get_or_init(|| std::env::var("TINTYPE_WINOGRAD").map_or(true, |v| v != "off")) && height * width >= 48 * 48
 }
 
 /// `weight` (K, C, 3, 3) → U laid out [36][K][C]: U[e] is the left factor of GEMM e.
@@ -137,12 +138,27 @@ unsafe impl Sync for SharedOut {}
 /// then `epilogue`. Returns (K, H, W).
 pub fn conv3x3(
     input: &[f32],
-    (c_in, height, width): (usize, usize, usize),
+    dims: (usize, usize, usize),
     weight: &[f32],
     k_out: usize,
     epilogue: &Epilogue,
 ) -> Vec<f32> {
+    let mut out = vec![0f32; k_out * dims.1 * dims.2];
+    conv3x3_into(input, dims, weight, k_out, epilogue, &mut out);
+    out
+}
+
+/// [`conv3x3`] into `out` (K, H, W): overwritten, or added to when `epilogue.accumulate`.
+pub fn conv3x3_into(
+    input: &[f32],
+    (c_in, height, width): (usize, usize, usize),
+    weight: &[f32],
+    k_out: usize,
+    epilogue: &Epilogue,
+    out: &mut [f32],
+) {
     assert_eq!(input.len(), c_in * height * width);
+    assert_eq!(out.len(), k_out * height * width);
     assert_eq!(weight.len(), k_out * c_in * 9);
     let u = transform_kernels(weight, k_out, c_in);
     let (tiles_y, tiles_x) = (height.div_ceil(M), width.div_ceil(M));
@@ -152,7 +168,6 @@ pub fn conv3x3(
     let threads = rayon::current_num_threads();
     let gemm_par = if chunks >= 2 * threads { gemm::Parallelism::None } else { gemm::Parallelism::Rayon(threads) };
 
-    let mut out = vec![0f32; k_out * height * width];
     let out_ptr = SharedOut(out.as_mut_ptr());
     (0..chunks).into_par_iter().for_each(|chunk| {
         let rows = chunk * rows_per_chunk..((chunk + 1) * rows_per_chunk).min(tiles_y);
@@ -189,7 +204,6 @@ pub fn conv3x3(
         // SAFETY: this chunk writes output rows 4·rows.start .. 4·rows.end only.
         unsafe { geometry.output_tiles(&m, rows, epilogue, &out_ptr) };
     });
-    out
 }
 
 #[derive(Clone, Copy)]
@@ -291,7 +305,9 @@ impl Geometry {
                             let x0 = (group + l) * M;
                             for (ox, lanes) in values.iter().enumerate() {
                                 if x0 + ox < width {
-                                    unsafe { *out_row.add(x0 + ox) = epilogue.apply(k, lanes[l]) };
+                                    let value = epilogue.apply(k, lanes[l]);
+                                    let dst = unsafe { &mut *out_row.add(x0 + ox) };
+                                    *dst = if epilogue.accumulate { *dst + value } else { value };
                                 }
                             }
                         }
@@ -302,9 +318,48 @@ impl Geometry {
     }
 }
 
-/// The convolution as a candle op on (input (1, C, H, W), weight (K, C, 3, 3)), f32 on the CPU.
+/// The convolution as a candle op, f32 on the CPU: on (input (1, C, H, W), weight (K, C, 3, 3)),
+/// or with a third tensor (1, K, H, W) that the result is added to (`accumulate` is implied).
 pub struct Op<'a> {
     pub epilogue: Epilogue<'a>,
+}
+
+impl Op<'_> {
+    fn run(
+        &self,
+        (input, input_layout): (&candle_core::CpuStorage, &candle_core::Layout),
+        (weight, weight_layout): (&candle_core::CpuStorage, &candle_core::Layout),
+        residual: Option<(&candle_core::CpuStorage, &candle_core::Layout)>,
+    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        use candle_core::{CpuStorage, bail};
+        let (batch, c_in, height, width) = input_layout.shape().dims4()?;
+        let (k_out, wc, kh, kw) = weight_layout.shape().dims4()?;
+        if batch != 1 || wc != c_in || (kh, kw) != (3, 3) {
+            bail!("winograd conv: input {:?} and weight {:?} do not fit", input_layout.shape(), weight_layout.shape());
+        }
+        let (x, w) = (slice(input, input_layout)?, slice(weight, weight_layout)?);
+        let shape: candle_core::Shape = (1, k_out, height, width).into();
+        let out = match residual {
+            None => conv3x3(x, (c_in, height, width), w, k_out, &self.epilogue),
+            Some((storage, layout)) => {
+                if layout.shape() != &shape {
+                    bail!("winograd conv: residual {:?}, output {shape:?}", layout.shape());
+                }
+                let mut out = slice(storage, layout)?.to_vec();
+                let epilogue = Epilogue { accumulate: true, ..self.epilogue };
+                conv3x3_into(x, (c_in, height, width), w, k_out, &epilogue, &mut out);
+                out
+            }
+        };
+        Ok((CpuStorage::F32(out), shape))
+    }
+}
+
+fn slice<'s>(storage: &'s candle_core::CpuStorage, layout: &candle_core::Layout) -> candle_core::Result<&'s [f32]> {
+    match (storage, layout.contiguous_offsets()) {
+        (candle_core::CpuStorage::F32(v), Some((start, end))) => Ok(&v[start..end]),
+        _ => candle_core::bail!("winograd conv: expected a contiguous f32 tensor, got {:?}", layout.shape()),
+    }
 }
 
 impl candle_core::CustomOp2 for Op<'_> {
@@ -319,20 +374,25 @@ impl candle_core::CustomOp2 for Op<'_> {
         weight: &candle_core::CpuStorage,
         weight_layout: &candle_core::Layout,
     ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
-        use candle_core::{bail, CpuStorage};
-        let (batch, c_in, height, width) = input_layout.shape().dims4()?;
-        let (k_out, wc, kh, kw) = weight_layout.shape().dims4()?;
-        if batch != 1 || wc != c_in || (kh, kw) != (3, 3) {
-            bail!("winograd conv: input {:?} and weight {:?} do not fit", input_layout.shape(), weight_layout.shape());
-        }
-        let (CpuStorage::F32(x), CpuStorage::F32(w)) = (input, weight) else { bail!("winograd conv: f32 only") };
-        let (Some((x0, x1)), Some((w0, w1))) =
-            (input_layout.contiguous_offsets(), weight_layout.contiguous_offsets())
-        else {
-            bail!("winograd conv: contiguous tensors only")
-        };
-        let out = conv3x3(&x[x0..x1], (c_in, height, width), &w[w0..w1], k_out, &self.epilogue);
-        Ok((CpuStorage::F32(out), (1, k_out, height, width).into()))
+        self.run((input, input_layout), (weight, weight_layout), None)
+    }
+}
+
+impl candle_core::CustomOp3 for Op<'_> {
+    fn name(&self) -> &'static str {
+        "winograd-conv3x3-residual"
+    }
+
+    fn cpu_fwd(
+        &self,
+        input: &candle_core::CpuStorage,
+        input_layout: &candle_core::Layout,
+        weight: &candle_core::CpuStorage,
+        weight_layout: &candle_core::Layout,
+        residual: &candle_core::CpuStorage,
+        residual_layout: &candle_core::Layout,
+    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        self.run((input, input_layout), (weight, weight_layout), Some((residual, residual_layout)))
     }
 }
 
@@ -362,16 +422,26 @@ mod tests {
             let xt = Tensor::from_vec(x, (1, c, h, w), &Device::Cpu).unwrap();
             let wt = Tensor::from_vec(wt, (k, c, 3, 3), &Device::Cpu).unwrap();
             let bt = Tensor::from_vec(bias, (1, k, 1, 1), &Device::Cpu).unwrap();
-            let want: Vec<f32> =
-                xt.conv2d(&wt, 1, 1, 1, 1).unwrap().broadcast_add(&bt).unwrap().flatten_all().unwrap().to_vec1().unwrap();
+            let want: Vec<f32> = xt
+                .conv2d(&wt, 1, 1, 1, 1)
+                .unwrap()
+                .broadcast_add(&bt)
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
             let scale = want.iter().fold(0f32, |a, v| a.max(v.abs()));
             let worst = got.iter().zip(&want).fold(0f32, |a, (g, w)| a.max((g - w).abs()));
-            assert!(worst <= 1e-5 * scale.max(1.0) * (c as f32).sqrt(), "{c}×{h}×{w}→{k}: worst {worst}, scale {scale}");
+            assert!(
+                worst <= 1e-5 * scale.max(1.0) * (c as f32).sqrt(),
+                "{c}×{h}×{w}→{k}: worst {worst}, scale {scale}"
+            );
         }
     }
 
     #[test]
-    fn epilogue_is_relu_then_affine() {
+    fn epilogue_is_relu_then_affine_or_added() {
         let (c, k, h, w) = (4, 3, 10, 10);
         let x = pseudo_random(c * h * w, 4);
         let wt = pseudo_random(k * c * 9, 5);
@@ -383,12 +453,21 @@ mod tests {
             (c, h, w),
             &wt,
             k,
-            &Epilogue { bias: Some(&bias), relu: true, affine: Some((&scale, &shift)) },
+            &Epilogue { bias: Some(&bias), relu: true, affine: Some((&scale, &shift)), ..Default::default() },
         );
         for (i, (p, f)) in plain.iter().zip(&fused).enumerate() {
             let ch = i / (h * w);
             let want = (p + bias[ch]).max(0.0) * scale[ch] + shift[ch];
             assert!((f - want).abs() < 1e-5, "{i}: {f} vs {want}");
+        }
+        // Accumulating adds the same values to what the buffer held.
+        let residual = pseudo_random(k * h * w, 6);
+        let mut sum = residual.clone();
+        let epilogue = Epilogue { bias: Some(&bias), relu: true, accumulate: true, ..Default::default() };
+        conv3x3_into(&x, (c, h, w), &wt, k, &epilogue, &mut sum);
+        for (i, (s, r)) in sum.iter().zip(&residual).enumerate() {
+            let want = r + (plain[i] + bias[i / (h * w)]).max(0.0);
+            assert!((s - want).abs() < 1e-5, "{i}: {s} vs {want}");
         }
     }
 }
