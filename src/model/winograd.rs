@@ -36,22 +36,6 @@ pub struct Epilogue<'a> {
     pub accumulate: bool,
 }
 
-impl Epilogue<'_> {
-    #[inline(always)]
-    fn apply(&self, k: usize, mut v: f32) -> f32 {
-        if let Some(b) = self.bias {
-            v += b[k];
-        }
-        if self.relu {
-            v = v.max(0.0);
-        }
-        if let Some((scale, shift)) = self.affine {
-            v = v * scale[k] + shift[k];
-        }
-        v
-    }
-}
-
 /// Whether Winograd pays for a `height × width` image: below about 48×48 the per-call kernel
 /// transform and the ragged tiles cost more than the multiplies saved. `TINTYPE_WINOGRAD=off`
 /// turns it off, to time and compare against candle's own convolution.
@@ -161,7 +145,9 @@ pub fn conv3x3_into(
     assert_eq!(out.len(), k_out * height * width);
     assert_eq!(weight.len(), k_out * c_in * 9);
     let u = transform_kernels(weight, k_out, c_in);
-    let (tiles_y, tiles_x) = (height.div_ceil(M), width.div_ceil(M));
+    // Each tile row is padded to whole groups of 8 tiles, so every transform reads and writes
+    // full lanes; the extra tiles see zeros and their outputs are never stored.
+    let (tiles_y, tiles_x) = (height.div_ceil(M), width.div_ceil(M).next_multiple_of(LANES));
     let rows_per_chunk = CHUNK_TILES.div_ceil(tiles_x).max(1);
     let chunks = tiles_y.div_ceil(rows_per_chunk);
     // Few chunks (a small image): let each GEMM use every core instead.
@@ -169,9 +155,9 @@ pub fn conv3x3_into(
     let gemm_par = if chunks >= 2 * threads { gemm::Parallelism::None } else { gemm::Parallelism::Rayon(threads) };
 
     let out_ptr = SharedOut(out.as_mut_ptr());
+    let geometry = Geometry { c_in, k_out, height, width, tiles_x };
     (0..chunks).into_par_iter().for_each(|chunk| {
         let rows = chunk * rows_per_chunk..((chunk + 1) * rows_per_chunk).min(tiles_y);
-        let geometry = Geometry { c_in, k_out, height, width, tiles_x };
         let v = geometry.input_tiles(input, rows.clone());
         let n = rows.len() * tiles_x;
         let mut m = vec![0f32; T * T * k_out * n];
@@ -212,19 +198,48 @@ struct Geometry {
     k_out: usize,
     height: usize,
     width: usize,
+    /// Tiles per row, padded to a multiple of LANES.
     tiles_x: usize,
+}
+
+/// Compiles `$generic` (an `#[inline(always)]` method) a second time with AVX2 enabled and
+/// picks that copy at run time where the CPU has it: the transforms are plain loops over
+/// 8-lane arrays, which the baseline x86-64 target can only run 4 lanes at a time.
+macro_rules! with_avx2 {
+    ($self:ident, $generic:ident, $avx2:ident, ($($arg:expr),*)) => {{
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, the only feature the copy was compiled for.
+            return unsafe { $self.$avx2($($arg),*) };
+        }
+        // `unsafe` for the output transform, whose contract the caller carries.
+        #[allow(unused_unsafe)]
+        let result = unsafe { $self.$generic($($arg),*) };
+        result
+    }};
 }
 
 impl Geometry {
     /// V for the tile rows `rows`: [36][C][n] with n = rows × tiles_x, tile index
     /// (row − rows.start)·tiles_x + column.
     fn input_tiles(&self, input: &[f32], rows: std::ops::Range<usize>) -> Vec<f32> {
+        with_avx2!(self, input_tiles_generic, input_tiles_avx2, (input, rows))
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn input_tiles_avx2(&self, input: &[f32], rows: std::ops::Range<usize>) -> Vec<f32> {
+        self.input_tiles_generic(input, rows)
+    }
+
+    #[inline(always)]
+    fn input_tiles_generic(&self, input: &[f32], rows: std::ops::Range<usize>) -> Vec<f32> {
         let Geometry { c_in, height, width, tiles_x, .. } = *self;
         let n = rows.len() * tiles_x;
         let mut v = vec![0f32; T * T * c_in * n];
-        // Six input rows, zero-padded by one column on the left and enough on the right for
-        // the last group of 8 tiles to read without bounds checks.
-        let padded_w = tiles_x.next_multiple_of(LANES) * M + 2;
+        // Six input rows, zero-padded by one column on the left and to the padded tiles on
+        // the right, so the tiles read without bounds checks.
+        let padded_w = tiles_x * M + 2;
         let mut strip = vec![0f32; T * padded_w];
         for c in 0..c_in {
             let plane = &input[c * height * width..][..height * width];
@@ -243,10 +258,10 @@ impl Geometry {
                 for group in (0..tiles_x).step_by(LANES) {
                     let mut d = [[[0f32; LANES]; T]; T]; // [row][col][lane]
                     for (i, d_row) in d.iter_mut().enumerate() {
-                        let src = &strip[i * padded_w..][..padded_w];
-                        for (l, x0) in (group * M..).step_by(M).take(LANES).enumerate() {
+                        let src = &strip[i * padded_w + group * M..][..LANES * M + 2];
+                        for l in 0..LANES {
                             for j in 0..T {
-                                d_row[j][l] = src[x0 + j];
+                                d_row[j][l] = src[l * M + j];
                             }
                         }
                     }
@@ -256,14 +271,11 @@ impl Geometry {
                         let column = [d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j]];
                         cols[j] = input_1d(&column);
                     }
-                    let valid = LANES.min(tiles_x - group);
                     let base = c * n + r * tiles_x + group;
                     for i in 0..T {
                         let row = [cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i], cols[5][i]];
-                        let t = input_1d(&row);
-                        for (j, lanes) in t.iter().enumerate() {
-                            let dst = &mut v[(i * T + j) * c_in * n + base..][..valid];
-                            dst.copy_from_slice(&lanes[..valid]);
+                        for (j, lanes) in input_1d(&row).iter().enumerate() {
+                            v[(i * T + j) * c_in * n + base..][..LANES].copy_from_slice(lanes);
                         }
                     }
                 }
@@ -278,21 +290,44 @@ impl Geometry {
     /// `out` must point at a (K, H, W) buffer in which no one else writes rows
     /// 4·rows.start .. 4·rows.end while this runs.
     unsafe fn output_tiles(&self, m: &[f32], rows: std::ops::Range<usize>, epilogue: &Epilogue, out: &SharedOut) {
+        with_avx2!(self, output_tiles_generic, output_tiles_avx2, (m, rows, epilogue, out))
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn output_tiles_avx2(&self, m: &[f32], rows: std::ops::Range<usize>, epilogue: &Epilogue, out: &SharedOut) {
+        unsafe { self.output_tiles_generic(m, rows, epilogue, out) }
+    }
+
+    #[inline(always)]
+    unsafe fn output_tiles_generic(
+        &self,
+        m: &[f32],
+        rows: std::ops::Range<usize>,
+        epilogue: &Epilogue,
+        out: &SharedOut,
+    ) {
         let Geometry { k_out, height, width, tiles_x, .. } = *self;
         let n = rows.len() * tiles_x;
         for k in 0..k_out {
+            let bias = epilogue.bias.map_or(0.0, |b| b[k]);
+            let (scale, shift) = epilogue.affine.map_or((1.0, 0.0), |(scale, shift)| (scale[k], shift[k]));
             for (r, ty) in rows.clone().enumerate() {
                 for group in (0..tiles_x).step_by(LANES) {
-                    let valid = LANES.min(tiles_x - group);
                     let base = k * n + r * tiles_x + group;
                     let mut cols = [[[0f32; LANES]; M]; T]; // [col j][out row][lane]
                     for j in 0..T {
                         let mut column = [[0f32; LANES]; T];
                         for (i, lanes) in column.iter_mut().enumerate() {
-                            lanes[..valid].copy_from_slice(&m[(i * T + j) * k_out * n + base..][..valid]);
+                            lanes.copy_from_slice(&m[(i * T + j) * k_out * n + base..][..LANES]);
                         }
                         cols[j] = output_1d(&column);
                     }
+                    let x0 = group * M;
+                    if x0 >= width {
+                        break;
+                    }
+                    let len = (LANES * M).min(width - x0);
                     for oy in 0..M {
                         let y = ty * M + oy;
                         if y >= height {
@@ -300,16 +335,30 @@ impl Geometry {
                         }
                         let row = [cols[0][oy], cols[1][oy], cols[2][oy], cols[3][oy], cols[4][oy], cols[5][oy]];
                         let values = output_1d(&row); // [out col][lane]
-                        let out_row = unsafe { out.0.add((k * height + y) * width) };
-                        for l in 0..valid {
-                            let x0 = (group + l) * M;
+                        // The 8 tiles' 4 columns are 32 neighbouring pixels of output row y.
+                        let mut line = [0f32; LANES * M];
+                        for l in 0..LANES {
                             for (ox, lanes) in values.iter().enumerate() {
-                                if x0 + ox < width {
-                                    let value = epilogue.apply(k, lanes[l]);
-                                    let dst = unsafe { &mut *out_row.add(x0 + ox) };
-                                    *dst = if epilogue.accumulate { *dst + value } else { value };
-                                }
+                                line[l * M + ox] = lanes[l];
                             }
+                        }
+                        for v in &mut line {
+                            *v += bias;
+                            if epilogue.relu {
+                                *v = v.max(0.0);
+                            }
+                            if epilogue.affine.is_some() {
+                                *v = *v * scale + shift;
+                            }
+                        }
+                        // SAFETY: pixels x0 .. x0 + len of row y of channel k are inside the
+                        // buffer and belong to this chunk (the caller's contract).
+                        let dst =
+                            unsafe { std::slice::from_raw_parts_mut(out.0.add((k * height + y) * width + x0), len) };
+                        if epilogue.accumulate {
+                            dst.iter_mut().zip(&line).for_each(|(d, v)| *d += v);
+                        } else {
+                            dst.copy_from_slice(&line[..len]);
                         }
                     }
                 }
