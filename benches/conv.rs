@@ -26,13 +26,16 @@ fn time(mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    // (name, in, out, side): the final res block, decoder blocks 3, 2, 1, encoder layer1.
+    // (name, in, out, side): the final res block, decoder blocks 3, 2, 1, encoder layers 1, 3
+    // and 4 (the last two below the size where the model switches to Winograd).
     let shapes = [
         ("res (layers.10)", 303, 303, 560),
         ("block 3 conv2", 300, 300, 280),
         ("block 2 conv2", 672, 672, 140),
         ("block 1 conv2", 768, 768, 70),
         ("encoder layer1", 64, 64, 140),
+        ("encoder layer3", 256, 256, 35),
+        ("encoder layer4", 512, 512, 18),
     ];
     println!("| conv | C→K | H×W | candle s | Winograd s | speed-up | Winograd GFLOP/s (direct-equivalent) |");
     println!("|---|---|---|---:|---:|---:|---:|");

@@ -101,11 +101,15 @@ impl Conv {
         })?
     }
 
-    /// `residual + relu(conv(x) + bias)`: fastai's `res_block` ending in `MergeLayer`.
-    pub fn forward_relu_add(&self, x: &Tensor, residual: &Tensor) -> Result<Tensor> {
+    /// `residual + relu(conv(x) + bias)`: fastai's `res_block` ending in `MergeLayer`. On the
+    /// CPU the sum is written over `residual`'s numbers (no third full-size buffer), so no other
+    /// tensor may share its storage.
+    pub fn forward_relu_add(&self, x: &Tensor, residual: Tensor) -> Result<Tensor> {
         if let Some(CpuKernel::Winograd) = self.cpu_kernel(x)? {
             let epilogue = winograd::Epilogue { bias: self.bias_values.as_deref(), relu: true, ..Default::default() };
-            return x.contiguous()?.apply_op3_no_bwd(&self.weight, &residual.contiguous()?, &winograd::Op { epilogue });
+            let residual = residual.contiguous()?;
+            residual.inplace_op3(&x.contiguous()?, &self.weight, &winograd::Op { epilogue })?;
+            return Ok(residual);
         }
         residual + self.forward(x, true)?
     }

@@ -98,7 +98,7 @@ impl Unet {
     }
 
     /// `trace` sees intermediate outputs under their upstream module names (`layers.0.2`,
-    /// `layers.0.4`…`layers.0.7`, `layers.4`…`layers.7`, `layers.9`, `layers.10`, `layers.11`), so tests can
+    /// `layers.0.4`…`layers.0.7`, `layers.4`…`layers.7`, `layers.10`, `layers.11`), so tests can
     /// compare each stage with the oracle's forward hooks.
     pub fn forward_traced(&self, x: &Tensor, trace: &mut dyn FnMut(&str, &Tensor)) -> Result<Tensor> {
         let enc = self.encoder.forward(x, trace)?;
@@ -113,12 +113,12 @@ impl Unet {
         }
         drop(enc.skips);
         // layers.8 (upsample) and layers.9, MergeLayer(dense): [decoder features, network input].
+        // Not traced: layers.10 overwrites it with the residual sum.
         let merged = self.final_shuf.forward_cat(&h, x)?;
         drop(h);
-        trace("layers.9", &merged);
         let r = self.res_convs[0].forward(&merged, true)?;
-        let res = self.res_convs[1].forward_relu_add(&r, &merged)?;
-        drop((r, merged));
+        let res = self.res_convs[1].forward_relu_add(&r, merged)?;
+        drop(r);
         trace("layers.10", &res);
         let logits = self.head.forward(&res, false)?;
         trace("layers.11", &logits);

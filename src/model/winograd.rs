@@ -367,48 +367,28 @@ impl Geometry {
     }
 }
 
-/// The convolution as a candle op, f32 on the CPU: on (input (1, C, H, W), weight (K, C, 3, 3)),
-/// or with a third tensor (1, K, H, W) that the result is added to (`accumulate` is implied).
+/// The convolution as a candle op, f32 on the CPU, on (input (1, C, H, W), weight (K, C, 3, 3));
+/// as an in-place op on a residual (1, K, H, W), the result is added to it (`accumulate`).
 pub struct Op<'a> {
     pub epilogue: Epilogue<'a>,
 }
 
-impl Op<'_> {
-    fn run(
-        &self,
-        (input, input_layout): (&candle_core::CpuStorage, &candle_core::Layout),
-        (weight, weight_layout): (&candle_core::CpuStorage, &candle_core::Layout),
-        residual: Option<(&candle_core::CpuStorage, &candle_core::Layout)>,
-    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
-        use candle_core::{CpuStorage, bail};
-        let (batch, c_in, height, width) = input_layout.shape().dims4()?;
-        let (k_out, wc, kh, kw) = weight_layout.shape().dims4()?;
-        if batch != 1 || wc != c_in || (kh, kw) != (3, 3) {
-            bail!("winograd conv: input {:?} and weight {:?} do not fit", input_layout.shape(), weight_layout.shape());
-        }
-        let (x, w) = (slice(input, input_layout)?, slice(weight, weight_layout)?);
-        let shape: candle_core::Shape = (1, k_out, height, width).into();
-        let out = match residual {
-            None => conv3x3(x, (c_in, height, width), w, k_out, &self.epilogue),
-            Some((storage, layout)) => {
-                if layout.shape() != &shape {
-                    bail!("winograd conv: residual {:?}, output {shape:?}", layout.shape());
-                }
-                let mut out = slice(storage, layout)?.to_vec();
-                let epilogue = Epilogue { accumulate: true, ..self.epilogue };
-                conv3x3_into(x, (c_in, height, width), w, k_out, &epilogue, &mut out);
-                out
-            }
-        };
-        Ok((CpuStorage::F32(out), shape))
-    }
-}
-
+/// The numbers of a contiguous f32 tensor's storage.
 fn slice<'s>(storage: &'s candle_core::CpuStorage, layout: &candle_core::Layout) -> candle_core::Result<&'s [f32]> {
     match (storage, layout.contiguous_offsets()) {
         (candle_core::CpuStorage::F32(v), Some((start, end))) => Ok(&v[start..end]),
         _ => candle_core::bail!("winograd conv: expected a contiguous f32 tensor, got {:?}", layout.shape()),
     }
+}
+
+/// (C, H, W) and K of a convolution of `input` by `weight`, checked.
+fn conv_dims(input: &candle_core::Layout, weight: &candle_core::Layout) -> candle_core::Result<([usize; 3], usize)> {
+    let (batch, c_in, height, width) = input.shape().dims4()?;
+    let (k_out, wc, kh, kw) = weight.shape().dims4()?;
+    if batch != 1 || wc != c_in || (kh, kw) != (3, 3) {
+        candle_core::bail!("winograd conv: input {:?} and weight {:?} do not fit", input.shape(), weight.shape());
+    }
+    Ok(([c_in, height, width], k_out))
 }
 
 impl candle_core::CustomOp2 for Op<'_> {
@@ -423,25 +403,43 @@ impl candle_core::CustomOp2 for Op<'_> {
         weight: &candle_core::CpuStorage,
         weight_layout: &candle_core::Layout,
     ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
-        self.run((input, input_layout), (weight, weight_layout), None)
+        let ([c_in, height, width], k_out) = conv_dims(input_layout, weight_layout)?;
+        let (x, w) = (slice(input, input_layout)?, slice(weight, weight_layout)?);
+        let out = conv3x3(x, (c_in, height, width), w, k_out, &self.epilogue);
+        Ok((candle_core::CpuStorage::F32(out), (1, k_out, height, width).into()))
     }
 }
 
-impl candle_core::CustomOp3 for Op<'_> {
+impl candle_core::InplaceOp3 for Op<'_> {
     fn name(&self) -> &'static str {
-        "winograd-conv3x3-residual"
+        "winograd-conv3x3-add"
     }
 
     fn cpu_fwd(
         &self,
+        residual: &mut candle_core::CpuStorage,
+        residual_layout: &candle_core::Layout,
         input: &candle_core::CpuStorage,
         input_layout: &candle_core::Layout,
         weight: &candle_core::CpuStorage,
         weight_layout: &candle_core::Layout,
-        residual: &candle_core::CpuStorage,
-        residual_layout: &candle_core::Layout,
-    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
-        self.run((input, input_layout), (weight, weight_layout), Some((residual, residual_layout)))
+    ) -> candle_core::Result<()> {
+        let ([c_in, height, width], k_out) = conv_dims(input_layout, weight_layout)?;
+        let (x, w) = (slice(input, input_layout)?, slice(weight, weight_layout)?);
+        let (candle_core::CpuStorage::F32(residual), Some((start, end))) =
+            (residual, residual_layout.contiguous_offsets())
+        else {
+            candle_core::bail!("winograd conv: the residual must be a contiguous f32 tensor")
+        };
+        if residual_layout.shape().dims() != [1, k_out, height, width] {
+            candle_core::bail!(
+                "winograd conv: residual {:?} for output ({k_out}, {height}, {width})",
+                residual_layout.shape()
+            );
+        }
+        let epilogue = Epilogue { accumulate: true, ..self.epilogue };
+        conv3x3_into(x, (c_in, height, width), w, k_out, &epilogue, &mut residual[start..end]);
+        Ok(())
     }
 }
 
