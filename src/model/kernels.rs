@@ -1,8 +1,9 @@
-//! CPU kernels for the full-resolution steps candle runs as several whole-image passes:
-//! the 1×1 convolution (one GEMM straight into the output, the bias preloaded), and fastai's
-//! upsampler tail (ReLU → pixel shuffle ×2 → replication pad → 2×2 mean) as one pass that
-//! writes into a preallocated concatenation. Plain slices in, plain vectors out; `layers.rs`
-//! decides when they run.
+//! CPU kernels for the steps candle runs as several whole-image passes or on one core: the
+//! 1×1 convolution (one GEMM straight into the output, the bias preloaded), the 3×3
+//! convolution of small maps (im2col + one GEMM over all cores; candle's tiles of 512 pixels
+//! leave a 18×18 map to a single core), and fastai's upsampler tail (ReLU → pixel shuffle ×2
+//! → replication pad → 2×2 mean) as one pass that writes into a preallocated concatenation.
+//! Plain slices in, plain vectors out; `layers.rs` decides when they run.
 
 use candle_core::{Result, Storage, Tensor, bail};
 use rayon::prelude::*;
@@ -52,6 +53,51 @@ pub fn conv1x1(input: &[f32], c_in: usize, weight: &[f32], k_out: usize, bias: O
         )
     };
     out
+}
+
+/// The 3×3, stride-1, padding-1 convolution of `input` (C, H, W) by `weight` (K, C, 3, 3)
+/// plus `bias`, as im2col and one GEMM: (K, H·W).
+pub fn conv3x3_im2col(
+    input: &[f32],
+    (c_in, h, w): (usize, usize, usize),
+    weight: &[f32],
+    k_out: usize,
+    bias: Option<&[f32]>,
+) -> Vec<f32> {
+    assert_eq!(input.len(), c_in * h * w);
+    // Rows (c, i, j) in the weight's order; column y·W + x holds input (c, y + i − 1, x + j − 1).
+    let mut columns = vec![0f32; c_in * 9 * h * w];
+    columns.par_chunks_mut(9 * h * w).enumerate().for_each(|(c, rows)| {
+        let plane = &input[c * h * w..][..h * w];
+        for (tap, row) in rows.chunks_mut(h * w).enumerate() {
+            let (dy, dx) = ((tap / 3) as isize - 1, (tap % 3) as isize - 1);
+            for y in 0..h {
+                let sy = y as isize + dy;
+                if sy < 0 || sy >= h as isize {
+                    continue;
+                }
+                let src = &plane[sy as usize * w..][..w];
+                let dst = &mut row[y * w..][..w];
+                // Columns x whose source x + dx is inside the row.
+                let (x0, x1) = ((-dx).max(0) as usize, (w as isize - dx).min(w as isize) as usize);
+                dst[x0..x1].copy_from_slice(&src[(x0 as isize + dx) as usize..(x1 as isize + dx) as usize]);
+            }
+        }
+    });
+    conv1x1(&columns, c_in * 9, weight, k_out, bias)
+}
+
+/// In place on (K, N) conv outputs: ReLU when `relu`, then `· scale + shift` per channel.
+pub fn relu_affine(values: &mut [f32], k_out: usize, relu: bool, affine: Option<(&[f32], &[f32])>) {
+    let n = values.len() / k_out;
+    values.par_chunks_mut(n).enumerate().for_each(|(k, row)| {
+        if relu {
+            row.iter_mut().for_each(|v| *v = v.max(0.0));
+        }
+        if let Some((scale, shift)) = affine {
+            row.iter_mut().for_each(|v| *v = *v * scale[k] + shift[k]);
+        }
+    });
 }
 
 /// ReLU, pixel shuffle ×2 and fastai's blur of `input` (4·C, H, W), cropped to (C, out_h,
@@ -114,6 +160,29 @@ mod tests {
             xt.conv2d(&wt, 0, 1, 1, 1).unwrap().broadcast_add(&bt).unwrap().flatten_all().unwrap().to_vec1().unwrap();
         for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() < 1e-5, "{g} vs {w}");
+        }
+    }
+
+    #[test]
+    fn conv3x3_im2col_matches_candle() {
+        for (c, k, h, w) in [(5, 4, 7, 6), (3, 2, 1, 1), (2, 3, 2, 9)] {
+            let (x, wt, b) = (numbers(c * h * w, 5), numbers(k * c * 9, 6), numbers(k, 7));
+            let got = conv3x3_im2col(&x, (c, h, w), &wt, k, Some(&b));
+            let xt = Tensor::from_vec(x, (1, c, h, w), &Device::Cpu).unwrap();
+            let wt = Tensor::from_vec(wt, (k, c, 3, 3), &Device::Cpu).unwrap();
+            let bt = Tensor::from_vec(b, (1, k, 1, 1), &Device::Cpu).unwrap();
+            let want: Vec<f32> = xt
+                .conv2d(&wt, 1, 1, 1, 1)
+                .unwrap()
+                .broadcast_add(&bt)
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() < 1e-5, "{c}×{h}×{w}: {g} vs {w}");
+            }
         }
     }
 

@@ -55,6 +55,7 @@ impl Conv {
         Ok(match self.weight.dims()[2..] {
             [1, 1] => Some(CpuKernel::Gemm),
             [3, 3] if winograd::worth_it(h, w) => Some(CpuKernel::Winograd),
+            [3, 3] => Some(CpuKernel::Im2col),
             _ => None,
         })
     }
@@ -68,17 +69,21 @@ impl Conv {
                     winograd::Epilogue { bias: self.bias_values.as_deref(), relu, affine, accumulate: false };
                 return x.contiguous()?.apply_op2_no_bwd(&self.weight, &winograd::Op { epilogue });
             }
-            Some(CpuKernel::Gemm) if bn.is_none() => {
-                let (_, _, h, w) = x.dims4()?;
+            Some(kernel @ (CpuKernel::Gemm | CpuKernel::Im2col)) => {
+                let (_, c, h, w) = x.dims4()?;
                 let k = self.weight.dim(0)?;
-                let mut y = self.conv1x1_values(x)?;
-                if relu {
-                    use rayon::prelude::*;
-                    y.par_iter_mut().for_each(|v| *v = v.max(0.0));
-                }
+                let mut y = match kernel {
+                    CpuKernel::Gemm => self.conv1x1_values(x)?,
+                    _ => kernels::with_f32(&x.contiguous()?, |input| {
+                        kernels::with_f32(&self.weight, |weight| {
+                            kernels::conv3x3_im2col(input, (c, h, w), weight, k, self.bias_values.as_deref())
+                        })
+                    })??,
+                };
+                kernels::relu_affine(&mut y, k, relu, affine);
                 return Tensor::from_vec(y, (1, k, h, w), x.device());
             }
-            _ => {}
+            None => {}
         }
         let y = x.conv2d(&self.weight, self.padding, self.stride, 1, 1)?;
         let y = match &self.bias {
@@ -115,11 +120,14 @@ impl Conv {
     }
 }
 
+#[derive(Clone, Copy)]
 enum CpuKernel {
     /// 1×1: one GEMM.
     Gemm,
     /// 3×3 on an image large enough for Winograd.
     Winograd,
+    /// 3×3 on a small image: im2col and one GEMM over all cores.
+    Im2col,
 }
 
 /// BatchNorm in eval mode, folded to `x·scale + shift` per channel.
