@@ -55,7 +55,8 @@ impl Conv {
         Ok(match self.weight.dims()[2..] {
             [1, 1] => Some(CpuKernel::Gemm),
             [3, 3] if winograd::worth_it(h, w) => Some(CpuKernel::Winograd),
-            [3, 3] => Some(CpuKernel::Im2col),
+            // The column buffer is 9× the input: small maps only.
+            [3, 3] if h * w < 32 * 32 => Some(CpuKernel::Im2col),
             _ => None,
         })
     }
