@@ -4,7 +4,11 @@ tested against.
     python export.py runs/seed0/ckpt.pt ../models/compact.safetensors ../tests/fixtures/compact/parity.safetensors [--temperature T]
 
 The annealed-mean temperature is a decoding choice, not a weight: it is chosen on the
-validation photos after training (see README) and stored in the file's metadata.
+validation photos after training (see README) and stored in the file's metadata. So is the
+prior correction α: training weighted each chroma bin q by its rebalancing weight w_q, which
+tilts the predicted distribution toward rare (vivid) bins; decoding with p_q / w_q^α undoes
+a share α of that tilt. It is folded into the logits' bias (b_q − α·log w_q), so the file
+computes it with no change to the model.
 
 The weights file holds the eval-mode tensors (spectral norm baked into plain weights,
 BatchNorm running statistics kept, `num_batches_tracked` dropped): conv weights in f16 (half
@@ -17,6 +21,7 @@ import numpy as np
 import torch
 from safetensors.torch import save_file
 
+import data
 from model import CompactColorizer
 
 FORMAT = "tintype-compact-v1"
@@ -40,20 +45,26 @@ def grey_input(size, seed):
     return torch.from_numpy(np.stack([(g - m) / s for m, s in zip(mean, std)])[None].astype(np.float32))
 
 
-def main(ckpt_path, weights_out, fixture_out, temperature=None):
+def main(ckpt_path, weights_out, fixture_out, temperature=None, prior_correction=0.0):
     state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
     model = CompactColorizer(state["bins"])
     if temperature is not None:
         model.temperature = temperature
     model.load_state_dict(state["model"])
     model = bake(model).eval()
+    if prior_correction:
+        lam = state.get("args", {}).get("lam", 0.5)
+        w = data.rebalance_weights(state["bins"], state["prob"], lam=lam)
+        with torch.no_grad():
+            model.logits.bias -= prior_correction * torch.log(w)
     tensors = {}
     for name, t in model.state_dict().items():
         if name.endswith("num_batches_tracked"):
             continue
         t = t.detach().contiguous()
         tensors[name] = t.half() if t.dim() > 1 and name != "bins" else t.float()
-    meta = {"tintype.format": FORMAT, "tintype.temperature": str(model.temperature), "tintype.steps": str(state["step"])}
+    meta = {"tintype.format": FORMAT, "tintype.temperature": str(model.temperature), "tintype.steps": str(state["step"]),
+            "tintype.prior_correction": str(prior_correction)}
     save_file(tensors, weights_out, metadata=meta)
 
     # Reload the rounded weights so the fixture is what the shipped file computes.
@@ -75,5 +86,6 @@ if __name__ == "__main__":
     ap.add_argument("weights_out")
     ap.add_argument("fixture_out")
     ap.add_argument("--temperature", type=float, default=None, help="annealed-mean temperature (default: the model's)")
+    ap.add_argument("--prior-correction", type=float, default=0.0, help="α: undo this share of the class rebalancing")
     args = ap.parse_args()
-    main(args.checkpoint, args.weights_out, args.fixture_out, args.temperature)
+    main(args.checkpoint, args.weights_out, args.fixture_out, args.temperature, args.prior_correction)

@@ -9,9 +9,10 @@ use super::{kernels, winograd};
 
 /// A 2-D convolution with its folded bias. `relu` fuses the activation that follows.
 ///
-/// On the CPU, 3×3 stride-1 convs on large enough images run as Winograd F(4×4, 3×3) with the
-/// bias, ReLU and a following BatchNorm applied as the outputs are written; everything else
-/// (and every other device) uses candle's conv2d.
+/// On the CPU (f32, batch 1, stride 1) our kernels run it: 3×3 convs as Winograd F(4×4, 3×3)
+/// on maps from 32×32 (bias, ReLU and a following BatchNorm applied as the outputs are
+/// written) or im2col + GEMM below, 1×1 convs as one GEMM. Everything else (strided convs, the
+/// 7×7 stem, other devices) uses candle's conv2d.
 #[derive(Debug, Clone)]
 pub struct Conv {
     weight: Tensor,
@@ -184,9 +185,7 @@ impl Upsampler {
     pub fn new(vb: &VarBuilder, in_ch: usize, out_ch: usize) -> Result<Self> {
         Ok(Self { conv: Conv::new(vb, 4 * out_ch, in_ch, 1, 1, true)? })
     }
-}
 
-impl Upsampler {
     /// The upsampled `x`, cropped to `rest`'s height and width, concatenated with `rest` along
     /// the channels: how each decoder block (and the final merge) consumes it. On the CPU the
     /// shuffle and blur write straight into the concatenation.

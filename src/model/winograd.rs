@@ -9,8 +9,9 @@
 //!
 //! The image is processed in chunks of tile rows, one chunk per task, so the transformed
 //! tiles stay small (a few MB) instead of 36/16 of the whole activation; the kernels are
-//! transformed on each call (well under 1 % of the convolution's time) so no second copy
-//! of the weights is kept. Bias, ReLU and a per-channel affine (a BatchNorm after the ReLU)
+//! transformed on each call (about 150 flops per kernel, against the GEMMs' 72 per kernel
+//! and tile: 0.01 % of the work at 560×560, 2 % at 35×35) so no second copy of the weights
+//! is kept. Bias, ReLU and a per-channel affine (a BatchNorm after the ReLU)
 //! are applied while the output tiles are written.
 
 use rayon::prelude::*;
