@@ -139,26 +139,46 @@ pub fn relu_shuffle_blur(input: &[f32], (h, w): (usize, usize), (out_h, out_w): 
     });
 }
 
+/// What the kernels' tests compare against.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use candle_core::Device;
+pub(crate) mod testing {
+    use candle_core::{Device, Tensor};
 
-    fn numbers(n: usize, seed: u32) -> Vec<f32> {
+    /// n values in [−1, 1), a fixed scramble of the index.
+    pub fn numbers(n: usize, seed: u32) -> Vec<f32> {
         (0..n).map(|i| ((i as u32).wrapping_mul(2654435761).wrapping_add(seed) % 1000) as f32 / 500.0 - 1.0).collect()
     }
+
+    /// candle's conv2d (stride 1, "same" padding) of `x` (C, H, W) by `weight` (K, C, k, k)
+    /// plus `bias`: the reference.
+    pub fn candle_conv(
+        x: &[f32],
+        (c, h, w): (usize, usize, usize),
+        weight: &[f32],
+        k: usize,
+        bias: &[f32],
+    ) -> Vec<f32> {
+        let kernel = ((weight.len() / (k * c)) as f64).sqrt() as usize;
+        let xt = Tensor::from_slice(x, (1, c, h, w), &Device::Cpu).unwrap();
+        let wt = Tensor::from_slice(weight, (k, c, kernel, kernel), &Device::Cpu).unwrap();
+        let bt = Tensor::from_slice(bias, (1, k, 1, 1), &Device::Cpu).unwrap();
+        let y = xt.conv2d(&wt, kernel / 2, 1, 1, 1).unwrap().broadcast_add(&bt).unwrap();
+        y.flatten_all().unwrap().to_vec1().unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{candle_conv, numbers};
+    use super::*;
+    use candle_core::Device;
 
     #[test]
     fn conv1x1_matches_candle() {
         let (c, k, h, w) = (7, 5, 6, 9);
         let (x, wt, b) = (numbers(c * h * w, 1), numbers(k * c, 2), numbers(k, 3));
         let got = conv1x1(&x, c, &wt, k, Some(&b));
-        let xt = Tensor::from_vec(x, (1, c, h, w), &Device::Cpu).unwrap();
-        let wt = Tensor::from_vec(wt, (k, c, 1, 1), &Device::Cpu).unwrap();
-        let bt = Tensor::from_vec(b, (1, k, 1, 1), &Device::Cpu).unwrap();
-        let want: Vec<f32> =
-            xt.conv2d(&wt, 0, 1, 1, 1).unwrap().broadcast_add(&bt).unwrap().flatten_all().unwrap().to_vec1().unwrap();
-        for (g, w) in got.iter().zip(&want) {
+        for (g, w) in got.iter().zip(&candle_conv(&x, (c, h, w), &wt, k, &b)) {
             assert!((g - w).abs() < 1e-5, "{g} vs {w}");
         }
     }
@@ -168,20 +188,8 @@ mod tests {
         for (c, k, h, w) in [(5, 4, 7, 6), (3, 2, 1, 1), (2, 3, 2, 9)] {
             let (x, wt, b) = (numbers(c * h * w, 5), numbers(k * c * 9, 6), numbers(k, 7));
             let got = conv3x3_im2col(&x, (c, h, w), &wt, k, Some(&b));
-            let xt = Tensor::from_vec(x, (1, c, h, w), &Device::Cpu).unwrap();
-            let wt = Tensor::from_vec(wt, (k, c, 3, 3), &Device::Cpu).unwrap();
-            let bt = Tensor::from_vec(b, (1, k, 1, 1), &Device::Cpu).unwrap();
-            let want: Vec<f32> = xt
-                .conv2d(&wt, 1, 1, 1, 1)
-                .unwrap()
-                .broadcast_add(&bt)
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .to_vec1()
-                .unwrap();
-            for (g, w) in got.iter().zip(&want) {
-                assert!((g - w).abs() < 1e-5, "{c}×{h}×{w}: {g} vs {w}");
+            for (g, want) in got.iter().zip(&candle_conv(&x, (c, h, w), &wt, k, &b)) {
+                assert!((g - want).abs() < 1e-5, "{c}×{h}×{w}: {g} vs {want}");
             }
         }
     }

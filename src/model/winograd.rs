@@ -447,39 +447,16 @@ impl candle_core::InplaceOp3 for Op<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::kernels::testing::{candle_conv, numbers};
     use super::*;
-    use candle_core::{Device, Tensor};
-
-    fn pseudo_random(n: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-            })
-            .collect()
-    }
 
     /// Against candle's direct convolution, on shapes that leave ragged tiles and lane groups.
     #[test]
     fn matches_direct_convolution() {
         for &(c, k, h, w) in &[(3, 5, 7, 9), (16, 8, 33, 70), (64, 32, 50, 41), (5, 7, 4, 4), (1, 1, 1, 1)] {
-            let x = pseudo_random(c * h * w, 1);
-            let wt = pseudo_random(k * c * 9, 2);
-            let bias = pseudo_random(k, 3);
+            let (x, wt, bias) = (numbers(c * h * w, 1), numbers(k * c * 9, 2), numbers(k, 3));
             let got = conv3x3(&x, (c, h, w), &wt, k, &Epilogue { bias: Some(&bias), ..Default::default() });
-            let xt = Tensor::from_vec(x, (1, c, h, w), &Device::Cpu).unwrap();
-            let wt = Tensor::from_vec(wt, (k, c, 3, 3), &Device::Cpu).unwrap();
-            let bt = Tensor::from_vec(bias, (1, k, 1, 1), &Device::Cpu).unwrap();
-            let want: Vec<f32> = xt
-                .conv2d(&wt, 1, 1, 1, 1)
-                .unwrap()
-                .broadcast_add(&bt)
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .to_vec1()
-                .unwrap();
+            let want = candle_conv(&x, (c, h, w), &wt, k, &bias);
             let scale = want.iter().fold(0f32, |a, v| a.max(v.abs()));
             let worst = got.iter().zip(&want).fold(0f32, |a, (g, w)| a.max((g - w).abs()));
             assert!(
@@ -492,8 +469,8 @@ mod tests {
     #[test]
     fn epilogue_is_relu_then_affine_or_added() {
         let (c, k, h, w) = (4, 3, 10, 10);
-        let x = pseudo_random(c * h * w, 4);
-        let wt = pseudo_random(k * c * 9, 5);
+        let x = numbers(c * h * w, 4);
+        let wt = numbers(k * c * 9, 5);
         let bias = vec![0.1, -0.2, 0.3];
         let (scale, shift) = (vec![2.0, 0.5, -1.0], vec![1.0, 0.0, 0.25]);
         let plain = conv3x3(&x, (c, h, w), &wt, k, &Epilogue::default());
@@ -510,7 +487,7 @@ mod tests {
             assert!((f - want).abs() < 1e-5, "{i}: {f} vs {want}");
         }
         // Accumulating adds the same values to what the buffer held.
-        let residual = pseudo_random(k * h * w, 6);
+        let residual = numbers(k * h * w, 6);
         let mut sum = residual.clone();
         let epilogue = Epilogue { bias: Some(&bias), relu: true, accumulate: true, ..Default::default() };
         conv3x3_into(&x, (c, h, w), &wt, k, &epilogue, &mut sum);
