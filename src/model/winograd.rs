@@ -210,7 +210,7 @@ struct Geometry {
 macro_rules! with_avx2 {
     ($self:ident, $generic:ident, $avx2:ident, ($($arg:expr),*)) => {{
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if !generic_only() && std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, the only feature the copy was compiled for.
             return unsafe { $self.$avx2($($arg),*) };
         }
@@ -219,6 +219,20 @@ macro_rules! with_avx2 {
         let result = unsafe { $self.$generic($($arg),*) };
         result
     }};
+}
+
+/// Tests set this to run the baseline copies on a machine that has AVX2.
+#[cfg(test)]
+static GENERIC_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[cfg(all(test, target_arch = "x86_64"))]
+fn generic_only() -> bool {
+    GENERIC_ONLY.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+#[cfg(all(not(test), target_arch = "x86_64"))]
+fn generic_only() -> bool {
+    false
 }
 
 impl Geometry {
@@ -464,6 +478,19 @@ mod tests {
                 "{c}×{h}×{w}→{k}: worst {worst}, scale {scale}"
             );
         }
+    }
+
+    /// The baseline build of the transforms (CPUs without AVX2) computes the same numbers.
+    #[test]
+    fn baseline_copy_matches_avx2_copy() {
+        let (c, k, h, w) = (9, 6, 21, 37);
+        let (x, wt, bias) = (numbers(c * h * w, 7), numbers(k * c * 9, 8), numbers(k, 9));
+        let epilogue = Epilogue { bias: Some(&bias), relu: true, ..Default::default() };
+        let dispatched = conv3x3(&x, (c, h, w), &wt, k, &epilogue);
+        GENERIC_ONLY.store(true, std::sync::atomic::Ordering::Relaxed);
+        let generic = conv3x3(&x, (c, h, w), &wt, k, &epilogue);
+        GENERIC_ONLY.store(false, std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(dispatched, generic);
     }
 
     #[test]
