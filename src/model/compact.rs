@@ -8,7 +8,7 @@ use std::path::Path;
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::layers::{Affine, Conv, SelfAttention, blur};
+use super::layers::{Affine, Conv, SelfAttention, Upsampler};
 use super::weights::LoadError;
 
 const FORMAT: &str = "tintype-compact-v1";
@@ -241,7 +241,7 @@ fn affine(vb: &VarBuilder, channels: usize) -> Result<Affine> {
 
 #[derive(Debug, Clone)]
 struct DecoderBlock {
-    shuf: Conv,
+    shuf: Upsampler,
     skip_bn: Affine,
     conv: Conv,
     conv_bn: Affine,
@@ -251,7 +251,12 @@ struct DecoderBlock {
 impl DecoderBlock {
     fn new(vb: &VarBuilder, up_in: usize, skip: usize, out: usize, attention: bool) -> Result<Self> {
         Ok(Self {
-            shuf: folded_conv(&vb.pp("shuf").pp("conv"), Some(&vb.pp("shuf").pp("bn")), (4 * out, up_in, 1, 1), false)?,
+            shuf: Upsampler::from_conv(folded_conv(
+                &vb.pp("shuf").pp("conv"),
+                Some(&vb.pp("shuf").pp("bn")),
+                (4 * out, up_in, 1, 1),
+                false,
+            )?),
             skip_bn: affine(&vb.pp("bn"), skip)?,
             conv: folded_conv(&vb.pp("conv"), None, (out, out + skip, 3, 3), false)?,
             conv_bn: affine(&vb.pp("conv_bn"), out)?,
@@ -260,9 +265,8 @@ impl DecoderBlock {
     }
 
     fn forward(&self, x: &Tensor, skip: &Tensor) -> Result<Tensor> {
-        let up = blur(&candle_nn::ops::pixel_shuffle(&self.shuf.forward(x, true)?, 2)?)?;
-        let up = up.narrow(2, 0, skip.dim(2)?)?.narrow(3, 0, skip.dim(3)?)?;
-        let h = Tensor::cat(&[&up, &self.skip_bn.forward(skip)?], 1)?.relu()?;
+        // As in DeOldify's blocks: the ReLU after the concatenation only changes the skip's half.
+        let h = self.shuf.forward_cat(x, &self.skip_bn.forward(skip)?.relu()?)?;
         let h = self.conv.forward_then(&h, true, Some(&self.conv_bn))?;
         match &self.attention {
             Some(sa) => sa.forward(&h),

@@ -186,6 +186,11 @@ impl Upsampler {
         Ok(Self { conv: Conv::new(vb, 4 * out_ch, in_ch, 1, 1, true)? })
     }
 
+    /// From a 1×1 conv with 4 × the output channels (BatchNorm folded in).
+    pub fn from_conv(conv: Conv) -> Self {
+        Self { conv }
+    }
+
     /// The upsampled `x`, cropped to `rest`'s height and width, concatenated with `rest` along
     /// the channels: how each decoder block (and the final merge) consumes it. On the CPU the
     /// shuffle and blur write straight into the concatenation.
