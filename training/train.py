@@ -4,6 +4,8 @@ and at each phase's end; `--resume` continues a run. Seeded; logs losses to <out
 
     python train.py --minutes 120 --out runs/seed0 --seed 0
     python train.py --out runs/seed0 --resume            # after an interruption
+    python train.py --init runs/seed1/ckpt.pt --size 224 --batch 8 --minutes 40 --out runs/seed1-ft
+                                                         # fine-tune a finished run at one size
 """
 import argparse
 import csv
@@ -64,7 +66,11 @@ def main():
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--checkpoint-minutes", type=float, default=3)
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--init", help="start from this checkpoint's weights and bins, with a fresh optimiser and schedule")
+    ap.add_argument("--size", type=int, help="train at this one size (with --batch) instead of the progressive phases")
+    ap.add_argument("--batch", type=int, default=8)
     args = ap.parse_args()
+    phases = [(args.size, 1.0, args.batch)] if args.size else PHASES
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -76,9 +82,14 @@ def main():
     val_images = data.load_all(data.list_images(data.VAL_DIRS))
     print(f"{len(train_images)} training photos, {len(val_images)} validation photos, device {device}", flush=True)
 
+    init = None
     if args.resume and os.path.exists(ckpt_path):
         state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
         bins, prob = state["bins"], state["prob"]
+    elif args.init:
+        state = None
+        init = torch.load(args.init, map_location="cpu", weights_only=False)
+        bins, prob = init["bins"], init["prob"]
     else:
         state = None
         bins, prob = data.make_bins(train_images, seed=args.seed)
@@ -87,7 +98,10 @@ def main():
 
     torch.manual_seed(args.seed)
     model = CompactColorizer(bins)
-    if state is None:
+    if init is not None:
+        model.load_state_dict(init["model"])
+        print(f"fine-tuning {args.init} (step {init['step']})", flush=True)
+    elif state is None:
         load_pretrained_encoder(model, pretrained_path())
     enc_params = list(model.encoder.parameters())
     enc_ids = {id(p) for p in enc_params}
@@ -120,10 +134,10 @@ def main():
     budget = args.minutes * 60
     model.train()
     last_ckpt = time.time()
-    while phase < len(PHASES):
-        size, share, bs = PHASES[phase]
-        phase_end = budget * sum(p[1] for p in PHASES[: phase + 1])
-        if phase == len(PHASES) - 1:
+    while phase < len(phases):
+        size, share, bs = phases[phase]
+        phase_end = budget * sum(p[1] for p in phases[: phase + 1])
+        if phase == len(phases) - 1:
             for g, base in zip(opt.param_groups, (args.lr / 5, args.lr)):
                 g["lr"] = base * 0.3
         losses = []
