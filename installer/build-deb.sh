@@ -11,5 +11,5 @@ if ! cargo deb --version 2>/dev/null | grep -qF "$CARGO_DEB_VERSION"; then
   cargo install cargo-deb --version "=$CARGO_DEB_VERSION" --locked >&2
 fi
 cargo build --release --locked >&2
-cargo deb --no-build --locked >&2
+cargo deb --no-build --locked --strip >&2
 ls -t target/debian/tintype_*.deb | head -n 1

@@ -9,5 +9,8 @@ if ! cargo generate-rpm --version 2>/dev/null | grep -qF "$VERSION"; then
   cargo install cargo-generate-rpm --version "=$VERSION" --locked >&2
 fi
 cargo build --release --locked >&2
+# cargo-generate-rpm packs files as they are; strip the line tables as cargo-deb does.
+mkdir -p target/rpm-staging
+strip --strip-unneeded -o target/rpm-staging/tintype target/release/tintype
 cargo generate-rpm >&2
 ls -t target/generate-rpm/tintype-*.rpm | head -n 1

@@ -34,6 +34,8 @@ dpkg --root="$root" --force-depends --force-script-chrootless --log=/dev/null -i
 bin="$root/usr/bin/tintype"
 
 echo "== installed program"
+# Stripped: the line tables (most of target/release/tintype) are for development backtraces.
+if readelf -S "$bin" | grep -qE '\.debug_(info|line) '; then echo "$bin carries debug sections: not stripped" >&2; exit 1; fi
 "$bin" --version
 "$bin" --version | grep -qF "tintype $(dpkg-deb --field "$deb" Version | sed 's/-[0-9]*$//')"
 # The built-in model is the installed copy, not the source tree's.

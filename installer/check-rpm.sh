@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the .rpm against the .deb: same name and version, the same files (each format keeps
-# its licence in its own place), and a Requires line for each library the .deb depends on.
+# its licence in its own place), a Requires line for each library the .deb depends on, and a
+# binary stripped like the .deb's.
 # Usage: installer/check-rpm.sh tintype.rpm tintype.deb
 set -euo pipefail
 rpm_file=$(realpath "$1"); deb=$(realpath "$2")
@@ -16,4 +17,9 @@ diff <(rpm -qlp "$rpm_file" | grep -Ev "$licences" | sort) \
 deb_libs=$(dpkg-deb --field "$deb" Depends | tr ',' '\n' | wc -l)
 rpm_libs=$(rpm -qp --requires "$rpm_file" | grep -cv -e '^rpmlib(' -e '^/bin/sh')
 test "$deb_libs" -eq "$rpm_libs" || { echo "Depends has $deb_libs entries, Requires $rpm_libs" >&2; exit 1; }
+# The same stripped binary as the .deb's (check-deb.sh checks that one has no debug sections).
+rpm_bin=$(rpm -qp --dump "$rpm_file" | awk '$1 == "/usr/bin/tintype" {print $2}')
+deb_bin=$(dpkg-deb --contents "$deb" | awk '$6 == "./usr/bin/tintype" {print $3}')
+test "$rpm_bin" -le $((deb_bin + deb_bin / 20)) ||
+  { echo "the rpm's binary is $rpm_bin bytes, the deb's $deb_bin: not stripped?" >&2; exit 1; }
 echo "rpm matches the deb: $(rpm -qlp "$rpm_file" | wc -l) files, $rpm_libs requirements"
