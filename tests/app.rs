@@ -367,4 +367,9 @@ fn a_picture_wider_than_a_texture_is_shown_as_tiles() {
     let side = harness.ctx.input(|i| i.max_texture_side).clamp(256, 8192);
     assert!(side < 9000);
     assert_eq!(harness.state().viewer.after_tiles(), 9000usize.div_ceil(side));
+    // Zoom in starts from the fitted scale (a few percent for 9000 px), not from 100 %.
+    harness.get_by_label("Zoom in").click();
+    harness.step();
+    let zoom = harness.state().viewer.zoom_percent().expect("zoomed in");
+    assert!(zoom < 20.0, "one step in from fit gave {zoom} %");
 }

@@ -86,12 +86,11 @@ impl App {
             if ui.button("100 %").clicked() {
                 self.viewer.zoom = Some(1.0);
             }
-            let fit = self.viewer.zoom.unwrap_or(1.0);
             if ui.button("Zoom out").clicked() {
-                self.viewer.zoom_by(1.0 / 1.25, fit);
+                self.viewer.zoom_by(1.0 / 1.25);
             }
             if ui.button("Zoom in").clicked() {
-                self.viewer.zoom_by(1.25, fit);
+                self.viewer.zoom_by(1.25);
             }
             match self.viewer.zoom_percent() {
                 Some(z) => ui.label(format!("{z:.0} %")),

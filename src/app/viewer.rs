@@ -72,13 +72,15 @@ pub struct Viewer {
     pub zoom: Option<f32>,
     /// The image point at the centre of the view.
     centre: Option<Pos2>,
+    /// The scale that fitted the picture at the last frame: where the zoom buttons start from.
+    fit: f32,
     before: Option<TiledTexture>,
     after: Option<TiledTexture>,
 }
 
 impl Default for Viewer {
     fn default() -> Self {
-        Self { split: 0.5, zoom: None, centre: None, before: None, after: None }
+        Self { split: 0.5, zoom: None, centre: None, fit: 1.0, before: None, after: None }
     }
 }
 
@@ -112,6 +114,7 @@ impl Viewer {
         let panes = if mode == ViewMode::SideBySide { 2.0 } else { 1.0 };
         let pane_size = vec2((area.width() - 8.0 * (panes - 1.0)) / panes, area.height());
         let fit = (pane_size.x / size.x).min(pane_size.y / size.y);
+        self.fit = fit;
         let mut scale = self.zoom.unwrap_or(fit);
         let mut centre = self.centre.filter(|_| self.zoom.is_some()).unwrap_or((size / 2.0).to_pos2());
 
@@ -259,8 +262,9 @@ impl Viewer {
         self.zoom.map(|z| z * 100.0)
     }
 
-    pub fn zoom_by(&mut self, factor: f32, fit: f32) {
-        self.zoom = Some((self.zoom.unwrap_or(fit) * factor).clamp(ZOOM_RANGE.0, ZOOM_RANGE.1));
+    /// Zooms by `factor` from the current zoom, or from the fitted scale when fitting.
+    pub fn zoom_by(&mut self, factor: f32) {
+        self.zoom = Some((self.zoom.unwrap_or(self.fit) * factor).clamp(ZOOM_RANGE.0, ZOOM_RANGE.1));
     }
 
     /// The after picture's texture, for tests and the status line.
