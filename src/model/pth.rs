@@ -95,8 +95,12 @@ impl PthData {
                 format!("`{name}` needs {end} bytes of storage {} but it holds {}", entry.storage_key, bytes.len()),
             ));
         }
-        Tensor::from_raw_buffer(&bytes[start..end], entry.info.dtype, &entry.info.shape, &Device::Cpu)
-            .map_err(|e| LoadError::corrupt(path, format!("`{name}`: {e}")))
+        let tensor = Tensor::from_raw_buffer(&bytes[start..end], entry.info.dtype, &entry.info.shape, &Device::Cpu)
+            .map_err(|e| LoadError::corrupt(path, format!("`{name}`: {e}")))?;
+        if let Storage::Mapped { .. } = storage {
+            super::weights::release_mapped(&bytes[start..end]);
+        }
+        Ok(tensor)
     }
 }
 

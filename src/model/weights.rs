@@ -138,7 +138,12 @@ impl WeightFile {
         let t = match self {
             Self::Pth(p) => p.tensor(path, name)?,
             Self::SafeTensors { tensors, .. } => {
-                tensors.load(name, &Device::Cpu).map_err(|e| LoadError::corrupt(path, format!("`{name}`: {e}")))?
+                let t =
+                    tensors.load(name, &Device::Cpu).map_err(|e| LoadError::corrupt(path, format!("`{name}`: {e}")))?;
+                if let Ok(view) = tensors.get(name) {
+                    release_mapped(view.data());
+                }
+                t
             }
         };
         if !t.dtype().is_float() {
@@ -157,6 +162,28 @@ impl WeightFile {
             _ => None,
         }
     }
+}
+
+/// Tells the kernel that a read-only file mapping's bytes, now copied into a tensor, are not
+/// needed again: otherwise every page read stays resident until the whole file is unmapped,
+/// and loading a weight file costs twice its size (Stable: 1.7 GB for 874 MB of weights).
+/// The mapping stays valid; a later read fetches the page again from the file.
+pub(crate) fn release_mapped(bytes: &[u8]) {
+    #[cfg(unix)]
+    {
+        // SAFETY: sysconf has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as usize;
+        let start = (bytes.as_ptr() as usize).next_multiple_of(page);
+        let end = (bytes.as_ptr() as usize + bytes.len()) / page * page;
+        if end > start {
+            // SAFETY: whole pages inside `bytes`, which lies in a shared, read-only file mapping:
+            // MADV_DONTNEED drops them from this process and their content is read back from
+            // the file on the next access, so no reference sees different bytes.
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = bytes;
 }
 
 fn read_up_to(f: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
