@@ -57,7 +57,7 @@ impl Conv {
             [1, 1] => Some(CpuKernel::Gemm),
             [3, 3] if winograd::worth_it(h, w) => Some(CpuKernel::Winograd),
             // The column buffer is 9× the input: small maps only.
-            [3, 3] if h * w < 32 * 32 => Some(CpuKernel::Im2col),
+            [3, 3] if h * w < winograd::MIN_PIXELS => Some(CpuKernel::Im2col),
             _ => None,
         })
     }
@@ -74,13 +74,12 @@ impl Conv {
             Some(kernel @ (CpuKernel::Gemm | CpuKernel::Im2col)) => {
                 let (_, c, h, w) = x.dims4()?;
                 let k = self.weight.dim(0)?;
+                let bias = self.bias_values.as_deref();
                 let mut y = match kernel {
                     CpuKernel::Gemm => self.conv1x1_values(x)?,
-                    _ => kernels::with_f32(&x.contiguous()?, |input| {
-                        kernels::with_f32(&self.weight, |weight| {
-                            kernels::conv3x3_im2col(input, (c, h, w), weight, k, self.bias_values.as_deref())
-                        })
-                    })??,
+                    _ => {
+                        self.cpu_values(x, |input, weight| kernels::conv3x3_im2col(input, (c, h, w), weight, k, bias))?
+                    }
                 };
                 kernels::relu_affine(&mut y, k, relu, affine);
                 return Tensor::from_vec(y, (1, k, h, w), x.device());
@@ -101,11 +100,13 @@ impl Conv {
 
     /// A 1×1 conv + bias on the CPU as plain numbers, (K, H·W).
     fn conv1x1_values(&self, x: &Tensor) -> Result<Vec<f32>> {
-        let c = x.dim(1)?;
-        let k = self.weight.dim(0)?;
-        kernels::with_f32(&x.contiguous()?, |input| {
-            kernels::with_f32(&self.weight, |weight| kernels::conv1x1(input, c, weight, k, self.bias_values.as_deref()))
-        })?
+        let (c, k) = (x.dim(1)?, self.weight.dim(0)?);
+        self.cpu_values(x, |input, weight| kernels::conv1x1(input, c, weight, k, self.bias_values.as_deref()))
+    }
+
+    /// Runs a CPU kernel on the numbers of `x` and of the weight, without copying them.
+    fn cpu_values(&self, x: &Tensor, kernel: impl FnOnce(&[f32], &[f32]) -> Vec<f32>) -> Result<Vec<f32>> {
+        kernels::with_f32(&x.contiguous()?, |input| kernels::with_f32(&self.weight, |weight| kernel(input, weight)))?
     }
 
     /// `residual + relu(conv(x) + bias)`: fastai's `res_block` ending in `MergeLayer`. On the

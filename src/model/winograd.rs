@@ -37,13 +37,17 @@ pub struct Epilogue<'a> {
     pub accumulate: bool,
 }
 
-/// Whether Winograd pays for a `height × width` image: below about 32×32 the per-call kernel
+/// Pixels from which Winograd pays: below about 32×32 the per-call kernel
 /// transform and the padded tiles cost more than the multiplies saved (`cargo bench --bench
-/// conv`: 1.4× faster than candle at 35×35, 2× slower at 18×18). `TINTYPE_WINOGRAD=off`
-/// turns it off, to time and compare against candle's own convolution.
+/// conv`: 1.4× faster than candle at 35×35, 2× slower at 18×18).
+pub const MIN_PIXELS: usize = 32 * 32;
+
+/// Whether Winograd runs on a `height × width` image. `TINTYPE_WINOGRAD=off` turns it off, to
+/// time and compare against candle's own convolution.
 pub fn worth_it(height: usize, width: usize) -> bool {
     static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ENABLED.get_or_init(|| std::env::var("TINTYPE_WINOGRAD").map_or(true, |v| v != "off")) && height * width >= 32 * 32
+    *ENABLED.get_or_init(|| std::env::var("TINTYPE_WINOGRAD").map_or(true, |v| v != "off"))
+        && height * width >= MIN_PIXELS
 }
 
 /// `weight` (K, C, 3, 3) → U laid out [36][K][C]: U[e] is the left factor of GEMM e.
