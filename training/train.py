@@ -4,11 +4,12 @@ and at each phase's end; `--resume` continues a run. Seeded; logs losses to <out
 
     python train.py --minutes 120 --out runs/seed0 --seed 0
     python train.py --out runs/seed0 --resume            # after an interruption
-    python train.py --init runs/seed1/ckpt.pt --size 224 --batch 8 --minutes 40 --out runs/seed1-ft
+    python train.py --init runs/seed1/ckpt.pt --size 224 --batch 8 --lr 3e-4 --minutes 95 --out runs/seed1-ft
                                                          # fine-tune a finished run at one size
 """
 import argparse
 import csv
+import math
 import os
 import random
 import time
@@ -66,7 +67,11 @@ def main():
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--checkpoint-minutes", type=float, default=3)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--init", help="start from this checkpoint's weights and bins, with a fresh optimiser and schedule")
+    ap.add_argument(
+        "--init",
+        help="start from this checkpoint's weights and bins, with a fresh optimiser: a short warm-up, then the "
+        "learning rate decays along a cosine to nothing at the end of the budget",
+    )
     ap.add_argument("--size", type=int, help="train at this one size (with --batch) instead of the progressive phases")
     ap.add_argument("--batch", type=int, default=8)
     args = ap.parse_args()
@@ -137,12 +142,18 @@ def main():
     while phase < len(phases):
         size, share, bs = phases[phase]
         phase_end = budget * sum(p[1] for p in phases[: phase + 1])
-        if phase == len(phases) - 1:
+        if phase == len(phases) - 1 and not args.init:
             for g, base in zip(opt.param_groups, (args.lr / 5, args.lr)):
                 g["lr"] = base * 0.3
         losses = []
         while spent < phase_end:
             t0 = time.time()
+            if args.init:
+                # A fresh AdamW moves every weight by about lr on its first steps whatever the gradient:
+                # warm up, then anneal to zero, which is where a fine-tune gains most.
+                scale = min(1.0, (step + 1) / 50) * 0.5 * (1 + math.cos(math.pi * min(1.0, spent / budget)))
+                for g, base in zip(opt.param_groups, (args.lr / 5, args.lr)):
+                    g["lr"] = base * scale
             x, uv = data.batch(train_images, size, bs, rng)
             logits = model(x.to(device))
             loss = rebalanced_loss(logits, uv.to(device), bins_dev, weights)
