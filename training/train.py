@@ -150,7 +150,7 @@ def main():
             t0 = time.time()
             if args.init:
                 # A fresh AdamW moves every weight by about lr on its first steps whatever the gradient:
-                # warm up, then anneal to zero, which is where a fine-tune gains most.
+                # warm up, then anneal to zero by the end of the budget (a --resume needs the same --init).
                 scale = min(1.0, (step + 1) / 50) * 0.5 * (1 + math.cos(math.pi * min(1.0, spent / budget)))
                 for g, base in zip(opt.param_groups, (args.lr / 5, args.lr)):
                     g["lr"] = base * scale
