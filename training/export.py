@@ -53,8 +53,7 @@ def main(ckpt_path, weights_out, fixture_out, temperature=None, prior_correction
     model.load_state_dict(state["model"])
     model = bake(model).eval()
     if prior_correction:
-        lam = state.get("args", {}).get("lam", 0.5)
-        w = data.rebalance_weights(state["bins"], state["prob"], lam=lam)
+        w = data.rebalance_weights(state["bins"], state["prob"])  # as train.py weighted the loss
         with torch.no_grad():
             model.logits.bias -= prior_correction * torch.log(w)
     tensors = {}

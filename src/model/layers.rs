@@ -184,7 +184,7 @@ pub struct Upsampler {
 impl Upsampler {
     /// `vb` points at the conv (`….shuf.conv.0` or `layers.8.conv.0`).
     pub fn new(vb: &VarBuilder, in_ch: usize, out_ch: usize) -> Result<Self> {
-        Ok(Self { conv: Conv::new(vb, 4 * out_ch, in_ch, 1, 1, true)? })
+        Ok(Self::from_conv(Conv::new(vb, 4 * out_ch, in_ch, 1, 1, true)?))
     }
 
     /// From a 1×1 conv with 4 × the output channels (BatchNorm folded in).

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use candle_core::safetensors::Load;
 use candle_core::{DType, Device, Tensor};
 
 use super::Variant;
@@ -138,11 +139,10 @@ impl WeightFile {
         let t = match self {
             Self::Pth(p) => p.tensor(path, name)?,
             Self::SafeTensors { tensors, .. } => {
-                let t =
-                    tensors.load(name, &Device::Cpu).map_err(|e| LoadError::corrupt(path, format!("`{name}`: {e}")))?;
-                if let Ok(view) = tensors.get(name) {
-                    release_mapped(view.data());
-                }
+                let corrupt = |e: candle_core::Error| LoadError::corrupt(path, format!("`{name}`: {e}"));
+                let view = tensors.get(name).map_err(corrupt)?;
+                let t = view.load(&Device::Cpu).map_err(corrupt)?;
+                release_mapped(view.data());
                 t
             }
         };
