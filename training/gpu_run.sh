@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Trains seeds 0 and 1 side by side on one GPU, from the photos and encoder that pack_for_gpu.py
+# put in .gpu/a and .gpu/b (brought over by two calls in a row: the device tool's 64 MiB a call
+# holds one half beside the working tree; the first half stays in the ignored folder between
+# calls). Leaves in $OUT/seedN/ the f16 snapshots (end of 192 px, half-way through 256 px, end)
+# and train.log (the run's output, then its log.csv). Run from the repository root:
+#   MINUTES=7.5 training/gpu_run.sh
+set -uo pipefail
+cd "$(dirname "$0")"
+minutes=${MINUTES:-7.5}
+out=${OUT:?set OUT to the folder that the results go to}
+roots=()
+for d in ../.gpu/a ../.gpu/b; do
+  if [ -d "$d/train" ]; then roots+=(--data "$d"); fi
+done
+echo "data roots: ${roots[*]}"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+python3 -c 'import torch, PIL; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), "Pillow", PIL.__version__)'
+for seed in 0 1; do
+  mkdir -p "$out/seed$seed"
+  # The budget counts training steps only; loading, checks and saves come on top.
+  ( PYTHONUNBUFFERED=1 timeout "$(python3 -c "print(int($minutes * 60 + 100))")" python3 train.py \
+      --minutes "$minutes" --seed "$seed" --out "/tmp/tintype-runs/seed$seed" --checkpoint-minutes 100 \
+      --batch-scale 8 --anneal --snapshots "$out/seed$seed" --pretrained ../.gpu/a/efficientnet-lite0.pth "${roots[@]}"
+    echo "exit $?"; cat "/tmp/tintype-runs/seed$seed/log.csv" ) >"$out/seed$seed/train.log" 2>&1 &
+done
+wait
+tail -n 4 "$out"/seed*/train.log | grep -v '^[0-9.]*,' || true
+grep -h "phase\|finished\|Error\|exit" "$out"/seed*/train.log
