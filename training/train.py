@@ -42,7 +42,7 @@ def pretrained_path():
 def save_snapshot(path, model, bins, prob, step, spent, val, args):
     """The weights alone, in f16 (what export.py keeps of them anyway), for export.py: small
     enough to bring back from a GPU machine."""
-    model_f16 = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
+    model_f16 = {k: (v.half() if v.is_floating_point() else v).cpu() for k, v in model.state_dict().items()}
     tmp = path + ".tmp"
     torch.save({"model": model_f16, "bins": bins, "prob": prob, "step": step, "spent": spent, "val": val,
                 "args": vars(args)}, tmp)
@@ -202,9 +202,9 @@ def main():
             opt.zero_grad()
             loss.backward()
             opt.step()
+            losses.append(loss.item())  # waits for the GPU, so that its time is counted too
             step += 1
             spent += time.time() - t0
-            losses.append(loss.item())
             if step % 20 == 0:
                 writer.writerow([f"{spent:.1f}", phase, size, step, f"{np.mean(losses[-20:]):.4f}", ""])
                 log.flush()
