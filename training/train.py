@@ -154,9 +154,11 @@ def main():
         model.to(memory_format=torch.channels_last)
         make_batch = sampler.batch
         autocast = torch.autocast("cuda", dtype=torch.bfloat16)
+        memory_format = torch.channels_last
     else:
         make_batch = lambda size, n, rng: data.batch(train_images, size, n, rng)  # noqa: E731
         autocast = contextlib.nullcontext()
+        memory_format = torch.contiguous_format
 
     def save():
         tmp = ckpt_path + ".tmp"
@@ -197,7 +199,7 @@ def main():
                     g["lr"] = base * scale
             x, uv = make_batch(size, bs, rng)
             with autocast:
-                logits = model(x.to(device, memory_format=torch.channels_last))
+                logits = model(x.to(device, memory_format=memory_format))
             loss = rebalanced_loss(logits.float(), uv.to(device), bins_dev, weights)
             opt.zero_grad()
             loss.backward()
