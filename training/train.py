@@ -57,7 +57,17 @@ def rebalanced_loss(logits, uv, bins, weights):
     return (per_pixel * weights[nearest]).mean()
 
 
-def evaluate(model, val_images, bins, weights, size=224, seed=123):
+def train_mode(model, freeze_bn):
+    """Training mode; with freeze_bn, BatchNorm keeps normalising with its running statistics and
+    leaves them alone (a small batch's statistics are too noisy to learn from)."""
+    model.train()
+    if freeze_bn:
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.eval()
+
+
+def evaluate(model, val_images, bins, weights, freeze_bn, size=224, seed=123):
     rng = random.Random(seed)
     model.eval()
     with torch.no_grad():
@@ -68,7 +78,7 @@ def evaluate(model, val_images, bins, weights, size=224, seed=123):
         pred = model.chroma(logits)
         chroma_pred = pred.pow(2).sum(1).sqrt().mean().item()
         chroma_true = (uv - 128.0).pow(2).sum(1).sqrt().mean().item()
-    model.train()
+    train_mode(model, freeze_bn)
     return loss, chroma_pred, chroma_true
 
 
@@ -91,6 +101,8 @@ def main():
     ap.add_argument("--data", action="append", help="data root(s) holding train/… (default: shared/data)")
     ap.add_argument("--pretrained", help="the EfficientNet-Lite0 .pth (default: the PyPI package's)")
     ap.add_argument("--batch-scale", type=int, default=1, help="multiply the phases' batch sizes (a GPU takes more)")
+    ap.add_argument("--freeze-bn", action="store_true", help="BatchNorm uses and keeps its running statistics "
+                    "(for fine-tuning with batches too small to estimate them)")
     ap.add_argument("--anneal", action="store_true", help="the last phase's learning rate falls along a cosine to nothing")
     ap.add_argument("--snapshots", help="also save f16 weights here at the end of the 192 px phase, half-way through "
                     "the last phase and at its end")
@@ -173,7 +185,7 @@ def main():
     log = open(os.path.join(args.out, "log.csv"), "a", newline="")
     writer = csv.writer(log)
     budget = args.minutes * 60
-    model.train()
+    train_mode(model, args.freeze_bn)
     last_ckpt = time.time()
     while phase < len(phases):
         size, share, bs = phases[phase]
@@ -215,10 +227,10 @@ def main():
                 save()
                 last_ckpt = time.time()
             if args.snapshots and last and not half_saved and spent >= (phase_start + phase_end) / 2:
-                val = evaluate(model, val_images, bins_dev, weights)
+                val = evaluate(model, val_images, bins_dev, weights, args.freeze_bn)
                 save_snapshot(os.path.join(args.snapshots, f"snap-{size}-half.pt"), model, bins, prob, step, spent, val, args)
                 half_saved = True
-        val = evaluate(model, val_images, bins_dev, weights)
+        val = evaluate(model, val_images, bins_dev, weights, args.freeze_bn)
         if args.snapshots and size >= 192:
             save_snapshot(os.path.join(args.snapshots, f"snap-{size}.pt"), model, bins, prob, step, spent, val, args)
         writer.writerow([f"{spent:.1f}", phase, size, step, "", f"{val[0]:.4f}/{val[1]:.2f}/{val[2]:.2f}"])
