@@ -33,14 +33,7 @@ def list_images(dirs, roots=(DATA,)):
 
 def load_all(files):
     def load(f):
-        try:
-            im = Image.open(f)
-            im.load()
-            return im.convert("RGB")
-        except OSError:  # a Pillow built without WebP (the GPU machine's is not ours): OpenCV reads it
-            import cv2
-
-            return Image.fromarray(cv2.cvtColor(cv2.imread(f), cv2.COLOR_BGR2RGB))
+        return Image.open(f).convert("RGB")
 
     with ThreadPoolExecutor(8) as pool:  # Pillow decodes without holding the GIL
         return list(pool.map(load, files))
@@ -80,13 +73,18 @@ def rebalance_weights(bins, prob, lam=0.5, sigma=1.0):
     return w / (smooth * w).sum()
 
 
-def sample(im, size, rng):
-    """Random crop (side between size and 2·size where the photo allows), resized to size with
-    Pillow's antialiasing bilinear, random horizontal flip."""
-    w, h = im.size
+def crop_box(w, h, size, rng):
+    """A random square (x0, y0, side) in a w × h photo, its side between size and 2·size where
+    the photo allows."""
     short = min(w, h)
     side = rng.randint(size, max(size, min(short, 2 * size))) if short >= size else short
-    x0, y0 = rng.randint(0, w - side), rng.randint(0, h - side)
+    return rng.randint(0, w - side), rng.randint(0, h - side), side
+
+
+def sample(im, size, rng):
+    """Random crop (crop_box), resized to size with Pillow's antialiasing bilinear, random
+    horizontal flip."""
+    x0, y0, side = crop_box(*im.size, size, rng)
     crop = im.crop((x0, y0, x0 + side, y0 + side)).resize((size, size), Image.BILINEAR)
     if rng.random() < 0.5:
         crop = crop.transpose(Image.FLIP_LEFT_RIGHT)
@@ -139,10 +137,7 @@ class DeviceSampler:
         crops = []
         for _ in range(n):
             p = self.photos[rng.randrange(len(self.photos))]
-            _, h, w = p.shape
-            short = min(w, h)
-            side = rng.randint(size, max(size, min(short, 2 * size))) if short >= size else short
-            x0, y0 = rng.randint(0, w - side), rng.randint(0, h - side)
+            x0, y0, side = crop_box(p.shape[2], p.shape[1], size, rng)
             crop = p[None, :, y0 : y0 + side, x0 : x0 + side].float()
             if side != size:
                 crop = F.interpolate(crop, size=(size, size), mode="bilinear", antialias=True, align_corners=False)

@@ -172,6 +172,11 @@ def main():
         autocast = contextlib.nullcontext()
         memory_format = torch.contiguous_format
 
+    def set_lr(scale):
+        """Scales both groups' base rates: the encoder's is a fifth of the decoder's."""
+        for g, base in zip(opt.param_groups, (args.lr / 5, args.lr)):
+            g["lr"] = base * scale
+
     def save():
         tmp = ckpt_path + ".tmp"
         torch.save(
@@ -193,22 +198,18 @@ def main():
         phase_start = budget * sum(p[1] for p in phases[:phase])
         last = phase == len(phases) - 1
         if last and not args.init:
-            for g, base in zip(opt.param_groups, (args.lr / 5, args.lr)):
-                g["lr"] = base * 0.3
+            set_lr(0.3)
         half_saved = False
         losses = []
         while spent < phase_end:
             t0 = time.time()
             if last and args.anneal and not args.init:
                 done = min(1.0, (spent - phase_start) / (phase_end - phase_start))
-                for g, base in zip(opt.param_groups, (args.lr / 5, args.lr)):
-                    g["lr"] = base * 0.3 * 0.5 * (1 + math.cos(math.pi * done))
+                set_lr(0.3 * 0.5 * (1 + math.cos(math.pi * done)))
             if args.init:
                 # A fresh AdamW moves every weight by about lr on its first steps whatever the gradient:
                 # warm up, then anneal to zero by the end of the budget (a --resume needs the same --init).
-                scale = min(1.0, (step + 1) / 50) * 0.5 * (1 + math.cos(math.pi * min(1.0, spent / budget)))
-                for g, base in zip(opt.param_groups, (args.lr / 5, args.lr)):
-                    g["lr"] = base * scale
+                set_lr(min(1.0, (step + 1) / 50) * 0.5 * (1 + math.cos(math.pi * min(1.0, spent / budget))))
             x, uv = make_batch(size, bs, rng)
             with autocast:
                 logits = model(x.to(device, memory_format=memory_format))
