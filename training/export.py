@@ -8,7 +8,9 @@ validation photos after training (see README) and stored in the file's metadata.
 prior correction α: training weighted each chroma bin q by its rebalancing weight w_q, which
 tilts the predicted distribution toward rare (vivid) bins; decoding with p_q / w_q^α undoes
 a share α of that tilt. It is folded into the logits' bias (b_q − α·log w_q), so the file
-computes it with no change to the model.
+computes it with no change to the model. A chroma scale s stretches the bin centres away
+from grey (128 + s·(c − 128)): the annealed mean averages over hues, so it comes out paler
+than the truth; s > 1 gives back saturation without changing any hue.
 
 The weights file holds the eval-mode tensors (spectral norm baked into plain weights,
 BatchNorm running statistics kept, `num_batches_tracked` dropped): conv weights in f16 (half
@@ -45,13 +47,15 @@ def grey_input(size, seed):
     return torch.from_numpy(np.stack([(g - m) / s for m, s in zip(mean, std)])[None].astype(np.float32))
 
 
-def main(ckpt_path, weights_out, fixture_out, temperature=None, prior_correction=0.0):
+def main(ckpt_path, weights_out, fixture_out, temperature=None, prior_correction=0.0, chroma_scale=1.0):
     state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
     model = CompactColorizer(state["bins"])
     if temperature is not None:
         model.temperature = temperature
     model.load_state_dict(state["model"])
     model = bake(model).eval()
+    if chroma_scale != 1.0:
+        model.bins.copy_(128.0 + chroma_scale * (model.bins - 128.0))
     if prior_correction:
         w = data.rebalance_weights(state["bins"], state["prob"])  # as train.py weighted the loss
         with torch.no_grad():
@@ -63,7 +67,7 @@ def main(ckpt_path, weights_out, fixture_out, temperature=None, prior_correction
         t = t.detach().contiguous()
         tensors[name] = t.half() if t.dim() > 1 and name != "bins" else t.float()
     meta = {"tintype.format": FORMAT, "tintype.temperature": str(model.temperature), "tintype.steps": str(state["step"]),
-            "tintype.prior_correction": str(prior_correction)}
+            "tintype.prior_correction": str(prior_correction), "tintype.chroma_scale": str(chroma_scale)}
     save_file(tensors, weights_out, metadata=meta)
 
     # Reload the rounded weights so the fixture is what the shipped file computes.
@@ -86,5 +90,6 @@ if __name__ == "__main__":
     ap.add_argument("fixture_out")
     ap.add_argument("--temperature", type=float, default=None, help="annealed-mean temperature (default: the model's)")
     ap.add_argument("--prior-correction", type=float, default=0.0, help="α: undo this share of the class rebalancing")
+    ap.add_argument("--chroma-scale", type=float, default=1.0, help="s: stretch the chroma bins away from grey")
     args = ap.parse_args()
-    main(args.checkpoint, args.weights_out, args.fixture_out, args.temperature, args.prior_correction)
+    main(args.checkpoint, args.weights_out, args.fixture_out, args.temperature, args.prior_correction, args.chroma_scale)
