@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Chooses how a trained checkpoint decodes — the annealed-mean temperature T, the prior
 # correction α and the chroma scale s (export.py) — on the validation photos (BSDS500 val,
-# never the evaluation sets):
-# exports it at each setting and scores the re-grayscaled photos with `tintype eval`.
+# never the evaluation sets): exports it at each setting and scores the re-grayscaled photos
+# with `tintype eval`.
 # The rule, fixed before looking: the lowest CIEDE2000 whose colourfulness is at least 0.85×
 # the truth's (0.8× is the gate; the margin is for another set of photos), printed last.
 #   training/choose_decoding.sh runs/seed0/ckpt.pt [photos]

@@ -73,7 +73,7 @@ def main():
     ap.add_argument("--gan-minutes", type=float, default=20)
     ap.add_argument("--lr", type=float, default=5e-5, help="the colorizer's decoder (its encoder gets a fifth)")
     ap.add_argument("--critic-lr", type=float, default=2e-4)
-    ap.add_argument("--gan-weight", type=float, default=0.1)
+    ap.add_argument("--gan-weight", type=float, default=0.3)
     ap.add_argument("--temperature", type=float, default=0.5, help="the annealed mean the critic judges")
     args = ap.parse_args()
     if args.threads:
