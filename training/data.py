@@ -3,6 +3,7 @@
 pipeline's analogue YUV. Crops and flips are applied to the colour photo before both are
 made, so input and target stay aligned. No rotations (they blur)."""
 import glob
+import math
 import os
 import random
 from concurrent.futures import ThreadPoolExecutor
@@ -122,6 +123,41 @@ def soft_targets(uv, bins, k=5, sigma=5.0):
     t = torch.zeros(flat.shape[0], bins.shape[0], device=flat.device)
     t.scatter_(1, near_i, wts)
     return t.view(b, h, w, -1).permute(0, 3, 1, 2), near_i[:, 0].view(b, h, w)
+
+
+def age(x, share, rng):
+    """Old-print damage on a share of a normalised input batch, in place of the clean luma: a
+    faded tone curve (contrast 0.45–1, shifted, gamma 0.7–1.4), softness (blur σ 0–1.5 px) and
+    grain (σ 0–12 grey levels, half of it coarse), then 8-bit again as a scan would be. The chroma
+    targets stay those of the clean photo: an aged print of a scene has the scene's colours.
+    Without it the model reads grain and flat tones as "old, so brown" (measured: see the model
+    card)."""
+    mean, std = IMAGENET_MEAN[0], IMAGENET_STD[0]
+    out = x.clone()
+    for i in range(x.shape[0]):
+        if rng.random() >= share:
+            continue
+        g = x[i : i + 1, :1] * std + mean
+        contrast = rng.uniform(0.45, 1.0)
+        centre = 0.5 + rng.uniform(-0.15, 0.15)
+        g = (centre + contrast * (g - 0.5)).clamp(0, 1) ** math.exp(rng.uniform(-0.35, 0.35))
+        sigma = rng.uniform(0.0, 1.5)
+        if sigma > 0.3:
+            r = int(math.ceil(3 * sigma))
+            k = torch.exp(-torch.arange(-r, r + 1, dtype=x.dtype, device=x.device) ** 2 / (2 * sigma**2))
+            k = k / k.sum()
+            g = F.conv2d(F.pad(g, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1))
+            g = F.conv2d(F.pad(g, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1))
+        gen = torch.Generator(device=x.device).manual_seed(rng.getrandbits(62))
+        grain = rng.uniform(0.0, 12.0) / 255
+        fine = torch.randn(g.shape, generator=gen, device=x.device, dtype=x.dtype)
+        coarse = torch.randn((1, 1, g.shape[2] // 2, g.shape[3] // 2), generator=gen, device=x.device, dtype=x.dtype)
+        coarse = F.interpolate(coarse, size=g.shape[2:], mode="bilinear", align_corners=False)
+        g = (g + grain * (fine + coarse) / math.sqrt(2)).clamp(0, 1)
+        g = torch.round(g * 255) / 255
+        out[i] = ((g - torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(1, 3, 1, 1))
+                  / torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(1, 3, 1, 1))[0]
+    return out
 
 
 class DeviceSampler:
