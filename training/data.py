@@ -125,10 +125,10 @@ def soft_targets(uv, bins, k=5, sigma=5.0):
     return t.view(b, h, w, -1).permute(0, 3, 1, 2), near_i[:, 0].view(b, h, w)
 
 
-def age(x, share, rng):
+def age(x, share, rng, grain=12.0):
     """Old-print damage on a share of a normalised input batch, in place of the clean luma: a
     faded tone curve (contrast 0.45–1, shifted, gamma 0.7–1.4), softness (blur σ 0–1.5 px) and
-    grain (σ 0–12 grey levels, half of it coarse), then 8-bit again as a scan would be. The chroma
+    grain (σ 0–grain grey levels, half of it coarse), then 8-bit again as a scan would be. The chroma
     targets stay those of the clean photo: an aged print of a scene has the scene's colours.
     Without it the model reads grain and flat tones as "old, so brown" (measured: see the model
     card)."""
@@ -149,11 +149,11 @@ def age(x, share, rng):
             g = F.conv2d(F.pad(g, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1))
             g = F.conv2d(F.pad(g, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1))
         gen = torch.Generator(device=x.device).manual_seed(rng.getrandbits(62))
-        grain = rng.uniform(0.0, 12.0) / 255
+        sigma_grain = rng.uniform(0.0, grain) / 255
         fine = torch.randn(g.shape, generator=gen, device=x.device, dtype=x.dtype)
         coarse = torch.randn((1, 1, g.shape[2] // 2, g.shape[3] // 2), generator=gen, device=x.device, dtype=x.dtype)
         coarse = F.interpolate(coarse, size=g.shape[2:], mode="bilinear", align_corners=False)
-        g = (g + grain * (fine + coarse) / math.sqrt(2)).clamp(0, 1)
+        g = (g + sigma_grain * (fine + coarse) / math.sqrt(2)).clamp(0, 1)
         g = torch.round(g * 255) / 255
         out[i] = ((g - torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(1, 3, 1, 1))
                   / torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(1, 3, 1, 1))[0]

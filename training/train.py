@@ -118,6 +118,7 @@ def main():
     ap.add_argument("--snapshots", help="also save f16 weights here at the end of the 192 px phase, half-way through "
                     "the last phase and at its end")
     ap.add_argument("--age", type=float, default=0.0, help="share of training inputs given old-print damage (data.age)")
+    ap.add_argument("--age-grain", type=float, default=12.0, help="the damage's strongest grain, σ in grey levels")
     args = ap.parse_args()
     phases = [(args.size, 1.0, args.batch)] if args.size else [(s, t, b * args.batch_scale) for s, t, b in PHASES]
 
@@ -220,7 +221,7 @@ def main():
                 set_lr(min(1.0, (step + 1) / 50) * 0.5 * (1 + math.cos(math.pi * min(1.0, spent / budget))))
             x, uv = make_batch(size, bs, rng)
             if args.age:
-                x = data.age(x, args.age, rng)
+                x = data.age(x, args.age, rng, args.age_grain)
             with autocast:
                 logits = model(x.to(device, memory_format=memory_format))
             loss = rebalanced_loss(logits.float(), uv.to(device), bins_dev, weights)
