@@ -18,11 +18,6 @@ import data
 from model import IMAGENET_MEAN, IMAGENET_STD
 
 
-def normalised(grey):
-    g = torch.from_numpy(np.asarray(grey, dtype=np.float32) / 255.0)[None, None]
-    return (g - torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("clean_dir")
@@ -37,7 +32,8 @@ def main():
         name = os.path.splitext(os.path.basename(path))[0] + ".png"
         grey = Image.open(path).convert("RGB").convert("L")
         grey.save(os.path.join(args.clean_dir, name))
-        aged = data.age(normalised(grey), 1.0, rng)[0, 0] * IMAGENET_STD[0] + IMAGENET_MEAN[0]
+        x = data.normalise(torch.from_numpy(np.asarray(grey, dtype=np.float32) / 255.0)[None, None])
+        aged = data.age(x, 1.0, rng)[0, 0] * IMAGENET_STD[0] + IMAGENET_MEAN[0]
         Image.fromarray((aged.clamp(0, 1) * 255).round().byte().numpy()).save(os.path.join(args.aged_dir, name))
 
 

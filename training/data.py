@@ -128,10 +128,10 @@ def soft_targets(uv, bins, k=5, sigma=5.0):
 def age(x, share, rng, grain=12.0):
     """Old-print damage on a share of a normalised input batch, in place of the clean luma: a
     faded tone curve (contrast 0.45–1, shifted, gamma 0.7–1.4), softness (blur σ 0–1.5 px) and
-    grain (σ 0–grain grey levels, half of it coarse), then 8-bit again as a scan would be. The chroma
-    targets stay those of the clean photo: an aged print of a scene has the scene's colours.
-    Without it the model reads grain and flat tones as "old, so brown" (measured: see the model
-    card)."""
+    grain (σ from 0 to `grain` grey levels, half of it coarse), then 8-bit again as a scan would
+    be. The chroma targets stay those of the clean photo: an aged print of a scene has the
+    scene's colours. Without it the model reads grain and flat tones as "old, so brown"
+    (measured: see the model card)."""
     mean, std = IMAGENET_MEAN[0], IMAGENET_STD[0]
     out = x.clone()
     for i in range(x.shape[0]):
@@ -155,9 +155,15 @@ def age(x, share, rng, grain=12.0):
         coarse = F.interpolate(coarse, size=g.shape[2:], mode="bilinear", align_corners=False)
         g = (g + sigma_grain * (fine + coarse) / math.sqrt(2)).clamp(0, 1)
         g = torch.round(g * 255) / 255
-        out[i] = ((g - torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(1, 3, 1, 1))
-                  / torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(1, 3, 1, 1))[0]
+        out[i] = normalise(g)[0]
     return out
+
+
+def normalise(grey):
+    """Grey in [0, 1], (B, 1, H, W) → the model's input: 3 channels, ImageNet-normalised."""
+    mean = torch.tensor(IMAGENET_MEAN, dtype=grey.dtype, device=grey.device).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, dtype=grey.dtype, device=grey.device).view(1, 3, 1, 1)
+    return (grey - mean) / std
 
 
 class DeviceSampler:
