@@ -15,7 +15,6 @@ import torch
 from PIL import Image
 
 import data
-from model import IMAGENET_MEAN, IMAGENET_STD
 
 
 def main():
@@ -33,7 +32,7 @@ def main():
         grey = Image.open(path).convert("RGB").convert("L")
         grey.save(os.path.join(args.clean_dir, name))
         x = data.normalise(torch.from_numpy(np.asarray(grey, dtype=np.float32) / 255.0)[None, None])
-        aged = data.age(x, 1.0, rng)[0, 0] * IMAGENET_STD[0] + IMAGENET_MEAN[0]
+        aged = data.grey_of(data.age(x, 1.0, rng))[0, 0]
         Image.fromarray((aged.clamp(0, 1) * 255).round().byte().numpy()).save(os.path.join(args.aged_dir, name))
 
 

@@ -132,12 +132,11 @@ def age(x, share, rng, grain=12.0):
     be. The chroma targets stay those of the clean photo: an aged print of a scene has the
     scene's colours. Without it the model reads grain and flat tones as "old, so brown"
     (measured: see the model card)."""
-    mean, std = IMAGENET_MEAN[0], IMAGENET_STD[0]
     out = x.clone()
     for i in range(x.shape[0]):
         if rng.random() >= share:
             continue
-        g = x[i : i + 1, :1] * std + mean
+        g = grey_of(x[i : i + 1])
         contrast = rng.uniform(0.45, 1.0)
         centre = 0.5 + rng.uniform(-0.15, 0.15)
         g = (centre + contrast * (g - 0.5)).clamp(0, 1) ** math.exp(rng.uniform(-0.35, 0.35))
@@ -157,6 +156,11 @@ def age(x, share, rng, grain=12.0):
         g = torch.round(g * 255) / 255
         out[i] = normalise(g)[0]
     return out
+
+
+def grey_of(x):
+    """The model's input back to grey in [0, 1], (B, 1, H, W): normalise() undone."""
+    return x[:, :1] * IMAGENET_STD[0] + IMAGENET_MEAN[0]
 
 
 def normalise(grey):
@@ -191,9 +195,7 @@ class DeviceSampler:
         # Pillow's RGB → L in fixed point; exact in float32 (the sums stay below 2^24).
         r, g, b = rgb[:, 0], rgb[:, 1], rgb[:, 2]
         grey = torch.floor((r * 19595 + g * 38470 + b * 7471 + 32768) / 65536)[:, None] / 255.0
-        mean = torch.tensor(IMAGENET_MEAN, device=rgb.device).view(1, 3, 1, 1)
-        std = torch.tensor(IMAGENET_STD, device=rgb.device).view(1, 3, 1, 1)
-        x = (grey - mean) / std
+        x = normalise(grey)
         half = F.avg_pool2d(rgb, 2).permute(0, 2, 3, 1)
         _, u, v = yuv(half)
         return x, torch.stack([u, v], 1)

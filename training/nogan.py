@@ -25,7 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import data
-from model import IMAGENET_MEAN, IMAGENET_STD, CompactColorizer
+from model import CompactColorizer
 from train import atomic_save, evaluate, param_groups, rebalanced_loss, train_mode
 
 
@@ -58,7 +58,7 @@ class Critic(nn.Module):
 
 def grey_half(x):
     """The model input (ImageNet-normalised grey) → grey 0..1 at 1/2 scale."""
-    return F.avg_pool2d(x[:, :1] * IMAGENET_STD[0] + IMAGENET_MEAN[0], 2)
+    return F.avg_pool2d(data.grey_of(x), 2)
 
 
 def main():

@@ -45,10 +45,13 @@ def atomic_save(obj, path):
     os.replace(path + ".tmp", path)
 
 
+ENCODER_LR_SHARE = 0.2  # the pretrained encoder learns at a fifth of the decoder's rate
+
+
 def param_groups(model, lr):
-    """The encoder (pretrained) learns at a fifth of the decoder's rate."""
+    """The encoder's parameters, then the decoder's, at their learning rates."""
     enc_ids = {id(p) for p in model.encoder.parameters()}
-    return [{"params": list(model.encoder.parameters()), "lr": lr / 5},
+    return [{"params": list(model.encoder.parameters()), "lr": lr * ENCODER_LR_SHARE},
             {"params": [p for p in model.parameters() if id(p) not in enc_ids], "lr": lr}]
 
 
@@ -185,7 +188,7 @@ def main():
     def set_lr(scale):
         """Scales both groups' base rates (param_groups; not the optimiser's current ones, which a
         resumed checkpoint holds already scaled)."""
-        for g, base in zip(opt.param_groups, (args.lr / 5, args.lr)):
+        for g, base in zip(opt.param_groups, (args.lr * ENCODER_LR_SHARE, args.lr)):
             g["lr"] = base * scale
 
     def save():
