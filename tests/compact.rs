@@ -31,3 +31,23 @@ fn a_deoldify_file_is_not_a_compact_model() {
     let err = Compact::load(&path, &Device::Cpu).err().unwrap().to_string();
     assert!(err.contains("x.safetensors") && err.contains("compact"), "{err}");
 }
+
+#[test]
+fn the_shipped_model_sees_its_input_through_the_grain_filter() {
+    use tintype::engine::Colorizer;
+    use tintype::pipeline::{deoldify, grain};
+
+    let shipped = tintype::store::builtin_compact().unwrap();
+    let colorizer = Colorizer::load(&shipped, None, &Device::Cpu).unwrap();
+    let Colorizer::Compact(model) = &colorizer else { panic!("the built-in model is the compact one") };
+    let h = model.grain_filter();
+    assert!(h > 0.0, "models/compact.safetensors has no tintype.grain_filter");
+    // A grainy grey: the filter changes it, and the network's input is the filtered grey.
+    let grey = image::GrayImage::from_fn(96, 96, |x, y| image::Luma([(100 + (x * 7 + y * 13) % 11) as u8]));
+    let filtered = grain::non_local_means(&grey, h);
+    assert_ne!(filtered, grey);
+    let input = colorizer.input(&grey).unwrap();
+    let expected = deoldify::normalise(&filtered, &Device::Cpu).unwrap();
+    let (diff, _) = common::max_abs_diff(&input, &expected);
+    assert_eq!(diff, 0.0);
+}

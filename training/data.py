@@ -158,6 +158,18 @@ def age(x, share, rng, grain=12.0):
     return out
 
 
+def grain_filter(x, h):
+    """The app's grain filter on a normalised input batch: non-local means of strength h on the
+    8-bit grey, with OpenCV's fastNlMeansDenoising, which `src/pipeline/grain.rs` matches to
+    within a grey level. Training on filtered inputs shows the model what it will be given."""
+    import cv2  # only needed here
+
+    grey = torch.round(grey_of(x).clamp(0, 1) * 255).to(torch.uint8).cpu().numpy()
+    out = [cv2.fastNlMeansDenoising(g[0], None, h=h) for g in grey]
+    g = torch.from_numpy(np.stack(out)[:, None]).to(x.device, x.dtype) / 255
+    return normalise(g)
+
+
 def grey_of(x):
     """The model's input back to grey in [0, 1], (B, 1, H, W): normalise() undone."""
     return x[:, :1] * IMAGENET_STD[0] + IMAGENET_MEAN[0]

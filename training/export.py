@@ -10,7 +10,9 @@ tilts the predicted distribution toward rare (vivid) bins; decoding with p_q / w
 a share α of that tilt. It is folded into the logits' bias (b_q − α·log w_q), so the file
 computes it with no change to the model. A chroma scale s stretches the bin centres away
 from grey (128 + s·(c − 128)): the annealed mean averages over hues, so it comes out paler
-than the truth; s > 1 gives back saturation without changing any hue.
+than the truth; s > 1 gives back saturation without changing any hue. The grain filter's
+strength h (non-local means on the model's input, `src/pipeline/grain.rs`; 0 is off) is the
+app's to apply, so it is only stored.
 
 The weights file holds the eval-mode tensors (spectral norm baked into plain weights,
 BatchNorm running statistics kept, `num_batches_tracked` dropped): conv weights in f16 (half
@@ -47,7 +49,7 @@ def grey_input(size, seed):
     return torch.from_numpy(np.stack([(g - m) / s for m, s in zip(mean, std)])[None].astype(np.float32))
 
 
-def main(ckpt_path, weights_out, fixture_out, temperature=None, prior_correction=0.0, chroma_scale=1.0):
+def main(ckpt_path, weights_out, fixture_out, temperature=None, prior_correction=0.0, chroma_scale=1.0, grain_filter=0.0):
     state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
     model = CompactColorizer(state["bins"])
     if temperature is not None:
@@ -67,7 +69,8 @@ def main(ckpt_path, weights_out, fixture_out, temperature=None, prior_correction
         t = t.detach().contiguous()
         tensors[name] = t.half() if t.dim() > 1 and name != "bins" else t.float()
     meta = {"tintype.format": FORMAT, "tintype.temperature": str(model.temperature), "tintype.steps": str(state["step"]),
-            "tintype.prior_correction": str(prior_correction), "tintype.chroma_scale": str(chroma_scale)}
+            "tintype.prior_correction": str(prior_correction), "tintype.chroma_scale": str(chroma_scale),
+            "tintype.grain_filter": str(grain_filter)}
     save_file(tensors, weights_out, metadata=meta)
 
     # Reload the rounded weights so the fixture is what the shipped file computes.
@@ -91,5 +94,7 @@ if __name__ == "__main__":
     ap.add_argument("--temperature", type=float, default=None, help="annealed-mean temperature (default: the model's)")
     ap.add_argument("--prior-correction", type=float, default=0.0, help="α: undo this share of the class rebalancing")
     ap.add_argument("--chroma-scale", type=float, default=1.0, help="s: stretch the chroma bins away from grey")
+    ap.add_argument("--grain-filter", type=float, default=0.0, help="h: non-local means on the app's model input")
     args = ap.parse_args()
-    main(args.checkpoint, args.weights_out, args.fixture_out, args.temperature, args.prior_correction, args.chroma_scale)
+    main(args.checkpoint, args.weights_out, args.fixture_out, args.temperature, args.prior_correction, args.chroma_scale,
+         args.grain_filter)

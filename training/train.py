@@ -81,11 +81,13 @@ def train_mode(model, freeze_bn):
                 m.eval()
 
 
-def evaluate(model, val_images, bins, weights, freeze_bn, size=224, seed=123):
+def evaluate(model, val_images, bins, weights, freeze_bn, grain_filter=0.0, size=224, seed=123):
     rng = random.Random(seed)
     model.eval()
     with torch.no_grad():
         x, uv = data.batch(val_images, size, min(24, len(val_images)), rng)
+        if grain_filter:
+            x = data.grain_filter(x, grain_filter)
         x, uv = x.to(bins.device), uv.to(bins.device)
         logits = model(x)
         loss = rebalanced_loss(logits, uv, bins, weights).item()
@@ -122,6 +124,7 @@ def main():
                     "the last phase and at its end")
     ap.add_argument("--age", type=float, default=0.0, help="share of training inputs given old-print damage (data.age)")
     ap.add_argument("--age-grain", type=float, default=12.0, help="the damage's strongest grain, σ in grey levels")
+    ap.add_argument("--grain-filter", type=float, default=0.0, help="h: the app's grain filter on every input (data.grain_filter)")
     args = ap.parse_args()
     phases = [(args.size, 1.0, args.batch)] if args.size else [(s, t, b * args.batch_scale) for s, t, b in PHASES]
 
@@ -225,6 +228,8 @@ def main():
             x, uv = make_batch(size, bs, rng)
             if args.age:
                 x = data.age(x, args.age, rng, args.age_grain)
+            if args.grain_filter:
+                x = data.grain_filter(x, args.grain_filter)
             with autocast:
                 logits = model(x.to(device, memory_format=memory_format))
             loss = rebalanced_loss(logits.float(), uv.to(device), bins_dev, weights)
@@ -242,10 +247,10 @@ def main():
                 save()
                 last_ckpt = time.time()
             if args.snapshots and last and not half_saved and spent >= (phase_start + phase_end) / 2:
-                val = evaluate(model, val_images, bins_dev, weights, args.freeze_bn)
+                val = evaluate(model, val_images, bins_dev, weights, args.freeze_bn, args.grain_filter)
                 save_snapshot(os.path.join(args.snapshots, f"snap-{size}-half.pt"), model, bins, prob, step, spent, val, args)
                 half_saved = True
-        val = evaluate(model, val_images, bins_dev, weights, args.freeze_bn)
+        val = evaluate(model, val_images, bins_dev, weights, args.freeze_bn, args.grain_filter)
         if args.snapshots and size >= 192:
             save_snapshot(os.path.join(args.snapshots, f"snap-{size}.pt"), model, bins, prob, step, spent, val, args)
         writer.writerow([f"{spent:.1f}", phase, size, step, "", f"{val[0]:.4f}/{val[1]:.2f}/{val[2]:.2f}"])

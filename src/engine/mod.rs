@@ -14,7 +14,7 @@ use crate::model::compact::Compact;
 use crate::model::{Generator, LoadError, Variant};
 use crate::pipeline::chroma::{self, ChromaControls};
 use crate::pipeline::defade::defade;
-use crate::pipeline::deoldify;
+use crate::pipeline::{deoldify, grain};
 
 /// What the user can tune per photo.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,6 +48,18 @@ impl Colorizer {
         match self {
             Colorizer::DeOldify(g) => g.forward(x),
             Colorizer::Compact(c) => c.forward(x),
+        }
+    }
+
+    /// The network's input from the grey render square: DeOldify's exactly; the compact
+    /// model's after its grain filter, which only the network sees (the result keeps the
+    /// photo's own luminance).
+    pub fn input(&self, grey: &image::GrayImage) -> candle_core::Result<candle_core::Tensor> {
+        match self {
+            Colorizer::Compact(c) if c.grain_filter() > 0.0 => {
+                deoldify::normalise(&grain::non_local_means(grey, c.grain_filter()), self.device())
+            }
+            _ => deoldify::normalise(grey, self.device()),
         }
     }
 
@@ -96,7 +108,7 @@ impl Colorizer {
         };
         let orig8 = base.to_rgb8();
         // Both networks take DeOldify's input and give its kind of output.
-        let y = self.forward(&deoldify::prepare(&orig8, render_factor, self.device())?.1)?;
+        let y = self.forward(&self.input(&deoldify::grey_square(&orig8, render_factor))?)?;
         let square = deoldify::denormalise(&y)?;
         let colour = deoldify::pil_bilinear_resize(&square, orig8.width(), orig8.height());
         Ok(ColourLayer { base, orig8, colour })

@@ -289,6 +289,8 @@ pub struct Compact {
     /// (Q, 2) bin centres (U, V) minus 128.
     bins: Tensor,
     temperature: f64,
+    /// Strength of the grain filter on the model's input (0: off); see `pipeline::grain`.
+    grain_filter: f32,
     device: Device,
 }
 
@@ -319,16 +321,18 @@ impl Compact {
             return Err(LoadError::not_model(path, format!("not a compact colorizer file ({FORMAT})")));
         }
         let temperature: f64 = meta.get("tintype.temperature").and_then(|t| t.parse().ok()).unwrap_or(0.38);
+        // Files written before the grain filter existed were measured without it.
+        let grain_filter: f32 = meta.get("tintype.grain_filter").and_then(|h| h.parse().ok()).unwrap_or(0.0);
         let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
             .map_err(|e| LoadError::corrupt(path, e.to_string()))?;
         let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
-        Self::new(&vb, temperature, device).map_err(|e| LoadError::Compute {
+        Self::new(&vb, temperature, grain_filter, device).map_err(|e| LoadError::Compute {
             path: path.to_owned(),
             why: format!("not a valid compact colorizer: {e}"),
         })
     }
 
-    fn new(vb: &VarBuilder, temperature: f64, device: &Device) -> Result<Self> {
+    fn new(vb: &VarBuilder, temperature: f64, grain_filter: f32, device: &Device) -> Result<Self> {
         let enc = vb.pp("encoder");
         let stem = conv_bn(&enc.pp("_conv_stem"), &enc.pp("_bn0"), (32, 3, 3, 3), ENCODER_BN_EPS)?;
         let blocks = LITE0_BLOCKS
@@ -356,12 +360,18 @@ impl Compact {
             logits_bias,
             bins: (bins.to_dtype(DType::F32)? - 128.0)?,
             temperature,
+            grain_filter,
             device: device.clone(),
         })
     }
 
     pub fn device(&self) -> &Device {
         &self.device
+    }
+
+    /// The non-local means strength this model's input wants (0: none), from its file.
+    pub fn grain_filter(&self) -> f32 {
+        self.grain_filter
     }
 
     /// Chroma at 1/2 scale, (B, 2, H/2, W/2): U, V in 8-bit units around 0.

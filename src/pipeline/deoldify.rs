@@ -120,10 +120,15 @@ pub fn normalise(grey: &GrayImage, device: &Device) -> candle_core::Result<Tenso
     Tensor::from_vec(data, (1, 3, h as usize, w as usize), device)
 }
 
+/// Steps 2–3: stretch to the render square and grey it.
+pub fn grey_square(orig: &RgbImage, render_factor: u32) -> GrayImage {
+    let size = 16 * render_factor;
+    pil_luma(&pil_bilinear_resize(orig, size, size))
+}
+
 /// Steps 2–4: stretch to the render square, grey it, normalise.
 pub fn prepare(orig: &RgbImage, render_factor: u32, device: &Device) -> candle_core::Result<(GrayImage, Tensor)> {
-    let size = 16 * render_factor;
-    let grey = pil_luma(&pil_bilinear_resize(orig, size, size));
+    let grey = grey_square(orig, render_factor);
     let x = normalise(&grey, device)?;
     Ok((grey, x))
 }

@@ -4,3 +4,4 @@
 pub mod chroma;
 pub mod defade;
 pub mod deoldify;
+pub mod grain;
