@@ -51,3 +51,22 @@ fn the_shipped_model_sees_its_input_through_the_grain_filter() {
     let (diff, _) = common::max_abs_diff(&input, &expected);
     assert_eq!(diff, 0.0);
 }
+
+#[test]
+fn the_grain_filter_matches_opencv() {
+    // Written by training/grain_fixture.py with OpenCV's fastNlMeansDenoising, which the
+    // training code uses: the weights are the same, only OpenCV's fixed-point rounding differs.
+    let dir = common::fixtures().join("grain");
+    let input = image::open(dir.join("input.png")).unwrap().to_luma8();
+    for h in [3, 8] {
+        let opencv = image::open(dir.join(format!("opencv_h{h}.png"))).unwrap().to_luma8();
+        let ours = tintype::pipeline::grain::non_local_means(&input, h as f32);
+        let diffs: Vec<i32> = ours.iter().zip(opencv.iter()).map(|(&a, &b)| (a as i32 - b as i32).abs()).collect();
+        let max = diffs.iter().max().unwrap();
+        let off = diffs.iter().filter(|&&d| d > 0).count() as f64 / diffs.len() as f64;
+        println!("GRAIN h{h}: max |diff| {max}, {:.2} % of pixels differ", off * 100.0);
+        assert!(*max <= 1, "h {h}: max |diff| {max}, {:.2} % differ", off * 100.0);
+        let changed = input.iter().zip(ours.iter()).filter(|(a, b)| a != b).count();
+        assert!(changed > input.len() / 2, "h {h}: the filter left the grain in place");
+    }
+}
