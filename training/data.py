@@ -161,7 +161,8 @@ def age(x, share, rng, grain=12.0):
 def grain_filter(x, h):
     """The app's grain filter on a normalised input batch: non-local means of strength h on the
     8-bit grey, with OpenCV's fastNlMeansDenoising, which `src/pipeline/grain.rs` matches to
-    within a grey level (tests/compact.rs, on grain_fixture.py's fixture). Training on filtered inputs shows the model what it will be given."""
+    within a grey level (tests/compact.rs, on grain_fixture.py's fixture). Training on filtered
+    inputs shows the model what it will be given."""
     import cv2  # only needed here
 
     grey = torch.round(grey_of(x).clamp(0, 1) * 255).to(torch.uint8).cpu().numpy()
