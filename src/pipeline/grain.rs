@@ -71,8 +71,8 @@ pub fn non_local_means(grey: &GrayImage, h: f32) -> GrayImage {
                             *c += diff[entering + x] - diff[leaving + x];
                         }
                     }
-                    let neighbours = ((y0 + y + margin) * padded_width + margin) as isize + offset;
-                    let neighbours = &padded[neighbours as usize..neighbours as usize + width];
+                    let start = (((y0 + y + margin) * padded_width + margin) as isize + offset) as usize;
+                    let neighbours = &padded[start..start + width];
                     let mut ssd: i32 = column[..PATCH_DIAMETER].iter().sum();
                     for x in 0..width {
                         if x > 0 {
@@ -97,15 +97,14 @@ pub fn non_local_means(grey: &GrayImage, h: f32) -> GrayImage {
 /// `grey` as i32 with `margin` pixels mirrored on every side (OpenCV's BORDER_REFLECT_101).
 fn reflect_pad(grey: &GrayImage, margin: usize) -> Vec<i32> {
     let (width, height) = (grey.width() as usize, grey.height() as usize);
-    let mirror = |i: isize, n: usize| -> usize {
+    // Reflection repeats for images smaller than the margin; a one-pixel side has nothing to mirror.
+    let mirror = |mut i: isize, n: usize| -> usize {
         let n = n as isize;
-        let mut i = i;
-        // Repeated for images smaller than the margin.
+        if n == 1 {
+            return 0;
+        }
         while i < 0 || i >= n {
             i = if i < 0 { -i } else { 2 * (n - 1) - i };
-            if n == 1 {
-                return 0;
-            }
         }
         i as usize
     };
