@@ -131,31 +131,33 @@ def age(x, share, rng, grain=12.0):
     grain (σ from 0 to `grain` grey levels, half of it coarse), then 8-bit again as a scan would
     be. The chroma targets stay those of the clean photo: an aged print of a scene has the
     scene's colours. Without it the model reads grain and flat tones as "old, so brown"
-    (measured: see the model card)."""
-    out = x.clone()
-    for i in range(x.shape[0]):
-        if rng.random() >= share:
-            continue
-        g = grey_of(x[i : i + 1])
-        contrast = rng.uniform(0.45, 1.0)
-        centre = 0.5 + rng.uniform(-0.15, 0.15)
-        g = (centre + contrast * (g - 0.5)).clamp(0, 1) ** math.exp(rng.uniform(-0.35, 0.35))
-        sigma = rng.uniform(0.0, 1.5)
-        if sigma > 0.3:
-            r = int(math.ceil(3 * sigma))
-            k = torch.exp(-torch.arange(-r, r + 1, dtype=x.dtype, device=x.device) ** 2 / (2 * sigma**2))
-            k = k / k.sum()
-            g = F.conv2d(F.pad(g, (r, r, 0, 0), mode="reflect"), k.view(1, 1, 1, -1))
-            g = F.conv2d(F.pad(g, (0, 0, r, r), mode="reflect"), k.view(1, 1, -1, 1))
-        gen = torch.Generator(device=x.device).manual_seed(rng.getrandbits(62))
-        sigma_grain = rng.uniform(0.0, grain) / 255
-        fine = torch.randn(g.shape, generator=gen, device=x.device, dtype=x.dtype)
-        coarse = torch.randn((1, 1, g.shape[2] // 2, g.shape[3] // 2), generator=gen, device=x.device, dtype=x.dtype)
-        coarse = F.interpolate(coarse, size=g.shape[2:], mode="bilinear", align_corners=False)
-        g = (g + sigma_grain * (fine + coarse) / math.sqrt(2)).clamp(0, 1)
-        g = torch.round(g * 255) / 255
-        out[i] = normalise(g)[0]
-    return out
+    (measured: see the model card). The whole batch at once, each photo with its own draws: a
+    loop over the photos, twenty small kernels each, held a GPU run to 5 steps/s where it made
+    17 without damage."""
+    n, dev, dt = x.shape[0], x.device, x.dtype
+    draws = [(rng.random() < share, rng.uniform(0.45, 1.0), rng.uniform(-0.15, 0.15), rng.uniform(-0.35, 0.35),
+              rng.uniform(0.0, 1.5), rng.uniform(0.0, grain)) for _ in range(n)]
+    aged, contrast, shift, log_gamma, sigma, sigma_grain = (torch.tensor(c, dtype=dt, device=dev).view(n, 1, 1, 1)
+                                                            for c in zip(*draws))
+    g = grey_of(x)
+    g = (0.5 + shift + contrast * (g - 0.5)).clamp(0, 1) ** torch.exp(log_gamma)
+    # One separable Gaussian per photo (a grouped convolution); σ ≤ 0.3 px is left sharp.
+    r = 5  # ⌈3 · 1.5⌉
+    t = torch.arange(-r, r + 1, dtype=dt, device=dev).view(1, 1, 1, -1)
+    k = torch.exp(-(t**2) / (2 * sigma.clamp(min=0.3) ** 2))
+    k = torch.where(sigma > 0.3, k, (t == 0).to(dt))
+    k = k / k.sum(-1, keepdim=True)
+    g = g.transpose(0, 1)
+    g = F.conv2d(F.pad(g, (r, r, 0, 0), mode="reflect"), k, groups=n)
+    g = F.conv2d(F.pad(g, (0, 0, r, r), mode="reflect"), k.transpose(2, 3), groups=n)
+    g = g.transpose(0, 1)
+    gen = torch.Generator(device=dev).manual_seed(rng.getrandbits(62))
+    fine = torch.randn(g.shape, generator=gen, device=dev, dtype=dt)
+    coarse = torch.randn((n, 1, g.shape[2] // 2, g.shape[3] // 2), generator=gen, device=dev, dtype=dt)
+    coarse = F.interpolate(coarse, size=g.shape[2:], mode="bilinear", align_corners=False)
+    g = (g + sigma_grain / 255 * (fine + coarse) / math.sqrt(2)).clamp(0, 1)
+    g = torch.round(g * 255) / 255
+    return torch.where(aged.bool(), normalise(g), x)
 
 
 def grain_filter(x, h):
