@@ -56,10 +56,8 @@ impl Colorizer {
     /// photo's own luminance).
     pub fn input(&self, grey: &image::GrayImage) -> candle_core::Result<candle_core::Tensor> {
         match self {
-            Colorizer::Compact(c) if c.grain_filter() > 0.0 => {
-                deoldify::normalise(&grain::non_local_means(grey, c.grain_filter()), self.device())
-            }
-            _ => deoldify::normalise(grey, self.device()),
+            Colorizer::Compact(c) => deoldify::normalise(&grain::non_local_means(grey, c.grain_filter()), c.device()),
+            Colorizer::DeOldify(g) => deoldify::normalise(grey, g.device()),
         }
     }
 
