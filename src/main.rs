@@ -7,6 +7,7 @@ use std::process::ExitCode;
 mod cli;
 
 fn main() -> ExitCode {
+    tintype::engine::memory::keep_freed_memory();
     let args: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
     let opens_window =
         args.iter().all(|a| !a.to_string_lossy().starts_with('-') && !cli::is_subcommand(a) && a.exists());

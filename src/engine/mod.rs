@@ -2,6 +2,7 @@
 //! picks the device it runs on.
 
 pub mod device;
+pub mod memory;
 pub mod worker;
 
 use image::DynamicImage;

@@ -220,6 +220,9 @@ fn run(rx: Receiver<Message>, tx: Sender<Event>, cancel: Arc<AtomicBool>, notify
     let mut layer: Option<CachedLayer> = None;
     loop {
         let idle = queue.is_empty();
+        if idle {
+            super::memory::release_freed_memory();
+        }
         if !drain(&rx, &mut queue, idle) {
             return;
         }
