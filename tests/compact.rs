@@ -15,11 +15,40 @@ fn compact_matches_the_training_code() {
     let fixture: std::collections::HashMap<String, Tensor> =
         candle_core::safetensors::load(common::fixtures().join("compact/parity.safetensors"), &Device::Cpu).unwrap();
     for size in [64, 80] {
-        let out = model.forward(&fixture[&format!("input_s{size}")]).unwrap();
+        let out = model.network(&fixture[&format!("input_s{size}")]).unwrap();
         let (diff, reference) = common::max_abs_diff(&out, &fixture[&format!("output_s{size}")]);
         println!("COMPACT s{size}: max|diff| {diff:.2e} (max|ref| {reference:.2})");
         assert!(diff <= 1e-4, "s{size}: max|diff| {diff}");
     }
+}
+
+/// A file that asks for the mirror average colours a mirrored photo as the mirror of its
+/// result; one pass of the network alone does not (else this test would prove nothing).
+#[test]
+fn the_mirror_average_makes_colours_independent_of_the_photos_side() {
+    let shipped = std::fs::read(tintype::store::builtin_compact().unwrap()).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&shipped).unwrap();
+    let (_, header) = safetensors::SafeTensors::read_metadata(&shipped).unwrap();
+    let mut meta = header.metadata().clone().unwrap();
+    meta.insert("tintype.mirror_average".into(), "1".into());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mirrored.safetensors");
+    safetensors::serialize_to_file(file.tensors(), Some(meta), &path).unwrap();
+    let model = Compact::load(&path, &Device::Cpu).unwrap();
+
+    let fixture: std::collections::HashMap<String, Tensor> =
+        candle_core::safetensors::load(common::fixtures().join("compact/parity.safetensors"), &Device::Cpu).unwrap();
+    let x = &fixture["input_s64"];
+    let mirrored = x.flip(&[3]).unwrap();
+    let asymmetry = |run: &dyn Fn(&Tensor) -> candle_core::Result<Tensor>| {
+        let out = run(x).unwrap().flip(&[3]).unwrap();
+        common::max_abs_diff(&run(&mirrored).unwrap(), &out).0
+    };
+    let averaged = asymmetry(&|t| model.forward(t));
+    let one_pass = asymmetry(&|t| model.network(t));
+    println!("mirror asymmetry: averaged {averaged:.2e}, one pass {one_pass:.2e}");
+    assert!(averaged <= 1e-5, "averaged: {averaged}");
+    assert!(one_pass > 1e-2, "one pass: {one_pass}");
 }
 
 #[test]

@@ -11,8 +11,9 @@ a share α of that tilt. It is folded into the logits' bias (b_q − α·log w_q
 computes it with no change to the model. A chroma scale s stretches the bin centres away
 from grey (128 + s·(c − 128)): the annealed mean averages over hues, so it comes out paler
 than the truth; s > 1 gives back saturation without changing any hue. The grain filter's
-strength h (non-local means on the model's input, `src/pipeline/grain.rs`; 0 is off) is the
-app's to apply, so it is only stored.
+strength h (non-local means on the model's input, `src/pipeline/grain.rs`; 0 is off) and the
+mirror average (the chroma predicted for the photo and for its mirror image, averaged) are the
+app's to apply, so they are only stored; `restamp.py` changes them in an exported file.
 
 The weights file holds the eval-mode tensors (spectral norm baked into plain weights,
 BatchNorm running statistics kept, `num_batches_tracked` dropped): conv weights in f16 (half
@@ -49,7 +50,8 @@ def grey_input(size, seed):
     return torch.from_numpy(np.stack([(g - m) / s for m, s in zip(mean, std)])[None].astype(np.float32))
 
 
-def main(ckpt_path, weights_out, fixture_out, temperature=None, prior_correction=0.0, chroma_scale=1.0, grain_filter=0.0):
+def main(ckpt_path, weights_out, fixture_out, temperature=None, prior_correction=0.0, chroma_scale=1.0, grain_filter=0.0,
+         mirror_average=False):
     state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
     model = CompactColorizer(state["bins"])
     if temperature is not None:
@@ -70,7 +72,7 @@ def main(ckpt_path, weights_out, fixture_out, temperature=None, prior_correction
         tensors[name] = t.half() if t.dim() > 1 and name != "bins" else t.float()
     meta = {"tintype.format": FORMAT, "tintype.temperature": str(model.temperature), "tintype.steps": str(state["step"]),
             "tintype.prior_correction": str(prior_correction), "tintype.chroma_scale": str(chroma_scale),
-            "tintype.grain_filter": str(grain_filter)}
+            "tintype.grain_filter": str(grain_filter), "tintype.mirror_average": "1" if mirror_average else "0"}
     save_file(tensors, weights_out, metadata=meta)
 
     # Reload the rounded weights so the fixture is what the shipped file computes.
@@ -95,6 +97,7 @@ if __name__ == "__main__":
     ap.add_argument("--prior-correction", type=float, default=0.0, help="α: undo this share of the class rebalancing")
     ap.add_argument("--chroma-scale", type=float, default=1.0, help="s: stretch the chroma bins away from grey")
     ap.add_argument("--grain-filter", type=float, default=0.0, help="h: non-local means on the app's model input")
+    ap.add_argument("--mirror-average", action="store_true", help="the app averages the photo's and its mirror's chroma")
     args = ap.parse_args()
     main(args.checkpoint, args.weights_out, args.fixture_out, args.temperature, args.prior_correction, args.chroma_scale,
-         args.grain_filter)
+         args.grain_filter, args.mirror_average)

@@ -364,6 +364,9 @@ pub struct Compact {
     annealed_mean: AnnealedMean,
     /// Strength of the grain filter on the model's input (0: off); see `pipeline::grain`.
     grain_filter: f32,
+    /// Average the chroma predicted for the photo and for its mirror image (the file's
+    /// `tintype.mirror_average`; models/compact.md says what it buys).
+    mirror_average: bool,
     device: Device,
 }
 
@@ -396,16 +399,23 @@ impl Compact {
         let temperature: f64 = meta.get("tintype.temperature").and_then(|t| t.parse().ok()).unwrap_or(0.38);
         // Files written before the grain filter existed were measured without it.
         let grain_filter: f32 = meta.get("tintype.grain_filter").and_then(|h| h.parse().ok()).unwrap_or(0.0);
+        let mirror_average = meta.get("tintype.mirror_average").is_some_and(|m| m == "1");
         let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
             .map_err(|e| LoadError::corrupt(path, e.to_string()))?;
         let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
-        Self::new(&vb, temperature, grain_filter, device).map_err(|e| LoadError::Compute {
+        Self::new(&vb, temperature, grain_filter, mirror_average, device).map_err(|e| LoadError::Compute {
             path: path.to_owned(),
             why: format!("not a valid compact colorizer: {e}"),
         })
     }
 
-    fn new(vb: &VarBuilder, temperature: f64, grain_filter: f32, device: &Device) -> Result<Self> {
+    fn new(
+        vb: &VarBuilder,
+        temperature: f64,
+        grain_filter: f32,
+        mirror_average: bool,
+        device: &Device,
+    ) -> Result<Self> {
         let enc = vb.pp("encoder");
         let stem = conv_bn(&enc.pp("_conv_stem"), &enc.pp("_bn0"), (32, 3, 3, 3), ENCODER_BN_EPS)?;
         let blocks = LITE0_BLOCKS
@@ -433,6 +443,7 @@ impl Compact {
             logits_weight: (logits_weight / temperature)?,
             annealed_mean,
             grain_filter,
+            mirror_average,
             device: device.clone(),
         })
     }
@@ -470,9 +481,25 @@ impl Compact {
         uv.reshape((b, hh * ww, 2))?.transpose(1, 2)?.reshape((b, 2, hh, ww))
     }
 
-    /// (B, 3, S, S) ImageNet-normalised grey, S a multiple of 16 → RGB, ImageNet-normalised.
+    /// (B, 3, S, S) ImageNet-normalised grey, S a multiple of 16 → RGB, ImageNet-normalised:
+    /// what Tintype runs, with the mirror average where the file asks for it.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let uv = self.chroma(x)?;
+        let mut uv = self.chroma(x)?;
+        if self.mirror_average {
+            let mirrored = self.chroma(&x.flip(&[3])?)?.flip(&[3])?;
+            uv = ((uv + mirrored)? * 0.5)?;
+        }
+        self.finish(x, &uv)
+    }
+
+    /// One pass of the network, as the training code's `CompactColorizer.colorize` computes it
+    /// (the parity fixture's output).
+    pub fn network(&self, x: &Tensor) -> Result<Tensor> {
+        self.finish(x, &self.chroma(x)?)
+    }
+
+    /// Chroma at 1/2 scale under the input's grey → RGB, ImageNet-normalised.
+    fn finish(&self, x: &Tensor, uv: &Tensor) -> Result<Tensor> {
         let uv = uv.upsample_bilinear2d_with_scale(2.0, 2.0, false)?;
         let (u, v) = (uv.narrow(1, 0, 1)?, uv.narrow(1, 1, 1)?);
         let y = ((x.narrow(1, 0, 1)? * IMAGENET_STD[0] as f64)? + IMAGENET_MEAN[0] as f64)?;
