@@ -215,9 +215,12 @@ def main():
         if last and not args.init:
             set_lr(0.3)
         half_saved = False
-        losses = []
+        losses, pending = [], []
+        # The budget counts wall time between steps, GPU time included, less checkpoints and
+        # snapshots. The losses are read back every 20 steps: reading one waits for the GPU, and
+        # waiting at every step left the GPU idle while Python cut the next batch.
+        t0 = time.time()
         while spent < phase_end:
-            t0 = time.time()
             if last and args.anneal and not args.init:
                 done = min(1.0, (spent - phase_start) / (phase_end - phase_start))
                 set_lr(0.3 * 0.5 * (1 + math.cos(math.pi * done)))
@@ -236,20 +239,25 @@ def main():
             opt.zero_grad()
             loss.backward()
             opt.step()
-            losses.append(loss.item())  # waits for the GPU, so that its time is counted too
+            pending.append(loss.detach())
             step += 1
-            spent += time.time() - t0
+            if step % 20 == 0:
+                losses += torch.stack(pending).tolist()  # waits for the GPU
+                pending = []
+            now = time.time()
+            spent, t0 = spent + now - t0, now
             if step % 20 == 0:
                 writer.writerow([f"{spent:.1f}", phase, size, step, f"{np.mean(losses[-20:]):.4f}", ""])
                 log.flush()
                 print(f"{spent / 60:6.1f} min  size {size:3d}  step {step:6d}  loss {np.mean(losses[-20:]):.4f}", flush=True)
             if time.time() - last_ckpt > args.checkpoint_minutes * 60:
                 save()
-                last_ckpt = time.time()
+                last_ckpt = t0 = time.time()
             if args.snapshots and last and not half_saved and spent >= (phase_start + phase_end) / 2:
                 val = evaluate(model, val_images, bins_dev, weights, args.freeze_bn, args.grain_filter)
                 save_snapshot(os.path.join(args.snapshots, f"snap-{size}-half.pt"), model, bins, prob, step, spent, val, args)
                 half_saved = True
+                t0 = time.time()
         val = evaluate(model, val_images, bins_dev, weights, args.freeze_bn, args.grain_filter)
         if args.snapshots and size >= 192:
             save_snapshot(os.path.join(args.snapshots, f"snap-{size}.pt"), model, bins, prob, step, spent, val, args)
