@@ -5,8 +5,9 @@
 //! model's logits at render factor 35 — had its pages faulted in and zeroed by the kernel
 //! afresh, about a quarter of the compact model's time (perf). Keeping freed memory in the heap
 //! for the next layer measured, on a 2-core CPU: compact 0.52 → 0.36 s, Artistic 4.95 → 4.04 s
-//! at render factor 35, Artistic's peak memory 1.22 → 1.41 GiB (BENCHMARKS.md). Other
-//! platforms' allocators are left as they are (not measured).
+//! at render factor 35, Artistic's peak memory 1.22 → 1.41 GiB; a 24 MP scan's pipeline
+//! 1.10 → 0.97 s, its peak 438 → 695 MiB (BENCHMARKS.md). Other platforms' allocators are left
+//! as they are (not measured).
 
 /// Keep freed memory for reuse: no mappings for large blocks, no trimming of the heap's top.
 /// Call first thing in `main`, before other threads start.
