@@ -7,13 +7,17 @@ mod common;
 use candle_core::{Device, Tensor};
 use tintype::model::compact::Compact;
 
+/// Inputs and one-pass outputs from `training/export.py`.
+fn parity_fixture() -> std::collections::HashMap<String, Tensor> {
+    candle_core::safetensors::load(common::fixtures().join("compact/parity.safetensors"), &Device::Cpu).unwrap()
+}
+
 #[test]
 fn compact_matches_the_training_code() {
     let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/compact.safetensors");
     assert_eq!(tintype::store::builtin_compact().as_deref(), Some(shipped.as_path()));
     let model = Compact::load(&shipped, &Device::Cpu).unwrap();
-    let fixture: std::collections::HashMap<String, Tensor> =
-        candle_core::safetensors::load(common::fixtures().join("compact/parity.safetensors"), &Device::Cpu).unwrap();
+    let fixture = parity_fixture();
     for size in [64, 80] {
         let out = model.network(&fixture[&format!("input_s{size}")]).unwrap();
         let (diff, reference) = common::max_abs_diff(&out, &fixture[&format!("output_s{size}")]);
@@ -36,8 +40,7 @@ fn the_mirror_average_makes_colours_independent_of_the_photos_side() {
     safetensors::serialize_to_file(file.tensors(), Some(meta), &path).unwrap();
     let model = Compact::load(&path, &Device::Cpu).unwrap();
 
-    let fixture: std::collections::HashMap<String, Tensor> =
-        candle_core::safetensors::load(common::fixtures().join("compact/parity.safetensors"), &Device::Cpu).unwrap();
+    let fixture = parity_fixture();
     let x = &fixture["input_s64"];
     let mirrored = x.flip(&[3]).unwrap();
     let asymmetry = |run: &dyn Fn(&Tensor) -> candle_core::Result<Tensor>| {

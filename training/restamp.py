@@ -11,6 +11,8 @@ import os
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from export import FORMAT
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -21,7 +23,7 @@ def main():
     with safe_open(args.file, "pt") as f:
         meta = dict(f.metadata())
         tensors = {k: f.get_tensor(k) for k in f.keys()}
-    if meta.get("tintype.format") != "tintype-compact-v1":
+    if meta.get("tintype.format") != FORMAT:
         raise SystemExit(f"{args.file}: not a compact model written by export.py")
     if args.grain_filter is not None:
         meta["tintype.grain_filter"] = str(args.grain_filter)

@@ -200,10 +200,13 @@ impl AnnealedMean {
 
     /// (pixels, Q) logits / T, without the bias → (pixels, 2) U, V.
     fn forward(&self, logits: &Tensor) -> Result<Tensor> {
-        if logits.device().is_cpu() && logits.dtype() == DType::F32 {
-            return logits.contiguous()?.apply_op1_no_bwd(self);
+        if !(logits.device().is_cpu() && logits.dtype() == DType::F32) {
+            return self.by_tensor_ops(logits);
         }
-        self.by_tensor_ops(logits)
+        let logits = logits.contiguous()?;
+        let (pixels, q) = logits.dims2()?;
+        let uv = super::kernels::with_f32(&logits, |l| self.one_pass(l, q))?;
+        Tensor::from_vec(uv, (pixels, 2), logits.device())
     }
 
     /// The same with candle's tensor operations, for the GPUs.
@@ -211,29 +214,15 @@ impl AnnealedMean {
         let p = candle_nn::ops::softmax_last_dim(&logits.broadcast_add(&self.bias)?)?;
         p.matmul(&self.bins)
     }
-}
 
-impl candle_core::CustomOp1 for AnnealedMean {
-    fn name(&self) -> &'static str {
-        "annealed-mean"
-    }
-
-    fn cpu_fwd(
-        &self,
-        storage: &candle_core::CpuStorage,
-        layout: &candle_core::Layout,
-    ) -> Result<(candle_core::CpuStorage, candle_core::Shape)> {
+    /// The CPU's: each pixel's row of Q logits → its U, V, over all cores.
+    fn one_pass(&self, logits: &[f32], q: usize) -> Vec<f32> {
         use rayon::prelude::*;
-        let logits = match storage {
-            candle_core::CpuStorage::F32(v) => &v[layout.start_offset()..],
-            _ => candle_core::bail!("annealed mean: f32 only"),
-        };
-        let (pixels, q) = layout.shape().dims2()?;
-        let mut out = vec![0f32; pixels * 2];
-        out.par_chunks_mut(2 * 256).enumerate().for_each(|(chunk, dst)| {
+        const ROWS: usize = 256;
+        let mut out = vec![0f32; logits.len() / q * 2];
+        out.par_chunks_mut(2 * ROWS).zip(logits.par_chunks(q * ROWS)).for_each(|(dst, rows)| {
             let mut z = vec![0f32; q];
-            for (i, uv) in dst.chunks_exact_mut(2).enumerate() {
-                let row = &logits[(chunk * 256 + i) * q..][..q];
+            for (uv, row) in dst.chunks_exact_mut(2).zip(rows.chunks_exact(q)) {
                 let mut max = f32::NEG_INFINITY;
                 for ((z, &l), &b) in z.iter_mut().zip(row).zip(&self.bias_values) {
                     *z = l + b;
@@ -250,7 +239,7 @@ impl candle_core::CustomOp1 for AnnealedMean {
                 uv[1] = v / sum;
             }
         });
-        Ok((candle_core::CpuStorage::F32(out), (pixels, 2).into()))
+        out
     }
 }
 
