@@ -3,7 +3,7 @@
 model's colour comes from damage rather than from the scene — chosen on photos the evaluation
 and old-photo sets never see:
 
-    python aged_val.py /tmp/val-clean /tmp/val-aged [--limit 40]
+    python aged_val.py /tmp/val-clean /tmp/val-aged [--limit 100]
     tintype eval old /tmp/val-clean --model M; tintype eval old /tmp/val-aged --model M
 """
 import argparse
@@ -21,7 +21,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("clean_dir")
     ap.add_argument("aged_dir")
-    ap.add_argument("--limit", type=int, default=40)
+    ap.add_argument("--limit", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     os.makedirs(args.clean_dir, exist_ok=True)
