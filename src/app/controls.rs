@@ -56,9 +56,21 @@ impl App {
                 None => (None, None),
             };
             let mode = self.prefs.view;
-            self.viewer.show(ui, mode, before.as_ref(), after.as_ref());
+            let hint = self.canvas_hint();
+            self.viewer.show(ui, mode, before.as_ref(), after.as_ref(), &hint);
         });
         self.sheet_window(ui.ctx());
+    }
+
+    /// What the canvas says while it has no picture: how to start, that the selected photo is
+    /// on its way, or that it failed (the reason is above the canvas and in the list).
+    fn canvas_hint(&self) -> String {
+        match self.selected_photo() {
+            None if self.photos.is_empty() => "Drop old photos or folders here, or press Add photos".into(),
+            None => "Pick a photo on the left".into(),
+            Some(p) if matches!(p.status, Status::Failed(_)) => format!("Nothing to show for {}", p.name),
+            Some(p) => format!("Colorizing {}…", p.name),
+        }
     }
 
     fn toolbar(&mut self, ui: &mut egui::Ui) {

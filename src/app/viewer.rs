@@ -85,13 +85,15 @@ impl Default for Viewer {
 }
 
 impl Viewer {
-    /// Shows `before` and `after` (either may be missing while work runs).
+    /// Shows `before` and `after` (either may be missing while work runs), or `hint` where
+    /// there is no picture yet.
     pub fn show(
         &mut self,
         ui: &mut egui::Ui,
         mode: ViewMode,
         before: Option<&Arc<DynamicImage>>,
         after: Option<&Arc<DynamicImage>>,
+        hint: &str,
     ) {
         let ctx = ui.ctx().clone();
         sync(&mut self.before, before, &ctx, "before");
@@ -101,13 +103,9 @@ impl Viewer {
         let painter = ui.painter_at(area);
         painter.rect_filled(area, 0.0, ui.visuals().extreme_bg_color);
         let Some(shown) = self.before.as_ref().or(self.after.as_ref()) else {
-            painter.text(
-                area.center(),
-                egui::Align2::CENTER_CENTER,
-                "Drop old photos or folders here, or press Add photos",
-                egui::TextStyle::Heading.resolve(ui.style()),
-                ui.visuals().weak_text_color(),
-            );
+            // A label rather than painted text, so screen readers (and the tests) read it too.
+            let weak = ui.visuals().weak_text_color();
+            ui.put(area, egui::Label::new(egui::RichText::new(hint).heading().color(weak)));
             return;
         };
         let size = shown.size;
