@@ -11,6 +11,7 @@ pub mod viewer;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
 
 use image::DynamicImage;
@@ -134,8 +135,45 @@ pub fn run(open: Vec<PathBuf>) -> anyhow::Result<()> {
     }
     let native = eframe::NativeOptions { viewport, persist_window: true, ..Default::default() };
     let options = Options { config_dir: Prefs::default_dir(), data_dir: None, open };
-    eframe::run_native("Tintype", native, Box::new(move |cc| Ok(Box::new(App::new(&cc.egui_ctx, options)))))
-        .map_err(|e| anyhow::anyhow!("the window could not open: {e}"))
+    let opened = Arc::new(AtomicBool::new(false));
+    let app_created = opened.clone();
+    let result = eframe::run_native(
+        "Tintype",
+        native,
+        Box::new(move |cc| {
+            app_created.store(true, Ordering::Relaxed);
+            Ok(Box::new(App::new(&cc.egui_ctx, options)))
+        }),
+    );
+    match result {
+        Ok(()) => Ok(()),
+        // Only a graphics failure before the window showed anything: a lost device hours in, or
+        // no display at all, is reported as it is.
+        Err(e @ eframe::Error::Wgpu(_))
+            if !opened.load(Ordering::Relaxed) && std::env::var_os(OPENGL_RETRY).is_none() =>
+        {
+            eprintln!("The window could not open ({e}); trying again with OpenGL.");
+            reopen_with_opengl()
+        }
+        Err(e) => Err(anyhow::anyhow!("the window could not open: {e}")),
+    }
+}
+
+/// Set in the environment of the process that [`reopen_with_opengl`] starts.
+const OPENGL_RETRY: &str = "TINTYPE_OPENGL_RETRY";
+
+/// Starts Tintype again on wgpu's OpenGL backend and waits for it. Some graphics drivers offer
+/// Vulkan or DirectX 12 and then fail to make a device or a surface with it (old Windows
+/// laptops; Wine), where OpenGL works. A second try in this process is not possible: winit
+/// allows one event loop per process.
+fn reopen_with_opengl() -> anyhow::Result<()> {
+    let exe = std::env::current_exe()?;
+    let status = std::process::Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .env("WGPU_BACKEND", "gl")
+        .env(OPENGL_RETRY, "1")
+        .status()?;
+    if status.success() { Ok(()) } else { anyhow::bail!("the window could not open with OpenGL either") }
 }
 
 impl App {
