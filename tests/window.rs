@@ -1,6 +1,6 @@
 //! The real window on an X server (Xvfb, with Mesa's drivers): when the graphics backend that
 //! wgpu picks cannot open it, as happens with broken drivers, Tintype opens it again with
-//! OpenGL instead of giving up.
+//! OpenGL instead of giving up; with no display at all, it says to use the command line.
 #![cfg(target_os = "linux")]
 
 use std::os::unix::process::CommandExt;
@@ -64,4 +64,23 @@ fn a_failing_graphics_backend_falls_back_to_opengl() {
     std::thread::sleep(Duration::from_secs(8));
     assert!(app.0.try_wait().unwrap().is_none(), "the OpenGL window did not stay open:\n{}", log());
     assert!(!log().contains("either"), "{}", log());
+}
+
+#[test]
+fn without_a_display_the_message_points_to_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tintype"))
+        .arg("assets/samples/walt-whitman.jpg")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WAYLAND_SOCKET")
+        .env("XDG_RUNTIME_DIR", dir.path())
+        .env("TINTYPE_CONFIG_DIR", dir.path().join("config"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("could not open") && stderr.contains("tintype colorize PHOTO"), "{stderr}");
+    // Not a graphics failure, so no second try.
+    assert!(!stderr.contains("OpenGL"), "{stderr}");
 }

@@ -155,6 +155,9 @@ pub fn run(open: Vec<PathBuf>) -> anyhow::Result<()> {
             eprintln!("The window could not open ({e}); trying again with OpenGL.");
             reopen_with_opengl()
         }
+        Err(e @ (eframe::Error::WinitEventLoop(_) | eframe::Error::Winit(_))) => Err(anyhow::anyhow!(
+            "the window could not open: {e}\nWithout a desktop (over SSH, on a server) use the command line: tintype colorize PHOTO…"
+        )),
         Err(e) => Err(anyhow::anyhow!("the window could not open: {e}")),
     }
 }
