@@ -2,7 +2,8 @@
 # Checks the Windows build without Windows: cross-compiles it (x86_64-pc-windows-gnu, MinGW),
 # then under Wine colorizes the samples and a broken file with the built-in model and checks
 # that the pictures are the Linux build's pixel for pixel and that the broken file is reported
-# by name while the others are written. With WINDOW=1 it also opens the window on Xvfb and
+# by name while the others are written; then, laid out as installed, where it finds the
+# built-in model and puts downloaded ones. With WINDOW=1 it also opens the window on Xvfb and
 # takes a screenshot ($out/window.png). The release workflow builds the real installer with
 # MSVC on a Windows runner; this catches what breaks the Windows build or its behaviour early.
 # Debian: apt install gcc-mingw-w64-x86-64 wine64 imagemagick (xvfb xdotool for WINDOW=1).
@@ -40,6 +41,16 @@ for png in "$out"/linux/in/*.png; do
   [ "$differing" = 0 ]
 done
 [ "$(ls "$out/windows/in" | wc -l)" = "$(ls assets/samples/*.jpg | wc -l)" ]
+
+# The installed layout (Packager.toml's resources): the built-in model is found beside the
+# program and shown as a plain path; downloaded models go to Local AppData, not the roaming
+# profile.
+mkdir -p "$out/install/models"
+cp "$exe" "$(dirname "$exe")"/*.dll "$out/install/" 2>/dev/null || cp "$exe" "$out/install/"
+cp models/compact.safetensors "$out/install/models/"
+"$wine" "$out/install/tintype.exe" models list | tee "$out/models.log"
+grep -F 'AppData\Local\Tintype\data\models' "$out/models.log" >/dev/null
+grep -F 'install\models\compact.safetensors' "$out/models.log" | grep -vF '\\?\' >/dev/null
 
 if [ "${WINDOW:-0}" = 1 ]; then
   Xvfb :93 -screen 0 1280x800x24 >/dev/null 2>&1 &

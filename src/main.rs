@@ -12,6 +12,14 @@ fn main() -> ExitCode {
     let opens_window =
         args.iter().all(|a| !a.to_string_lossy().starts_with('-') && !cli::is_subcommand(a) && a.exists());
     if !opens_window {
+        // `tintype models list | head` should end quietly when `head` stops reading, as other
+        // command-line tools do, not panic on the closed pipe. (Sockets are unaffected: the
+        // standard library sends with MSG_NOSIGNAL / SO_NOSIGPIPE.)
+        #[cfg(unix)]
+        // SAFETY: nothing else runs yet; this only restores the default action for SIGPIPE.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
         return cli::run();
     }
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {

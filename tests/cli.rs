@@ -333,3 +333,22 @@ fn eval_reports_both_modes_with_the_grey_baseline() {
     assert!(out.status.success(), "{log}");
     assert!(log.contains("hue_entropy=") && log.contains("brown_share=") && log.contains("luminance_psnr="), "{log}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_reader_that_stops_early_ends_the_output_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    // As `tintype models list | head -n 1` does: the reading end closes before the output ends.
+    let mut child = Command::new(EXE)
+        .args(["models", "list"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // Ended by SIGPIPE like other tools, or done before the pipe closed.
+    assert!(out.status.success() || out.status.signal() == Some(libc::SIGPIPE), "{:?}: {stderr}", out.status);
+}

@@ -74,7 +74,7 @@ impl Prefs {
     pub fn default_dir() -> Option<PathBuf> {
         std::env::var_os("TINTYPE_CONFIG_DIR")
             .map(PathBuf::from)
-            .or_else(|| directories::ProjectDirs::from("org", "Tintype", "Tintype").map(|d| d.config_dir().to_owned()))
+            .or_else(|| crate::store::project_dirs().map(|d| d.config_dir().to_owned()))
     }
 
     pub fn load(dir: &Path) -> Self {

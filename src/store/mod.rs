@@ -44,7 +44,15 @@ pub fn builtin_compact() -> Option<PathBuf> {
         places.push(bin.join("../Resources/models"));
     }
     places.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
-    places.into_iter().map(|dir| dir.join(name)).find(|p| p.is_file()).map(|p| p.canonicalize().unwrap_or(p))
+    // dunce: Windows' canonical form is a `\\?\` path, which people should not have to read.
+    places.into_iter().map(|dir| dir.join(name)).find(|p| p.is_file()).map(|p| dunce::canonicalize(&p).unwrap_or(p))
+}
+
+/// Tintype's per-user folders: `tintype` under the XDG folders on Linux, `Tintype` in AppData
+/// on Windows (Roaming for settings, Local for models), `org.Tintype` in Application Support on
+/// macOS.
+pub fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("org", "", "Tintype")
 }
 
 /// Every model of the shipped manifest.
@@ -113,7 +121,9 @@ impl Store {
     pub fn open(data_dir: Option<PathBuf>, base_url: Option<String>) -> Result<Self, StoreError> {
         let root = data_dir
             .or_else(|| std::env::var_os("TINTYPE_DATA_DIR").map(PathBuf::from))
-            .or_else(|| directories::ProjectDirs::from("org", "Tintype", "Tintype").map(|d| d.data_dir().to_path_buf()))
+            // Local, not roaming, on Windows: models are hundreds of MB and must not travel
+            // with a roaming profile.
+            .or_else(|| project_dirs().map(|d| d.data_local_dir().to_path_buf()))
             .ok_or_else(|| StoreError::Folder {
                 path: PathBuf::from("~"),
                 why: "no home folder found; set TINTYPE_DATA_DIR to a folder for models".into(),
