@@ -3,9 +3,10 @@
 # then under Wine colorizes the samples and a broken file with the built-in model and checks
 # that the pictures are the Linux build's pixel for pixel and that the broken file is reported
 # by name while the others are written; then, laid out as installed, where it finds the
-# built-in model and puts downloaded ones. With WINDOW=1 it also opens the window on Xvfb and
-# takes a screenshot ($out/window.png). The release workflow builds the real installer with
-# MSVC on a Windows runner; this catches what breaks the Windows build or its behaviour early.
+# built-in model and puts downloaded ones. TESTS=1 also runs the test suite under Wine; with
+# WINDOW=1 it opens the window on Xvfb and takes a screenshot ($out/window.png). The release
+# workflow builds the real installer with MSVC on a Windows runner; this catches what breaks
+# the Windows build or its behaviour early.
 # Debian: apt install gcc-mingw-w64-x86-64 wine64 imagemagick (xvfb xdotool for WINDOW=1).
 # Usage: installer/check-windows.sh [out-dir]
 set -euo pipefail
@@ -51,6 +52,19 @@ cp models/compact.safetensors "$out/install/models/"
 "$wine" "$out/install/tintype.exe" models list | tee "$out/models.log"
 grep -F 'AppData\Local\Tintype\data\models' "$out/models.log" >/dev/null
 grep -F 'install\models\compact.safetensors' "$out/models.log" | grep -vF '\\?\' >/dev/null
+
+# TESTS=1: the test suite too, run under Wine, but for tests/app.rs (Wine gives wgpu no
+# adapter for egui_kittest's offscreen rendering); about 10 minutes.
+if [ "${TESTS:-0}" = 1 ]; then
+  cargo test --release --locked --target "$target" --no-run
+  cp "$(dirname "$exe")/bcryptprimitives.dll" "$(dirname "$exe")/deps/" 2>/dev/null || true
+  suites=()
+  for t in tests/*.rs; do
+    name=$(basename "$t" .rs)
+    [ "$name" = app ] || suites+=(--test "$name")
+  done
+  CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$wine" cargo test --release --locked --target "$target" --lib "${suites[@]}"
+fi
 
 if [ "${WINDOW:-0}" = 1 ]; then
   Xvfb :93 -screen 0 1280x800x24 >/dev/null 2>&1 &
