@@ -23,8 +23,9 @@ rm -rf "$out"; mkdir -p "$out/in"
 export WINEPREFIX="$out/wineprefix" WINEDEBUG=-all
 # Wine before 9 lacks bcryptprimitives.dll, which Rust's standard library imports; a stand-in
 # beside the exe (for Wine only, never shipped) answers its one function.
+shim=$(dirname "$exe")/bcryptprimitives.dll
 if ! "$wine" "$exe" --version >/dev/null 2>&1; then
-  x86_64-w64-mingw32-gcc -shared -O2 -o "$(dirname "$exe")/bcryptprimitives.dll" installer/wine/bcryptprimitives.c -ladvapi32
+  x86_64-w64-mingw32-gcc -shared -O2 -o "$shim" installer/wine/bcryptprimitives.c -ladvapi32
 fi
 "$wine" "$exe" --version
 
@@ -47,7 +48,8 @@ done
 # program and shown as a plain path; downloaded models go to Local AppData, not the roaming
 # profile.
 mkdir -p "$out/install/models"
-cp "$exe" "$(dirname "$exe")"/*.dll "$out/install/" 2>/dev/null || cp "$exe" "$out/install/"
+cp "$exe" "$out/install/"
+[ ! -f "$shim" ] || cp "$shim" "$out/install/"
 cp models/compact.safetensors "$out/install/models/"
 "$wine" "$out/install/tintype.exe" models list | tee "$out/models.log"
 grep -F 'AppData\Local\Tintype\data\models' "$out/models.log" >/dev/null
@@ -57,7 +59,7 @@ grep -F 'install\models\compact.safetensors' "$out/models.log" | grep -vF '\\?\'
 # adapter for egui_kittest's offscreen rendering); about 10 minutes.
 if [ "${TESTS:-0}" = 1 ]; then
   cargo test --release --locked --target "$target" --no-run
-  cp "$(dirname "$exe")/bcryptprimitives.dll" "$(dirname "$exe")/deps/" 2>/dev/null || true
+  [ ! -f "$shim" ] || cp "$shim" "$(dirname "$exe")/deps/"
   suites=()
   for t in tests/*.rs; do
     name=$(basename "$t" .rs)
