@@ -112,6 +112,27 @@ def batch(images, size, n, rng):
     return torch.stack([to_input(c) for c in crops]), torch.stack([to_target(c) for c in crops])
 
 
+def cutmix(x, uv, share, rng):
+    """CutMix (Yun et al. 2019) for colorization: a share of the crops get a rectangle (a third to
+    two thirds of each side) of another crop in the batch, the same region of input and target,
+    so no crop is one whole training photo the network can recognise and recall. Works on any
+    device; the rectangle lies on even pixels so it covers whole target pixels (uv is at half
+    scale)."""
+    b, _, s, _ = x.shape
+    x, uv = x.clone(), uv.clone()
+    half = s // 2
+    for i in range(b):
+        if b < 2 or rng.random() >= share:
+            continue
+        j = rng.randrange(b - 1)
+        j += j >= i
+        h, w = rng.randint(half // 3, 2 * half // 3), rng.randint(half // 3, 2 * half // 3)
+        y0, x0 = rng.randint(0, half - h), rng.randint(0, half - w)
+        uv[i, :, y0 : y0 + h, x0 : x0 + w] = uv[j, :, y0 : y0 + h, x0 : x0 + w]
+        x[i, :, 2 * y0 : 2 * (y0 + h), 2 * x0 : 2 * (x0 + w)] = x[j, :, 2 * y0 : 2 * (y0 + h), 2 * x0 : 2 * (x0 + w)]
+    return x, uv
+
+
 def soft_targets(uv, bins, k=5, sigma=5.0):
     """Soft-encode target chroma on its k nearest bins with Gaussian weights → (B, Q, H, W)."""
     b, _, h, w = uv.shape

@@ -5,12 +5,14 @@
 # calls). Leaves in $OUT/seedN/ the f16 snapshots (end of 192 px, half-way through 256 px, end)
 # and train.log (the run's output, then its log.csv). Run from the repository root:
 #   MINUTES=7 training/gpu_run.sh      # AGE: the share of inputs given old-print damage (default 0.5)
+#   TRAIN_ARGS="--encoder-lr-share 0 --cutmix 0.5" MINUTES=7 training/gpu_run.sh   # more train.py options
 # The budget counts training steps (GPU time included); loading the photos, the CUDA start, cuDNN's
 # trials of each new shape and the checks come on top, so give the call MINUTES·60 + 120 s.
 set -uo pipefail
 cd "$(dirname "$0")"
 minutes=${MINUTES:-7.5}
 age=${AGE:-0.5}
+read -r -a train_args <<<"${TRAIN_ARGS:-}"
 out=${OUT:?set OUT to the folder that the results go to}
 roots=()
 for d in ../.gpu/a ../.gpu/b; do
@@ -24,7 +26,7 @@ for seed in 0 1; do
   # The budget counts training steps only; loading, checks and saves come on top.
   ( PYTHONUNBUFFERED=1 timeout "$(python3 -c "print(int($minutes * 60 + 110))")" python3 train.py \
       --minutes "$minutes" --seed "$seed" --out "/tmp/tintype-runs/seed$seed" --checkpoint-minutes 100 \
-      --batch-scale 8 --anneal --age "$age" --snapshots "$out/seed$seed" --pretrained ../.gpu/a/efficientnet-lite0.pth "${roots[@]}"
+      --batch-scale 8 --anneal --age "$age" --snapshots "$out/seed$seed" --pretrained ../.gpu/a/efficientnet-lite0.pth "${roots[@]}" "${train_args[@]}"
     echo "exit $?"; cat "/tmp/tintype-runs/seed$seed/log.csv" ) >"$out/seed$seed/train.log" 2>&1 &
 done
 wait

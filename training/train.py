@@ -45,14 +45,17 @@ def atomic_save(obj, path):
     os.replace(path + ".tmp", path)
 
 
-ENCODER_LR_SHARE = 0.2  # the pretrained encoder learns at a fifth of the decoder's rate
-
-
-def param_groups(model, lr):
-    """The encoder's parameters, then the decoder's, at their learning rates."""
-    enc_ids = {id(p) for p in model.encoder.parameters()}
-    return [{"params": list(model.encoder.parameters()), "lr": lr * ENCODER_LR_SHARE},
-            {"params": [p for p in model.parameters() if id(p) not in enc_ids], "lr": lr}]
+def param_groups(model, lr, encoder_share):
+    """The encoder's parameters, then the decoder's, at their learning rates. A share of 0
+    freezes the encoder: its weights take no gradient (and train_mode keeps its BatchNorm
+    statistics), so it stays the ImageNet encoder it was loaded as."""
+    enc = list(model.encoder.parameters())
+    if encoder_share == 0:
+        for p in enc:
+            p.requires_grad_(False)
+    enc_ids = {id(p) for p in enc}
+    decoder = [p for p in model.parameters() if id(p) not in enc_ids]
+    return ([{"params": enc, "lr": lr * encoder_share}] if encoder_share else []) + [{"params": decoder, "lr": lr}]
 
 
 def save_snapshot(path, model, bins, prob, step, spent, val, args):
@@ -71,17 +74,19 @@ def rebalanced_loss(logits, uv, bins, weights):
     return (per_pixel * weights[nearest]).mean()
 
 
-def train_mode(model, freeze_bn):
+def train_mode(model, freeze_bn, freeze_encoder=False):
     """Training mode; with freeze_bn, BatchNorm keeps normalising with its running statistics and
-    leaves them alone (a small batch's statistics are too noisy to learn from)."""
+    leaves them alone (a small batch's statistics are too noisy to learn from); with
+    freeze_encoder, the encoder's BatchNorm does so."""
     model.train()
-    if freeze_bn:
-        for m in model.modules():
+    frozen = model if freeze_bn else model.encoder if freeze_encoder else None
+    if frozen is not None:
+        for m in frozen.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
                 m.eval()
 
 
-def evaluate(model, val_images, bins, weights, freeze_bn, grain_filter=0.0, size=224, seed=123):
+def evaluate(model, val_images, bins, weights, freeze_bn, freeze_encoder=False, grain_filter=0.0, size=224, seed=123):
     rng = random.Random(seed)
     model.eval()
     with torch.no_grad():
@@ -94,7 +99,7 @@ def evaluate(model, val_images, bins, weights, freeze_bn, grain_filter=0.0, size
         pred = model.chroma(logits)
         chroma_pred = pred.pow(2).sum(1).sqrt().mean().item()
         chroma_true = (uv - 128.0).pow(2).sum(1).sqrt().mean().item()
-    train_mode(model, freeze_bn)
+    train_mode(model, freeze_bn, freeze_encoder)
     return loss, chroma_pred, chroma_true
 
 
@@ -125,6 +130,11 @@ def main():
     ap.add_argument("--age", type=float, default=0.0, help="share of training inputs given old-print damage (data.age)")
     ap.add_argument("--age-grain", type=float, default=12.0, help="the damage's strongest grain, σ in grey levels")
     ap.add_argument("--grain-filter", type=float, default=0.0, help="h: the app's grain filter on every input (data.grain_filter)")
+    ap.add_argument("--encoder-lr-share", type=float, default=0.2, help="the encoder's learning rate as a share of the "
+                    "decoder's; 0 freezes the ImageNet encoder")
+    ap.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW's decoupled weight decay")
+    ap.add_argument("--cutmix", type=float, default=0.0, help="share of training crops given a rectangle of another "
+                    "crop, input and target alike (data.cutmix)")
     args = ap.parse_args()
     phases = [(args.size, 1.0, args.batch)] if args.size else [(s, t, b * args.batch_scale) for s, t, b in PHASES]
 
@@ -164,7 +174,8 @@ def main():
         print(f"fine-tuning {args.init} (step {init['step']})", flush=True)
     elif state is None:
         load_pretrained_encoder(model, args.pretrained or pretrained_path())
-    opt = torch.optim.AdamW(param_groups(model, args.lr), weight_decay=1e-4)
+    opt = torch.optim.AdamW(param_groups(model, args.lr, args.encoder_lr_share), weight_decay=args.weight_decay)
+    freeze_encoder = args.encoder_lr_share == 0
     rng = random.Random(args.seed)
     phase, step, spent = 0, 0, 0.0
     if state is not None:
@@ -191,7 +202,8 @@ def main():
     def set_lr(scale):
         """Scales both groups' base rates (param_groups; not the optimiser's current ones, which a
         resumed checkpoint holds already scaled)."""
-        for g, base in zip(opt.param_groups, (args.lr * ENCODER_LR_SHARE, args.lr)):
+        bases = [args.lr * args.encoder_lr_share, args.lr] if len(opt.param_groups) == 2 else [args.lr]
+        for g, base in zip(opt.param_groups, bases):
             g["lr"] = base * scale
 
     def save():
@@ -205,7 +217,7 @@ def main():
     log = open(os.path.join(args.out, "log.csv"), "a", newline="")
     writer = csv.writer(log)
     budget = args.minutes * 60
-    train_mode(model, args.freeze_bn)
+    train_mode(model, args.freeze_bn, freeze_encoder)
     last_ckpt = time.time()
     while phase < len(phases):
         size, share, bs = phases[phase]
@@ -229,6 +241,8 @@ def main():
                 # warm up, then anneal to zero by the end of the budget (a --resume needs the same --init).
                 set_lr(min(1.0, (step + 1) / 50) * 0.5 * (1 + math.cos(math.pi * min(1.0, spent / budget))))
             x, uv = make_batch(size, bs, rng)
+            if args.cutmix:
+                x, uv = data.cutmix(x, uv, args.cutmix, rng)
             if args.age:
                 x = data.age(x, args.age, rng, args.age_grain)
             if args.grain_filter:
@@ -254,11 +268,11 @@ def main():
                 save()
                 last_ckpt = t0 = time.time()
             if args.snapshots and last and not half_saved and spent >= (phase_start + phase_end) / 2:
-                val = evaluate(model, val_images, bins_dev, weights, args.freeze_bn, args.grain_filter)
+                val = evaluate(model, val_images, bins_dev, weights, args.freeze_bn, freeze_encoder, args.grain_filter)
                 save_snapshot(os.path.join(args.snapshots, f"snap-{size}-half.pt"), model, bins, prob, step, spent, val, args)
                 half_saved = True
                 t0 = time.time()
-        val = evaluate(model, val_images, bins_dev, weights, args.freeze_bn, args.grain_filter)
+        val = evaluate(model, val_images, bins_dev, weights, args.freeze_bn, freeze_encoder, args.grain_filter)
         if args.snapshots and size >= 192:
             save_snapshot(os.path.join(args.snapshots, f"snap-{size}.pt"), model, bins, prob, step, spent, val, args)
         writer.writerow([f"{spent:.1f}", phase, size, step, "", f"{val[0]:.4f}/{val[1]:.2f}/{val[2]:.2f}"])
