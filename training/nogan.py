@@ -90,7 +90,7 @@ def main():
     model = CompactColorizer(bins, temperature=args.temperature)
     model.load_state_dict(init["model"])
     critic = Critic()
-    opt_g = torch.optim.AdamW(param_groups(model, args.lr, 0.2), betas=(0.5, 0.99), weight_decay=1e-4)
+    opt_g = torch.optim.AdamW(param_groups(model, args.lr), betas=(0.5, 0.99), weight_decay=1e-4)
     opt_d = torch.optim.Adam(critic.parameters(), lr=args.critic_lr, betas=(0.5, 0.99))
     log = csv.writer(open(os.path.join(args.out, "log.csv"), "a", newline=""))
     step, spent = 0, 0.0

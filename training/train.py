@@ -45,7 +45,10 @@ def atomic_save(obj, path):
     os.replace(path + ".tmp", path)
 
 
-def param_groups(model, lr, encoder_share):
+ENCODER_LR_SHARE = 0.2  # by default the pretrained encoder learns at a fifth of the decoder's rate
+
+
+def param_groups(model, lr, encoder_share=ENCODER_LR_SHARE):
     """The encoder's parameters, then the decoder's, at their learning rates. A share of 0
     freezes the encoder: its weights take no gradient (and train_mode keeps its BatchNorm
     statistics), so it stays the ImageNet encoder it was loaded as."""
@@ -130,8 +133,8 @@ def main():
     ap.add_argument("--age", type=float, default=0.0, help="share of training inputs given old-print damage (data.age)")
     ap.add_argument("--age-grain", type=float, default=12.0, help="the damage's strongest grain, σ in grey levels")
     ap.add_argument("--grain-filter", type=float, default=0.0, help="h: the app's grain filter on every input (data.grain_filter)")
-    ap.add_argument("--encoder-lr-share", type=float, default=0.2, help="the encoder's learning rate as a share of the "
-                    "decoder's; 0 freezes the ImageNet encoder")
+    ap.add_argument("--encoder-lr-share", type=float, default=ENCODER_LR_SHARE,
+                    help="the encoder's learning rate as a share of the decoder's; 0 freezes the ImageNet encoder")
     ap.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW's decoupled weight decay")
     ap.add_argument("--cutmix", type=float, default=0.0, help="share of training crops given a rectangle of another "
                     "crop, input and target alike (data.cutmix)")
