@@ -115,22 +115,29 @@ def batch(images, size, n, rng):
 def cutmix(x, uv, share, rng):
     """CutMix (Yun et al. 2019) for colorization: a share of the crops get a rectangle (a third to
     two thirds of each side) of another crop in the batch, the same region of input and target,
-    so no crop is one whole training photo the network can recognise and recall. Works on any
-    device; the rectangle lies on even pixels so it covers whole target pixels (uv is at half
-    scale)."""
+    so no crop is one whole training photo the network can recognise and recall. The rectangle
+    lies on even pixels so it covers whole target pixels (uv is at half scale). Drawn per crop,
+    applied to the whole batch at once (a per-crop loop is hundreds of small GPU kernels)."""
     b, _, s, _ = x.shape
-    x, uv = x.clone(), uv.clone()
+    if b < 2:
+        return x, uv
     half = s // 2
+    partner, boxes = list(range(b)), [(0, 0, 0, 0)] * b  # an empty box: the crop stays itself
     for i in range(b):
-        if b < 2 or rng.random() >= share:
+        if rng.random() >= share:
             continue
         j = rng.randrange(b - 1)
-        j += j >= i
+        partner[i] = j + (j >= i)
         h, w = rng.randint(half // 3, 2 * half // 3), rng.randint(half // 3, 2 * half // 3)
         y0, x0 = rng.randint(0, half - h), rng.randint(0, half - w)
-        uv[i, :, y0 : y0 + h, x0 : x0 + w] = uv[j, :, y0 : y0 + h, x0 : x0 + w]
-        x[i, :, 2 * y0 : 2 * (y0 + h), 2 * x0 : 2 * (x0 + w)] = x[j, :, 2 * y0 : 2 * (y0 + h), 2 * x0 : 2 * (x0 + w)]
-    return x, uv
+        boxes[i] = (y0, y0 + h, x0, x0 + w)
+    y0, y1, x0, x1 = torch.tensor(boxes, device=x.device).T[..., None, None]
+    at = torch.arange(half, device=x.device)
+    inside = (at[:, None] >= y0) & (at[:, None] < y1) & (at >= x0) & (at < x1)  # (B, half, half)
+    partner = torch.tensor(partner, device=x.device)
+    uv = torch.where(inside[:, None], uv[partner], uv)
+    inside = inside.repeat_interleave(2, 1).repeat_interleave(2, 2)
+    return torch.where(inside[:, None], x[partner], x), uv
 
 
 def soft_targets(uv, bins, k=5, sigma=5.0):

@@ -50,15 +50,14 @@ ENCODER_LR_SHARE = 0.2  # by default the pretrained encoder learns at a fifth of
 
 def param_groups(model, lr, encoder_share=ENCODER_LR_SHARE):
     """The encoder's parameters, then the decoder's, at their learning rates. A share of 0
-    freezes the encoder: its weights take no gradient (and train_mode keeps its BatchNorm
-    statistics), so it stays the ImageNet encoder it was loaded as."""
+    freezes the encoder: its weights take no gradient, so AdamW skips them (and train_mode keeps
+    its BatchNorm statistics); it stays the ImageNet encoder it was loaded as."""
     enc = list(model.encoder.parameters())
-    if encoder_share == 0:
-        for p in enc:
-            p.requires_grad_(False)
+    for p in enc:
+        p.requires_grad_(encoder_share != 0)
     enc_ids = {id(p) for p in enc}
-    decoder = [p for p in model.parameters() if id(p) not in enc_ids]
-    return ([{"params": enc, "lr": lr * encoder_share}] if encoder_share else []) + [{"params": decoder, "lr": lr}]
+    return [{"params": enc, "lr": lr * encoder_share},
+            {"params": [p for p in model.parameters() if id(p) not in enc_ids], "lr": lr}]
 
 
 def save_snapshot(path, model, bins, prob, step, spent, val, args):
@@ -77,19 +76,20 @@ def rebalanced_loss(logits, uv, bins, weights):
     return (per_pixel * weights[nearest]).mean()
 
 
-def train_mode(model, freeze_bn, freeze_encoder=False):
+def train_mode(model, freeze_bn):
     """Training mode; with freeze_bn, BatchNorm keeps normalising with its running statistics and
-    leaves them alone (a small batch's statistics are too noisy to learn from); with
-    freeze_encoder, the encoder's BatchNorm does so."""
+    leaves them alone (a small batch's statistics are too noisy to learn from). A frozen encoder
+    (param_groups) keeps its BatchNorm statistics too."""
     model.train()
-    frozen = model if freeze_bn else model.encoder if freeze_encoder else None
+    encoder_frozen = not any(p.requires_grad for p in model.encoder.parameters())
+    frozen = model if freeze_bn else model.encoder if encoder_frozen else None
     if frozen is not None:
         for m in frozen.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
                 m.eval()
 
 
-def evaluate(model, val_images, bins, weights, freeze_bn, freeze_encoder=False, grain_filter=0.0, size=224, seed=123):
+def evaluate(model, val_images, bins, weights, freeze_bn, grain_filter=0.0, size=224, seed=123):
     rng = random.Random(seed)
     model.eval()
     with torch.no_grad():
@@ -102,7 +102,7 @@ def evaluate(model, val_images, bins, weights, freeze_bn, freeze_encoder=False, 
         pred = model.chroma(logits)
         chroma_pred = pred.pow(2).sum(1).sqrt().mean().item()
         chroma_true = (uv - 128.0).pow(2).sum(1).sqrt().mean().item()
-    train_mode(model, freeze_bn, freeze_encoder)
+    train_mode(model, freeze_bn)
     return loss, chroma_pred, chroma_true
 
 
@@ -178,7 +178,6 @@ def main():
     elif state is None:
         load_pretrained_encoder(model, args.pretrained or pretrained_path())
     opt = torch.optim.AdamW(param_groups(model, args.lr, args.encoder_lr_share), weight_decay=args.weight_decay)
-    freeze_encoder = args.encoder_lr_share == 0
     rng = random.Random(args.seed)
     phase, step, spent = 0, 0, 0.0
     if state is not None:
@@ -205,8 +204,7 @@ def main():
     def set_lr(scale):
         """Scales both groups' base rates (param_groups; not the optimiser's current ones, which a
         resumed checkpoint holds already scaled)."""
-        bases = [args.lr * args.encoder_lr_share, args.lr] if len(opt.param_groups) == 2 else [args.lr]
-        for g, base in zip(opt.param_groups, bases):
+        for g, base in zip(opt.param_groups, (args.lr * args.encoder_lr_share, args.lr)):
             g["lr"] = base * scale
 
     def save():
@@ -220,7 +218,7 @@ def main():
     log = open(os.path.join(args.out, "log.csv"), "a", newline="")
     writer = csv.writer(log)
     budget = args.minutes * 60
-    train_mode(model, args.freeze_bn, freeze_encoder)
+    train_mode(model, args.freeze_bn)
     last_ckpt = time.time()
     while phase < len(phases):
         size, share, bs = phases[phase]
@@ -271,11 +269,11 @@ def main():
                 save()
                 last_ckpt = t0 = time.time()
             if args.snapshots and last and not half_saved and spent >= (phase_start + phase_end) / 2:
-                val = evaluate(model, val_images, bins_dev, weights, args.freeze_bn, freeze_encoder, args.grain_filter)
+                val = evaluate(model, val_images, bins_dev, weights, args.freeze_bn, args.grain_filter)
                 save_snapshot(os.path.join(args.snapshots, f"snap-{size}-half.pt"), model, bins, prob, step, spent, val, args)
                 half_saved = True
                 t0 = time.time()
-        val = evaluate(model, val_images, bins_dev, weights, args.freeze_bn, freeze_encoder, args.grain_filter)
+        val = evaluate(model, val_images, bins_dev, weights, args.freeze_bn, args.grain_filter)
         if args.snapshots and size >= 192:
             save_snapshot(os.path.join(args.snapshots, f"snap-{size}.pt"), model, bins, prob, step, spent, val, args)
         writer.writerow([f"{spent:.1f}", phase, size, step, "", f"{val[0]:.4f}/{val[1]:.2f}/{val[2]:.2f}"])
