@@ -56,6 +56,34 @@ fn the_mirror_average_makes_colours_independent_of_the_photos_side() {
     assert!(one_pass > 1e-2, "one pass: {one_pass}");
 }
 
+/// A file with the global context (training/model.py) against `training/context_fixture.py`:
+/// the shipped weights plus the context's tensors, which the fixture holds.
+#[test]
+fn the_global_context_matches_the_training_code() {
+    let shipped = std::fs::read(tintype::store::builtin_compact().unwrap()).unwrap();
+    let shipped_tensors = safetensors::SafeTensors::deserialize(&shipped).unwrap();
+    let (_, header) = safetensors::SafeTensors::read_metadata(&shipped).unwrap();
+    let fixture_bytes = std::fs::read(common::fixtures().join("compact/context.safetensors")).unwrap();
+    let fixture_tensors = safetensors::SafeTensors::deserialize(&fixture_bytes).unwrap();
+    let added = fixture_tensors
+        .tensors()
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with("input_") && !name.starts_with("output_"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("context.safetensors");
+    let tensors: Vec<_> = shipped_tensors.tensors().into_iter().chain(added).collect();
+    safetensors::serialize_to_file(tensors, header.metadata().clone(), &path).unwrap();
+    let model = Compact::load(&path, &Device::Cpu).unwrap();
+
+    let fixture = candle_core::safetensors::load_buffer(&fixture_bytes, &Device::Cpu).unwrap();
+    for size in [64, 80] {
+        let out = model.network(&fixture[&format!("input_s{size}")]).unwrap();
+        let (diff, reference) = common::max_abs_diff(&out, &fixture[&format!("output_s{size}")]);
+        println!("CONTEXT s{size}: max|diff| {diff:.2e} (max|ref| {reference:.2})");
+        assert!(diff <= 1e-4, "s{size}: max|diff| {diff}");
+    }
+}
+
 #[test]
 fn a_deoldify_file_is_not_a_compact_model() {
     let dir = tempfile::tempdir().unwrap();

@@ -27,7 +27,7 @@ import torch
 from safetensors.torch import save_file
 
 import data
-from model import CompactColorizer
+from model import CompactColorizer, has_context
 
 FORMAT = "tintype-compact-v1"
 
@@ -53,7 +53,7 @@ def grey_input(size, seed):
 def main(ckpt_path, weights_out, fixture_out, temperature=None, prior_correction=0.0, chroma_scale=1.0, grain_filter=0.0,
          mirror_average=False):
     state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-    model = CompactColorizer(state["bins"])
+    model = CompactColorizer(state["bins"], context=has_context(state["model"]))
     if temperature is not None:
         model.temperature = temperature
     model.load_state_dict(state["model"])

@@ -61,13 +61,18 @@ class MBConv(nn.Module):
 
 
 class Encoder(nn.Module):
-    """Key names follow the pretrained file (lukemelas/EfficientNet-PyTorch layout)."""
+    """Key names follow the pretrained file (lukemelas/EfficientNet-PyTorch layout). With
+    `context`, also the classifier's last conv (320 → 1280, what ImageNet's 1,000 classes are
+    read from), averaged over the picture: what the photo shows, as one vector."""
 
-    def __init__(self):
+    def __init__(self, context=False):
         super().__init__()
         self._conv_stem = nn.Conv2d(3, 32, 3, 2, 1, bias=False)
         self._bn0 = nn.BatchNorm2d(32, eps=BN_EPS)
         self._blocks = nn.ModuleList(MBConv(*cfg) for cfg in LITE0_BLOCKS)
+        if context:
+            self._conv_head = nn.Conv2d(320, 1280, 1, bias=False)
+            self._bn1 = nn.BatchNorm2d(1280, eps=BN_EPS)
 
     def forward(self, x):
         h = F.relu6(self._bn0(self._conv_stem(x)))
@@ -76,7 +81,8 @@ class Encoder(nn.Module):
             h = block(h)
             if i in SKIP_AFTER:
                 skips.append(h)
-        return h, skips[::-1]  # deepest first: 1/16, 1/8, 1/4, 1/2
+        context = F.relu6(self._bn1(self._conv_head(h))).mean((2, 3)) if hasattr(self, "_conv_head") else None
+        return h, skips[::-1], context  # skips deepest first: 1/16, 1/8, 1/4, 1/2
 
 
 def sn(conv, use):
@@ -133,12 +139,18 @@ class DecoderBlock(nn.Module):
 
 
 class CompactColorizer(nn.Module):
-    def __init__(self, bins, spectral=True, temperature=0.38):
-        """bins: (Q, 2) tensor of (U, V) bin centres in 8-bit units."""
+    def __init__(self, bins, spectral=True, temperature=0.38, context=False):
+        """bins: (Q, 2) tensor of (U, V) bin centres in 8-bit units. context: the global
+        context of Iizuka et al. (2016), the encoder's pooled classifier features added to the
+        decoder's input (a zero-initialised linear map, so training starts from the plain model)."""
         super().__init__()
-        self.encoder = Encoder()
+        self.encoder = Encoder(context)
         self.middle = sn(nn.Conv2d(320, 256, 3, padding=1, bias=False), spectral)
         self.middle_bn = nn.BatchNorm2d(256)
+        if context:
+            self.context = nn.Linear(1280, 256)
+            nn.init.zeros_(self.context.weight)
+            nn.init.zeros_(self.context.bias)
         self.blocks = nn.ModuleList(
             [
                 DecoderBlock(256, 112, 128, False, spectral),  # 1/16
@@ -155,8 +167,10 @@ class CompactColorizer(nn.Module):
 
     def forward(self, x):
         """x: (B, 3, H, W) ImageNet-normalised grey; H, W multiples of 32. → logits at 1/2."""
-        h, skips = self.encoder(x)
+        h, skips, context = self.encoder(x)
         h = self.middle_bn(F.relu(self.middle(h)))
+        if context is not None:
+            h = h + self.context(context)[:, :, None, None]
         for block, s in zip(self.blocks, skips):
             h = block(h, s)
         grey = F.avg_pool2d(x[:, :1], 2)
@@ -183,9 +197,16 @@ class CompactColorizer(nn.Module):
         return (rgb - mean) / std
 
 
-def load_pretrained_encoder(model, path):
-    """Loads the EfficientNet-Lite0 ImageNet weights. Some tensors in that file have permuted
-    strides; torch.load + contiguous() handles them."""
+def load_pretrained_encoder(model, path, only_context=False):
+    """Loads the EfficientNet-Lite0 ImageNet weights (only the context's layers, if asked). Some
+    tensors in that file have permuted strides; torch.load + contiguous() handles them."""
     state = torch.load(path, map_location="cpu", weights_only=False)
-    enc = {k: v.contiguous() for k, v in state.items() if k.startswith(("_conv_stem", "_bn0", "_blocks"))}
-    model.encoder.load_state_dict(enc, strict=True)
+    context = ("_conv_head", "_bn1") if hasattr(model, "context") else ()
+    prefixes = context if only_context else ("_conv_stem", "_bn0", "_blocks") + context
+    enc = {k: v.contiguous() for k, v in state.items() if k.startswith(prefixes)}
+    model.encoder.load_state_dict(enc, strict=not only_context)
+
+
+def has_context(model_state):
+    """Whether a saved state dict is of a model with the global context."""
+    return "context.weight" in model_state

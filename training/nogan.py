@@ -25,7 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import data
-from model import CompactColorizer
+from model import CompactColorizer, has_context
 from train import atomic_save, evaluate, param_groups, rebalanced_loss, train_mode
 
 
@@ -87,7 +87,7 @@ def main():
     init = torch.load(args.init, map_location="cpu", weights_only=False)
     bins, prob = init["bins"], init["prob"]
     weights = data.rebalance_weights(bins, prob)
-    model = CompactColorizer(bins, temperature=args.temperature)
+    model = CompactColorizer(bins, temperature=args.temperature, context=has_context(init["model"]))
     model.load_state_dict(init["model"])
     critic = Critic()
     opt_g = torch.optim.AdamW(param_groups(model, args.lr), betas=(0.5, 0.99), weight_decay=1e-4)

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 import data
-from model import CompactColorizer, load_pretrained_encoder
+from model import CompactColorizer, has_context, load_pretrained_encoder
 
 PHASES = [  # (size, share of the time budget, batch)
     (64, 0.10, 32),
@@ -136,6 +136,8 @@ def main():
     ap.add_argument("--encoder-lr-share", type=float, default=ENCODER_LR_SHARE,
                     help="the encoder's learning rate as a share of the decoder's; 0 freezes the ImageNet encoder")
     ap.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW's decoupled weight decay")
+    ap.add_argument("--context", action="store_true", help="add the global context: the encoder's pooled "
+                    "ImageNet classifier features fed to the decoder (model.CompactColorizer)")
     ap.add_argument("--cutmix", type=float, default=0.0, help="share of training crops given a rectangle of another "
                     "crop, input and target alike (data.cutmix)")
     args = ap.parse_args()
@@ -171,9 +173,15 @@ def main():
     print(f"{len(bins)} chroma bins", flush=True)
 
     torch.manual_seed(args.seed)
-    model = CompactColorizer(bins)
+    saved = (state or init or {}).get("model", {})
+    model = CompactColorizer(bins, context=args.context or has_context(saved))
     if init is not None:
-        model.load_state_dict(init["model"])
+        if has_context(model.state_dict()) and not has_context(init["model"]):
+            # The context added to a plain model: its ImageNet layers from the pretrained file.
+            model.load_state_dict(init["model"], strict=False)
+            load_pretrained_encoder(model, args.pretrained or pretrained_path(), only_context=True)
+        else:
+            model.load_state_dict(init["model"])
         print(f"fine-tuning {args.init} (step {init['step']})", flush=True)
     elif state is None:
         load_pretrained_encoder(model, args.pretrained or pretrained_path())

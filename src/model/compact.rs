@@ -339,12 +339,41 @@ impl DecoderBlock {
     }
 }
 
+/// The global context (Iizuka et al. 2016): the ImageNet classifier's last conv on the
+/// encoder's output, averaged over the picture, mapped to one vector the decoder's input adds.
+#[derive(Debug, Clone)]
+struct GlobalContext {
+    /// (weight, bias) of the 320 → 1280 conv, BatchNorm folded in.
+    head: (Tensor, Tensor),
+    /// The linear map, as (1280, 256) for a matmul, and its bias.
+    weight: Tensor,
+    bias: Tensor,
+}
+
+impl GlobalContext {
+    fn new(vb: &VarBuilder) -> Result<Self> {
+        let enc = vb.pp("encoder");
+        let head = conv_bn(&enc.pp("_conv_head"), &enc.pp("_bn1"), (1280, 320, 1, 1), ENCODER_BN_EPS)?;
+        let weight = vb.pp("context").get((256, 1280), "weight")?.t()?.contiguous()?;
+        Ok(Self { head, weight, bias: vb.pp("context").get(256, "bias")? })
+    }
+
+    /// (B, 320, h, w) encoder output → (B, 256, 1, 1).
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let pooled = relu6(&conv1x1(x, &self.head)?)?.flatten_from(2)?.mean(2)?;
+        let v = pooled.matmul(&self.weight)?.broadcast_add(&self.bias)?;
+        v.unsqueeze(2)?.unsqueeze(3)
+    }
+}
+
 /// The compact colorizer, ready to run.
 pub struct Compact {
     stem: (Tensor, Tensor),
     blocks: Vec<MbConv>,
     middle: Conv,
     middle_bn: Affine,
+    /// The global context, in files that have it (training/model.py).
+    context: Option<GlobalContext>,
     decoder: Vec<DecoderBlock>,
     head: Conv,
     /// The 1×1 logits conv as a matrix, (48, Q), divided by the temperature, as the softmax
@@ -427,6 +456,7 @@ impl Compact {
             blocks,
             middle: folded_conv(&vb.pp("middle"), None, (256, 320, 3, 3), false)?,
             middle_bn: affine(&vb.pp("middle_bn"), 256)?,
+            context: if vb.contains_tensor("context.weight") { Some(GlobalContext::new(vb)?) } else { None },
             decoder,
             head: folded_conv(&vb.pp("head"), None, (48, 49, 3, 3), true)?,
             logits_weight: (logits_weight / temperature)?,
@@ -457,7 +487,11 @@ impl Compact {
                 skips.push(h.clone());
             }
         }
+        let context = self.context.as_ref().map(|c| c.forward(&h)).transpose()?;
         h = self.middle.forward_then(&h, true, Some(&self.middle_bn))?;
+        if let Some(context) = context {
+            h = h.broadcast_add(&context)?;
+        }
         for (block, skip) in self.decoder.iter().zip(skips.iter().rev()) {
             h = block.forward(&h, skip)?;
         }
