@@ -28,19 +28,25 @@ fn compact_matches_the_training_code() {
     }
 }
 
+/// The shipped model with metadata entries changed and tensors added, loaded from a copy.
+fn shipped_with(meta: &[(&str, &str)], added: Vec<(String, safetensors::tensor::TensorView)>) -> Compact {
+    let shipped = std::fs::read(tintype::store::builtin_compact().unwrap()).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&shipped).unwrap();
+    let (_, header) = safetensors::SafeTensors::read_metadata(&shipped).unwrap();
+    let mut metadata = header.metadata().clone().unwrap();
+    metadata.extend(meta.iter().map(|&(k, v)| (k.to_owned(), v.to_owned())));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("variant.safetensors");
+    let tensors: Vec<_> = file.tensors().into_iter().chain(added).collect();
+    safetensors::serialize_to_file(tensors, Some(metadata), &path).unwrap();
+    Compact::load(&path, &Device::Cpu).unwrap()
+}
+
 /// A file that asks for the mirror average colours a mirrored photo as the mirror of its
 /// result; one pass of the network alone does not (else this test would prove nothing).
 #[test]
 fn the_mirror_average_makes_colours_independent_of_the_photos_side() {
-    let shipped = std::fs::read(tintype::store::builtin_compact().unwrap()).unwrap();
-    let file = safetensors::SafeTensors::deserialize(&shipped).unwrap();
-    let (_, header) = safetensors::SafeTensors::read_metadata(&shipped).unwrap();
-    let mut meta = header.metadata().clone().unwrap();
-    meta.insert("tintype.mirror_average".into(), "1".into());
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("mirrored.safetensors");
-    safetensors::serialize_to_file(file.tensors(), Some(meta), &path).unwrap();
-    let model = Compact::load(&path, &Device::Cpu).unwrap();
+    let model = shipped_with(&[("tintype.mirror_average", "1")], vec![]);
 
     let fixture = parity_fixture();
     let x = &fixture["input_s64"];
@@ -60,20 +66,14 @@ fn the_mirror_average_makes_colours_independent_of_the_photos_side() {
 /// the shipped weights plus the context's tensors, which the fixture holds.
 #[test]
 fn the_global_context_matches_the_training_code() {
-    let shipped = std::fs::read(tintype::store::builtin_compact().unwrap()).unwrap();
-    let shipped_tensors = safetensors::SafeTensors::deserialize(&shipped).unwrap();
-    let (_, header) = safetensors::SafeTensors::read_metadata(&shipped).unwrap();
     let fixture_bytes = std::fs::read(common::fixtures().join("compact/context.safetensors")).unwrap();
     let fixture_tensors = safetensors::SafeTensors::deserialize(&fixture_bytes).unwrap();
     let added = fixture_tensors
         .tensors()
         .into_iter()
-        .filter(|(name, _)| !name.starts_with("input_") && !name.starts_with("output_"));
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("context.safetensors");
-    let tensors: Vec<_> = shipped_tensors.tensors().into_iter().chain(added).collect();
-    safetensors::serialize_to_file(tensors, header.metadata().clone(), &path).unwrap();
-    let model = Compact::load(&path, &Device::Cpu).unwrap();
+        .filter(|(name, _)| !name.starts_with("input_") && !name.starts_with("output_"))
+        .collect();
+    let model = shipped_with(&[], added);
 
     let fixture = candle_core::safetensors::load_buffer(&fixture_bytes, &Device::Cpu).unwrap();
     for size in [64, 80] {

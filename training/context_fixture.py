@@ -26,7 +26,7 @@ def main():
         temperature = float(f.metadata()["tintype.temperature"])
         shipped = {k: f.get_tensor(k).float() for k in f.keys()}
     model = CompactColorizer(shipped["bins"], spectral=False, temperature=temperature, context=True)
-    load_pretrained_encoder(model, pretrained_path(), only_context=True)
+    load_pretrained_encoder(model, pretrained_path())  # the shipped encoder replaces all but the context's
     torch.manual_seed(0)
     with torch.no_grad():
         model.context.weight.normal_(0, 0.05)

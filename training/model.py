@@ -197,14 +197,13 @@ class CompactColorizer(nn.Module):
         return (rgb - mean) / std
 
 
-def load_pretrained_encoder(model, path, only_context=False):
-    """Loads the EfficientNet-Lite0 ImageNet weights (only the context's layers, if asked). Some
-    tensors in that file have permuted strides; torch.load + contiguous() handles them."""
+def load_pretrained_encoder(model, path):
+    """Loads the EfficientNet-Lite0 ImageNet weights. Some tensors in that file have permuted
+    strides; torch.load + contiguous() handles them."""
     state = torch.load(path, map_location="cpu", weights_only=False)
-    context = ("_conv_head", "_bn1") if hasattr(model, "context") else ()
-    prefixes = context if only_context else ("_conv_stem", "_bn0", "_blocks") + context
+    prefixes = ("_conv_stem", "_bn0", "_blocks") + (("_conv_head", "_bn1") if hasattr(model, "context") else ())
     enc = {k: v.contiguous() for k, v in state.items() if k.startswith(prefixes)}
-    model.encoder.load_state_dict(enc, strict=not only_context)
+    model.encoder.load_state_dict(enc, strict=True)
 
 
 def has_context(model_state):

@@ -176,12 +176,7 @@ def main():
     saved = (state or init or {}).get("model", {})
     model = CompactColorizer(bins, context=args.context or has_context(saved))
     if init is not None:
-        if has_context(model.state_dict()) and not has_context(init["model"]):
-            # The context added to a plain model: its ImageNet layers from the pretrained file.
-            model.load_state_dict(init["model"], strict=False)
-            load_pretrained_encoder(model, args.pretrained or pretrained_path(), only_context=True)
-        else:
-            model.load_state_dict(init["model"])
+        model.load_state_dict(init["model"])
         print(f"fine-tuning {args.init} (step {init['step']})", flush=True)
     elif state is None:
         load_pretrained_encoder(model, args.pretrained or pretrained_path())
