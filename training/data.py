@@ -74,18 +74,20 @@ def rebalance_weights(bins, prob, lam=0.5, sigma=1.0):
     return w / (smooth * w).sum()
 
 
-def crop_box(w, h, size, rng):
-    """A random square (x0, y0, side) in a w × h photo, its side between size and 2·size where
-    the photo allows."""
+def crop_box(w, h, size, rng, zoom=1.0):
+    """A random square (x0, y0, side) in a w × h photo, its side between size / zoom and 2·size
+    where the photo allows. A zoom over 1 lets crops be enlarged: at the large training sizes a
+    crop is otherwise nearly the whole photo, the same view at every step."""
     short = min(w, h)
-    side = rng.randint(size, max(size, min(short, 2 * size))) if short >= size else short
+    smallest = min(size, math.ceil(size / zoom))
+    side = rng.randint(smallest, max(smallest, min(short, 2 * size))) if short >= smallest else short
     return rng.randint(0, w - side), rng.randint(0, h - side), side
 
 
-def sample(im, size, rng):
+def sample(im, size, rng, zoom=1.0):
     """Random crop (crop_box), resized to size with Pillow's antialiasing bilinear, random
     horizontal flip."""
-    x0, y0, side = crop_box(*im.size, size, rng)
+    x0, y0, side = crop_box(*im.size, size, rng, zoom)
     crop = im.crop((x0, y0, x0 + side, y0 + side)).resize((size, size), Image.BILINEAR)
     if rng.random() < 0.5:
         crop = crop.transpose(Image.FLIP_LEFT_RIGHT)
@@ -107,8 +109,8 @@ def to_target(crop):
     return torch.from_numpy(np.stack([u, v], 0))
 
 
-def batch(images, size, n, rng):
-    crops = [sample(images[rng.randrange(len(images))], size, rng) for _ in range(n)]
+def batch(images, size, n, rng, zoom=1.0):
+    crops = [sample(images[rng.randrange(len(images))], size, rng, zoom) for _ in range(n)]
     return torch.stack([to_input(c) for c in crops]), torch.stack([to_target(c) for c in crops])
 
 
@@ -219,14 +221,15 @@ class DeviceSampler:
     sample() and to_input(), and the same targets as to_target(). The one difference is the
     resize, torch's antialiased bilinear for Pillow's, which differ by about a grey level."""
 
-    def __init__(self, images, device):
+    def __init__(self, images, device, zoom=1.0):
+        self.zoom = zoom
         self.photos = [torch.from_numpy(np.asarray(im).copy()).permute(2, 0, 1).to(device) for im in images]
 
     def batch(self, size, n, rng):
         crops = []
         for _ in range(n):
             p = self.photos[rng.randrange(len(self.photos))]
-            x0, y0, side = crop_box(p.shape[2], p.shape[1], size, rng)
+            x0, y0, side = crop_box(p.shape[2], p.shape[1], size, rng, self.zoom)
             crop = p[None, :, y0 : y0 + side, x0 : x0 + side].float()
             if side != size:
                 crop = F.interpolate(crop, size=(size, size), mode="bilinear", antialias=True, align_corners=False)

@@ -123,8 +123,9 @@ class SelfAttention(nn.Module):
 class DecoderBlock(nn.Module):
     """Upsample, crop to the skip, cat with BN(skip), ReLU, conv3x3 → ReLU → BN [→ SA]."""
 
-    def __init__(self, up_in, skip, out, attention, spectral):
+    def __init__(self, up_in, skip, out, attention, spectral, dropout=0.0):
         super().__init__()
+        self.dropout = dropout
         self.shuf = Upsample(up_in, out, spectral)
         self.bn = nn.BatchNorm2d(skip)
         self.conv = sn(nn.Conv2d(out + skip, out, 3, padding=1, bias=False), spectral)
@@ -134,15 +135,19 @@ class DecoderBlock(nn.Module):
     def forward(self, x, s):
         up = self.shuf(x)[..., : s.shape[2], : s.shape[3]]
         h = F.relu(torch.cat([up, self.bn(s)], 1))
+        if self.dropout:
+            h = F.dropout2d(h, self.dropout, self.training)
         h = self.conv_bn(F.relu(self.conv(h)))
         return self.attention(h) if self.attention is not None else h
 
 
 class CompactColorizer(nn.Module):
-    def __init__(self, bins, spectral=True, temperature=0.38, context=False):
+    def __init__(self, bins, spectral=True, temperature=0.38, context=False, dropout=0.0):
         """bins: (Q, 2) tensor of (U, V) bin centres in 8-bit units. context: the global
         context of Iizuka et al. (2016), the encoder's pooled classifier features added to the
-        decoder's input (a zero-initialised linear map, so training starts from the plain model)."""
+        decoder's input (a zero-initialised linear map, so training starts from the plain model).
+        dropout: Dropout2d on each decoder block's input in training (no weights; inference is
+        unchanged)."""
         super().__init__()
         self.encoder = Encoder(context)
         self.middle = sn(nn.Conv2d(320, 256, 3, padding=1, bias=False), spectral)
@@ -153,10 +158,10 @@ class CompactColorizer(nn.Module):
             nn.init.zeros_(self.context.bias)
         self.blocks = nn.ModuleList(
             [
-                DecoderBlock(256, 112, 128, False, spectral),  # 1/16
-                DecoderBlock(128, 40, 96, True, spectral),  # 1/8, self-attention
-                DecoderBlock(96, 24, 64, False, spectral),  # 1/4
-                DecoderBlock(64, 16, 48, False, spectral),  # 1/2
+                DecoderBlock(256, 112, 128, False, spectral, dropout),  # 1/16
+                DecoderBlock(128, 40, 96, True, spectral, dropout),  # 1/8, self-attention
+                DecoderBlock(96, 24, 64, False, spectral, dropout),  # 1/4
+                DecoderBlock(64, 16, 48, False, spectral, dropout),  # 1/2
             ]
         )
         # Merge with the input (its grey, at 1/2 scale), then the chroma-bin logits.

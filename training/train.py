@@ -138,6 +138,10 @@ def main():
     ap.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW's decoupled weight decay")
     ap.add_argument("--context", action="store_true", help="add the global context: the encoder's pooled "
                     "ImageNet classifier features fed to the decoder (model.CompactColorizer)")
+    ap.add_argument("--zoom", type=float, default=1.0, help="training crops may be enlarged up to this factor "
+                    "(1: never; crops then span size to 2·size px of the photo)")
+    ap.add_argument("--dropout", type=float, default=0.0, help="channel dropout (Dropout2d) on each decoder block's "
+                    "input, upsampled features and skip alike")
     ap.add_argument("--cutmix", type=float, default=0.0, help="share of training crops given a rectangle of another "
                     "crop, input and target alike (data.cutmix)")
     args = ap.parse_args()
@@ -174,7 +178,7 @@ def main():
 
     torch.manual_seed(args.seed)
     saved = (state or init or {}).get("model", {})
-    model = CompactColorizer(bins, context=args.context or has_context(saved))
+    model = CompactColorizer(bins, context=args.context or has_context(saved), dropout=args.dropout)
     if init is not None:
         model.load_state_dict(init["model"])
         print(f"fine-tuning {args.init} (step {init['step']})", flush=True)
@@ -194,13 +198,13 @@ def main():
     weights, bins_dev = weights.to(device), bins.to(device)
     if device == "cuda":
         # Photos live on the GPU and batches are cut there; the model runs channels-last in bf16.
-        sampler = data.DeviceSampler(train_images, device)
+        sampler = data.DeviceSampler(train_images, device, args.zoom)
         model.to(memory_format=torch.channels_last)
         make_batch = sampler.batch
         autocast = torch.autocast("cuda", dtype=torch.bfloat16)
         memory_format = torch.channels_last
     else:
-        make_batch = lambda size, n, rng: data.batch(train_images, size, n, rng)  # noqa: E731
+        make_batch = lambda size, n, rng: data.batch(train_images, size, n, rng, args.zoom)  # noqa: E731
         autocast = contextlib.nullcontext()
         memory_format = torch.contiguous_format
 
