@@ -8,6 +8,8 @@ and at each phase's end; `--resume` continues a run. Seeded; logs losses to <out
                                                          # fine-tune a finished run at one size
     python train.py --data DIR --pretrained FILE --batch-scale 8 --anneal --snapshots DIR ...
                                                          # on a GPU: see gpu_run.sh
+    python train.py --init T.pt --distill T.pt --age 0.5 --freeze-bn --size 224 --batch 8 --lr 5e-5 ...
+                                                         # teach a model to colour damaged photos as it colours clean ones
 """
 import argparse
 import contextlib
@@ -66,6 +68,11 @@ def save_snapshot(path, model, bins, prob, step, spent, val, args):
     model_f16 = {k: (v.half() if v.is_floating_point() else v).cpu() for k, v in model.state_dict().items()}
     atomic_save({"model": model_f16, "bins": bins, "prob": prob, "step": step, "spent": spent, "val": val,
                  "args": vars(args)}, path)
+
+
+def distill_loss(logits, teacher_logits):
+    """Cross-entropy against the teacher's predicted distribution, per pixel."""
+    return -(F.softmax(teacher_logits, dim=1) * F.log_softmax(logits, dim=1)).sum(1).mean()
 
 
 def rebalanced_loss(logits, uv, bins, weights):
@@ -142,6 +149,9 @@ def main():
                     "(1: never; crops then span size to 2·size px of the photo)")
     ap.add_argument("--dropout", type=float, default=0.0, help="channel dropout (Dropout2d) on each decoder block's "
                     "input, upsampled features and skip alike")
+    ap.add_argument("--distill", metavar="CKPT", help="train towards this model's predicted distribution on each "
+                    "photo's clean grey (the target chroma unused), so that with --age the model learns to colour "
+                    "damaged photos as the teacher colours them clean")
     ap.add_argument("--cutmix", type=float, default=0.0, help="share of training crops given a rectangle of another "
                     "crop, input and target alike (data.cutmix)")
     args = ap.parse_args()
@@ -195,6 +205,14 @@ def main():
         torch.set_rng_state(state["torch_rng"])
         print(f"resumed at phase {phase}, step {step}, {spent / 60:.1f} min spent", flush=True)
     model.to(device)
+    teacher = None
+    if args.distill:
+        saved_teacher = torch.load(args.distill, map_location="cpu", weights_only=False)
+        if not torch.equal(saved_teacher["bins"], bins):
+            raise SystemExit(f"{args.distill}: its chroma bins are not this model's")
+        teacher = CompactColorizer(bins, context=has_context(saved_teacher["model"]))
+        teacher.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in saved_teacher["model"].items()})
+        teacher.to(device).eval().requires_grad_(False)
     weights, bins_dev = weights.to(device), bins.to(device)
     if device == "cuda":
         # Photos live on the GPU and batches are cut there; the model runs channels-last in bf16.
@@ -251,13 +269,19 @@ def main():
             x, uv = make_batch(size, bs, rng)
             if args.cutmix:
                 x, uv = data.cutmix(x, uv, args.cutmix, rng)
+            if teacher is not None:
+                with torch.no_grad(), autocast:
+                    teacher_logits = teacher(x.to(device, memory_format=memory_format)).float()
             if args.age:
                 x = data.age(x, args.age, rng, args.age_grain)
             if args.grain_filter:
                 x = data.grain_filter(x, args.grain_filter)
             with autocast:
                 logits = model(x.to(device, memory_format=memory_format))
-            loss = rebalanced_loss(logits.float(), uv.to(device), bins_dev, weights)
+            if teacher is not None:
+                loss = distill_loss(logits.float(), teacher_logits)
+            else:
+                loss = rebalanced_loss(logits.float(), uv.to(device), bins_dev, weights)
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -36,15 +36,14 @@ pub struct GrainFilter {
 }
 
 impl GrainFilter {
-    pub const OFF: GrainFilter = GrainFilter { strength: 0.0, noise_ramp: None };
-
     /// The strength to filter `grey` with.
     pub fn strength_for(&self, grey: &GrayImage) -> f32 {
         match self.noise_ramp {
             None => self.strength,
             Some(_) if self.strength <= 0.0 => 0.0,
             Some((lo, hi)) => {
-                let share = if hi > lo { (noise_level(grey) - lo) / (hi - lo) } else { 1.0 };
+                let noise = noise_level(grey);
+                let share = if hi > lo { (noise - lo) / (hi - lo) } else { f32::from(noise > lo) };
                 self.strength * share.clamp(0.0, 1.0)
             }
         }
@@ -253,6 +252,9 @@ mod tests {
         assert!((half - 1.5).abs() < 0.3, "σ 2 between 1 and 3: {half}");
         let fixed = GrainFilter { strength: 3.0, noise_ramp: None };
         assert_eq!(fixed.strength_for(&clean), 3.0);
+        let step = GrainFilter { strength: 3.0, noise_ramp: Some((1.0, 1.0)) };
+        assert_eq!(step.strength_for(&clean), 0.0);
+        assert_eq!(step.strength_for(&gaussian_grain(2.0, 128)), 3.0);
     }
 
     #[test]
