@@ -30,15 +30,6 @@ fn compact_matches_the_training_code() {
 
 /// The shipped model with metadata entries changed and tensors added, loaded from a copy.
 fn shipped_with(meta: &[(&str, &str)], added: Vec<(String, safetensors::tensor::TensorView)>) -> Compact {
-    let (_dir, path) = shipped_copy_with(meta, added);
-    Compact::load(&path, &Device::Cpu).unwrap()
-}
-
-/// A copy of the shipped model file with metadata entries changed and tensors added.
-fn shipped_copy_with(
-    meta: &[(&str, &str)],
-    added: Vec<(String, safetensors::tensor::TensorView)>,
-) -> (tempfile::TempDir, std::path::PathBuf) {
     let shipped = std::fs::read(tintype::store::builtin_compact().unwrap()).unwrap();
     let file = safetensors::SafeTensors::deserialize(&shipped).unwrap();
     let (_, header) = safetensors::SafeTensors::read_metadata(&shipped).unwrap();
@@ -48,7 +39,7 @@ fn shipped_copy_with(
     let path = dir.path().join("variant.safetensors");
     let tensors: Vec<_> = file.tensors().into_iter().chain(added).collect();
     safetensors::serialize_to_file(tensors, Some(metadata), &path).unwrap();
-    (dir, path)
+    Compact::load(&path, &Device::Cpu).unwrap()
 }
 
 /// A file that asks for the mirror average colours a mirrored photo as the mirror of its
@@ -121,31 +112,6 @@ fn the_shipped_model_sees_its_input_through_the_grain_filter() {
     let expected = deoldify::normalise(&filtered, &Device::Cpu).unwrap();
     let (diff, _) = common::max_abs_diff(&input, &expected);
     assert_eq!(diff, 0.0);
-}
-
-/// A file whose `tintype.grain_filter_noise` asks for the filter on grainy photos only: a
-/// clean grey reaches the network as it is, a grainy one filtered at full strength.
-#[test]
-fn a_noise_ramp_filters_only_grainy_inputs() {
-    use tintype::engine::Colorizer;
-    use tintype::pipeline::{deoldify, grain};
-
-    let (_dir, path) = shipped_copy_with(&[("tintype.grain_filter_noise", "1 2")], vec![]);
-    let colorizer = Colorizer::load(&path, None, &Device::Cpu).unwrap();
-    let Colorizer::Compact(model) = &colorizer else { panic!("a compact file") };
-    let h = model.grain_filter();
-    let clean = image::GrayImage::from_fn(96, 96, |x, y| image::Luma([(60 + x + y) as u8]));
-    let grainy = image::GrayImage::from_fn(96, 96, |x, y| image::Luma([(100 + (x * 7 + y * 13) % 11) as u8]));
-    assert!(grain::noise_level(&clean) < 1.0 && grain::noise_level(&grainy) > 2.0);
-    for (grey, expected) in [(&clean, clean.clone()), (&grainy, grain::non_local_means(&grainy, h))] {
-        let input = colorizer.input(grey).unwrap();
-        let (diff, _) = common::max_abs_diff(&input, &deoldify::normalise(&expected, &Device::Cpu).unwrap());
-        assert_eq!(diff, 0.0);
-    }
-
-    let (_dir, path) = shipped_copy_with(&[("tintype.grain_filter_noise", "2 1")], vec![]);
-    let err = Compact::load(&path, &Device::Cpu).err().unwrap().to_string();
-    assert!(err.contains("variant.safetensors") && err.contains("grain_filter_noise"), "{err}");
 }
 
 #[test]

@@ -1,11 +1,9 @@
-"""Changes what an exported compact model asks of the app — the grain filter's strength, the
-noise levels it ramps up over, and the mirror average — in the file itself, without its checkpoint. The tensors are copied unchanged,
+"""Changes what an exported compact model asks of the app — the grain filter's strength and the
+mirror average — in the file itself, without its checkpoint. The tensors are copied unchanged,
 so the parity fixture written beside the file still holds (it is one pass of the network, on
 an unfiltered input).
 
     python restamp.py ../models/compact.safetensors --mirror-average 1 [--grain-filter 3]
-    python restamp.py ../models/compact.safetensors --grain-filter-noise 0.82 1.79   # grainy photos only
-    python restamp.py ../models/compact.safetensors --grain-filter-noise off         # every photo
 """
 import argparse
 import os
@@ -20,9 +18,6 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("file")
     ap.add_argument("--grain-filter", type=float, help="h: non-local means on the app's model input (0: off)")
-    ap.add_argument("--grain-filter-noise", nargs="+", metavar="LEVEL",
-                    help="LO HI: filter only photos whose noise (Immerkær's estimate at the render square, grey "
-                    "levels) exceeds LO, at full strength from HI up; 'off': filter every photo")
     ap.add_argument("--mirror-average", type=int, choices=(0, 1), help="1: average the photo's and its mirror's chroma")
     args = ap.parse_args()
     with safe_open(args.file, "pt") as f:
@@ -32,16 +27,6 @@ def main():
         raise SystemExit(f"{args.file}: not a compact model written by export.py")
     if args.grain_filter is not None:
         meta["tintype.grain_filter"] = str(args.grain_filter)
-    if args.grain_filter_noise == ["off"]:
-        meta.pop("tintype.grain_filter_noise", None)
-    elif args.grain_filter_noise is not None:
-        try:
-            lo, hi = (float(x) for x in args.grain_filter_noise)
-        except ValueError:
-            raise SystemExit("--grain-filter-noise wants two noise levels LO HI, or 'off'")
-        if not 0 <= lo <= hi:
-            raise SystemExit("--grain-filter-noise wants 0 <= LO <= HI")
-        meta["tintype.grain_filter_noise"] = f"{lo} {hi}"
     if args.mirror_average is not None:
         meta["tintype.mirror_average"] = str(args.mirror_average)
     tmp = args.file + ".tmp"

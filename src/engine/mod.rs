@@ -57,10 +57,7 @@ impl Colorizer {
     /// photo's own luminance).
     pub fn input(&self, grey: &image::GrayImage) -> candle_core::Result<candle_core::Tensor> {
         match self {
-            Colorizer::Compact(c) => {
-                let filter = grain::GrainFilter { strength: c.grain_filter(), noise_ramp: c.grain_noise_ramp() };
-                deoldify::normalise(&filter.apply(grey), c.device())
-            }
+            Colorizer::Compact(c) => deoldify::normalise(&grain::non_local_means(grey, c.grain_filter()), c.device()),
             Colorizer::DeOldify(g) => deoldify::normalise(grey, g.device()),
         }
     }

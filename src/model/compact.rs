@@ -382,9 +382,6 @@ pub struct Compact {
     annealed_mean: AnnealedMean,
     /// Strength of the grain filter on the model's input (0: off); see `pipeline::grain`.
     grain_filter: f32,
-    /// The noise levels (lo, hi) between which the grain filter ramps up from nothing to full
-    /// strength; `None`: full strength on every photo.
-    grain_noise_ramp: Option<(f32, f32)>,
     /// Average the chroma predicted for the photo and for its mirror image (the file's
     /// `tintype.mirror_average`; models/compact.md says what it buys).
     mirror_average: bool,
@@ -420,28 +417,20 @@ impl Compact {
         let temperature: f64 = meta.get("tintype.temperature").and_then(|t| t.parse().ok()).unwrap_or(0.38);
         // Files written before the grain filter existed were measured without it.
         let grain_filter: f32 = meta.get("tintype.grain_filter").and_then(|h| h.parse().ok()).unwrap_or(0.0);
-        let grain_noise_ramp = match meta.get("tintype.grain_filter_noise") {
-            None => None,
-            Some(ramp) => Some(parse_ramp(ramp).ok_or_else(|| {
-                LoadError::corrupt(
-                    path,
-                    format!("tintype.grain_filter_noise is {ramp:?}, not two noise levels 'lo hi'"),
-                )
-            })?),
-        };
         let mirror_average = meta.get("tintype.mirror_average").is_some_and(|m| m == "1");
         let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
             .map_err(|e| LoadError::corrupt(path, e.to_string()))?;
         let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
-        Self::new(&vb, temperature, (grain_filter, grain_noise_ramp), mirror_average, device).map_err(|e| {
-            LoadError::Compute { path: path.to_owned(), why: format!("not a valid compact colorizer: {e}") }
+        Self::new(&vb, temperature, grain_filter, mirror_average, device).map_err(|e| LoadError::Compute {
+            path: path.to_owned(),
+            why: format!("not a valid compact colorizer: {e}"),
         })
     }
 
     fn new(
         vb: &VarBuilder,
         temperature: f64,
-        (grain_filter, grain_noise_ramp): (f32, Option<(f32, f32)>),
+        grain_filter: f32,
         mirror_average: bool,
         device: &Device,
     ) -> Result<Self> {
@@ -473,7 +462,6 @@ impl Compact {
             logits_weight: (logits_weight / temperature)?,
             annealed_mean,
             grain_filter,
-            grain_noise_ramp,
             mirror_average,
             device: device.clone(),
         })
@@ -486,12 +474,6 @@ impl Compact {
     /// The non-local means strength this model's input wants (0: none), from its file.
     pub fn grain_filter(&self) -> f32 {
         self.grain_filter
-    }
-
-    /// The noise levels (lo, hi) over which the grain filter ramps up, when the file asks for
-    /// the filter on grainy photos only.
-    pub fn grain_noise_ramp(&self) -> Option<(f32, f32)> {
-        self.grain_noise_ramp
     }
 
     /// Chroma at 1/2 scale, (B, 2, H/2, W/2): U, V in 8-bit units around 0.
@@ -556,26 +538,9 @@ impl Compact {
     }
 }
 
-/// `tintype.grain_filter_noise`: two noise levels "lo hi", 0 ≤ lo ≤ hi.
-fn parse_ramp(text: &str) -> Option<(f32, f32)> {
-    let levels: Vec<f32> = text.split_whitespace().map(str::parse).collect::<std::result::Result<_, _>>().ok()?;
-    match levels[..] {
-        [lo, hi] if lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo <= hi => Some((lo, hi)),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn grain_noise_ramps_parse_or_are_refused() {
-        assert_eq!(parse_ramp("0.82 1.79"), Some((0.82, 1.79)));
-        for bad in ["", "1", "1 2 3", "2 1", "-1 2", "a b", "1 NaN"] {
-            assert_eq!(parse_ramp(bad), None, "{bad:?}");
-        }
-    }
 
     /// The CPU's one-pass annealed mean gives what the tensor operations the GPUs run give.
     #[test]

@@ -11,10 +11,6 @@
 //! `exp(−mean squared patch difference / h²)`, weights under 0.001 dropped), so `h` means the
 //! same as there. Patch distances are box sums per search offset, so the cost is
 //! O(pixels · offsets), about 0.1 s at render factor 35 on two cores.
-//!
-//! The filter also costs accuracy on clean photos (the model reads fine texture as a cue for
-//! the right colour too), so a model file may ask for it only on grainy photos: the strength
-//! then follows the photo's measured noise ([`GrainFilter::strength_for`]).
 
 use image::GrayImage;
 use rayon::prelude::*;
@@ -25,62 +21,6 @@ const PATCH_DIAMETER: usize = 2 * PATCH_RADIUS + 1;
 /// Below this a neighbour's weight is dropped, as in OpenCV.
 const WEIGHT_THRESHOLD: f32 = 1e-3;
 const ROWS_PER_TASK: usize = 16;
-
-/// How strongly a model wants its input filtered: `strength` (h, grey levels) on every photo,
-/// or, with `noise_ramp` (lo, hi), none on photos whose [`noise_level`] is at most lo, all of
-/// it from hi up, and a straight line between.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct GrainFilter {
-    pub strength: f32,
-    pub noise_ramp: Option<(f32, f32)>,
-}
-
-impl GrainFilter {
-    /// The strength to filter `grey` with.
-    pub fn strength_for(&self, grey: &GrayImage) -> f32 {
-        match self.noise_ramp {
-            None => self.strength,
-            Some(_) if self.strength <= 0.0 => 0.0,
-            Some((lo, hi)) => {
-                let noise = noise_level(grey);
-                let share = if hi > lo { (noise - lo) / (hi - lo) } else { f32::from(noise > lo) };
-                self.strength * share.clamp(0.0, 1.0)
-            }
-        }
-    }
-
-    /// `grey` filtered as this model wants it.
-    pub fn apply(&self, grey: &GrayImage) -> GrayImage {
-        non_local_means(grey, self.strength_for(grey))
-    }
-}
-
-/// The standard deviation of `grey`'s noise in grey levels, by Immerkær's estimate (1996):
-/// the mean absolute response to a Laplacian difference that cancels smooth shading. Edges and
-/// fine texture count too, so clean photos measure about 0.8 at the render square and scanned
-/// prints about 1.7 (models/compact.md).
-pub fn noise_level(grey: &GrayImage) -> f32 {
-    let (width, height) = (grey.width() as usize, grey.height() as usize);
-    if width < 3 || height < 3 {
-        return 0.0;
-    }
-    let px = grey.as_raw();
-    let at = |x: usize, y: usize| px[y * width + x] as i32;
-    let total: u64 = (1..height - 1)
-        .into_par_iter()
-        .map(|y| {
-            (1..width - 1)
-                .map(|x| {
-                    let corners = at(x - 1, y - 1) + at(x + 1, y - 1) + at(x - 1, y + 1) + at(x + 1, y + 1);
-                    let sides = at(x, y - 1) + at(x - 1, y) + at(x + 1, y) + at(x, y + 1);
-                    (corners - 2 * sides + 4 * at(x, y)).unsigned_abs() as u64
-                })
-                .sum::<u64>()
-        })
-        .sum();
-    let interior = ((width - 2) * (height - 2)) as f64;
-    ((std::f64::consts::PI / 2.0).sqrt() * total as f64 / (6.0 * interior)) as f32
-}
 
 /// Denoises `grey` with filter strength `h` in grey levels (0 returns it unchanged).
 pub fn non_local_means(grey: &GrayImage, h: f32) -> GrayImage {
@@ -216,45 +156,6 @@ mod tests {
         for y in 0..64 {
             assert!(out.get_pixel(30, y)[0] < 70 && out.get_pixel(33, y)[0] > 180);
         }
-    }
-
-    /// Gaussian noise of standard deviation `sigma` (Box–Muller on the LCG) on a smooth ramp.
-    fn gaussian_grain(sigma: f32, size: u32) -> GrayImage {
-        let mut state = 987654321u32;
-        let mut uniform = move || {
-            state = state.wrapping_mul(1664525).wrapping_add(1013904223);
-            ((state >> 8) as f32 + 0.5) / (1u32 << 24) as f32
-        };
-        GrayImage::from_fn(size, size, |x, y| {
-            let n = (-2.0 * uniform().ln()).sqrt() * (std::f32::consts::TAU * uniform()).cos();
-            image::Luma([(60.0 + 0.3 * (x + y) as f32 + sigma * n).round().clamp(0.0, 255.0) as u8])
-        })
-    }
-
-    #[test]
-    fn noise_level_measures_grain_not_shading() {
-        assert_eq!(noise_level(&GrayImage::from_fn(64, 64, |x, y| image::Luma([(x + 2 * y) as u8]))), 0.0);
-        for sigma in [2.0, 5.0] {
-            let measured = noise_level(&gaussian_grain(sigma, 256));
-            assert!((measured - sigma).abs() < 0.1 * sigma, "σ {sigma}: measured {measured}");
-        }
-        assert_eq!(noise_level(&GrayImage::new(2, 9)), 0.0);
-    }
-
-    #[test]
-    fn a_noise_ramp_filters_grainy_photos_only() {
-        let filter = GrainFilter { strength: 3.0, noise_ramp: Some((1.0, 3.0)) };
-        let clean = GrayImage::from_fn(64, 64, |x, _| image::Luma([x as u8]));
-        assert_eq!(filter.strength_for(&clean), 0.0);
-        assert_eq!(filter.apply(&clean), clean);
-        assert_eq!(filter.strength_for(&gaussian_grain(6.0, 128)), 3.0);
-        let half = filter.strength_for(&gaussian_grain(2.0, 256));
-        assert!((half - 1.5).abs() < 0.3, "σ 2 between 1 and 3: {half}");
-        let fixed = GrainFilter { strength: 3.0, noise_ramp: None };
-        assert_eq!(fixed.strength_for(&clean), 3.0);
-        let step = GrainFilter { strength: 3.0, noise_ramp: Some((1.0, 1.0)) };
-        assert_eq!(step.strength_for(&clean), 0.0);
-        assert_eq!(step.strength_for(&gaussian_grain(2.0, 128)), 3.0);
     }
 
     #[test]
