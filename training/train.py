@@ -205,14 +205,6 @@ def main():
         torch.set_rng_state(state["torch_rng"])
         print(f"resumed at phase {phase}, step {step}, {spent / 60:.1f} min spent", flush=True)
     model.to(device)
-    teacher = None
-    if args.distill:
-        saved_teacher = torch.load(args.distill, map_location="cpu", weights_only=False)
-        if not torch.equal(saved_teacher["bins"], bins):
-            raise SystemExit(f"{args.distill}: its chroma bins are not this model's")
-        teacher = CompactColorizer(bins, context=has_context(saved_teacher["model"]))
-        teacher.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in saved_teacher["model"].items()})
-        teacher.to(device).eval().requires_grad_(False)
     weights, bins_dev = weights.to(device), bins.to(device)
     if device == "cuda":
         # Photos live on the GPU and batches are cut there; the model runs channels-last in bf16.
@@ -225,6 +217,14 @@ def main():
         make_batch = lambda size, n, rng: data.batch(train_images, size, n, rng, args.zoom)  # noqa: E731
         autocast = contextlib.nullcontext()
         memory_format = torch.contiguous_format
+    teacher = None
+    if args.distill:
+        saved_teacher = torch.load(args.distill, map_location="cpu", weights_only=False)
+        if not torch.equal(saved_teacher["bins"], bins):
+            raise SystemExit(f"{args.distill}: its chroma bins are not this model's")
+        teacher = CompactColorizer(bins, context=has_context(saved_teacher["model"]))
+        teacher.load_state_dict(saved_teacher["model"])  # f16 snapshots are cast on loading
+        teacher.to(device, memory_format=memory_format).eval().requires_grad_(False)
 
     def set_lr(scale):
         """Scales both groups' base rates (param_groups; not the optimiser's current ones, which a
