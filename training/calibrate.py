@@ -1,0 +1,121 @@
+"""Prior calibration: a bias per chroma bin so that, over held-out photos, the model predicts
+each bin as often as the photos hold it.
+
+    python calibrate.py runs/seed0/ckpt.pt runs/seed0/calibrated.pt --grain-filter 4 [--strength 0.5]
+
+A model trained with class rebalancing, then decoded with an annealed mean, need not predict
+each colour as often as it occurs: the shipped file paints brown on more of the validation
+photos than their truth holds. This measures, at the app's render size (each photo squashed to
+a 560 px square, Pillow's bilinear and luma, the grain filter as Tintype applies it), the mean
+predicted distribution over bins (softmax at temperature 1) and the truth's (each pixel's
+chroma spread over its nearest bins as in training), and finds by fixed-point iteration the
+bias b that makes the first match the second: b ← b + log p_true − log p_pred(b). The written
+checkpoint has `strength` · b added to its logits' bias and is exported as any other. The
+photos are BSDS val unless --photos names a folder; --split k/n keeps every n-th photo from the
+k-th, so that a bias fitted on one half can be judged on the other.
+"""
+import argparse
+import os
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+import data
+from model import CompactColorizer, has_context
+
+RENDER = 560  # render factor 35, the app's default
+PIXELS = 4000  # sampled logits per photo
+
+
+def photos(folder, split):
+    files = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.lower().endswith((".jpg", ".jpeg", ".png")))
+    if split:
+        k, n = (int(v) for v in split.split("/"))
+        files = files[k::n]
+    return files
+
+
+def measure(model, files, bins, grain_filter, damaged=None, seed=0):
+    """Sampled logits (N, Q) and the truth's mean soft distribution over bins (Q,). With
+    `damaged`, a folder of the same photos aged (aged_val.py), each photo is measured twice, clean
+    and damaged, against the same true colours."""
+    gen = torch.Generator().manual_seed(seed)
+    logits, truth, n = [], torch.zeros(len(bins)), 0
+    model.eval()
+    with torch.no_grad():
+        for f in files:
+            im = Image.open(f).convert("RGB")
+            half = np.asarray(im.resize((RENDER // 2, RENDER // 2), Image.BILINEAR), dtype=np.float32)
+            _, u, v = data.yuv(half)
+            target, _ = data.soft_targets(torch.from_numpy(np.stack([u, v], 0))[None], bins)
+            target = target[0].flatten(1).mean(1)
+            greys = [im.resize((RENDER, RENDER), Image.BILINEAR).convert("L")]
+            if damaged:
+                stem = os.path.splitext(os.path.basename(f))[0]
+                greys.append(Image.open(os.path.join(damaged, stem + ".png")).convert("RGB").resize(
+                    (RENDER, RENDER), Image.BILINEAR).convert("L"))
+            for grey in greys:
+                x = data.to_input(grey)[None]
+                if grain_filter:
+                    x = data.grain_filter(x, grain_filter)
+                out = model(x)[0].flatten(1).T  # (H/2 · W/2, Q)
+                pick = torch.randint(0, out.shape[0], (PIXELS,), generator=gen)
+                logits.append(out[pick])
+                truth += target
+                n += 1
+    return torch.cat(logits), truth / n
+
+
+def fit(logits, truth, iterations=200, floor=1e-5):
+    """The bias that makes the mean softmax of logits + b equal truth (bins the truth never holds
+    are pushed down only to `floor`)."""
+    b = torch.zeros(logits.shape[1])
+    target = truth.clamp(min=floor)
+    target = target / target.sum()
+    for _ in range(iterations):
+        pred = F.softmax(logits + b, dim=1).mean(0)
+        b = b + torch.log(target) - torch.log(pred.clamp(min=floor))
+        b = b - b.mean()
+    pred = F.softmax(logits + b, dim=1).mean(0)
+    return b, (pred - target).abs().sum().item()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("checkpoint")
+    ap.add_argument("out")
+    ap.add_argument("--photos", default=os.path.join(data.DATA, "train/bsds500/val"))
+    ap.add_argument("--split", help="k/n: every n-th photo from the k-th")
+    ap.add_argument("--damaged", help="the same photos aged (aged_val.py's folder): calibrate for clean and damaged "
+                    "inputs alike")
+    ap.add_argument("--grain-filter", type=float, default=0.0, help="h, as the file will be exported with")
+    ap.add_argument("--strength", type=float, action="append", help="share of the fitted bias to add (repeatable: "
+                    "one checkpoint each, OUT-sS.pt)")
+    args = ap.parse_args()
+    state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
+    model = CompactColorizer(state["bins"], context=has_context(state["model"]))
+    model.load_state_dict(state["model"])
+    files = photos(args.photos, args.split)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    logits, truth = measure(model, files, model.bins, args.grain_filter, args.damaged)
+    before = (F.softmax(logits, dim=1).mean(0) - truth).abs().sum().item()
+    b, after = fit(logits, truth)
+    print(f"{len(files)} photos: predicted vs true bin frequencies, L1 {before:.3f} → {after:.3f}; bias range "
+          f"{b.min():.2f} … {b.max():.2f}")
+    strengths = args.strength or [1.0]
+    for s in strengths:
+        out = args.out if len(strengths) == 1 else f"{os.path.splitext(args.out)[0]}-s{s:g}.pt"
+        calibrated = dict(state)
+        calibrated["model"] = {k: v.clone() for k, v in state["model"].items()}
+        calibrated["model"]["logits.bias"] += s * b
+        calibrated["calibration"] = {"photos": len(files), "split": args.split, "damaged": args.damaged,
+                                     "grain_filter": args.grain_filter,
+                                     "strength": s}
+        torch.save(calibrated, out)
+        print(f"{out}: strength {s:g}")
+
+
+if __name__ == "__main__":
+    main()
