@@ -1,11 +1,11 @@
 """Prior calibration: a bias per chroma bin so that, over held-out photos, the model predicts
 each bin as often as the photos hold it.
 
-    python calibrate.py runs/seed0/ckpt.pt runs/seed0/calibrated.pt --grain-filter 4 [--strength 0.5]
+    python calibrate.py runs/seed0/ckpt.pt runs/seed0/calibrated.pt --damaged /tmp/val-aged --grain-filter 5
 
-A model trained with class rebalancing, then decoded with an annealed mean, need not predict
-each colour as often as it occurs: the shipped file paints brown on more of the validation
-photos than their truth holds. This measures, at the app's render size (each photo squashed to
+A model trained with class rebalancing need not predict each colour as often as it occurs:
+over the validation photos the distilled file's mean predicted distribution was 0.36 away from
+the truth's (L1 over the bins). This measures, at the app's render size (each photo squashed to
 a 560 px square, Pillow's bilinear and luma, the grain filter as Tintype applies it), the mean
 predicted distribution over bins (softmax at temperature 1) and the truth's (each pixel's
 chroma spread over its nearest bins as in training), and finds by fixed-point iteration the
