@@ -30,7 +30,7 @@ PIXELS = 4000  # sampled logits per photo
 
 
 def photos(folder, split):
-    files = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.lower().endswith((".jpg", ".jpeg", ".png")))
+    files = data.list_images([""], (folder,))
     if split:
         k, n = (int(v) for v in split.split("/"))
         files = files[k::n]
