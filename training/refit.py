@@ -1,0 +1,126 @@
+"""Last-layer refit: the 1×1 logits conv (48 features → one logit per chroma bin) fitted again
+on held-out photos.
+
+    python refit.py runs/seed0/ckpt.pt runs/seed0/refit.pt --damaged /tmp/val-aged --grain-filter 5
+
+The network remembers its training photos (models/compact.md), so the logits layer was fitted
+to features of photos it knows. On photos it has not seen, its features say less, and a layer
+fitted to them there can weigh them accordingly. calibrate.py does this for the bias alone
+(its fixed point is where the cross-entropy's gradient in the bias vanishes); this fits weight
+and bias by the training loss (soft-encoded cross-entropy over the bins, without class
+rebalancing, temperature 1), with an L2 pull of the weight towards the trained one (--decay)
+so that a hundred photos only nudge it. The photos are measured as calibrate.py measures them:
+at the app's render size and grain filter, clean and (--damaged) aged, against the same true
+colours; --split k/n keeps every n-th photo from the k-th for cross-fitting.
+"""
+import argparse
+import os
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+import data
+from calibrate import RENDER, photos
+from model import CompactColorizer, has_context
+
+PIXELS = 4000  # sampled pixels per photo and input
+
+
+def measure(model, files, bins, grain_filter, damaged=None, seed=0):
+    """Features before the logits conv (N, 48) at sampled pixels, and those pixels' soft targets
+    as (N, k) bin indices and weights."""
+    gen = torch.Generator().manual_seed(seed)
+    feats, near, wts = [], [], []
+    grab = {}
+    hook = model.logits.register_forward_hook(lambda m, i, o: grab.__setitem__("h", i[0]))
+    model.eval()
+    with torch.no_grad():
+        for f in files:
+            im = Image.open(f).convert("RGB")
+            half = np.asarray(im.resize((RENDER // 2, RENDER // 2), Image.BILINEAR), dtype=np.float32)
+            _, u, v = data.yuv(half)
+            target, _ = data.soft_targets(torch.from_numpy(np.stack([u, v], 0))[None], bins)
+            target = target[0].flatten(1).T  # (H/2 · W/2, Q)
+            greys = [im.resize((RENDER, RENDER), Image.BILINEAR).convert("L")]
+            if damaged:
+                stem = os.path.splitext(os.path.basename(f))[0]
+                greys.append(Image.open(os.path.join(damaged, stem + ".png")).convert("RGB").resize(
+                    (RENDER, RENDER), Image.BILINEAR).convert("L"))
+            for grey in greys:
+                x = data.to_input(grey)[None]
+                if grain_filter:
+                    x = data.grain_filter(x, grain_filter)
+                model(x)
+                h = grab["h"][0].flatten(1).T  # (H/2 · W/2, 48)
+                pick = torch.randint(0, h.shape[0], (PIXELS,), generator=gen)
+                w, i = target[pick].topk(5, dim=1)
+                feats.append(h[pick])
+                near.append(i)
+                wts.append(w)
+    hook.remove()
+    return torch.cat(feats), torch.cat(near), torch.cat(wts)
+
+
+def fit(feats, near, wts, weight, bias, decay, steps=300, lr=0.01):
+    """Weight (Q, 48) and bias (Q,) minimising the soft cross-entropy plus decay · ‖W − W₀‖²
+    (summed over its entries, the loss a mean over pixels), from W₀, b₀; Adam, full batch.
+    decay None: the weight stays W₀, the bias alone is fitted."""
+    w0 = weight.clone()
+    w = weight.clone().requires_grad_(decay is not None)
+    b = bias.clone().requires_grad_(True)
+    opt = torch.optim.Adam([w, b] if decay is not None else [b], lr=lr)
+
+    def loss_of():
+        logp = F.log_softmax(feats @ w.T + b, dim=1)
+        return -(logp.gather(1, near) * wts).sum(1).mean()
+
+    with torch.no_grad():
+        start = loss_of().item()
+    for _ in range(steps):
+        opt.zero_grad()
+        ce = loss_of()
+        (ce + (decay * (w - w0).pow(2).sum() if decay is not None else 0)).backward()
+        opt.step()
+    return w.detach(), b.detach(), start, ce.item()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("checkpoint")
+    ap.add_argument("out")
+    ap.add_argument("--photos", default=os.path.join(data.DATA, "train/bsds500/val"))
+    ap.add_argument("--split", help="k/n: every n-th photo from the k-th")
+    ap.add_argument("--damaged", help="the same photos aged (aged_val.py's folder)")
+    ap.add_argument("--grain-filter", type=float, default=0.0, help="h, as the file will be exported with")
+    ap.add_argument("--decay", type=float, action="append", help="L2 pull towards the trained weight (repeatable: "
+                    "one checkpoint each, OUT-dD.pt)")
+    ap.add_argument("--bias-only", action="store_true", help="keep the weight: the bias alone, as calibrate.py")
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
+    model = CompactColorizer(state["bins"], context=has_context(state["model"]))
+    model.load_state_dict(state["model"])
+    files = photos(args.photos, args.split)
+    feats, near, wts = measure(model, files, model.bins, args.grain_filter, args.damaged)
+    weight = state["model"]["logits.weight"][:, :, 0, 0]
+    bias = state["model"]["logits.bias"]
+    decays = [None] if args.bias_only else args.decay or [1e-3]
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    for d in decays:
+        w, b, before, after = fit(feats, near, wts, weight, bias, d)
+        out = args.out if len(decays) == 1 else f"{os.path.splitext(args.out)[0]}-d{d:g}.pt"
+        refitted = dict(state)
+        refitted["model"] = {k: v.clone() for k, v in state["model"].items()}
+        refitted["model"]["logits.weight"] = w[:, :, None, None].clone()
+        refitted["model"]["logits.bias"] = b.clone()
+        refitted["refit"] = {"photos": len(files), "split": args.split, "damaged": args.damaged,
+                             "grain_filter": args.grain_filter, "decay": d}
+        torch.save(refitted, out)
+        print(f"{out}: {len(files)} photos, decay {d}: cross-entropy {before:.4f} → {after:.4f}, "
+              f"weight moved {(w - weight).norm() / weight.norm():.3f} of its norm")
+
+
+if __name__ == "__main__":
+    main()
