@@ -65,12 +65,11 @@ def measure(model, files, bins, grain_filter, damaged=None, seed=0):
 
 def fit(feats, near, wts, weight, bias, decay, steps=300, lr=0.01):
     """Weight (Q, 48) and bias (Q,) minimising the soft cross-entropy plus decay · ‖W − W₀‖²
-    (summed over its entries, the loss a mean over pixels), from W₀, b₀; Adam, full batch.
-    decay None: the weight stays W₀, the bias alone is fitted."""
+    (summed over its entries, the loss a mean over pixels), from W₀, b₀; Adam, full batch."""
     w0 = weight.clone()
-    w = weight.clone().requires_grad_(decay is not None)
+    w = weight.clone().requires_grad_(True)
     b = bias.clone().requires_grad_(True)
-    opt = torch.optim.Adam([w, b] if decay is not None else [b], lr=lr)
+    opt = torch.optim.Adam([w, b], lr=lr)
 
     def loss_of():
         logp = F.log_softmax(feats @ w.T + b, dim=1)
@@ -81,7 +80,7 @@ def fit(feats, near, wts, weight, bias, decay, steps=300, lr=0.01):
     for _ in range(steps):
         opt.zero_grad()
         ce = loss_of()
-        (ce + (decay * (w - w0).pow(2).sum() if decay is not None else 0)).backward()
+        (ce + decay * (w - w0).pow(2).sum()).backward()
         opt.step()
     return w.detach(), b.detach(), start, ce.item()
 
@@ -96,7 +95,6 @@ def main():
     ap.add_argument("--grain-filter", type=float, default=0.0, help="h, as the file will be exported with")
     ap.add_argument("--decay", type=float, action="append", help="L2 pull towards the trained weight (repeatable: "
                     "one checkpoint each, OUT-dD.pt)")
-    ap.add_argument("--bias-only", action="store_true", help="keep the weight: the bias alone, as calibrate.py")
     args = ap.parse_args()
     torch.manual_seed(0)
     state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
@@ -106,7 +104,7 @@ def main():
     feats, near, wts = measure(model, files, model.bins, args.grain_filter, args.damaged)
     weight = state["model"]["logits.weight"][:, :, 0, 0]
     bias = state["model"]["logits.bias"]
-    decays = [None] if args.bias_only else args.decay or [1e-3]
+    decays = args.decay or [1e-3]
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     for d in decays:
         w, b, before, after = fit(feats, near, wts, weight, bias, d)
@@ -118,7 +116,7 @@ def main():
         refitted["refit"] = {"photos": len(files), "split": args.split, "damaged": args.damaged,
                              "grain_filter": args.grain_filter, "decay": d}
         torch.save(refitted, out)
-        print(f"{out}: {len(files)} photos, decay {d}: cross-entropy {before:.4f} → {after:.4f}, "
+        print(f"{out}: {len(files)} photos, decay {d:g}: cross-entropy {before:.4f} → {after:.4f}, "
               f"weight moved {(w - weight).norm() / weight.norm():.3f} of its norm")
 
 
