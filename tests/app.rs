@@ -262,6 +262,7 @@ fn the_whole_flow_works_from_the_keyboard() {
         "Fading repair",
         "Colour strength",
         "Warmth",
+        "Tint",
         "Export",
         "Export all",
     ] {
@@ -288,6 +289,27 @@ fn the_whole_flow_works_from_the_keyboard() {
 }
 
 #[test]
+fn tint_turns_the_result_towards_magenta() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[SAMPLE]);
+    step_until(&mut harness, "the first render", all_done);
+    // Magenta is red and blue over green: (R + B) / 2 − G, averaged over the picture.
+    let magenta = |app: &App| {
+        let image = app.photos[0].result.as_ref().expect("a result").1.to_rgb8();
+        let sum: f64 = image.pixels().map(|p| (p[0] as f64 + p[2] as f64) / 2.0 - p[1] as f64).sum();
+        sum / (image.width() * image.height()) as f64
+    };
+    let before = magenta(harness.state());
+    slider(&harness, "Tint").set_value_accesskit(1.0);
+    step_until(&mut harness, "the tinted render", |app| {
+        app.photos[0].result.as_ref().is_some_and(|(k, _)| k.settings.chroma.tint == 1.0)
+    });
+    let after = magenta(harness.state());
+    assert!(after > before + 5.0, "tint 1 moved the mean magenta from {before:.1} to {after:.1}");
+}
+
+#[test]
 fn settings_are_kept_between_runs() {
     let setup = Setup::new();
     {
@@ -295,15 +317,18 @@ fn settings_are_kept_between_runs() {
         slider(&harness, "Fading repair").set_value_accesskit(0.5);
         harness.step();
         slider(&harness, "Render size").set_value_accesskit(24.0);
+        harness.step();
+        slider(&harness, "Tint").set_value_accesskit(-0.25);
         // Saved once the sliders settle, on a thread of its own.
         let file = setup.dir.path().join("config/settings.toml");
         step_until(&mut harness, "the settings file", |_| {
-            std::fs::read_to_string(&file).is_ok_and(|t| t.contains("render_factor = 24"))
+            std::fs::read_to_string(&file).is_ok_and(|t| t.contains("render_factor = 24") && t.contains("tint = -0.25"))
         });
     }
     let harness = setup.harness();
     assert_eq!(harness.state().prefs.render_factor, 24);
     assert_eq!(harness.state().prefs.defade, 0.5);
+    assert_eq!(harness.state().prefs.tint, -0.25);
 }
 
 #[test]

@@ -18,6 +18,7 @@ pub const RENDER_SIZE_LABEL: &str = "Render size";
 pub const FADING_LABEL: &str = "Fading repair";
 pub const SATURATION_LABEL: &str = "Colour strength";
 pub const WARMTH_LABEL: &str = "Warmth";
+pub const TINT_LABEL: &str = "Tint";
 const ERROR_RED: Color32 = Color32::from_rgb(0xe0, 0x55, 0x4f);
 
 /// A model download or import in progress.
@@ -192,10 +193,15 @@ impl App {
         changed |= ui.add(egui::Slider::new(&mut self.prefs.defade, 0.0..=1.0).text(FADING_LABEL)).changed();
         changed |= ui.add(egui::Slider::new(&mut self.prefs.saturation, 0.0..=2.0).text(SATURATION_LABEL)).changed();
         changed |= ui.add(egui::Slider::new(&mut self.prefs.warmth, -1.0..=1.0).text(WARMTH_LABEL)).changed();
+        changed |= ui
+            .add(egui::Slider::new(&mut self.prefs.tint, -1.0..=1.0).text(TINT_LABEL))
+            .on_hover_text("Towards green (left) or magenta (right)")
+            .changed();
         if ui.button("Reset adjustments").clicked() {
             self.prefs.defade = 0.0;
             self.prefs.saturation = 1.0;
             self.prefs.warmth = 0.0;
+            self.prefs.tint = 0.0;
             changed = true;
         }
         ui.add_space(6.0);

@@ -239,7 +239,11 @@ impl App {
         Settings {
             render_factor: self.prefs.render_factor,
             defade: self.prefs.defade,
-            chroma: ChromaControls { saturation: self.prefs.saturation, warmth: self.prefs.warmth, tint: 0.0 },
+            chroma: ChromaControls {
+                saturation: self.prefs.saturation,
+                warmth: self.prefs.warmth,
+                tint: self.prefs.tint,
+            },
         }
     }
 

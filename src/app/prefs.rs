@@ -38,6 +38,7 @@ pub struct Prefs {
     pub defade: f32,
     pub saturation: f32,
     pub warmth: f32,
+    pub tint: f32,
     pub view: ViewMode,
     /// Where exports go; `None` until chosen (then the Pictures folder is offered).
     pub export_dir: Option<PathBuf>,
@@ -57,6 +58,7 @@ impl Default for Prefs {
             defade: 0.0,
             saturation: 1.0,
             warmth: 0.0,
+            tint: 0.0,
             view: ViewMode::Split,
             export_dir: None,
             export_format: "png".into(),
