@@ -152,6 +152,8 @@ def main():
     ap.add_argument("--distill", metavar="CKPT", help="train towards this model's predicted distribution on each "
                     "photo's clean grey (the target chroma unused), so that with --age the model learns to colour "
                     "damaged photos as the teacher colours them clean")
+    ap.add_argument("--distill-mirror", action="store_true", help="the teacher's distribution averaged over the crop "
+                    "and its mirror image (flipped back), as the app's mirror average does with the chroma")
     ap.add_argument("--cutmix", type=float, default=0.0, help="share of training crops given a rectangle of another "
                     "crop, input and target alike (data.cutmix)")
     args = ap.parse_args()
@@ -272,6 +274,10 @@ def main():
             if teacher is not None:
                 with torch.no_grad(), autocast:
                     teacher_logits = teacher(x.to(device, memory_format=memory_format)).float()
+                    if args.distill_mirror:
+                        mirrored = teacher(x.flip(3).to(device, memory_format=memory_format)).float().flip(3)
+                        p = (F.softmax(teacher_logits, dim=1) + F.softmax(mirrored, dim=1)) / 2
+                        teacher_logits = torch.log(p.clamp(min=1e-12))  # distill_loss takes logits
             if args.age:
                 x = data.age(x, args.age, rng, args.age_grain)
             if args.grain_filter:
