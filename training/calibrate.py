@@ -37,34 +37,42 @@ def photos(folder, split):
     return files
 
 
+def inputs(files, bins, grain_filter, damaged=None):
+    """Each photo as the app feeds it to the model (squashed to the render square, Pillow's
+    bilinear and luma, the grain filter), with its true colours soft-encoded over the bins at the
+    model's output scale, (H/2 · W/2, Q). With `damaged`, a folder of the same photos aged
+    (aged_val.py), each photo comes twice, clean and damaged, with the same true colours."""
+    for f in files:
+        im = Image.open(f).convert("RGB")
+        half = np.asarray(im.resize((RENDER // 2, RENDER // 2), Image.BILINEAR), dtype=np.float32)
+        _, u, v = data.yuv(half)
+        target, _ = data.soft_targets(torch.from_numpy(np.stack([u, v], 0))[None], bins)
+        target = target[0].flatten(1).T
+        greys = [im.resize((RENDER, RENDER), Image.BILINEAR).convert("L")]
+        if damaged:
+            stem = os.path.splitext(os.path.basename(f))[0]
+            greys.append(Image.open(os.path.join(damaged, stem + ".png")).convert("RGB").resize(
+                (RENDER, RENDER), Image.BILINEAR).convert("L"))
+        for grey in greys:
+            x = data.to_input(grey)[None]
+            if grain_filter:
+                x = data.grain_filter(x, grain_filter)
+            yield x, target
+
+
 def measure(model, files, bins, grain_filter, damaged=None, seed=0):
-    """Sampled logits (N, Q) and the truth's mean soft distribution over bins (Q,). With
-    `damaged`, a folder of the same photos aged (aged_val.py), each photo is measured twice, clean
-    and damaged, against the same true colours."""
+    """Sampled logits (N, Q) and the truth's mean soft distribution over bins (Q,), over
+    inputs()."""
     gen = torch.Generator().manual_seed(seed)
     logits, truth, n = [], torch.zeros(len(bins)), 0
     model.eval()
     with torch.no_grad():
-        for f in files:
-            im = Image.open(f).convert("RGB")
-            half = np.asarray(im.resize((RENDER // 2, RENDER // 2), Image.BILINEAR), dtype=np.float32)
-            _, u, v = data.yuv(half)
-            target, _ = data.soft_targets(torch.from_numpy(np.stack([u, v], 0))[None], bins)
-            target = target[0].flatten(1).mean(1)
-            greys = [im.resize((RENDER, RENDER), Image.BILINEAR).convert("L")]
-            if damaged:
-                stem = os.path.splitext(os.path.basename(f))[0]
-                greys.append(Image.open(os.path.join(damaged, stem + ".png")).convert("RGB").resize(
-                    (RENDER, RENDER), Image.BILINEAR).convert("L"))
-            for grey in greys:
-                x = data.to_input(grey)[None]
-                if grain_filter:
-                    x = data.grain_filter(x, grain_filter)
-                out = model(x)[0].flatten(1).T  # (H/2 · W/2, Q)
-                pick = torch.randint(0, out.shape[0], (PIXELS,), generator=gen)
-                logits.append(out[pick])
-                truth += target
-                n += 1
+        for x, target in inputs(files, bins, grain_filter, damaged):
+            out = model(x)[0].flatten(1).T  # (H/2 · W/2, Q)
+            pick = torch.randint(0, out.shape[0], (PIXELS,), generator=gen)
+            logits.append(out[pick])
+            truth += target.mean(0)
+            n += 1
     return torch.cat(logits), truth / n
 
 

@@ -16,49 +16,33 @@ colours; --split k/n keeps every n-th photo from the k-th for cross-fitting.
 import argparse
 import os
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 
 import data
-from calibrate import RENDER, photos
+from calibrate import inputs, photos
 from model import CompactColorizer, has_context
 
 PIXELS = 4000  # sampled pixels per photo and input
 
 
 def measure(model, files, bins, grain_filter, damaged=None, seed=0):
-    """Features before the logits conv (N, 48) at sampled pixels, and those pixels' soft targets
-    as (N, k) bin indices and weights."""
+    """Features before the logits conv (N, 48) at sampled pixels of calibrate.inputs(), and those
+    pixels' soft targets as (N, k) bin indices and weights."""
     gen = torch.Generator().manual_seed(seed)
     feats, near, wts = [], [], []
     grab = {}
     hook = model.logits.register_forward_hook(lambda m, i, o: grab.__setitem__("h", i[0]))
     model.eval()
     with torch.no_grad():
-        for f in files:
-            im = Image.open(f).convert("RGB")
-            half = np.asarray(im.resize((RENDER // 2, RENDER // 2), Image.BILINEAR), dtype=np.float32)
-            _, u, v = data.yuv(half)
-            target, _ = data.soft_targets(torch.from_numpy(np.stack([u, v], 0))[None], bins)
-            target = target[0].flatten(1).T  # (H/2 · W/2, Q)
-            greys = [im.resize((RENDER, RENDER), Image.BILINEAR).convert("L")]
-            if damaged:
-                stem = os.path.splitext(os.path.basename(f))[0]
-                greys.append(Image.open(os.path.join(damaged, stem + ".png")).convert("RGB").resize(
-                    (RENDER, RENDER), Image.BILINEAR).convert("L"))
-            for grey in greys:
-                x = data.to_input(grey)[None]
-                if grain_filter:
-                    x = data.grain_filter(x, grain_filter)
-                model(x)
-                h = grab["h"][0].flatten(1).T  # (H/2 · W/2, 48)
-                pick = torch.randint(0, h.shape[0], (PIXELS,), generator=gen)
-                w, i = target[pick].topk(5, dim=1)
-                feats.append(h[pick])
-                near.append(i)
-                wts.append(w)
+        for x, target in inputs(files, bins, grain_filter, damaged):
+            model(x)
+            h = grab["h"][0].flatten(1).T  # (H/2 · W/2, 48)
+            pick = torch.randint(0, h.shape[0], (PIXELS,), generator=gen)
+            w, i = target[pick].topk(5, dim=1)
+            feats.append(h[pick])
+            near.append(i)
+            wts.append(w)
     hook.remove()
     return torch.cat(feats), torch.cat(near), torch.cat(wts)
 
