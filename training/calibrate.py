@@ -90,21 +90,34 @@ def fit(logits, truth, iterations=200, floor=1e-5):
     return b, (pred - target).abs().sum().item()
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def arguments(doc):
+    """The command line calibrate.py and refit.py share: a checkpoint in, one out, and the
+    held-out photos to fit on, measured as inputs() measures them."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("checkpoint")
     ap.add_argument("out")
     ap.add_argument("--photos", default=os.path.join(data.DATA, "train/bsds500/val"))
     ap.add_argument("--split", help="k/n: every n-th photo from the k-th")
-    ap.add_argument("--damaged", help="the same photos aged (aged_val.py's folder): calibrate for clean and damaged "
+    ap.add_argument("--damaged", help="the same photos aged (aged_val.py's folder): fit for clean and damaged "
                     "inputs alike")
     ap.add_argument("--grain-filter", type=float, default=0.0, help="h, as the file will be exported with")
+    return ap
+
+
+def load(checkpoint):
+    """A training checkpoint and the model in it."""
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    model = CompactColorizer(state["bins"], context=has_context(state["model"]))
+    model.load_state_dict(state["model"])
+    return state, model
+
+
+def main():
+    ap = arguments(__doc__)
     ap.add_argument("--strength", type=float, action="append", help="share of the fitted bias to add (repeatable: "
                     "one checkpoint each, OUT-sS.pt)")
     args = ap.parse_args()
-    state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
-    model = CompactColorizer(state["bins"], context=has_context(state["model"]))
-    model.load_state_dict(state["model"])
+    state, model = load(args.checkpoint)
     files = photos(args.photos, args.split)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     logits, truth = measure(model, files, model.bins, args.grain_filter, args.damaged)

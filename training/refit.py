@@ -13,15 +13,12 @@ so that a hundred photos only nudge it. The photos are measured as calibrate.py 
 at the app's render size and grain filter, clean and (--damaged) aged, against the same true
 colours; --split k/n keeps every n-th photo from the k-th for cross-fitting.
 """
-import argparse
 import os
 
 import torch
 import torch.nn.functional as F
 
-import data
-from calibrate import inputs, photos
-from model import CompactColorizer, has_context
+from calibrate import arguments, inputs, load, photos
 
 PIXELS = 4000  # sampled pixels per photo and input
 
@@ -70,20 +67,11 @@ def fit(feats, near, wts, weight, bias, decay, steps=300, lr=0.01):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("checkpoint")
-    ap.add_argument("out")
-    ap.add_argument("--photos", default=os.path.join(data.DATA, "train/bsds500/val"))
-    ap.add_argument("--split", help="k/n: every n-th photo from the k-th")
-    ap.add_argument("--damaged", help="the same photos aged (aged_val.py's folder)")
-    ap.add_argument("--grain-filter", type=float, default=0.0, help="h, as the file will be exported with")
+    ap = arguments(__doc__)
     ap.add_argument("--decay", type=float, action="append", help="L2 pull towards the trained weight (repeatable: "
                     "one checkpoint each, OUT-dD.pt)")
     args = ap.parse_args()
-    torch.manual_seed(0)
-    state = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
-    model = CompactColorizer(state["bins"], context=has_context(state["model"]))
-    model.load_state_dict(state["model"])
+    state, model = load(args.checkpoint)
     files = photos(args.photos, args.split)
     feats, near, wts = measure(model, files, model.bins, args.grain_filter, args.damaged)
     weight = state["model"]["logits.weight"][:, :, 0, 0]
