@@ -3,7 +3,8 @@
 # put in .gpu/a and .gpu/b (brought over by two calls in a row: the device tool's 64 MiB a call
 # holds one half beside the working tree; the first half stays in the ignored folder between
 # calls). Leaves in $OUT/seedN/ the f16 snapshots (end of 192 px, half-way through 256 px, end)
-# and train.log (the run's output, then its log.csv). Run from the repository root:
+# and train.log (the run's output, then its log.csv), the logs packed into $OUT/logs.tar.gz at the
+# end. Run from the repository root:
 #   MINUTES=7 training/gpu_run.sh      # AGE: the share of inputs given old-print damage (default 0.5)
 #   TRAIN_ARGS="--encoder-lr-share 0 --cutmix 0.5" MINUTES=7 training/gpu_run.sh   # more train.py options
 #   RUNS="plain=--seed 0;context=--seed 0 --context" MINUTES=7 training/gpu_run.sh  # other runs than seeds 0 and 1:
@@ -38,3 +39,5 @@ done
 wait
 tail -n 4 "$out"/*/train.log | grep -v '^[0-9.]*,' || true
 grep -h "phase\|finished\|Error\|exit" "$out"/*/train.log
+# The device tool brings back eight files: the logs travel as one archive.
+(cd "$out" && tar czf logs.tar.gz ./*/train.log && rm ./*/train.log)

@@ -276,8 +276,8 @@ def main():
                     teacher_logits = teacher(x.to(device, memory_format=memory_format)).float()
                     if args.distill_mirror:
                         mirrored = teacher(x.flip(3).to(device, memory_format=memory_format)).float().flip(3)
-                        prob = (F.softmax(teacher_logits, dim=1) + F.softmax(mirrored, dim=1)) / 2
-                        teacher_logits = torch.log(prob.clamp(min=1e-12))  # distill_loss takes logits
+                        mirror_prob = (F.softmax(teacher_logits, dim=1) + F.softmax(mirrored, dim=1)) / 2
+                        teacher_logits = torch.log(mirror_prob.clamp(min=1e-12))  # distill_loss takes logits
             if args.age:
                 x = data.age(x, args.age, rng, args.age_grain)
             if args.grain_filter:
