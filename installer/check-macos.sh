@@ -17,5 +17,6 @@ if ! "$tools/venv/bin/python" -c 'import ziglang' 2>/dev/null; then
 fi
 command -v cargo-zigbuild >/dev/null || cargo install --locked cargo-zigbuild@0.24.1
 # cargo-zigbuild finds zig as `python3 -m ziglang`, through the venv first on PATH.
-PATH="$PWD/$tools/venv/bin:$PATH" cargo-zigbuild check --release --locked --target "$target" --features metal --all-targets
+PATH="$PWD/$tools/venv/bin:$PATH" \
+  cargo-zigbuild check --release --locked --target "$target" --features metal --all-targets
 echo "the Metal build type-checks for $target (not linked, not run)"
