@@ -88,7 +88,6 @@ def main():
     ap.add_argument("--chroma", type=float, default=1.0, help="scale the chroma (to compare at like colourfulness)")
     ap.add_argument("--json")
     args = ap.parse_args()
-    torch.manual_seed(0)
     _, model = calibrate.load(args.checkpoint)
     model.eval()
     bins = model.bins.clone()
