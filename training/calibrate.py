@@ -37,6 +37,15 @@ def photos(folder, split):
     return files
 
 
+def true_distribution(im, bins):
+    """A photo's true colours soft-encoded over the bins at the model's output scale for the
+    render square, (H/2 · W/2, Q)."""
+    half = np.asarray(im.resize((RENDER // 2, RENDER // 2), Image.BILINEAR), dtype=np.float32)
+    _, u, v = data.yuv(half)
+    target, _ = data.soft_targets(torch.from_numpy(np.stack([u, v], 0))[None], bins)
+    return target[0].flatten(1).T
+
+
 def inputs(files, bins, grain_filter, damaged=None):
     """Each photo as the app feeds it to the model (squashed to the render square, Pillow's
     bilinear and luma, the grain filter), with its true colours soft-encoded over the bins at the
@@ -44,10 +53,7 @@ def inputs(files, bins, grain_filter, damaged=None):
     (aged_val.py), each photo comes twice, clean and damaged, with the same true colours."""
     for f in files:
         im = Image.open(f).convert("RGB")
-        half = np.asarray(im.resize((RENDER // 2, RENDER // 2), Image.BILINEAR), dtype=np.float32)
-        _, u, v = data.yuv(half)
-        target, _ = data.soft_targets(torch.from_numpy(np.stack([u, v], 0))[None], bins)
-        target = target[0].flatten(1).T
+        target = true_distribution(im, bins)
         greys = [im.resize((RENDER, RENDER), Image.BILINEAR).convert("L")]
         if damaged:
             stem = os.path.splitext(os.path.basename(f))[0]

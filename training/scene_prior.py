@@ -50,13 +50,7 @@ def features(files):
 
 def histograms(files, bins):
     """Each photo's true distribution over the bins, at the model's output scale, (N, Q)."""
-    out = []
-    for f in files:
-        im = Image.open(f).convert("RGB").resize((calibrate.RENDER // 2,) * 2, Image.BILINEAR)
-        _, u, v = data.yuv(np.asarray(im, dtype=np.float32))
-        target, _ = data.soft_targets(torch.from_numpy(np.stack([u, v], 0))[None], bins)
-        out.append(target[0].flatten(1).mean(1).numpy())
-    return np.stack(out)
+    return np.stack([calibrate.true_distribution(Image.open(f).convert("RGB"), bins).mean(0).numpy() for f in files])
 
 
 def neighbour_priors(files, bins, k):
@@ -99,9 +93,10 @@ def main():
     rows = []
     with torch.no_grad():
         for f, prior, (x, target) in zip(files, priors, calibrate.inputs(files, bins, GRAIN)):
-            truth = np.asarray(Image.open(f).convert("RGB"))
+            photo = Image.open(f).convert("RGB")
+            truth = np.asarray(photo)
             lab = rgb2lab(truth)
-            luma = np.asarray(Image.open(f).convert("RGB").convert("L"), dtype=np.float64)
+            luma = np.asarray(photo.convert("L"), dtype=np.float64)
             grey = np.repeat(luma.round().astype(np.uint8)[..., None], 3, -1)
             logits = model(x)
             flat = logits[0].flatten(1).T
