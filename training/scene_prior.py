@@ -3,13 +3,17 @@ held-out photos (a measurement; nothing here reaches the app).
 
     python scene_prior.py CKPT --oracle --strength 0.25 --strength 1
     python scene_prior.py CKPT --neighbours 10 --strength 0.25 [--photos DIR] [--chroma 0.965]
+    python scene_prior.py CKPT --head 0.03 --strength 0.5
 
 For each photo a bias over the bins is fitted, as calibrate.py fits one over all photos, so
 that the model's mean predicted distribution over the photo matches a histogram h, and added to
 the logits with each --strength. h is the photo's own true histogram (--oracle: an upper bound
 for any per-photo prior) or the mean true histogram of its k nearest training photos
 (--neighbours k), nearest by the ImageNet encoder's pooled features of the grey picture (its
-1,280 classifier and 320 encoder channels, standardised, cosine). The photo goes through the
+1,280 classifier and 320 encoder channels, standardised, cosine), or the histogram a learned
+head predicts (--head λ: a linear softmax layer on the checkpoint's own encoder's pooled 320
+channels, fitted with weight decay λ to the true histograms of the training photos and three
+random crops of each). The photo goes through the
 model as the app feeds it (calibrate.inputs: 560 px square, grain filter); its chroma (annealed
 mean at T 0.5, bins stretched by s 1.2, times --chroma) is resized to the full photo under the
 photo's own luma and scored against the truth with scikit-image's CIEDE2000, beside plain grey.
@@ -17,6 +21,7 @@ photo's own luma and scored against the truth with scikit-image's CIEDE2000, bes
 """
 import argparse
 import json
+import multiprocessing
 import os
 
 import numpy as np
@@ -66,6 +71,68 @@ def neighbour_priors(files, bins, k):
     return [torch.from_numpy(hist[np.argsort(-row)[:k]].mean(0)) for row in b @ a.T]
 
 
+def view_features(model, views):
+    """The checkpoint's own encoder's pooled output for each view's grey picture, (N, 320)."""
+    x = torch.cat([data.normalise(torch.from_numpy(np.asarray(v.convert("L").resize((256, 256), Image.BILINEAR),
+                                                             dtype=np.float32) / 255)[None, None]) for v in views])
+    with torch.no_grad():
+        return model.encoder(x)[0].mean((2, 3)).numpy()
+
+
+_worker_model = None
+
+
+def load_worker(checkpoint):
+    global _worker_model
+    torch.set_num_threads(1)
+    _, _worker_model = calibrate.load(checkpoint)
+    _worker_model.eval()
+
+
+def training_views(args):
+    """One training photo whole and `crops` random crops of it (35–80 % of its area, half of
+    them mirrored): their features and true histograms (measured at 140 px: a whole-picture
+    statistic)."""
+    f, crops, seed = args
+    model = _worker_model
+    rng = np.random.default_rng(seed)
+    im = Image.open(f).convert("RGB")
+    views = [im]
+    for _ in range(crops):
+        s = np.sqrt(rng.uniform(0.35, 0.8))
+        w, h = int(im.width * s), int(im.height * s)
+        x0, y0 = int(rng.integers(0, im.width - w + 1)), int(rng.integers(0, im.height - h + 1))
+        c = im.crop((x0, y0, x0 + w, y0 + h))
+        views.append(c.transpose(Image.FLIP_LEFT_RIGHT) if rng.random() < 0.5 else c)
+    return view_features(model, views), np.stack([calibrate.true_distribution(v, model.bins, 140).mean(0).numpy() for v in views])
+
+
+def head_priors(checkpoint, model, files, weight_decay, crops=3, steps=1500):
+    """The histograms a linear softmax head predicts for files, fitted on the training photos."""
+    train = data.list_images(data.TRAIN_DIRS)
+    # Worker processes that are replaced every 50 photos: one long-lived process grew past 24 GB
+    # over the training photos' crops (cause not found).
+    with multiprocessing.get_context("spawn").Pool(2, load_worker, (checkpoint,), maxtasksperchild=50) as pool:
+        parts = pool.map(training_views, [(f, crops, i) for i, f in enumerate(train)], chunksize=10)
+    x = np.concatenate([p[0] for p in parts])
+    h = torch.from_numpy(np.concatenate([p[1] for p in parts])).float()
+    mu, sd = x.mean(0), x.std(0) + 1e-6
+    x = torch.from_numpy((x - mu) / sd).float()
+    prior = torch.log(h.mean(0).clamp(min=1e-4))
+    torch.manual_seed(0)
+    w = torch.zeros(x.shape[1], h.shape[1], requires_grad=True)
+    opt = torch.optim.Adam([w], lr=1e-3)
+    for _ in range(steps):  # full batch: cross-entropy against the soft histograms, plus weight decay
+        loss = -(h * F.log_softmax(x @ w + prior, 1)).sum(1).mean() + weight_decay * (w**2).sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    feats = torch.from_numpy((np.concatenate([view_features(model, [Image.open(f).convert("RGB")]) for f in files])
+                              - mu) / sd).float()
+    with torch.no_grad():
+        return list(F.softmax(feats @ w + prior, 1))
+
+
 def colourfulness(rgb):
     r, g, b = (rgb[..., i].astype(np.float64) for i in range(3))
     rg, yb = r - g, 0.5 * (r + g) - b
@@ -78,6 +145,7 @@ def main():
     ap.add_argument("--photos", default=os.path.join(data.DATA, "train/bsds500/val"))
     ap.add_argument("--oracle", action="store_true", help="each photo's own histogram")
     ap.add_argument("--neighbours", type=int, help="k: the mean histogram of the k nearest training photos")
+    ap.add_argument("--head", type=float, metavar="λ", help="a learned head's histogram, fitted with weight decay λ")
     ap.add_argument("--strength", type=float, action="append", help="share of the fitted bias (repeatable)")
     ap.add_argument("--chroma", type=float, default=1.0, help="scale the chroma (to compare at like colourfulness)")
     ap.add_argument("--json")
@@ -87,7 +155,11 @@ def main():
     bins = model.bins.clone()
     stretched = 128 + S * (bins - 128)
     files = calibrate.photos(args.photos, None)
-    priors = neighbour_priors(files, bins, args.neighbours) if args.neighbours else [None] * len(files)
+    priors = [None] * len(files)
+    if args.neighbours:
+        priors = neighbour_priors(files, bins, args.neighbours)
+    elif args.head is not None:
+        priors = head_priors(args.checkpoint, model, files, args.head)
     strengths = [0.0] + (args.strength or [])
     gen = torch.Generator().manual_seed(0)
     rows = []
