@@ -40,8 +40,8 @@ def photos(folder, split):
 def true_distribution(im, bins, size=RENDER // 2):
     """A photo's true colours soft-encoded over the bins, squashed to size × size (by default the
     model's output scale for the render square), (size², Q)."""
-    half = np.asarray(im.resize((size, size), Image.BILINEAR), dtype=np.float32)
-    _, u, v = data.yuv(half)
+    rgb = np.asarray(im.resize((size, size), Image.BILINEAR), dtype=np.float32)
+    _, u, v = data.yuv(rgb)
     target, _ = data.soft_targets(torch.from_numpy(np.stack([u, v], 0))[None], bins)
     return target[0].flatten(1).T
 
