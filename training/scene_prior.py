@@ -38,6 +38,17 @@ from train import pretrained_path
 T, S, GRAIN = 0.5, 1.2, 5  # the shipped file's decoding
 
 
+def grey_input(im):
+    """A picture's grey squashed to 256 px, as the model's input: what the scene features see."""
+    g = np.asarray(im.convert("L").resize((256, 256), Image.BILINEAR), dtype=np.float32)
+    return data.normalise(torch.from_numpy(g / 255)[None, None])
+
+
+def histogram(im, bins, size=calibrate.RENDER // 2):
+    """A picture's true distribution over the bins, (Q,)."""
+    return calibrate.true_distribution(im, bins, size).mean(0).numpy()
+
+
 def features(files):
     """Pooled ImageNet-encoder features of each photo's grey picture, (N, 1600)."""
     enc = CompactColorizer(torch.zeros(1, 2), spectral=False, context=True)
@@ -46,16 +57,14 @@ def features(files):
     out = []
     with torch.no_grad():
         for f in files:
-            g = Image.open(f).convert("L").resize((256, 256), Image.BILINEAR)
-            x = data.normalise(torch.from_numpy(np.asarray(g, dtype=np.float32) / 255)[None, None])
-            h, _, ctx = enc.encoder(x)
+            h, _, ctx = enc.encoder(grey_input(Image.open(f)))
             out.append(np.concatenate([ctx[0].numpy(), h.mean((2, 3))[0].numpy()]))
     return np.stack(out)
 
 
 def histograms(files, bins):
     """Each photo's true distribution over the bins, at the model's output scale, (N, Q)."""
-    return np.stack([calibrate.true_distribution(Image.open(f).convert("RGB"), bins).mean(0).numpy() for f in files])
+    return np.stack([histogram(Image.open(f).convert("RGB"), bins) for f in files])
 
 
 def neighbour_priors(files, bins, k):
@@ -73,10 +82,8 @@ def neighbour_priors(files, bins, k):
 
 def view_features(model, views):
     """The checkpoint's own encoder's pooled output for each view's grey picture, (N, 320)."""
-    x = torch.cat([data.normalise(torch.from_numpy(np.asarray(v.convert("L").resize((256, 256), Image.BILINEAR),
-                                                             dtype=np.float32) / 255)[None, None]) for v in views])
     with torch.no_grad():
-        return model.encoder(x)[0].mean((2, 3)).numpy()
+        return model.encoder(torch.cat([grey_input(v) for v in views]))[0].mean((2, 3)).numpy()
 
 
 _worker_model = None
@@ -104,7 +111,7 @@ def training_views(args):
         x0, y0 = int(rng.integers(0, im.width - w + 1)), int(rng.integers(0, im.height - h + 1))
         c = im.crop((x0, y0, x0 + w, y0 + h))
         views.append(c.transpose(Image.FLIP_LEFT_RIGHT) if rng.random() < 0.5 else c)
-    return view_features(model, views), np.stack([calibrate.true_distribution(v, model.bins, 140).mean(0).numpy() for v in views])
+    return view_features(model, views), np.stack([histogram(v, model.bins, 140) for v in views])
 
 
 def head_priors(checkpoint, model, files, weight_decay, crops=3, steps=1500):
