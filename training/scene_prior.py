@@ -146,6 +146,20 @@ def colourfulness(rgb):
     return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
 
 
+def score(logits, stretched, luma, lab, chroma=1.0):
+    """The photo's CIEDE2000 to the truth (lab) and colourfulness when the logits are decoded as
+    shipped (annealed mean at T over the stretched bins, times chroma) and their chroma resized
+    under the photo's own luma."""
+    p = F.softmax(logits / T, dim=1)
+    uv = torch.einsum("bqhw,qc->bchw", p, stretched) - 128.0
+    uv = F.interpolate(uv, size=luma.shape, mode="bilinear", align_corners=False)[0].numpy() * chroma
+    r = luma + uv[1] / 0.877
+    b = luma + uv[0] / 0.492
+    g = (luma - 0.299 * r - 0.114 * b) / 0.587
+    rgb = np.clip(np.rint(np.stack([r, g, b], -1)), 0, 255).astype(np.uint8)
+    return {"ciede2000": float(deltaE_ciede2000(lab, rgb2lab(rgb)).mean()), "colourfulness": colourfulness(rgb)}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("checkpoint")
@@ -185,15 +199,7 @@ def main():
             row = {"name": os.path.basename(f), "grey": float(deltaE_ciede2000(lab, rgb2lab(grey)).mean()),
                    "truth_colourfulness": colourfulness(truth)}
             for s in strengths:
-                p = F.softmax((logits + s * bias[None, :, None, None]) / T, dim=1)
-                uv = torch.einsum("bqhw,qc->bchw", p, stretched) - 128.0
-                uv = F.interpolate(uv, size=luma.shape, mode="bilinear", align_corners=False)[0].numpy() * args.chroma
-                r = luma + uv[1] / 0.877
-                b = luma + uv[0] / 0.492
-                g = (luma - 0.299 * r - 0.114 * b) / 0.587
-                rgb = np.clip(np.rint(np.stack([r, g, b], -1)), 0, 255).astype(np.uint8)
-                row[f"{s:g}"] = {"ciede2000": float(deltaE_ciede2000(lab, rgb2lab(rgb)).mean()),
-                                 "colourfulness": colourfulness(rgb)}
+                row[f"{s:g}"] = score(logits + s * bias[None, :, None, None], stretched, luma, lab, args.chroma)
             rows.append(row)
     if args.json:
         json.dump(rows, open(args.json, "w"))
