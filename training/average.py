@@ -1,5 +1,5 @@
 """A weighted average of checkpoints' weights, for models that share their start (the same
-pretrained encoder, decoder initialisation and chroma bins; the model card's "weight averages"):
+pretrained encoder, decoder initialisation and chroma bins; "weight averages" in experiments.md):
 every floating-point tensor, BatchNorm's running statistics included, as a weighted mean. The
 result is a checkpoint that export.py and `train.py --init` read.
 

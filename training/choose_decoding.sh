@@ -8,9 +8,9 @@
 #   training/choose_decoding.sh runs/seed0/ckpt.pt [photos]
 #   ALPHAS="0 0.3" TEMPS="0.5 0.8" SCALES="1 1.2" MIRRORS="0 1" training/choose_decoding.sh runs/seed0/ckpt.pt 40
 # [photos]: how many of the 100 validation photos (all by default; the first 40 flatter every
-# model by up to 1 ΔE00, model card).
+# model by up to 1 ΔE00, experiments.md).
 # MIRRORS="0 1" also tries the mirror average (twice the time per photo); the review sheet has
-# the last word on it (model card: it painted pink patches on Whitman's backdrop).
+# the last word on it (experiments.md: it painted pink patches on Whitman's backdrop).
 set -euo pipefail
 cd "$(dirname "$0")"
 ckpt=$1; n=${2:-100}

@@ -161,7 +161,7 @@ def age(x, share, rng, grain=12.0):
     grain (σ from 0 to `grain` grey levels, half of it coarse), then 8-bit again as a scan would
     be. The chroma targets stay those of the clean photo: an aged print of a scene has the
     scene's colours. Without it the model reads grain and flat tones as "old, so brown"
-    (measured: see the model card). The whole batch at once, each photo with its own draws: a
+    (measured: see experiments.md). The whole batch at once, each photo with its own draws: a
     loop over the photos, twenty small kernels each, held a GPU run to 5 steps/s where it made
     17 without damage."""
     n, dev, dt = x.shape[0], x.device, x.dtype

@@ -3,7 +3,7 @@ on held-out photos.
 
     python refit.py runs/seed0/ckpt.pt runs/seed0/refit.pt --damaged /tmp/val-aged --grain-filter 5
 
-The network remembers its training photos (models/compact.md), so the logits layer was fitted
+The network remembers its training photos (experiments.md), so the logits layer was fitted
 to features of photos it knows. On photos it has not seen, its features say less, and a layer
 fitted to them there can weigh them accordingly. calibrate.py does this for the bias alone
 (its fixed point is where the cross-entropy's gradient in the bias vanishes); this fits weight

@@ -383,7 +383,7 @@ pub struct Compact {
     /// Strength of the grain filter on the model's input (0: off); see `pipeline::grain`.
     grain_filter: f32,
     /// Average the chroma predicted for the photo and for its mirror image (the file's
-    /// `tintype.mirror_average`; models/compact.md says what it buys).
+    /// `tintype.mirror_average`; training/experiments.md says what it buys).
     mirror_average: bool,
     device: Device,
 }

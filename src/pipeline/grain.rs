@@ -3,7 +3,7 @@
 //!
 //! Why: the compact model reads fine grain as "old, so brown". Grain of a grey level or two at
 //! the model's scale (what scanned prints have) turns skies and backdrops sepia; with the grain
-//! smoothed away the same model colours them as it colours clean photos (models/compact.md).
+//! smoothed away the same model colours them as it colours clean photos (training/experiments.md).
 //! Non-local means averages each pixel with pixels whose 7×7 neighbourhoods look alike, so
 //! grain goes and edges stay; a Gaussian blur of the same strength leaves the brown in place.
 //!
