@@ -116,6 +116,9 @@ fn a_batch_goes_on_past_bad_files_and_mirrors_folders() {
     std::fs::write(album.join("notes.png"), b"this is a text file, not a picture").unwrap();
     let good = std::fs::read(album.join("1920s/wedding.png")).unwrap();
     std::fs::write(album.join("1920s/cut.png"), &good[..good.len() / 2]).unwrap();
+    // A JPEG cut short decodes without complaint, its missing rows grey: it must be refused too.
+    let jpeg = std::fs::read(album.join("porch.jpg")).unwrap();
+    std::fs::write(album.join("1920s/cut.jpg"), &jpeg[..jpeg.len() / 2]).unwrap();
     std::fs::write(album.join("bomb.png"), bomb_png()).unwrap();
     let out_dir = dir.path().join("out");
 
@@ -124,13 +127,14 @@ fn a_batch_goes_on_past_bad_files_and_mirrors_folders() {
     let log = text(&out);
     println!("{log}");
     assert!(!out.status.success(), "a batch with failures must exit non-zero");
-    for bad in ["empty.jpg", "notes.png", "cut.png", "bomb.png"] {
+    for bad in ["empty.jpg", "notes.png", "cut.png", "cut.jpg", "bomb.png"] {
         assert!(log.lines().any(|l| l.starts_with("error:") && l.contains(bad)), "no error line for {bad}:\n{log}");
     }
     assert!(log.contains("too large"), "{log}");
     assert!(log.lines().any(|l| l.contains("empty.jpg") && l.contains("empty")), "{log}");
     assert!(log.lines().any(|l| l.contains("notes.png") && l.contains("not a picture")), "{log}");
-    assert!(log.contains("colorized 3 photos") && log.contains("4 failed"), "{log}");
+    assert!(log.lines().any(|l| l.contains("cut.jpg") && l.contains("ends too early")), "{log}");
+    assert!(log.contains("colorized 3 photos") && log.contains("5 failed"), "{log}");
     // The good photos were done, in mirrored folders, and nothing else was written.
     assert!(out_dir.join("album/porch.png").exists());
     assert!(out_dir.join("album/porch-2.png").exists());
