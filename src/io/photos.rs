@@ -19,26 +19,43 @@ pub fn is_photo(path: &Path) -> bool {
         .is_some_and(|e| PHOTO_EXTENSIONS.contains(&e.as_str()))
 }
 
-fn walk(dir: &Path, base: &Path, recursive: bool, found: &mut Vec<Found>, problems: &mut Vec<String>) {
+/// What a walk carries down the folders: what was found, what went wrong, and the folders it is
+/// inside (canonical), so that a link back up to one of them is not walked round and round (the
+/// system stops that only after 40 links, each photo colorized again at every level).
+struct Walk<'a> {
+    base: &'a Path,
+    recursive: bool,
+    found: Vec<Found>,
+    problems: &'a mut Vec<String>,
+    inside: Vec<PathBuf>,
+}
+
+fn walk(dir: &Path, w: &mut Walk) {
+    let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    if w.inside.contains(&canonical) {
+        return; // a link back up: its photos are being walked already, once
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            problems.push(format!("{}: cannot list the folder: {e}", dir.display()));
+            w.problems.push(format!("{}: cannot list the folder: {e}", dir.display()));
             return;
         }
     };
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
+    w.inside.push(canonical);
     for path in paths {
         if path.is_dir() {
-            if recursive {
-                walk(&path, base, recursive, found, problems);
+            if w.recursive {
+                walk(&path, w);
             }
         } else if is_photo(&path) {
-            let relative = path.strip_prefix(base).unwrap_or(&path).to_path_buf();
-            found.push(Found { input: path, relative });
+            let relative = path.strip_prefix(w.base).unwrap_or(&path).to_path_buf();
+            w.found.push(Found { input: path, relative });
         }
     }
+    w.inside.pop();
 }
 
 /// Files are taken as they are (whatever their ending: the decoder judges by content); folders
@@ -48,11 +65,9 @@ pub fn collect(inputs: &[PathBuf], recursive: bool, problems: &mut Vec<String>) 
     for input in inputs {
         if input.is_dir() {
             let name = input.canonicalize().ok().and_then(|p| p.file_name().map(PathBuf::from)).unwrap_or_default();
-            let before = found.len();
-            walk(input, input, recursive, &mut found, problems);
-            for f in &mut found[before..] {
-                f.relative = name.join(&f.relative);
-            }
+            let mut w = Walk { base: input, recursive, found: Vec::new(), problems, inside: Vec::new() };
+            walk(input, &mut w);
+            found.extend(w.found.into_iter().map(|f| Found { relative: name.join(&f.relative), ..f }));
         } else if input.exists() {
             let relative = PathBuf::from(input.file_name().unwrap_or_default());
             found.push(Found { input: input.clone(), relative });
@@ -61,4 +76,28 @@ pub fn collect(inputs: &[PathBuf], recursive: bool, problems: &mut Vec<String>) 
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_back_up_is_not_walked_round() {
+        let dir = tempfile::tempdir().unwrap();
+        let album = dir.path().join("album");
+        std::fs::create_dir_all(album.join("1920s")).unwrap();
+        std::fs::write(album.join("1920s/wedding.png"), b"").unwrap();
+        std::os::unix::fs::symlink("..", album.join("1920s/up")).unwrap();
+        // A link to a folder beside it is walked: it is not one the walk is inside.
+        std::fs::create_dir_all(dir.path().join("elsewhere")).unwrap();
+        std::fs::write(dir.path().join("elsewhere/porch.jpg"), b"").unwrap();
+        std::os::unix::fs::symlink("../elsewhere", album.join("elsewhere")).unwrap();
+        let mut problems = Vec::new();
+        let found = collect(&[album], true, &mut problems);
+        let relative: Vec<_> = found.iter().map(|f| f.relative.clone()).collect();
+        assert_eq!(relative, [PathBuf::from("album/1920s/wedding.png"), PathBuf::from("album/elsewhere/porch.jpg")]);
+        assert!(problems.is_empty(), "{problems:?}");
+    }
 }
