@@ -236,6 +236,22 @@ fn a_bad_file_fails_alone_with_a_message() {
 }
 
 #[test]
+fn a_dropped_folder_brings_the_photos_in_its_subfolders() {
+    let setup = Setup::new();
+    let album = setup.dir.path().join("album");
+    std::fs::create_dir_all(album.join("1920s")).unwrap();
+    std::fs::copy(SAMPLE, album.join("porch.jpg")).unwrap();
+    std::fs::copy(SAMPLE, album.join("1920s/wedding.jpg")).unwrap();
+    std::fs::write(album.join("notes.txt"), b"not a photo, and not taken for one").unwrap();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[album.to_str().unwrap()]);
+    step_until(&mut harness, "both photos", |app| app.photos.len() == 2);
+    let mut paths: Vec<_> = harness.state().photos.iter().map(|p| p.path.clone()).collect();
+    paths.sort();
+    assert_eq!(paths, [album.join("1920s/wedding.jpg"), album.join("porch.jpg")]);
+}
+
+#[test]
 fn the_whole_flow_works_from_the_keyboard() {
     let setup = Setup::new();
     let mut harness = setup.harness();

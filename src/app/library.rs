@@ -90,7 +90,9 @@ impl Loader {
                         notify();
                     };
                     let mut problems = Vec::new();
-                    let found = photos::collect(&inputs, false, &mut problems);
+                    // A folder brings its subfolders' photos too: scans are filed by box,
+                    // album or year, and a dropped folder that showed nothing would look broken.
+                    let found = photos::collect(&inputs, true, &mut problems);
                     for p in problems {
                         send(Loaded::Problem(p));
                     }
