@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 import data
-from model import CompactColorizer, has_context, load_pretrained_encoder
+from model import IMAGENET_MEAN, IMAGENET_STD, CompactColorizer, has_context, load_pretrained_encoder
 
 PHASES = [  # (size, share of the time budget, batch)
     (64, 0.10, 32),
@@ -81,6 +81,43 @@ def rebalanced_loss(logits, uv, bins, weights):
     logp = F.log_softmax(logits, dim=1)
     per_pixel = -(target * logp).sum(1)
     return (per_pixel * weights[nearest]).mean()
+
+
+class FeatureLoss:
+    """A perceptual loss (DeOldify trains with one, on VGG): L1 between the frozen ImageNet
+    encoder's features of the model's colours and of the truth's, at each skip's scale and the
+    deepest. The model's colours are decoded as the shipped file decodes them (annealed mean at T,
+    bins stretched from grey by s, upsampled ×2) and both are put under the same clean grey, so
+    only the colour differs."""
+
+    def __init__(self, bins, device, pretrained, temperature=0.5, stretch=1.2):
+        net = CompactColorizer(bins, spectral=False)
+        load_pretrained_encoder(net, pretrained)
+        self.encoder = net.encoder.to(device).eval().requires_grad_(False)
+        self.centres = (stretch * (bins - 128.0)).to(device)
+        self.temperature = temperature
+        self.mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1)
+        self.std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1)
+
+    def rgb(self, grey, uv):
+        """Grey in 0..255 (B, 1, H, W) and U, V centred on 0 → RGB, ImageNet-normalised."""
+        y, u, v = grey, uv[:, :1], uv[:, 1:]
+        r, b = y + v / 0.877, y + u / 0.492
+        g = (y - 0.299 * r - 0.114 * b) / 0.587
+        return (torch.cat([r, g, b], 1).clamp(0, 255) / 255.0 - self.mean) / self.std
+
+    def features(self, x):
+        h, skips, _ = self.encoder(x)
+        return [h] + skips
+
+    def __call__(self, logits, grey, true_uv):
+        """logits and the true U, V (centred on 128) at the output's 1/2 scale, grey at full."""
+        up = lambda uv: F.interpolate(uv, scale_factor=2, mode="bilinear", align_corners=False)  # noqa: E731
+        p = F.softmax(logits / self.temperature, dim=1)
+        uv = up(torch.einsum("bqhw,qc->bchw", p, self.centres))
+        with torch.no_grad():
+            truth = self.features(self.rgb(grey, up(true_uv - 128.0)))
+        return sum(F.l1_loss(a, b) for a, b in zip(self.features(self.rgb(grey, uv)), truth))
 
 
 def train_mode(model, freeze_bn):
@@ -154,6 +191,8 @@ def main():
                     "damaged photos as the teacher colours them clean")
     ap.add_argument("--distill-mirror", action="store_true", help="the teacher's distribution averaged over the crop "
                     "and its mirror image (flipped back), as the app's mirror average does with the chroma")
+    ap.add_argument("--perceptual", type=float, default=0.0, help="weight of a perceptual loss (FeatureLoss) added "
+                    "to the classification or distillation loss")
     ap.add_argument("--cutmix", type=float, default=0.0, help="share of training crops given a rectangle of another "
                     "crop, input and target alike (data.cutmix)")
     args = ap.parse_args()
@@ -228,6 +267,8 @@ def main():
         teacher.load_state_dict(saved_teacher["model"])  # f16 snapshots are cast on loading
         teacher.to(device, memory_format=memory_format).eval().requires_grad_(False)
 
+    feature_loss = FeatureLoss(bins, device, args.pretrained or pretrained_path()) if args.perceptual else None
+
     def set_lr(scale):
         """Scales both groups' base rates (param_groups; not the optimiser's current ones, which a
         resumed checkpoint holds already scaled)."""
@@ -278,6 +319,7 @@ def main():
                         mirrored = teacher(x.flip(3).to(device, memory_format=memory_format)).float().flip(3)
                         mirror_prob = (F.softmax(teacher_logits, dim=1) + F.softmax(mirrored, dim=1)) / 2
                         teacher_logits = torch.log(mirror_prob.clamp(min=1e-12))  # distill_loss takes logits
+            clean_grey = data.grey_of(x).to(device) * 255.0 if feature_loss else None
             if args.age:
                 x = data.age(x, args.age, rng, args.age_grain)
             if args.grain_filter:
@@ -288,6 +330,8 @@ def main():
                 loss = distill_loss(logits.float(), teacher_logits)
             else:
                 loss = rebalanced_loss(logits.float(), uv.to(device), bins_dev, weights)
+            if feature_loss:
+                loss = loss + args.perceptual * feature_loss(logits.float(), clean_grey, uv.to(device))
             opt.zero_grad()
             loss.backward()
             opt.step()
