@@ -252,6 +252,27 @@ fn a_dropped_folder_brings_the_photos_in_its_subfolders() {
 }
 
 #[test]
+fn a_folder_above_the_export_folder_does_not_bring_back_the_exports() {
+    let setup = Setup::new();
+    let album = setup.dir.path().join("album");
+    std::fs::create_dir_all(&album).unwrap();
+    std::fs::create_dir_all(setup.export_dir()).unwrap();
+    std::fs::copy(SAMPLE, album.join("porch.jpg")).unwrap();
+    std::fs::copy(SAMPLE, setup.export_dir().join("porch-colorized.jpg")).unwrap();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[setup.dir.path().to_str().unwrap()]);
+    step_until(&mut harness, "the photo", |app| !app.photos.is_empty());
+    for _ in 0..20 {
+        harness.step();
+    }
+    let paths: Vec<_> = harness.state().photos.iter().map(|p| p.path.clone()).collect();
+    assert_eq!(paths, [album.join("porch.jpg")]);
+    // The export folder dropped on purpose is taken as it is.
+    drop_files(&mut harness, &[setup.export_dir().to_str().unwrap()]);
+    step_until(&mut harness, "the export", |app| app.photos.len() == 2);
+}
+
+#[test]
 fn the_whole_flow_works_from_the_keyboard() {
     let setup = Setup::new();
     let mut harness = setup.harness();

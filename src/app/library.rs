@@ -73,18 +73,18 @@ pub enum Loaded {
 
 /// Walks dropped files and folders and makes thumbnails on its own thread.
 pub struct Loader {
-    requests: Sender<Vec<PathBuf>>,
+    requests: Sender<(Vec<PathBuf>, PathBuf)>,
     results: Receiver<Loaded>,
 }
 
 impl Loader {
     pub fn spawn(notify: impl Fn() + Send + 'static) -> Self {
-        let (requests, rx) = mpsc::channel::<Vec<PathBuf>>();
+        let (requests, rx) = mpsc::channel::<(Vec<PathBuf>, PathBuf)>();
         let (tx, results) = mpsc::channel();
         std::thread::Builder::new()
             .name("tintype-loader".into())
             .spawn(move || {
-                for inputs in rx {
+                for (inputs, exports) in rx {
                     let send = |l| {
                         let _ = tx.send(l);
                         notify();
@@ -92,7 +92,15 @@ impl Loader {
                     let mut problems = Vec::new();
                     // A folder brings its subfolders' photos too: scans are filed by box,
                     // album or year, and a dropped folder that showed nothing would look broken.
-                    let found = photos::collect(&inputs, true, &mut problems);
+                    let mut found = photos::collect(&inputs, true, &mut problems);
+                    // A folder dropped from above the export folder (Pictures holds Pictures/Tintype)
+                    // must not bring back earlier exports as photos; the export folder itself, or a
+                    // folder in it, dropped on purpose, does.
+                    let exports = exports.canonicalize().unwrap_or(exports);
+                    let inside = |p: &PathBuf| p.canonicalize().is_ok_and(|p| p.starts_with(&exports));
+                    if !inputs.iter().any(inside) {
+                        found.retain(|f| !inside(&f.input));
+                    }
                     for p in problems {
                         send(Loaded::Problem(p));
                     }
@@ -111,8 +119,10 @@ impl Loader {
         Self { requests, results }
     }
 
-    pub fn add(&self, paths: Vec<PathBuf>) {
-        let _ = self.requests.send(paths);
+    /// Photos and folders to add; photos found under `exports` (the export folder) are left out
+    /// unless a path handed over lies in it.
+    pub fn add(&self, paths: Vec<PathBuf>, exports: PathBuf) {
+        let _ = self.requests.send((paths, exports));
     }
 
     pub fn poll(&self) -> Vec<Loaded> {

@@ -231,7 +231,7 @@ impl App {
             }
         }
         if !photos.is_empty() {
-            self.loader.add(photos);
+            self.loader.add(photos, self.export_folder());
         }
     }
 
