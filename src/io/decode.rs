@@ -2,7 +2,7 @@
 //! EXIF orientation applied, the ICC profile kept for export, and decompression
 //! bombs refused before their pixels are allocated.
 
-use std::io::{BufRead, Read};
+use std::io::{BufRead, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
@@ -55,22 +55,15 @@ pub fn decode(path: &Path) -> Result<Photo, DecodeError> {
     std::fs::File::open(path).map_err(open)?.take(64).read_to_end(&mut head).map_err(open)?;
     check_content(path, &head)?;
     let reader = ImageReader::open(path).map_err(open)?.with_guessed_format().map_err(open)?;
-    if reader.format() == Some(ImageFormat::Jpeg)
-        && !jpeg_reaches_end(std::io::BufReader::new(std::fs::File::open(path).map_err(open)?)).map_err(open)?
-    {
-        return Err(DecodeError::Damaged { path: path.to_owned(), why: ENDS_EARLY.into() });
-    }
     decode_reader(path, reader)
 }
 
 /// Decodes an in-memory file (drops, the clipboard, fuzzing); `label` names it in errors.
 pub fn decode_bytes(label: &Path, bytes: &[u8]) -> Result<Photo, DecodeError> {
     check_content(label, &bytes[..bytes.len().min(64)])?;
-    let open = |e| DecodeError::Open { path: label.to_owned(), source: e };
-    let reader = ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format().map_err(open)?;
-    if reader.format() == Some(ImageFormat::Jpeg) && !jpeg_reaches_end(bytes).map_err(open)? {
-        return Err(DecodeError::Damaged { path: label.to_owned(), why: ENDS_EARLY.into() });
-    }
+    let reader = ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| DecodeError::Open { path: label.to_owned(), source: e })?;
     decode_reader(label, reader)
 }
 
@@ -144,10 +137,20 @@ fn next_marker(r: &mut impl BufRead) -> std::io::Result<Option<u8>> {
     }
 }
 
-fn decode_reader<R: std::io::BufRead + std::io::Seek>(
-    path: &Path,
-    mut reader: ImageReader<R>,
-) -> Result<Photo, DecodeError> {
+fn decode_reader<R: BufRead + Seek>(path: &Path, reader: ImageReader<R>) -> Result<Photo, DecodeError> {
+    let mut reader = if reader.format() == Some(ImageFormat::Jpeg) {
+        let open = |e| DecodeError::Open { path: path.to_owned(), source: e };
+        let mut inner = reader.into_inner();
+        let start = inner.stream_position().map_err(open)?;
+        let complete = jpeg_reaches_end(&mut inner).map_err(open)?;
+        if !complete {
+            return Err(DecodeError::Damaged { path: path.to_owned(), why: ENDS_EARLY.into() });
+        }
+        inner.seek(SeekFrom::Start(start)).map_err(open)?;
+        ImageReader::with_format(inner, ImageFormat::Jpeg)
+    } else {
+        reader
+    };
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
