@@ -17,11 +17,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from skimage.color import deltaE_ciede2000, rgb2lab
 
 import calibrate
 import data
-from scene_prior import GRAIN, S, colourfulness, score
+from scene_prior import GRAIN, S, colourfulness, reference, score
 
 
 def band_weights(y, k):
@@ -85,12 +84,9 @@ def main():
     with torch.no_grad():
         for i, f in enumerate(files):
             im, x, _, y = model_input(f, bins)
-            truth = np.asarray(im)
-            lab = rgb2lab(truth)
-            luma = np.asarray(im.convert("L"), dtype=np.float64)
-            grey = np.repeat(luma.round().astype(np.uint8)[..., None], 3, -1)
-            scores.setdefault("grey", []).append(float(deltaE_ciede2000(lab, rgb2lab(grey)).mean()))
-            scores.setdefault("truth", []).append(colourfulness(truth))
+            lab, luma, grey_score = reference(im)
+            scores.setdefault("grey", []).append(grey_score)
+            scores.setdefault("truth", []).append(colourfulness(np.asarray(im)))
             logits = model(x)
             for k in [0] + args.bands:
                 extra = 0 if k == 0 else (band_weights(y, k) @ biases[k, 1 - i % 2]).T.reshape(logits.shape[1:])

@@ -194,12 +194,20 @@ class CompactColorizer(nn.Module):
         mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
         std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
         y = (x[:, :1] * std[:, :1] + mean[:, :1]) * 255.0  # the grey input, 0..255
-        u, v = uv[:, :1], uv[:, 1:]
-        r = y + v / 0.877
-        b = y + u / 0.492
-        g = (y - 0.299 * r - 0.114 * b) / 0.587
-        rgb = torch.cat([r, g, b], 1).clamp(0, 255) / 255.0
-        return (rgb - mean) / std
+        return yuv_to_input(y, uv)
+
+
+def yuv_to_input(y, uv):
+    """Grey in 0..255 (B, 1, H, W) and U, V centred on 0 (B, 2, H, W) → RGB, clamped, in
+    ImageNet-normalised space (the generator's output, and the encoder's input)."""
+    mean = torch.tensor(IMAGENET_MEAN, device=y.device).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, device=y.device).view(1, 3, 1, 1)
+    u, v = uv[:, :1], uv[:, 1:]
+    r = y + v / 0.877
+    b = y + u / 0.492
+    g = (y - 0.299 * r - 0.114 * b) / 0.587
+    rgb = torch.cat([r, g, b], 1).clamp(0, 255) / 255.0
+    return (rgb - mean) / std
 
 
 def load_pretrained_encoder(model, path):

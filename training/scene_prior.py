@@ -146,12 +146,25 @@ def colourfulness(rgb):
     return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
 
 
+def reference(photo):
+    """What a colorized photo is scored against: the truth in CIELAB, the photo's luma (float,
+    full size) and plain grey's CIEDE2000 to the truth."""
+    lab = rgb2lab(np.asarray(photo))
+    luma = np.asarray(photo.convert("L"), dtype=np.float64)
+    grey = np.repeat(luma.round().astype(np.uint8)[..., None], 3, -1)
+    return lab, luma, float(deltaE_ciede2000(lab, rgb2lab(grey)).mean())
+
+
+def annealed_chroma(logits, stretched):
+    """U, V (centred on 0) as the shipped file decodes them: the annealed mean at T over the
+    stretched bins, at the logits' scale."""
+    return torch.einsum("bqhw,qc->bchw", F.softmax(logits / T, dim=1), stretched) - 128.0
+
+
 def score(logits, stretched, luma, lab, chroma=1.0):
     """The photo's CIEDE2000 to the truth (lab) and colourfulness when the logits are decoded as
-    shipped (annealed mean at T over the stretched bins, times chroma) and their chroma resized
-    under the photo's own luma."""
-    p = F.softmax(logits / T, dim=1)
-    uv = torch.einsum("bqhw,qc->bchw", p, stretched) - 128.0
+    shipped (annealed_chroma, times chroma) and their chroma resized under the photo's own luma."""
+    uv = annealed_chroma(logits, stretched)
     uv = F.interpolate(uv, size=luma.shape, mode="bilinear", align_corners=False)[0].numpy() * chroma
     r = luma + uv[1] / 0.877
     b = luma + uv[0] / 0.492
@@ -187,17 +200,14 @@ def main():
     with torch.no_grad():
         for f, prior, (x, target) in zip(files, priors, calibrate.inputs(files, bins, GRAIN)):
             photo = Image.open(f).convert("RGB")
-            truth = np.asarray(photo)
-            lab = rgb2lab(truth)
-            luma = np.asarray(photo.convert("L"), dtype=np.float64)
-            grey = np.repeat(luma.round().astype(np.uint8)[..., None], 3, -1)
+            lab, luma, grey_score = reference(photo)
             logits = model(x)
             flat = logits[0].flatten(1).T
             h = target.mean(0) if args.oracle or prior is None else prior
             sample = flat[torch.randint(0, flat.shape[0], (calibrate.PIXELS,), generator=gen)]
             bias, _ = calibrate.fit(sample, h, iterations=100)
-            row = {"name": os.path.basename(f), "grey": float(deltaE_ciede2000(lab, rgb2lab(grey)).mean()),
-                   "truth_colourfulness": colourfulness(truth)}
+            row = {"name": os.path.basename(f), "grey": grey_score,
+                   "truth_colourfulness": colourfulness(np.asarray(photo))}
             for s in strengths:
                 row[f"{s:g}"] = score(logits + s * bias[None, :, None, None], stretched, luma, lab, args.chroma)
             rows.append(row)

@@ -18,11 +18,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from scipy.stats import spearmanr
-from skimage.color import deltaE_ciede2000, rgb2lab
 
 import calibrate
 import data
-from scene_prior import GRAIN, S, T, score
+from scene_prior import GRAIN, S, annealed_chroma, reference, score
 
 
 def logits_of(model, im, render, mirror=False):
@@ -34,7 +33,7 @@ def logits_of(model, im, render, mirror=False):
 
 
 def chroma(logits, stretched, size=None):
-    uv = torch.einsum("bqhw,qc->bchw", F.softmax(logits / T, dim=1), stretched) - 128.0
+    uv = annealed_chroma(logits, stretched)
     return uv if size is None else F.interpolate(uv, size=size, mode="bilinear", align_corners=False)
 
 
@@ -57,16 +56,14 @@ def main():
     with torch.no_grad():
         for f in calibrate.photos(args.photos, None):
             im = Image.open(f).convert("RGB")
-            lab = rgb2lab(np.asarray(im))
-            luma = np.asarray(im.convert("L"), dtype=np.float64)
-            grey = np.repeat(luma.round().astype(np.uint8)[..., None], 3, -1)
+            lab, luma, grey_score = reference(im)
             plain = logits_of(model, im, calibrate.RENDER)
             uv = chroma(plain, stretched)
             size = uv.shape[2:]
             magnitude = uv.norm(dim=1).mean().item()
             rows.append({
                 "name": os.path.basename(f),
-                "gain": float(deltaE_ciede2000(lab, rgb2lab(grey)).mean()) - score(plain, stretched, luma, lab)["ciede2000"],
+                "gain": grey_score - score(plain, stretched, luma, lab)["ciede2000"],
                 "mirror": (uv - chroma(logits_of(model, im, calibrate.RENDER, True), stretched)).norm(dim=1).mean().item()
                 / magnitude,
                 "render 448": (uv - chroma(logits_of(model, im, 448), stretched, size)).norm(dim=1).mean().item()

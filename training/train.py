@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 import data
-from model import IMAGENET_MEAN, IMAGENET_STD, CompactColorizer, has_context, load_pretrained_encoder
+from model import CompactColorizer, has_context, load_pretrained_encoder, yuv_to_input
 
 PHASES = [  # (size, share of the time budget, batch)
     (64, 0.10, 32),
@@ -96,15 +96,6 @@ class FeatureLoss:
         self.encoder = net.encoder.to(device).eval().requires_grad_(False)
         self.centres = (stretch * (bins - 128.0)).to(device)
         self.temperature = temperature
-        self.mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1)
-        self.std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1)
-
-    def rgb(self, grey, uv):
-        """Grey in 0..255 (B, 1, H, W) and U, V centred on 0 → RGB, ImageNet-normalised."""
-        y, u, v = grey, uv[:, :1], uv[:, 1:]
-        r, b = y + v / 0.877, y + u / 0.492
-        g = (y - 0.299 * r - 0.114 * b) / 0.587
-        return (torch.cat([r, g, b], 1).clamp(0, 255) / 255.0 - self.mean) / self.std
 
     def features(self, x):
         h, skips, _ = self.encoder(x)
@@ -116,8 +107,8 @@ class FeatureLoss:
         p = F.softmax(logits / self.temperature, dim=1)
         uv = up(torch.einsum("bqhw,qc->bchw", p, self.centres))
         with torch.no_grad():
-            truth = self.features(self.rgb(grey, up(true_uv - 128.0)))
-        return sum(F.l1_loss(a, b) for a, b in zip(self.features(self.rgb(grey, uv)), truth))
+            truth = self.features(yuv_to_input(grey, up(true_uv - 128.0)))
+        return sum(F.l1_loss(a, b) for a, b in zip(self.features(yuv_to_input(grey, uv)), truth))
 
 
 def train_mode(model, freeze_bn):
