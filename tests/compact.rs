@@ -62,26 +62,38 @@ fn the_mirror_average_makes_colours_independent_of_the_photos_side() {
     assert!(one_pass > 1e-2, "one pass: {one_pass}");
 }
 
-/// A file with the global context (training/model.py) against `training/context_fixture.py`:
-/// the shipped weights plus the context's tensors, which the fixture holds.
-#[test]
-fn the_global_context_matches_the_training_code() {
-    let fixture_bytes = std::fs::read(common::fixtures().join("compact/context.safetensors")).unwrap();
+/// The shipped weights plus the tensors an added-branch fixture holds, with `meta`, against
+/// the outputs the training code computed for them.
+fn matches_its_fixture(fixture_name: &str, meta: &[(&str, &str)]) {
+    let fixture_bytes = std::fs::read(common::fixtures().join("compact").join(fixture_name)).unwrap();
     let fixture_tensors = safetensors::SafeTensors::deserialize(&fixture_bytes).unwrap();
     let added = fixture_tensors
         .tensors()
         .into_iter()
         .filter(|(name, _)| !name.starts_with("input_") && !name.starts_with("output_"))
         .collect();
-    let model = shipped_with(&[], added);
+    let model = shipped_with(meta, added);
 
     let fixture = candle_core::safetensors::load_buffer(&fixture_bytes, &Device::Cpu).unwrap();
     for size in [64, 80] {
         let out = model.network(&fixture[&format!("input_s{size}")]).unwrap();
         let (diff, reference) = common::max_abs_diff(&out, &fixture[&format!("output_s{size}")]);
-        println!("CONTEXT s{size}: max|diff| {diff:.2e} (max|ref| {reference:.2})");
+        println!("{fixture_name} s{size}: max|diff| {diff:.2e} (max|ref| {reference:.2})");
         assert!(diff <= 1e-4, "s{size}: max|diff| {diff}");
     }
+}
+
+/// A file with the global context (training/model.py) against `training/context_fixture.py`.
+#[test]
+fn the_global_context_matches_the_training_code() {
+    matches_its_fixture("context.safetensors", &[]);
+}
+
+/// A file with the scene palette, its logits steered toward it (training/model.py `steered`),
+/// against `training/scene_fixture.py`, which measured that the steering moves the output.
+#[test]
+fn the_scene_palette_matches_the_training_code() {
+    matches_its_fixture("scene.safetensors", &[("tintype.scene_strength", "0.5")]);
 }
 
 #[test]

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 import data
-from model import CompactColorizer, has_context
+from model import CompactColorizer, fit_bias, has_context
 
 RENDER = 560  # render factor 35, the app's default
 PIXELS = 4000  # sampled logits per photo
@@ -83,17 +83,11 @@ def measure(model, files, bins, grain_filter, damaged=None, seed=0):
 
 
 def fit(logits, truth, iterations=200, floor=1e-5):
-    """The bias that makes the mean softmax of logits + b equal truth (bins the truth never holds
-    are pushed down only to `floor`)."""
-    b = torch.zeros(logits.shape[1])
-    target = truth.clamp(min=floor)
-    target = target / target.sum()
-    for _ in range(iterations):
-        pred = F.softmax(logits + b, dim=1).mean(0)
-        b = b + torch.log(target) - torch.log(pred.clamp(min=floor))
-        b = b - b.mean()
+    """model.fit_bias, and how far the mean softmax then is from the truth (L1)."""
+    b = fit_bias(logits, truth, iterations, floor)
     pred = F.softmax(logits + b, dim=1).mean(0)
-    return b, (pred - target).abs().sum().item()
+    target = truth.clamp(min=floor)
+    return b, (pred - target / target.sum()).abs().sum().item()
 
 
 def arguments(doc):

@@ -13,7 +13,10 @@ from grey (128 + s·(c − 128)): the annealed mean averages over hues, so it co
 than the truth; s > 1 gives back saturation without changing any hue. The grain filter's
 strength h (non-local means on the model's input, `src/pipeline/grain.rs`; 0 is off) and the
 mirror average (the chroma predicted for the photo and for its mirror image, averaged) are the
-app's to apply, so they are only stored; `restamp.py` changes them in an exported file.
+app's to apply, so they are only stored; `restamp.py` changes them in an exported file. A scene
+palette fitted by `scene_prior.py --head-out` is folded into one linear layer (`scene.weight`,
+`scene.bias`: its standardisation of the features included), with the strength the logits
+are steered toward it by (model.CompactColorizer.steered) in the metadata.
 
 The weights file holds the eval-mode tensors (spectral norm baked into plain weights,
 BatchNorm running statistics kept, `num_batches_tracked` dropped): conv weights in f16 (half
@@ -50,8 +53,22 @@ def grey_input(size, seed):
     return torch.from_numpy(np.stack([(g - m) / s for m, s in zip(mean, std)])[None].astype(np.float32))
 
 
+def add_scene(model, head_path, strength):
+    """The head scene_prior.py fitted (softmax(((x − mean) / std) · W + prior)) as one linear layer
+    on the pooled features x."""
+    head = torch.load(head_path, map_location="cpu", weights_only=False)
+    if head["scene_input"] != "render":
+        raise SystemExit(f"{head_path}: fitted on {head['scene_input']} features; the app has the render square's")
+    w = head["weight"] / head["std"][:, None]
+    model.scene = torch.nn.Linear(*w.shape)
+    with torch.no_grad():
+        model.scene.weight.copy_(w.T)
+        model.scene.bias.copy_(head["prior"] - head["mean"] @ w)
+    model.scene_strength = strength
+
+
 def main(ckpt_path, weights_out, fixture_out, temperature=None, prior_correction=0.0, chroma_scale=1.0, grain_filter=0.0,
-         mirror_average=False):
+         mirror_average=False, scene_head=None, scene_strength=0.5):
     state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
     model = CompactColorizer(state["bins"], context=has_context(state["model"]))
     if temperature is not None:
@@ -64,6 +81,8 @@ def main(ckpt_path, weights_out, fixture_out, temperature=None, prior_correction
         w = data.rebalance_weights(state["bins"], state["prob"])  # as train.py weighted the loss
         with torch.no_grad():
             model.logits.bias -= prior_correction * torch.log(w)
+    if scene_head:
+        add_scene(model, scene_head, scene_strength)
     tensors = {}
     for name, t in model.state_dict().items():
         if name.endswith("num_batches_tracked"):
@@ -73,6 +92,8 @@ def main(ckpt_path, weights_out, fixture_out, temperature=None, prior_correction
     meta = {"tintype.format": FORMAT, "tintype.temperature": str(model.temperature), "tintype.steps": str(state["step"]),
             "tintype.prior_correction": str(prior_correction), "tintype.chroma_scale": str(chroma_scale),
             "tintype.grain_filter": str(grain_filter), "tintype.mirror_average": "1" if mirror_average else "0"}
+    if scene_head:
+        meta["tintype.scene_strength"] = str(scene_strength)
     save_file(tensors, weights_out, metadata=meta)
 
     # Reload the rounded weights so the fixture is what the shipped file computes.
@@ -98,6 +119,8 @@ if __name__ == "__main__":
     ap.add_argument("--chroma-scale", type=float, default=1.0, help="s: stretch the chroma bins away from grey")
     ap.add_argument("--grain-filter", type=float, default=0.0, help="h: non-local means on the app's model input")
     ap.add_argument("--mirror-average", action="store_true", help="the app averages the photo's and its mirror's chroma")
+    ap.add_argument("--scene-head", help="a scene palette from scene_prior.py --head-out (--scene-input render)")
+    ap.add_argument("--scene-strength", type=float, default=0.5, help="how far the logits are steered toward it")
     args = ap.parse_args()
     main(args.checkpoint, args.weights_out, args.fixture_out, args.temperature, args.prior_correction, args.chroma_scale,
-         args.grain_filter, args.mirror_average)
+         args.grain_filter, args.mirror_average, args.scene_head, args.scene_strength)

@@ -142,12 +142,14 @@ class DecoderBlock(nn.Module):
 
 
 class CompactColorizer(nn.Module):
-    def __init__(self, bins, spectral=True, temperature=0.38, context=False, dropout=0.0):
+    def __init__(self, bins, spectral=True, temperature=0.38, context=False, dropout=0.0, scene=False):
         """bins: (Q, 2) tensor of (U, V) bin centres in 8-bit units. context: the global
         context of Iizuka et al. (2016), the encoder's pooled classifier features added to the
         decoder's input (a zero-initialised linear map, so training starts from the plain model).
         dropout: Dropout2d on each decoder block's input in training (no weights; inference is
-        unchanged)."""
+        unchanged). scene: the scene palette (colorize() steers the logits toward it), a linear
+        softmax layer on the encoder's pooled output, fitted by scene_prior.py --head-out and
+        added by export.py, not trained here."""
         super().__init__()
         self.encoder = Encoder(context)
         self.middle = sn(nn.Conv2d(320, 256, 3, padding=1, bias=False), spectral)
@@ -169,10 +171,15 @@ class CompactColorizer(nn.Module):
         self.logits = nn.Conv2d(48, bins.shape[0], 1)
         self.register_buffer("bins", bins.float())
         self.temperature = temperature
+        if scene:
+            self.scene = nn.Linear(320, bins.shape[0])
+            self.scene_strength = 0.0
 
-    def forward(self, x):
-        """x: (B, 3, H, W) ImageNet-normalised grey; H, W multiples of 32. → logits at 1/2."""
+    def forward(self, x, with_palette=False):
+        """x: (B, 3, H, W) ImageNet-normalised grey; H, W multiples of 32. → logits at 1/2, and
+        with_palette the scene palette's (B, Q) distribution (None in files without one)."""
         h, skips, context = self.encoder(x)
+        palette = F.softmax(self.scene(h.mean((2, 3))), 1) if with_palette and hasattr(self, "scene") else None
         h = self.middle_bn(F.relu(self.middle(h)))
         if context is not None:
             h = h + self.context(context)[:, :, None, None]
@@ -180,7 +187,16 @@ class CompactColorizer(nn.Module):
             h = block(h, s)
         grey = F.avg_pool2d(x[:, :1], 2)
         h = F.relu(self.head(torch.cat([h, grey], 1)))
-        return self.logits(h)
+        return (self.logits(h), palette) if with_palette else self.logits(h)
+
+    def steered(self, x):
+        """Logits for colorize(): steered toward the scene palette by scene_strength × the bias
+        that makes the photo's mean predicted distribution match the palette (scene_bias)."""
+        logits, palette = self.forward(x, with_palette=True)
+        if palette is None or not self.scene_strength:
+            return logits
+        bias = torch.stack([scene_bias(l, p) for l, p in zip(logits, palette)])
+        return logits + self.scene_strength * bias[:, :, None, None]
 
     def chroma(self, logits):
         """Annealed mean (Zhang et al. 2016): U, V at 1/2 scale, 8-bit units centred on 0."""
@@ -190,7 +206,7 @@ class CompactColorizer(nn.Module):
 
     def colorize(self, x):
         """x as in forward → RGB in ImageNet-normalised space, (B, 3, H, W)."""
-        uv = F.interpolate(self.chroma(self.forward(x)), scale_factor=2, mode="bilinear", align_corners=False)
+        uv = F.interpolate(self.chroma(self.steered(x)), scale_factor=2, mode="bilinear", align_corners=False)
         mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
         std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
         y = (x[:, :1] * std[:, :1] + mean[:, :1]) * 255.0  # the grey input, 0..255
@@ -208,6 +224,31 @@ def yuv_to_input(y, uv):
     g = (y - 0.299 * r - 0.114 * b) / 0.587
     rgb = torch.cat([r, g, b], 1).clamp(0, 255) / 255.0
     return (rgb - mean) / std
+
+
+SCENE_PIXELS = 4000  # about this many of a photo's logits, evenly strided, for scene_bias
+SCENE_ITERATIONS = 30  # the fixed point to float rounding on the validation photos (20–30 needed)
+
+
+def fit_bias(logits, target, iterations, floor=1e-5):
+    """The bias b over the bins that makes the mean softmax of (N, Q) logits + b equal target
+    (Q,), by fixed-point iteration b ← b + log target − log p(b); bins the target never holds
+    are pushed down only to `floor`."""
+    b = torch.zeros(logits.shape[1])
+    target = target.clamp(min=floor)
+    target = target / target.sum()
+    for _ in range(iterations):
+        pred = F.softmax(logits + b, dim=1).mean(0)
+        b = b + torch.log(target) - torch.log(pred.clamp(min=floor))
+        b = b - b.mean()
+    return b
+
+
+def scene_bias(logits, palette):
+    """One photo's (Q, h, w) logits → the bias (Q,) that makes their mean distribution the
+    palette's, fitted on every k-th pixel (k the pixels ÷ SCENE_PIXELS, at least 1)."""
+    flat = logits.flatten(1).T
+    return fit_bias(flat[:: max(1, flat.shape[0] // SCENE_PIXELS)], palette, SCENE_ITERATIONS)
 
 
 def load_pretrained_encoder(model, path):

@@ -23,6 +23,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import random
 
 import numpy as np
 import torch
@@ -80,18 +81,37 @@ def neighbour_priors(files, bins, k):
     return [torch.from_numpy(hist[np.argsort(-row)[:k]].mean(0)) for row in b @ a.T]
 
 
-def view_features(model, views):
-    """The checkpoint's own encoder's pooled output for each view's grey picture, (N, 320)."""
+def render_input(im, aged=None):
+    """A picture as the app feeds the model (calibrate.inputs): the 560 px square, luma, the
+    grain filter. aged: a random.Random that gives it old-print damage first (data.age)."""
+    x = data.to_input(im.resize((calibrate.RENDER, calibrate.RENDER), Image.BILINEAR).convert("L"))[None]
+    if aged is not None:
+        x = data.age(x, 1.0, aged)
+    return data.grain_filter(x, GRAIN)
+
+
+SCENE_INPUTS = {"grey256": grey_input, "render": render_input}
+_scene_input = grey_input
+
+
+def view_features(model, views, aged=None):
+    """The checkpoint's own encoder's pooled output for each view's grey picture, (N, 320): the
+    grey squashed to 256 px (grey256), or the model's own input at the render size (render: what
+    the app's one pass through the encoder gives for free)."""
     with torch.no_grad():
-        return model.encoder(torch.cat([grey_input(v) for v in views]))[0].mean((2, 3)).numpy()
+        inputs = [_scene_input(v) if aged is None else _scene_input(v, aged) for v in views]
+        return torch.cat([model.encoder(x)[0].mean((2, 3)) for x in inputs]).numpy()
 
 
 _worker_model = None
+_worker_age = 0.0
 
 
-def load_worker(checkpoint):
-    global _worker_model
+def load_worker(checkpoint, scene_input, age=0.0):
+    global _worker_model, _scene_input, _worker_age
     torch.set_num_threads(1)
+    _scene_input = SCENE_INPUTS[scene_input]
+    _worker_age = age
     _, _worker_model = calibrate.load(checkpoint)
     _worker_model.eval()
 
@@ -99,7 +119,8 @@ def load_worker(checkpoint):
 def training_views(args):
     """One training photo whole and `crops` random crops of it (35–80 % of its area, half of
     them mirrored): their features and true histograms (measured at 140 px: a whole-picture
-    statistic)."""
+    statistic). With --age-views a, a share a of the views are seen through old-print damage
+    (render input only), their histograms still the clean photo's."""
     f, crops, seed = args
     model = _worker_model
     rng = np.random.default_rng(seed)
@@ -111,18 +132,35 @@ def training_views(args):
         x0, y0 = int(rng.integers(0, im.width - w + 1)), int(rng.integers(0, im.height - h + 1))
         c = im.crop((x0, y0, x0 + w, y0 + h))
         views.append(c.transpose(Image.FLIP_LEFT_RIGHT) if rng.random() < 0.5 else c)
-    return view_features(model, views), np.stack([histogram(v, model.bins, 140) for v in views])
+    if _worker_age:
+        aged = random.Random(seed)
+        feats = np.concatenate([view_features(model, [v], aged if aged.random() < _worker_age else None)
+                                for v in views])
+    else:
+        feats = view_features(model, views)
+    return feats, np.stack([histogram(v, model.bins, 140) for v in views])
 
 
-def head_priors(checkpoint, model, files, weight_decay, crops=3, steps=1500):
-    """The histograms a linear softmax head predicts for files, fitted on the training photos."""
-    train = data.list_images(data.TRAIN_DIRS)
-    # Worker processes that are replaced every 50 photos: one long-lived process grew past 24 GB
-    # over the training photos' crops (cause not found).
-    with multiprocessing.get_context("spawn").Pool(2, load_worker, (checkpoint,), maxtasksperchild=50) as pool:
-        parts = pool.map(training_views, [(f, crops, i) for i, f in enumerate(train)], chunksize=10)
-    x = np.concatenate([p[0] for p in parts])
-    h = torch.from_numpy(np.concatenate([p[1] for p in parts])).float()
+def head_priors(checkpoint, model, files, weight_decay, scene_input, views_cache=None, head_out=None, age=0.0,
+                crops=3, steps=1500):
+    """The histograms a linear softmax head predicts for files, fitted on the training photos.
+    views_cache keeps the training views' features and histograms (the slow part) between runs;
+    head_out saves the fitted head (weight on the standardised features, their mean and spread,
+    and the prior) for export.py."""
+    if views_cache and os.path.exists(views_cache):
+        x, h = (np.load(views_cache)[k] for k in ("x", "h"))
+    else:
+        train = data.list_images(data.TRAIN_DIRS)
+        # Worker processes that are replaced every 50 photos: one long-lived process grew past 24 GB
+        # over the training photos' crops (cause not found).
+        with multiprocessing.get_context("spawn").Pool(2, load_worker, (checkpoint, scene_input, age),
+                                                       maxtasksperchild=50) as pool:
+            parts = pool.map(training_views, [(f, crops, i) for i, f in enumerate(train)], chunksize=10)
+        x = np.concatenate([p[0] for p in parts])
+        h = np.concatenate([p[1] for p in parts])
+        if views_cache:
+            np.savez(views_cache, x=x, h=h)
+    h = torch.from_numpy(h).float()
     mu, sd = x.mean(0), x.std(0) + 1e-6
     x = torch.from_numpy((x - mu) / sd).float()
     prior = torch.log(h.mean(0).clamp(min=1e-4))
@@ -134,6 +172,9 @@ def head_priors(checkpoint, model, files, weight_decay, crops=3, steps=1500):
         opt.zero_grad()
         loss.backward()
         opt.step()
+    if head_out:
+        torch.save({"weight": w.detach(), "mean": torch.from_numpy(mu).float(), "std": torch.from_numpy(sd).float(),
+                    "prior": prior, "scene_input": scene_input}, head_out)
     feats = torch.from_numpy((np.concatenate([view_features(model, [Image.open(f).convert("RGB")]) for f in files])
                               - mu) / sd).float()
     with torch.no_grad():
@@ -174,16 +215,25 @@ def score(logits, stretched, luma, lab, chroma=1.0):
 
 
 def main():
+    global _scene_input
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("checkpoint")
     ap.add_argument("--photos", default=os.path.join(data.DATA, "train/bsds500/val"))
     ap.add_argument("--oracle", action="store_true", help="each photo's own histogram")
     ap.add_argument("--neighbours", type=int, help="k: the mean histogram of the k nearest training photos")
     ap.add_argument("--head", type=float, metavar="λ", help="a learned head's histogram, fitted with weight decay λ")
+    ap.add_argument("--scene-input", choices=sorted(SCENE_INPUTS), default="grey256",
+                    help="what the head's features see (default grey256)")
+    ap.add_argument("--views-cache", help="an .npz keeping the training views' features and histograms")
+    ap.add_argument("--head-out", help="save the fitted head here (for export.py --scene-head)")
+    ap.add_argument("--age-views", type=float, default=0.0, metavar="A",
+                    help="fit the head on a share A of the training views aged (data.age; --scene-input render)")
     ap.add_argument("--strength", type=float, action="append", help="share of the fitted bias (repeatable)")
-    ap.add_argument("--chroma", type=float, default=1.0, help="scale the chroma (to compare at like colourfulness)")
+    ap.add_argument("--chroma", type=float, action="append",
+                    help="scale the chroma, to compare at like colourfulness (repeatable; default 1)")
     ap.add_argument("--json")
     args = ap.parse_args()
+    _scene_input = SCENE_INPUTS[args.scene_input]
     _, model = calibrate.load(args.checkpoint)
     model.eval()
     bins = model.bins.clone()
@@ -193,8 +243,10 @@ def main():
     if args.neighbours:
         priors = neighbour_priors(files, bins, args.neighbours)
     elif args.head is not None:
-        priors = head_priors(args.checkpoint, model, files, args.head)
-    strengths = [0.0] + (args.strength or [])
+        priors = head_priors(args.checkpoint, model, files, args.head, args.scene_input, args.views_cache,
+                             args.head_out, args.age_views)
+    settings = [(s, c) for s in [0.0] + (args.strength or []) for c in (args.chroma or [1.0])]
+    key = lambda s, c: f"{s:g}" if c == 1.0 else f"{s:g}x{c:g}"
     gen = torch.Generator().manual_seed(0)
     rows = []
     with torch.no_grad():
@@ -208,17 +260,17 @@ def main():
             bias, _ = calibrate.fit(sample, h, iterations=100)
             row = {"name": os.path.basename(f), "grey": grey_score,
                    "truth_colourfulness": colourfulness(np.asarray(photo))}
-            for s in strengths:
-                row[f"{s:g}"] = score(logits + s * bias[None, :, None, None], stretched, luma, lab, args.chroma)
+            for s, c in settings:
+                row[key(s, c)] = score(logits + s * bias[None, :, None, None], stretched, luma, lab, c)
             rows.append(row)
     if args.json:
         json.dump(rows, open(args.json, "w"))
     grey = np.array([r["grey"] for r in rows])
     truth_cf = np.mean([r["truth_colourfulness"] for r in rows])
-    for s in strengths:
-        d = np.array([r[f"{s:g}"]["ciede2000"] for r in rows])
-        cf = np.mean([r[f"{s:g}"]["colourfulness"] for r in rows])
-        print(f"strength {s:g}: ΔE00 {d.mean():.2f} (grey {grey.mean():.2f}), gain {grey.mean() - d.mean():.2f}, "
+    for s, c in settings:
+        d = np.array([r[key(s, c)]["ciede2000"] for r in rows])
+        cf = np.mean([r[key(s, c)]["colourfulness"] for r in rows])
+        print(f"strength {s:g}, chroma {c:g}: ΔE00 {d.mean():.2f} (grey {grey.mean():.2f}), gain {grey.mean() - d.mean():.2f}, "
               f"closer than grey {(d < grey).mean() * 100:.0f} %, colourfulness {cf / truth_cf:.3f}× the truth's")
 
 

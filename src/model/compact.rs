@@ -198,25 +198,31 @@ impl AnnealedMean {
         Ok(Self { bias_values: bias.to_vec1()?, bin_values: bins.flatten_all()?.to_vec1()?, bias, bins })
     }
 
-    /// (pixels, Q) logits / T, without the bias → (pixels, 2) U, V.
-    fn forward(&self, logits: &Tensor) -> Result<Tensor> {
+    /// (pixels, Q) logits / T, without the bias → (pixels, 2) U, V. `extra`: one photo's
+    /// scene bias (already / T), added to the file's.
+    fn forward(&self, logits: &Tensor, extra: Option<&[f32]>) -> Result<Tensor> {
+        let bias_values: Vec<f32> = match extra {
+            Some(extra) => self.bias_values.iter().zip(extra).map(|(b, e)| b + e).collect(),
+            None => self.bias_values.clone(),
+        };
         if !(logits.device().is_cpu() && logits.dtype() == DType::F32) {
-            return self.by_tensor_ops(logits);
+            let bias = Tensor::from_vec(bias_values, self.bias.shape(), self.bias.device())?;
+            return self.by_tensor_ops(logits, &bias);
         }
         let logits = logits.contiguous()?;
         let (pixels, q) = logits.dims2()?;
-        let uv = super::kernels::with_f32(&logits, |l| self.one_pass(l, q))?;
+        let uv = super::kernels::with_f32(&logits, |l| self.one_pass(l, q, &bias_values))?;
         Tensor::from_vec(uv, (pixels, 2), logits.device())
     }
 
     /// The same with candle's tensor operations, for the GPUs.
-    fn by_tensor_ops(&self, logits: &Tensor) -> Result<Tensor> {
-        let p = candle_nn::ops::softmax_last_dim(&logits.broadcast_add(&self.bias)?)?;
+    fn by_tensor_ops(&self, logits: &Tensor, bias: &Tensor) -> Result<Tensor> {
+        let p = candle_nn::ops::softmax_last_dim(&logits.broadcast_add(bias)?)?;
         p.matmul(&self.bins)
     }
 
     /// The CPU's: each pixel's row of Q logits → its U, V, over all cores.
-    fn one_pass(&self, logits: &[f32], q: usize) -> Vec<f32> {
+    fn one_pass(&self, logits: &[f32], q: usize, bias_values: &[f32]) -> Vec<f32> {
         use rayon::prelude::*;
         const ROWS: usize = 256;
         let mut out = vec![0f32; logits.len() / q * 2];
@@ -224,7 +230,7 @@ impl AnnealedMean {
             let mut z = vec![0f32; q];
             for (uv, row) in dst.chunks_exact_mut(2).zip(rows.chunks_exact(q)) {
                 let mut max = f32::NEG_INFINITY;
-                for ((z, &l), &b) in z.iter_mut().zip(row).zip(&self.bias_values) {
+                for ((z, &l), &b) in z.iter_mut().zip(row).zip(bias_values) {
                     *z = l + b;
                     max = max.max(*z);
                 }
@@ -366,6 +372,94 @@ impl GlobalContext {
     }
 }
 
+/// The scene palette (training/scene_prior.py, `--head`): the colours the whole photo holds, a
+/// distribution over the bins predicted from the encoder's pooled output by one linear softmax
+/// layer. The logits are steered toward it by `strength` × the bias that makes the photo's mean
+/// predicted distribution match it (training/model.py `steered`), which tones down a colour
+/// the scene is unlikely to hold. The bins' colours stay where the file puts them.
+#[derive(Debug, Clone)]
+struct ScenePalette {
+    /// (320, Q) for a matmul, its standardisation of the features folded in, and (Q) bias.
+    weight: Tensor,
+    bias: Tensor,
+    strength: f32,
+}
+
+/// About this many of a photo's logits, evenly strided, are what the scene bias is fitted on,
+/// in this many fixed-point steps (training/model.py's SCENE_PIXELS and SCENE_ITERATIONS; on
+/// the validation photos 20–30 steps reach the fixed point to float rounding).
+const SCENE_PIXELS: usize = 4000;
+const SCENE_ITERATIONS: usize = 30;
+
+impl ScenePalette {
+    fn new(vb: &VarBuilder, q: usize, strength: f32) -> Result<Self> {
+        let weight = vb.pp("scene").get((q, 320), "weight")?.t()?.contiguous()?;
+        Ok(Self { weight, bias: vb.pp("scene").get(q, "bias")?, strength })
+    }
+
+    /// (B, 320, h, w) encoder output → (B, Q) distributions.
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let pooled = x.flatten_from(2)?.mean(2)?;
+        candle_nn::ops::softmax_last_dim(&pooled.matmul(&self.weight)?.broadcast_add(&self.bias)?)
+    }
+
+    /// One photo's (pixels, Q) logits / T and the file's bias / T → the photo's extra bias / T:
+    /// strength × the bias that steers the logits toward `palette`, fitted at temperature 1 on
+    /// every k-th pixel.
+    fn bias(&self, logits: &Tensor, file_bias: &Tensor, temperature: f64, palette: &[f32]) -> Result<Vec<f32>> {
+        let (pixels, q) = logits.dims2()?;
+        let step = (pixels / SCENE_PIXELS).max(1);
+        let picks: Vec<u32> = (0..pixels as u32).step_by(step).collect();
+        let picks = Tensor::from_vec(picks, pixels.div_ceil(step), logits.device())?;
+        let sample = (logits.index_select(&picks, 0)?.broadcast_add(file_bias)? * temperature)?;
+        let sample = sample.to_device(&Device::Cpu)?.flatten_all()?.to_vec1::<f32>()?;
+        let b = fit_bias(&sample, q, palette, SCENE_ITERATIONS);
+        Ok(b.into_iter().map(|b| b * self.strength / temperature as f32).collect())
+    }
+}
+
+/// training/model.py's `fit_bias`: the bias b over the Q bins that makes the mean softmax of
+/// the (N, Q) logits + b equal `target`, by the fixed-point step b ← b + log target − log p(b)
+/// (bins the target never holds are pushed down only to 1e-5). softmax(l + b) is
+/// e^(l − max l) · e^b normalised, so the exponentials of the logits are taken once, not once a step.
+fn fit_bias(logits: &[f32], q: usize, target: &[f32], iterations: usize) -> Vec<f32> {
+    use rayon::prelude::*;
+    const FLOOR: f32 = 1e-5;
+    let exps: Vec<f32> = logits
+        .par_chunks(q)
+        .flat_map_iter(|row| {
+            let max = row.iter().fold(f32::NEG_INFINITY, |m, &l| m.max(l));
+            row.iter().map(move |&l| (l - max).exp())
+        })
+        .collect();
+    let rows = (logits.len() / q) as f32;
+    let total: f32 = target.iter().map(|t| t.max(FLOOR)).sum();
+    let log_target: Vec<f32> = target.iter().map(|t| (t.max(FLOOR) / total).ln()).collect();
+    let mut b = vec![0f32; q];
+    for _ in 0..iterations {
+        let scale: Vec<f32> = b.iter().map(|b| b.exp()).collect();
+        let pred = exps
+            .par_chunks(q * 64)
+            .map(|chunk| {
+                let mut acc = vec![0f32; q];
+                for row in chunk.chunks_exact(q) {
+                    let inverse = 1.0 / row.iter().zip(&scale).map(|(e, s)| e * s).sum::<f32>();
+                    for ((a, e), s) in acc.iter_mut().zip(row).zip(&scale) {
+                        *a += e * s * inverse;
+                    }
+                }
+                acc
+            })
+            .reduce(|| vec![0f32; q], |a, c| a.iter().zip(&c).map(|(a, c)| a + c).collect());
+        for ((b, t), p) in b.iter_mut().zip(&log_target).zip(&pred) {
+            *b += t - (p / rows).max(FLOOR).ln();
+        }
+        let mean = b.iter().sum::<f32>() / q as f32;
+        b.iter_mut().for_each(|b| *b -= mean);
+    }
+    b
+}
+
 /// The compact colorizer, ready to run.
 pub struct Compact {
     stem: (Tensor, Tensor),
@@ -374,11 +468,14 @@ pub struct Compact {
     middle_bn: Affine,
     /// The global context, in files that have it (training/model.py).
     context: Option<GlobalContext>,
+    /// The scene palette, in files that have it.
+    scene: Option<ScenePalette>,
     decoder: Vec<DecoderBlock>,
     head: Conv,
     /// The 1×1 logits conv as a matrix, (48, Q), divided by the temperature, as the softmax
     /// wants its input.
     logits_weight: Tensor,
+    temperature: f64,
     annealed_mean: AnnealedMean,
     /// Strength of the grain filter on the model's input (0: off); see `pipeline::grain`.
     grain_filter: f32,
@@ -418,12 +515,12 @@ impl Compact {
         // Files written before the grain filter existed were measured without it.
         let grain_filter: f32 = meta.get("tintype.grain_filter").and_then(|h| h.parse().ok()).unwrap_or(0.0);
         let mirror_average = meta.get("tintype.mirror_average").is_some_and(|m| m == "1");
+        let scene_strength: f32 = meta.get("tintype.scene_strength").and_then(|s| s.parse().ok()).unwrap_or(0.0);
         let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
             .map_err(|e| LoadError::corrupt(path, e.to_string()))?;
         let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
-        Self::new(&vb, temperature, grain_filter, mirror_average, device).map_err(|e| LoadError::Compute {
-            path: path.to_owned(),
-            why: format!("not a valid compact colorizer: {e}"),
+        Self::new(&vb, temperature, grain_filter, mirror_average, scene_strength, device).map_err(|e| {
+            LoadError::Compute { path: path.to_owned(), why: format!("not a valid compact colorizer: {e}") }
         })
     }
 
@@ -432,6 +529,7 @@ impl Compact {
         temperature: f64,
         grain_filter: f32,
         mirror_average: bool,
+        scene_strength: f32,
         device: &Device,
     ) -> Result<Self> {
         let enc = vb.pp("encoder");
@@ -457,9 +555,15 @@ impl Compact {
             middle: folded_conv(&vb.pp("middle"), None, (256, 320, 3, 3), false)?,
             middle_bn: affine(&vb.pp("middle_bn"), 256)?,
             context: if vb.contains_tensor("context.weight") { Some(GlobalContext::new(vb)?) } else { None },
+            scene: if vb.contains_tensor("scene.weight") && scene_strength != 0.0 {
+                Some(ScenePalette::new(vb, q, scene_strength)?)
+            } else {
+                None
+            },
             decoder,
             head: folded_conv(&vb.pp("head"), None, (48, 49, 3, 3), true)?,
             logits_weight: (logits_weight / temperature)?,
+            temperature,
             annealed_mean,
             grain_filter,
             mirror_average,
@@ -488,6 +592,8 @@ impl Compact {
             }
         }
         let context = self.context.as_ref().map(|c| c.forward(&h)).transpose()?;
+        let palette =
+            self.scene.as_ref().map(|s| s.forward(&h)?.to_device(&Device::Cpu)?.to_vec2::<f32>()).transpose()?;
         h = self.middle.forward_then(&h, true, Some(&self.middle_bn))?;
         if let Some(context) = context {
             h = h.broadcast_add(&context)?;
@@ -500,7 +606,21 @@ impl Compact {
         // Logits as (pixels, Q) so the softmax runs over the last, contiguous dimension.
         let (b, c, hh, ww) = h.dims4()?;
         let pixels = h.reshape((b, c, hh * ww))?.transpose(1, 2)?.contiguous()?.reshape((b * hh * ww, c))?;
-        let uv = self.annealed_mean.forward(&pixels.matmul(&self.logits_weight)?)?;
+        let logits = pixels.matmul(&self.logits_weight)?;
+        let uv = match (&self.scene, palette) {
+            (Some(scene), Some(palette)) => {
+                let n = hh * ww;
+                let photos = (0..b)
+                    .map(|i| {
+                        let photo = logits.narrow(0, i * n, n)?;
+                        let extra = scene.bias(&photo, &self.annealed_mean.bias, self.temperature, &palette[i])?;
+                        self.annealed_mean.forward(&photo, Some(&extra))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Tensor::cat(&photos, 0)?
+            }
+            _ => self.annealed_mean.forward(&logits, None)?,
+        };
         uv.reshape((b, hh * ww, 2))?.transpose(1, 2)?.reshape((b, 2, hh, ww))
     }
 
@@ -552,14 +672,36 @@ mod tests {
         let logits = Tensor::from_vec(wave(pixels * q, 0.37, 6.0), (pixels, q), &Device::Cpu)?;
         let bias = Tensor::from_vec(wave(q, 1.3, 2.0), q, &Device::Cpu)?;
         let bins = Tensor::from_vec(wave(q * 2, 0.71, 100.0), (q, 2), &Device::Cpu)?;
+        let extra = wave(q, 0.9, 1.0);
         let mean = AnnealedMean::new(&bias, &bins)?;
-        let one_pass = mean.forward(&logits)?;
-        let reference = mean.by_tensor_ops(&logits)?;
+        let one_pass = mean.forward(&logits, Some(&extra))?;
+        let reference = mean.by_tensor_ops(&logits, &(bias + Tensor::from_vec(extra, q, &Device::Cpu)?)?)?;
         assert_eq!(one_pass.dims(), &[pixels, 2]);
         let diff = (one_pass - &reference)?.abs()?.max_all()?.to_scalar::<f32>()?;
         let scale = reference.abs()?.max_all()?.to_scalar::<f32>()?;
         // f32 sums of 368 terms in another order differ in the 6th digit (measured 1.8e-6).
         assert!(diff <= 1e-5 * scale, "largest difference {diff} against values up to {scale}");
+        Ok(())
+    }
+
+    /// The scene bias does what it is for: the mean softmax of the steered logits is the target.
+    #[test]
+    fn fit_bias_matches_the_target_distribution() -> Result<()> {
+        let (pixels, q) = (3000, 50);
+        let logits: Vec<f32> = (0..pixels * q).map(|i| 4.0 * (i as f32 * 0.61).sin() + (i % q) as f32 * 0.05).collect();
+        let target: Vec<f32> = (0..q).map(|k| if k % 7 == 0 { 0.0 } else { 1.0 + (k as f32 * 0.3).cos() }).collect();
+        let total: f32 = target.iter().sum();
+        let b = fit_bias(&logits, q, &target, SCENE_ITERATIONS);
+        let steered = Tensor::from_vec(logits, (pixels, q), &Device::Cpu)?.broadcast_add(&Tensor::from_vec(
+            b,
+            q,
+            &Device::Cpu,
+        )?)?;
+        let mean = candle_nn::ops::softmax_last_dim(&steered)?.mean(0)?.to_vec1::<f32>()?;
+        for (k, (m, t)) in mean.iter().zip(&target).enumerate() {
+            // Bins the target never holds are pushed down to the floor (1e-5), not to 0.
+            assert!((m - t / total).abs() < 1e-4, "bin {k}: mean {m}, target {}", t / total);
+        }
         Ok(())
     }
 }
