@@ -468,7 +468,8 @@ pub struct Compact {
     middle_bn: Affine,
     /// The global context, in files that have it (training/model.py).
     context: Option<GlobalContext>,
-    /// The scene palette, in files that have it.
+    /// The scene palette, in files that have it with a strength (the shipped file has none:
+    /// training/experiments.md says why).
     scene: Option<ScenePalette>,
     decoder: Vec<DecoderBlock>,
     head: Conv,
@@ -691,12 +692,8 @@ mod tests {
         let logits: Vec<f32> = (0..pixels * q).map(|i| 4.0 * (i as f32 * 0.61).sin() + (i % q) as f32 * 0.05).collect();
         let target: Vec<f32> = (0..q).map(|k| if k % 7 == 0 { 0.0 } else { 1.0 + (k as f32 * 0.3).cos() }).collect();
         let total: f32 = target.iter().sum();
-        let b = fit_bias(&logits, q, &target, SCENE_ITERATIONS);
-        let steered = Tensor::from_vec(logits, (pixels, q), &Device::Cpu)?.broadcast_add(&Tensor::from_vec(
-            b,
-            q,
-            &Device::Cpu,
-        )?)?;
+        let b = Tensor::from_vec(fit_bias(&logits, q, &target, SCENE_ITERATIONS), q, &Device::Cpu)?;
+        let steered = Tensor::from_vec(logits, (pixels, q), &Device::Cpu)?.broadcast_add(&b)?;
         let mean = candle_nn::ops::softmax_last_dim(&steered)?.mean(0)?.to_vec1::<f32>()?;
         for (k, (m, t)) in mean.iter().zip(&target).enumerate() {
             // Bins the target never holds are pushed down to the floor (1e-5), not to 0.
