@@ -27,6 +27,7 @@ import argparse
 
 import numpy as np
 import torch
+from safetensors import safe_open
 from safetensors.torch import save_file
 
 import data
@@ -41,6 +42,34 @@ def bake(model):
         if torch.nn.utils.parametrize.is_parametrized(module, "weight"):
             torch.nn.utils.parametrize.remove_parametrizations(module, "weight", leave_parametrized=True)
     return model
+
+
+def shipped_weights(path):
+    """An exported file's annealed-mean temperature and its tensors in f32 (for the fixtures of
+    branches the shipped file lacks: context_fixture.py, scene_fixture.py)."""
+    with safe_open(path, "pt") as f:
+        return float(f.metadata()["tintype.temperature"]), {k: f.get_tensor(k).float() for k in f.keys()}
+
+
+def branch_fixture(model, shipped, added, switch_off, fixture_out):
+    """Writes the parity fixture of a branch the shipped file lacks: `model` with the shipped
+    weights and the branch's `added` tensors, stored as main() stores them (matrices in f16, the
+    rest in f32), and its outputs for the two fixture inputs. Returns how far switching the
+    branch off (`switch_off(model)`) moves the first output, so the test is known to exercise it."""
+    added = {k: (v.half() if v.dim() > 1 else v.float()).clone() for k, v in added.items()}
+    missing = model.load_state_dict({**shipped, **{k: v.float() for k, v in added.items()}}, strict=False).missing_keys
+    assert all(k.endswith("num_batches_tracked") for k in missing), missing
+    model.eval()
+    fixture = dict(added)
+    with torch.no_grad():
+        for size in (64, 80):
+            x = grey_input(size, seed=size)
+            fixture[f"input_s{size}"] = x
+            fixture[f"output_s{size}"] = model.colorize(x)
+        switch_off(model)
+        moved = (model.colorize(fixture["input_s64"]) - fixture["output_s64"]).abs().max().item()
+    save_file(fixture, fixture_out)
+    return moved
 
 
 def grey_input(size, seed):

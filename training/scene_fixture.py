@@ -10,10 +10,8 @@ file, with the strength in its metadata.
 import argparse
 
 import torch
-from safetensors import safe_open
-from safetensors.torch import save_file
 
-from export import grey_input
+from export import branch_fixture, shipped_weights
 from model import CompactColorizer
 
 STRENGTH = 0.5
@@ -24,32 +22,15 @@ def main():
     ap.add_argument("shipped")
     ap.add_argument("fixture_out")
     args = ap.parse_args()
-    with safe_open(args.shipped, "pt") as f:
-        temperature = float(f.metadata()["tintype.temperature"])
-        shipped = {k: f.get_tensor(k).float() for k in f.keys()}
+    temperature, shipped = shipped_weights(args.shipped)
     model = CompactColorizer(shipped["bins"], spectral=False, temperature=temperature, scene=True)
     torch.manual_seed(0)
     with torch.no_grad():
         model.scene.weight.normal_(0, 0.5)
         model.scene.bias.normal_(0, 1.0)
-    # Stored as export.py stores them: the matrix in f16, the bias in f32.
-    added = {"scene.weight": model.scene.weight.detach().half().clone(),
-             "scene.bias": model.scene.bias.detach().float().clone()}
-    missing = model.load_state_dict({**shipped, **{k: v.float() for k, v in added.items()}}, strict=False).missing_keys
-    assert all(k.endswith("num_batches_tracked") for k in missing), missing
-    model.eval()
-
-    fixture = dict(added)
-    with torch.no_grad():
-        for size in (64, 80):
-            x = grey_input(size, seed=size)
-            fixture[f"input_s{size}"] = x
-            model.scene_strength = STRENGTH
-            fixture[f"output_s{size}"] = model.colorize(x)
-        # How much the steering moves the output, so the test is known to exercise it.
-        model.scene_strength = 0.0
-        moved = (model.colorize(fixture["input_s64"]) - fixture["output_s64"]).abs().max().item()
-    save_file(fixture, args.fixture_out)
+    model.scene_strength = STRENGTH
+    added = {k: v for k, v in model.state_dict().items() if k.startswith("scene.")}
+    moved = branch_fixture(model, shipped, added, lambda m: setattr(m, "scene_strength", 0.0), args.fixture_out)
     print(f"{len(added)} added tensors → {args.fixture_out}; the steering moves the output by up to {moved:.3f}")
 
 
