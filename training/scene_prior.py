@@ -1,9 +1,11 @@
 """What knowing a photo's colours is worth: a per-photo prior over the chroma bins, measured on
-held-out photos (a measurement; nothing here reaches the app).
+held-out photos (a measurement; only a head saved with --head-out can reach the app, through
+export.py --scene-head).
 
     python scene_prior.py CKPT --oracle --strength 0.25 --strength 1
     python scene_prior.py CKPT --neighbours 10 --strength 0.25 [--photos DIR] [--chroma 0.965]
     python scene_prior.py CKPT --head 0.03 --strength 0.5
+    python scene_prior.py CKPT --head 0.03 --scene-input render --head-out H.pt --views-cache V.npz --strength 0.5
 
 For each photo a bias over the bins is fitted, as calibrate.py fits one over all photos, so
 that the model's mean predicted distribution over the photo matches a histogram h, and added to
@@ -13,7 +15,8 @@ for any per-photo prior) or the mean true histogram of its k nearest training ph
 1,280 classifier and 320 encoder channels, standardised, cosine), or the histogram a learned
 head predicts (--head λ: a linear softmax layer on the checkpoint's own encoder's pooled 320
 channels, fitted with weight decay λ to the true histograms of the training photos and three
-random crops of each). The photo goes through the
+random crops of each; --scene-input render: on the app's own 560 px input instead of the grey
+squashed to 256 px, --age-views: some of those views aged). The photo goes through the
 model as the app feeds it (calibrate.inputs: 560 px square, grain filter); its chroma (annealed
 mean at T 0.5, bins stretched by s 1.2, times --chroma) is resized to the full photo under the
 photo's own luma and scored against the truth with scikit-image's CIEDE2000, beside plain grey.
@@ -224,7 +227,8 @@ def main():
     ap.add_argument("--head", type=float, metavar="λ", help="a learned head's histogram, fitted with weight decay λ")
     ap.add_argument("--scene-input", choices=sorted(SCENE_INPUTS), default="grey256",
                     help="what the head's features see (default grey256)")
-    ap.add_argument("--views-cache", help="an .npz keeping the training views' features and histograms")
+    ap.add_argument("--views-cache", help="an .npz keeping the training views' features and histograms (reused "
+                    "as it is when it exists: keep one per --scene-input and --age-views)")
     ap.add_argument("--head-out", help="save the fitted head here (for export.py --scene-head)")
     ap.add_argument("--age-views", type=float, default=0.0, metavar="A",
                     help="fit the head on a share A of the training views aged (data.age; --scene-input render)")
