@@ -10,8 +10,8 @@ import argparse
 
 import torch
 
-from export import branch_fixture, shipped_weights
-from model import CompactColorizer, load_pretrained_encoder
+from export import branch_fixture, branch_model
+from model import load_pretrained_encoder
 from train import pretrained_path
 
 
@@ -20,8 +20,7 @@ def main():
     ap.add_argument("shipped")
     ap.add_argument("fixture_out")
     args = ap.parse_args()
-    temperature, shipped = shipped_weights(args.shipped)
-    model = CompactColorizer(shipped["bins"], spectral=False, temperature=temperature, context=True)
+    shipped, model = branch_model(args.shipped, context=True)
     load_pretrained_encoder(model, pretrained_path())  # the shipped encoder replaces all but the context's
     torch.manual_seed(0)
     with torch.no_grad():

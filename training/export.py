@@ -44,11 +44,14 @@ def bake(model):
     return model
 
 
-def shipped_weights(path):
-    """An exported file's annealed-mean temperature and its tensors in f32 (for the fixtures of
-    branches the shipped file lacks: context_fixture.py, scene_fixture.py)."""
+def branch_model(path, **branch):
+    """The shipped file's tensors in f32 and a model with a branch it lacks (context=True,
+    scene=True) at its temperature, for that branch's fixture (context_fixture.py,
+    scene_fixture.py; branch_fixture loads the tensors into it)."""
     with safe_open(path, "pt") as f:
-        return float(f.metadata()["tintype.temperature"]), {k: f.get_tensor(k).float() for k in f.keys()}
+        temperature = float(f.metadata()["tintype.temperature"])
+        shipped = {k: f.get_tensor(k).float() for k in f.keys()}
+    return shipped, CompactColorizer(shipped["bins"], spectral=False, temperature=temperature, **branch)
 
 
 def branch_fixture(model, shipped, added, switch_off, fixture_out):

@@ -11,8 +11,7 @@ import argparse
 
 import torch
 
-from export import branch_fixture, shipped_weights
-from model import CompactColorizer
+from export import branch_fixture, branch_model
 
 STRENGTH = 0.5
 
@@ -22,8 +21,7 @@ def main():
     ap.add_argument("shipped")
     ap.add_argument("fixture_out")
     args = ap.parse_args()
-    temperature, shipped = shipped_weights(args.shipped)
-    model = CompactColorizer(shipped["bins"], spectral=False, temperature=temperature, scene=True)
+    shipped, model = branch_model(args.shipped, scene=True)
     torch.manual_seed(0)
     with torch.no_grad():
         model.scene.weight.normal_(0, 0.5)
