@@ -201,17 +201,17 @@ impl AnnealedMean {
     /// (pixels, Q) logits / T, without the bias → (pixels, 2) U, V. `extra`: one photo's
     /// scene bias (already / T), added to the file's.
     fn forward(&self, logits: &Tensor, extra: Option<&[f32]>) -> Result<Tensor> {
-        let bias_values: Vec<f32> = match extra {
-            Some(extra) => self.bias_values.iter().zip(extra).map(|(b, e)| b + e).collect(),
-            None => self.bias_values.clone(),
-        };
+        let combined: Option<Vec<f32>> = extra.map(|e| self.bias_values.iter().zip(e).map(|(b, e)| b + e).collect());
         if !(logits.device().is_cpu() && logits.dtype() == DType::F32) {
-            let bias = Tensor::from_vec(bias_values, self.bias.shape(), self.bias.device())?;
-            return self.by_tensor_ops(logits, &bias);
+            return match combined {
+                Some(c) => self.by_tensor_ops(logits, &Tensor::from_vec(c, self.bias.shape(), self.bias.device())?),
+                None => self.by_tensor_ops(logits, &self.bias),
+            };
         }
+        let bias_values = combined.as_deref().unwrap_or(&self.bias_values);
         let logits = logits.contiguous()?;
         let (pixels, q) = logits.dims2()?;
-        let uv = super::kernels::with_f32(&logits, |l| self.one_pass(l, q, &bias_values))?;
+        let uv = super::kernels::with_f32(&logits, |l| self.one_pass(l, q, bias_values))?;
         Tensor::from_vec(uv, (pixels, 2), logits.device())
     }
 
