@@ -6,6 +6,7 @@ export.py --scene-head).
     python scene_prior.py CKPT --neighbours 10 --strength 0.25 [--photos DIR] [--chroma 0.965]
     python scene_prior.py CKPT --head 0.03 --strength 0.5
     python scene_prior.py CKPT --head 0.03 --scene-input render --head-out H.pt --views-cache V.npz --strength 0.5
+    python scene_prior.py CKPT --head 0.03 --scene-input render --views-cache V.npz --relative --strength 0.5
 
 For each photo a bias over the bins is fitted, as calibrate.py fits one over all photos, so
 that the model's mean predicted distribution over the photo matches a histogram h, and added to
@@ -16,7 +17,9 @@ for any per-photo prior) or the mean true histogram of its k nearest training ph
 head predicts (--head λ: a linear softmax layer on the checkpoint's own encoder's pooled 320
 channels, fitted with weight decay λ to the true histograms of the training photos and three
 random crops of each; --scene-input render: on the app's own 560 px input instead of the grey
-squashed to 256 px, --age-views: some of those views aged). The photo goes through the
+squashed to 256 px, --age-views: some of those views aged; --relative: only the head's news,
+the model's own mean distribution times the head's prediction over its mean prediction on the
+training views, so that a photo the head knows nothing about is left as it is). The photo goes through the
 model as the app feeds it (calibrate.inputs: 560 px square, grain filter); its chroma (annealed
 mean at T 0.5, bins stretched by s 1.2, times --chroma) is resized to the full photo under the
 photo's own luma and scored against the truth with scikit-image's CIEDE2000, beside plain grey.
@@ -145,11 +148,12 @@ def training_views(args):
 
 
 def head_priors(checkpoint, model, files, weight_decay, scene_input, views_cache=None, head_out=None, age=0.0,
-                crops=3, steps=1500):
+                relative=False, crops=3, steps=1500):
     """The histograms a linear softmax head predicts for files, fitted on the training photos.
     views_cache keeps the training views' features and histograms (the slow part) between runs;
     head_out saves the fitted head (weight on the standardised features, their mean and spread,
-    and the prior) for export.py."""
+    and the prior) for export.py. relative: each prediction over the mean prediction on the
+    training views instead (a likelihood ratio, 1 where the head knows nothing)."""
     if views_cache and os.path.exists(views_cache):
         x, h = (np.load(views_cache)[k] for k in ("x", "h"))
     else:
@@ -181,7 +185,10 @@ def head_priors(checkpoint, model, files, weight_decay, scene_input, views_cache
     feats = torch.from_numpy((np.concatenate([view_features(model, [Image.open(f).convert("RGB")]) for f in files])
                               - mu) / sd).float()
     with torch.no_grad():
-        return list(F.softmax(feats @ w + prior, 1))
+        predicted = F.softmax(feats @ w + prior, 1)
+        if relative:
+            predicted = predicted / F.softmax(x @ w + prior, 1).mean(0)
+        return list(predicted)
 
 
 def colourfulness(rgb):
@@ -232,6 +239,8 @@ def main():
     ap.add_argument("--head-out", help="save the fitted head here (for export.py --scene-head)")
     ap.add_argument("--age-views", type=float, default=0.0, metavar="A",
                     help="fit the head on a share A of the training views aged (data.age; --scene-input render)")
+    ap.add_argument("--relative", action="store_true",
+                    help="--head: steer by the head's prediction over its mean one, times the model's own mean")
     ap.add_argument("--strength", type=float, action="append", help="share of the fitted bias (repeatable)")
     ap.add_argument("--chroma", type=float, action="append",
                     help="scale the chroma, to compare at like colourfulness (repeatable; default 1)")
@@ -248,7 +257,7 @@ def main():
         priors = neighbour_priors(files, bins, args.neighbours)
     elif args.head is not None:
         priors = head_priors(args.checkpoint, model, files, args.head, args.scene_input, args.views_cache,
-                             args.head_out, args.age_views)
+                             args.head_out, args.age_views, args.relative)
     settings = [(s, c) for s in [0.0] + (args.strength or []) for c in (args.chroma or [1.0])]
     key = lambda s, c: f"{s:g}" if c == 1.0 else f"{s:g}x{c:g}"
     gen = torch.Generator().manual_seed(0)
@@ -259,8 +268,10 @@ def main():
             lab, luma, grey_score = reference(photo)
             logits = model(x)
             flat = logits[0].flatten(1).T
-            h = target.mean(0) if args.oracle or prior is None else prior
             sample = flat[torch.randint(0, flat.shape[0], (calibrate.PIXELS,), generator=gen)]
+            h = target.mean(0) if args.oracle or prior is None else prior
+            if args.relative:
+                h = F.softmax(sample, 1).mean(0) * h
             bias, _ = calibrate.fit(sample, h, iterations=100)
             row = {"name": os.path.basename(f), "grey": grey_score,
                    "truth_colourfulness": colourfulness(np.asarray(photo))}
