@@ -6,7 +6,7 @@ export.py --scene-head).
     python scene_prior.py CKPT --neighbours 10 --strength 0.25 [--photos DIR] [--chroma 0.965]
     python scene_prior.py CKPT --head 0.03 --strength 0.5
     python scene_prior.py CKPT --head 0.03 --scene-input render --head-out H.pt --views-cache V.npz --strength 0.5
-    python scene_prior.py CKPT --head 0.03 --scene-input render --views-cache V.npz --relative --strength 0.5
+    python scene_prior.py CKPT --head 0.03 --scene-input render --views-cache V.npz --head-use news --strength 0.5
 
 For each photo a bias over the bins is fitted, as calibrate.py fits one over all photos, so
 that the model's mean predicted distribution over the photo matches a histogram h, and added to
@@ -17,12 +17,14 @@ for any per-photo prior) or the mean true histogram of its k nearest training ph
 head predicts (--head λ: a linear softmax layer on the checkpoint's own encoder's pooled 320
 channels, fitted with weight decay λ to the true histograms of the training photos and three
 random crops of each; --scene-input render: on the app's own 560 px input instead of the grey
-squashed to 256 px, --age-views: some of those views aged; --relative: only the head's news,
-the model's own mean distribution times the head's prediction over its mean prediction on the
-training views, so that a photo the head knows nothing about is left as it is). The photo goes through the
-model as the app feeds it (calibrate.inputs: 560 px square, grain filter); its chroma (annealed
-mean at T 0.5, bins stretched by s 1.2, times --chroma) is resized to the full photo under the
-photo's own luma and scored against the truth with scikit-image's CIEDE2000, beside plain grey.
+squashed to 256 px, --age-views: some of those views aged; --head-use news: only what the head
+says of this photo, the model's own mean distribution times the head's prediction over its mean
+prediction on the training views, so that a photo the head knows nothing about is left as it
+is; --head-use mean: that mean prediction alone, the same for every photo). The photo goes
+through the model as the app feeds it (calibrate.inputs: 560 px square, grain filter); its
+chroma (annealed mean at T 0.5, bins stretched by s 1.2, times --chroma) is resized to the full
+photo under the photo's own luma and scored against the truth with scikit-image's CIEDE2000,
+beside plain grey.
 --json writes the per-photo rows.
 """
 import argparse
@@ -148,12 +150,13 @@ def training_views(args):
 
 
 def head_priors(checkpoint, model, files, weight_decay, scene_input, views_cache=None, head_out=None, age=0.0,
-                relative=False, crops=3, steps=1500):
+                use="palette", crops=3, steps=1500):
     """The histograms a linear softmax head predicts for files, fitted on the training photos.
     views_cache keeps the training views' features and histograms (the slow part) between runs;
     head_out saves the fitted head (weight on the standardised features, their mean and spread,
-    and the prior) for export.py. relative: each prediction over the mean prediction on the
-    training views instead (a likelihood ratio, 1 where the head knows nothing)."""
+    and the prior) for export.py. use news: each prediction over the mean prediction on the
+    training views instead (a likelihood ratio, 1 where the head knows nothing); use mean: that
+    mean prediction for every photo."""
     if views_cache and os.path.exists(views_cache):
         x, h = (np.load(views_cache)[k] for k in ("x", "h"))
     else:
@@ -186,9 +189,8 @@ def head_priors(checkpoint, model, files, weight_decay, scene_input, views_cache
                               - mu) / sd).float()
     with torch.no_grad():
         predicted = F.softmax(feats @ w + prior, 1)
-        if relative:
-            predicted = predicted / F.softmax(x @ w + prior, 1).mean(0)
-        return list(predicted)
+        mean = F.softmax(x @ w + prior, 1).mean(0)
+        return list({"palette": predicted, "news": predicted / mean, "mean": mean.expand_as(predicted)}[use])
 
 
 def colourfulness(rgb):
@@ -239,8 +241,9 @@ def main():
     ap.add_argument("--head-out", help="save the fitted head here (for export.py --scene-head)")
     ap.add_argument("--age-views", type=float, default=0.0, metavar="A",
                     help="fit the head on a share A of the training views aged (data.age; --scene-input render)")
-    ap.add_argument("--relative", action="store_true",
-                    help="--head: steer by the head's prediction over its mean one, times the model's own mean")
+    ap.add_argument("--head-use", choices=("palette", "news", "mean"), default="palette",
+                    help="--head: steer toward its palette (default), its news (its prediction over its mean one, "
+                    "times the model's own mean) or its mean palette alone")
     ap.add_argument("--strength", type=float, action="append", help="share of the fitted bias (repeatable)")
     ap.add_argument("--chroma", type=float, action="append",
                     help="scale the chroma, to compare at like colourfulness (repeatable; default 1)")
@@ -257,7 +260,7 @@ def main():
         priors = neighbour_priors(files, bins, args.neighbours)
     elif args.head is not None:
         priors = head_priors(args.checkpoint, model, files, args.head, args.scene_input, args.views_cache,
-                             args.head_out, args.age_views, args.relative)
+                             args.head_out, args.age_views, args.head_use)
     settings = [(s, c) for s in [0.0] + (args.strength or []) for c in (args.chroma or [1.0])]
     key = lambda s, c: f"{s:g}" if c == 1.0 else f"{s:g}x{c:g}"
     gen = torch.Generator().manual_seed(0)
@@ -270,7 +273,7 @@ def main():
             flat = logits[0].flatten(1).T
             sample = flat[torch.randint(0, flat.shape[0], (calibrate.PIXELS,), generator=gen)]
             h = target.mean(0) if args.oracle or prior is None else prior
-            if args.relative:
+            if args.head is not None and args.head_use == "news":
                 h = F.softmax(sample, 1).mean(0) * h
             bias, _ = calibrate.fit(sample, h, iterations=100)
             row = {"name": os.path.basename(f), "grey": grey_score,
