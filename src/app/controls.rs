@@ -121,8 +121,9 @@ impl App {
                 ui.label(text);
             }
             None => {
+                let count = self.photos.len();
                 let done = self.photos.iter().filter(|p| p.status == Status::Done).count();
-                ui.label(format!("{} photos, {done} colorized", self.photos.len()));
+                ui.label(format!("{count} photo{}, {done} colorized", if count == 1 { "" } else { "s" }));
             }
         });
     }
