@@ -22,6 +22,8 @@ fn main() -> ExitCode {
         }
         return cli::run();
     }
+    #[cfg(windows)]
+    close_own_console();
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
         let threads = tintype::engine::device::free_cores();
         // SAFETY: nothing else runs yet; no thread reads the environment concurrently.
@@ -33,5 +35,22 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Tintype is one program for the window and the command line, so on Windows it is a console
+/// program, and started from the Start menu or Explorer it is given a console window of its own.
+/// The window closes that console when no other process shares it; started from a terminal, it
+/// leaves the terminal's console alone. (Written to afterwards, stderr's closed handle is a sink
+/// to Rust's standard library.)
+#[cfg(windows)]
+fn close_own_console() {
+    use windows_sys::Win32::System::Console::{FreeConsole, GetConsoleProcessList};
+    let mut ids = [0u32; 2];
+    // SAFETY: `ids` has room for the 2 process ids its length says.
+    let attached = unsafe { GetConsoleProcessList(ids.as_mut_ptr(), ids.len() as u32) };
+    if attached == 1 {
+        // SAFETY: this only detaches the process from its console.
+        unsafe { FreeConsole() };
     }
 }
