@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes every icon file from assets/icon/tintype.svg: PNGs for Linux desktops, .ico for
 # Windows, .icns for macOS, and the Windows installer's sidebar picture. Installs its tools
-# (Debian: librsvg2-bin, icoutils, icnsutils, imagemagick) when they are missing. The results are committed; run again after editing the SVG.
+# (Debian: librsvg2-bin, icoutils, icnsutils, imagemagick) when they are missing. The results
+# are committed; run again after editing the SVG.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +19,7 @@ for size in 16 24 32 48 64 128 256 512 1024; do
 done
 icotool -c -o "$out/tintype.ico" "$out"/png/tintype-{16,24,32,48,64,128,256}.png
 png2icns "$out/tintype.icns" "$out"/png/tintype-{16,32,128,256,512,1024}.png >/dev/null
-# The welcome and finish pages' 164 × 314 bitmap (installer/tintype.nsi), on the window's grey.
+# The welcome and finish pages' 164 × 314 bitmap (installer/tintype.nsi), on the dark theme's grey.
 convert -size 164x314 xc:'#1b1b1b' "$out/png/tintype-128.png" -geometry +18+60 -composite \
   -fill '#dddddd' -font DejaVu-Sans -pointsize 20 -gravity north -annotate +0+200 Tintype \
   -type TrueColor BMP3:"$out/installer-sidebar.bmp"
