@@ -61,6 +61,7 @@ VIAddVersionKey "LegalCopyright" "2026, The Tintype developers"
   !insertmacro ${MACRO} ".tiff"
   !insertmacro ${MACRO} ".webp"
   !insertmacro ${MACRO} ".bmp"
+  !insertmacro ${MACRO} ".gif"
 !macroend
 !macro OfferOpenWith EXT
   WriteRegStr HKCU "Software\Classes\${EXT}\OpenWithProgids" "${PROGID}" ""

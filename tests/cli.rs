@@ -112,6 +112,9 @@ fn a_batch_goes_on_past_bad_files_and_mirrors_folders() {
     // Same name, other format: both results are kept.
     picture(100, 90).save(album.join("porch.bmp")).unwrap();
     picture(64, 100).save(album.join("1920s/wedding.png")).unwrap();
+    picture(80, 60).save(album.join("1920s/dance.gif")).unwrap();
+    // A phone's photo of a print: no decoder reads it, so it is named, not passed over.
+    std::fs::write(album.join("IMG_0042.HEIC"), b"\0\0\0\x18ftypheic\0\0\0\0mif1heic").unwrap();
     std::fs::write(album.join("empty.jpg"), b"").unwrap();
     std::fs::write(album.join("notes.png"), b"this is a text file, not a picture").unwrap();
     let good = std::fs::read(album.join("1920s/wedding.png")).unwrap();
@@ -127,20 +130,22 @@ fn a_batch_goes_on_past_bad_files_and_mirrors_folders() {
     let log = text(&out);
     println!("{log}");
     assert!(!out.status.success(), "a batch with failures must exit non-zero");
-    for bad in ["empty.jpg", "notes.png", "cut.png", "cut.jpg", "bomb.png"] {
+    for bad in ["empty.jpg", "notes.png", "cut.png", "cut.jpg", "bomb.png", "IMG_0042.HEIC"] {
         assert!(log.lines().any(|l| l.starts_with("error:") && l.contains(bad)), "no error line for {bad}:\n{log}");
     }
     assert!(log.contains("too large"), "{log}");
     assert!(log.lines().any(|l| l.contains("empty.jpg") && l.contains("empty")), "{log}");
     assert!(log.lines().any(|l| l.contains("notes.png") && l.contains("not a picture")), "{log}");
     assert!(log.lines().any(|l| l.contains("cut.jpg") && l.contains("ends too early")), "{log}");
-    assert!(log.contains("colorized 3 photos") && log.contains("5 failed"), "{log}");
+    assert!(log.lines().any(|l| l.contains("IMG_0042.HEIC") && l.contains("HEIC") && l.contains("use JPEG")), "{log}");
+    assert!(log.contains("colorized 4 photos") && log.contains("6 failed"), "{log}");
     // The good photos were done, in mirrored folders, and nothing else was written.
     assert!(out_dir.join("album/porch.png").exists());
     assert!(out_dir.join("album/porch-2.png").exists());
     assert!(out_dir.join("album/1920s/wedding.png").exists());
+    assert!(out_dir.join("album/1920s/dance.png").exists());
     let written: Vec<_> = walk(&out_dir);
-    assert_eq!(written.len(), 3, "{written:?}");
+    assert_eq!(written.len(), 4, "{written:?}");
     // The bomb was refused from its header, not decoded.
     assert!(started.elapsed().as_secs() < 120);
     // Originals untouched.

@@ -173,7 +173,7 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
         eprintln!("error: {p}");
     }
     if jobs.is_empty() {
-        bail!("no photos found (JPEG, PNG, TIFF, WebP or BMP)");
+        bail!("no photos found (JPEG, PNG, TIFF, WebP, BMP or GIF)");
     }
     let (model_path, variant) = model_file(&args, data_dir)?;
     let device = device::open(device_choice).map_err(anyhow::Error::msg)?;

@@ -9,7 +9,7 @@ use image::DynamicImage;
 use tintype::engine::device::{self, DeviceChoice};
 use tintype::engine::{Colorizer, Settings};
 use tintype::eval;
-use tintype::io::decode;
+use tintype::io::{decode, photos};
 use tintype::pipeline::chroma::ChromaControls;
 use tintype::pipeline::deoldify;
 
@@ -47,11 +47,7 @@ fn photos(folder: &Path, limit: Option<usize>) -> Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
         .with_context(|| format!("{}: cannot list the folder", folder.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension()
-                .map(|e| e.to_string_lossy().to_ascii_lowercase())
-                .is_some_and(|e| ["jpg", "jpeg", "png", "tif", "tiff", "webp", "bmp"].contains(&e.as_str()))
-        })
+        .filter(|p| photos::is_photo(p))
         .collect();
     files.sort();
     files.truncate(limit.unwrap_or(usize::MAX));

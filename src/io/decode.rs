@@ -1,4 +1,5 @@
-//! Reading photos: JPEG, PNG (8/16-bit), TIFF (8/16-bit, first page), WebP, BMP, with the
+//! Reading photos: JPEG, PNG (8/16-bit), TIFF (8/16-bit, first page), WebP, BMP, GIF (first
+//! frame), with the
 //! EXIF orientation applied, the ICC profile kept for export, and decompression
 //! bombs refused before their pixels are allocated.
 
@@ -16,7 +17,7 @@ pub const MAX_DECODED_BYTES: u64 = 1536 << 20;
 pub enum DecodeError {
     #[error("{path}: cannot open the file: {source}")]
     Open { path: PathBuf, source: std::io::Error },
-    #[error("{path}: not a picture Tintype can read ({why}); use JPEG, PNG, TIFF, WebP or BMP")]
+    #[error("{path}: not a picture Tintype can read ({why}); use JPEG, PNG, TIFF, WebP, BMP or GIF")]
     Unsupported { path: PathBuf, why: String },
     #[error("{path}: the picture is damaged or incomplete ({why}); export it again from the original")]
     Damaged { path: PathBuf, why: String },
@@ -39,7 +40,16 @@ fn classify(path: &Path, e: image::ImageError) -> DecodeError {
     let path = path.to_owned();
     match e {
         E::Limits(l) => DecodeError::TooLarge { path, why: l.to_string() },
-        E::Unsupported(u) => DecodeError::Unsupported { path, why: u.to_string() },
+        E::Unsupported(u) => {
+            let why = match u.kind() {
+                // The decoder's own words name an internal type ("Unknown(32)").
+                image::error::UnsupportedErrorKind::Color(_) => {
+                    "its pixel format, such as 32-bit floating point, is not supported; save it as 8- or 16-bit".into()
+                }
+                _ => u.to_string(),
+            };
+            DecodeError::Unsupported { path, why }
+        }
         E::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             DecodeError::Damaged { path, why: ENDS_EARLY.into() }
         }
@@ -74,11 +84,21 @@ fn check_content(path: &Path, head: &[u8]) -> Result<(), DecodeError> {
     if head.is_empty() {
         return unsupported("the file is empty");
     }
+    if is_heif(head) {
+        return unsupported("HEIC pictures, as phones take them, are not supported");
+    }
     match image::guess_format(head) {
         Ok(f) if f.reading_enabled() => Ok(()),
         Ok(f) => unsupported(&format!("{f:?} pictures are not supported")),
         Err(_) => unsupported("the file is not a picture"),
     }
+}
+
+/// HEIF/HEIC (an ISO media file whose brand is a HEIF one): what phones save photos of prints
+/// as. The image crate has no decoder for it, and without this it would be called no picture.
+fn is_heif(head: &[u8]) -> bool {
+    const BRANDS: [&[u8; 4]; 9] = [b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1"];
+    head.len() >= 12 && &head[4..8] == b"ftyp" && BRANDS.iter().any(|b| &head[8..12] == *b)
 }
 
 /// Walks a JPEG's markers to its end-of-image marker (EOI), skipping each segment by its length
@@ -177,6 +197,18 @@ mod tests {
         let mut out = Vec::new();
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality).encode_image(&img).unwrap();
         out
+    }
+
+    #[test]
+    fn an_unreadable_pixel_format_is_named_without_the_decoders_internals() {
+        use image::error::{ImageFormatHint, UnsupportedError, UnsupportedErrorKind};
+        let float_grey = UnsupportedError::from_format_and_kind(
+            ImageFormatHint::Exact(ImageFormat::Tiff),
+            UnsupportedErrorKind::Color(image::ExtendedColorType::Unknown(32)),
+        );
+        let message = classify(Path::new("scan.tif"), image::ImageError::Unsupported(float_grey)).to_string();
+        assert!(message.starts_with("scan.tif: ") && message.contains("8- or 16-bit"), "{message}");
+        assert!(!message.contains("Unknown"), "{message}");
     }
 
     #[test]

@@ -3,7 +3,10 @@
 use std::path::{Path, PathBuf};
 
 /// File endings read when walking a folder.
-pub const PHOTO_EXTENSIONS: [&str; 8] = ["jpg", "jpeg", "png", "tif", "tiff", "webp", "bmp", "jfif"];
+pub const PHOTO_EXTENSIONS: [&str; 9] = ["jpg", "jpeg", "png", "tif", "tiff", "webp", "bmp", "jfif", "gif"];
+/// Photos Tintype cannot read, still picked up from folders so that each is reported with what
+/// to do rather than passed over in silence (a phone's photos of prints are often HEIC).
+const UNREADABLE_PHOTO_EXTENSIONS: [&str; 3] = ["heic", "heif", "avif"];
 
 /// A photo found: where it is, and its path relative to what was handed over (a folder's own
 /// name comes first, so a batch can mirror the folder).
@@ -14,9 +17,11 @@ pub struct Found {
 }
 
 pub fn is_photo(path: &Path) -> bool {
-    path.extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .is_some_and(|e| PHOTO_EXTENSIONS.contains(&e.as_str()))
+    has_ending(path, &PHOTO_EXTENSIONS)
+}
+
+fn has_ending(path: &Path, endings: &[&str]) -> bool {
+    path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).is_some_and(|e| endings.contains(&e.as_str()))
 }
 
 /// What a walk carries down the folders: what was found, what went wrong, and the folders it is
@@ -50,7 +55,7 @@ fn walk(dir: &Path, w: &mut Walk) {
             if w.recursive {
                 walk(&path, w);
             }
-        } else if is_photo(&path) {
+        } else if is_photo(&path) || has_ending(&path, &UNREADABLE_PHOTO_EXTENSIONS) {
             let relative = path.strip_prefix(w.base).unwrap_or(&path).to_path_buf();
             w.found.push(Found { input: path, relative });
         }
