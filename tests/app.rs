@@ -1,6 +1,6 @@
 //! The desktop app driven through its accessibility tree (what a screen reader sees), rendered
-//! with wgpu (lavapipe on machines without a GPU): adding photos the way a drop does,
-//! colorizing with the built-in model, the split handle, coalesced renders, export, the
+//! with wgpu (lavapipe on machines without a GPU): adding photos the way a drop or a paste
+//! does, colorizing with the built-in model, the split handle, coalesced renders, export, the
 //! keyboard, settings kept between runs, and snapshots of the main states.
 
 use std::path::{Path, PathBuf};
@@ -249,6 +249,24 @@ fn a_dropped_folder_brings_the_photos_in_its_subfolders() {
     let mut paths: Vec<_> = harness.state().photos.iter().map(|p| p.path.clone()).collect();
     paths.sort();
     assert_eq!(paths, [album.join("1920s/wedding.jpg"), album.join("porch.jpg")]);
+}
+
+#[test]
+fn a_copied_file_is_pasted_as_its_path_or_its_uri() {
+    let setup = Setup::new();
+    let spaced = setup.dir.path().join("Grandma 1950.jpg");
+    let plain = setup.dir.path().join("porch.jpg");
+    std::fs::copy(SAMPLE, &spaced).unwrap();
+    std::fs::copy(SAMPLE, &plain).unwrap();
+    // What GNOME's file manager puts on the clipboard: the action, then each file as a URI.
+    let uri = url::Url::from_file_path(&spaced).unwrap().to_string();
+    assert!(uri.contains("Grandma%201950"), "{uri}");
+    let mut harness = setup.harness();
+    harness.input_mut().events.push(egui::Event::Paste(format!("copy\n{uri}\n{}", plain.display())));
+    harness.step();
+    step_until(&mut harness, "both photos", |app| app.photos.len() == 2);
+    let paths: Vec<_> = harness.state().photos.iter().map(|p| p.path.clone()).collect();
+    assert_eq!(paths, [spaced, plain]);
 }
 
 #[test]

@@ -563,15 +563,11 @@ impl App {
         if !dropped.is_empty() {
             self.add_paths(dropped);
         }
-        // Pasting a copied file (file managers copy its path or file:// URI as text).
         let pasted: Vec<PathBuf> = ctx.input(|i| {
             i.events
                 .iter()
-                .filter_map(|e| if let egui::Event::Paste(text) = e { Some(text.clone()) } else { None })
-                .flat_map(|t| {
-                    t.lines().map(|l| PathBuf::from(l.trim().trim_start_matches("file://"))).collect::<Vec<_>>()
-                })
-                .filter(|p| p.exists())
+                .filter_map(|e| if let egui::Event::Paste(text) = e { Some(pasted_paths(text)) } else { None })
+                .flatten()
                 .collect()
         });
         if !pasted.is_empty() {
@@ -667,6 +663,19 @@ impl eframe::App for App {
     fn save(&mut self, _storage: &mut dyn eframe::Storage) {
         self.save_prefs();
     }
+}
+
+/// The files in pasted text: file managers copy a file as its path or as a file:// URI, where a
+/// space is "%20" and a Windows path is "file:///C:/…". Lines that name no existing file are left.
+fn pasted_paths(text: &str) -> Vec<PathBuf> {
+    text.lines()
+        .map(str::trim)
+        .map(|line| match url::Url::parse(line) {
+            Ok(uri) if uri.scheme() == "file" => uri.to_file_path().unwrap_or_default(),
+            _ => PathBuf::from(line),
+        })
+        .filter(|p| p.exists())
+        .collect()
 }
 
 fn is_weight_file(path: &Path) -> bool {
