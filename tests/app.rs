@@ -1,7 +1,7 @@
 //! The desktop app driven through its accessibility tree (what a screen reader sees), rendered
-//! with wgpu (lavapipe on machines without a GPU): adding photos the way a drop or a paste
-//! does, colorizing with the built-in model, the split handle, coalesced renders, export, the
-//! keyboard, settings kept between runs, and snapshots of the main states.
+//! with wgpu (lavapipe on machines without a GPU): adding photos the way a drop, a paste or a
+//! second launch does, colorizing with the built-in model, the split handle, coalesced
+//! renders, export, the keyboard, settings kept between runs, and snapshots of the main states.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -267,6 +267,31 @@ fn a_copied_file_is_pasted_as_its_path_or_its_uri() {
     step_until(&mut harness, "both photos", |app| app.photos.len() == 2);
     let paths: Vec<_> = harness.state().photos.iter().map(|p| p.path.clone()).collect();
     assert_eq!(paths, [spaced, plain]);
+}
+
+#[test]
+fn photos_opened_again_from_the_file_manager_join_the_open_window() {
+    let setup = Setup::new();
+    let porch = setup.dir.path().join("porch.jpg");
+    std::fs::copy(SAMPLE, &porch).unwrap();
+    let mut harness = setup.harness();
+    // What Explorer or a file manager starts for each photo opened with Tintype.
+    let mut opened = std::process::Command::new(env!("CARGO_BIN_EXE_tintype"))
+        .arg(&porch)
+        .env("TINTYPE_CONFIG_DIR", setup.dir.path().join("config"))
+        .spawn()
+        .unwrap();
+    step_until(&mut harness, "the handed-over photo", |app| !app.photos.is_empty());
+    assert_eq!(harness.state().photos[0].path, porch);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = opened.try_wait().unwrap() {
+            break status;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "the second process did not end once handed over");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success());
 }
 
 #[test]

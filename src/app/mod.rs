@@ -4,6 +4,7 @@
 
 mod controls;
 pub mod export;
+pub mod inbox;
 pub mod library;
 pub mod prefs;
 pub mod viewer;
@@ -110,6 +111,8 @@ pub struct App {
     dialog: Option<Receiver<Vec<PathBuf>>>,
     dialog_purpose: DialogPurpose,
     prefs_errors: (std::sync::mpsc::Sender<String>, Receiver<String>),
+    /// Photos other Tintype processes hand to this window (None when another window has it).
+    inbox: Option<inbox::Inbox>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -123,6 +126,9 @@ enum DialogPurpose {
 
 /// Opens the window; returns when it is closed.
 pub fn run(open: Vec<PathBuf>) -> anyhow::Result<()> {
+    if !open.is_empty() && Prefs::default_dir().is_some_and(|dir| inbox::hand_over(&dir, &open)) {
+        return Ok(()); // the window already open took them
+    }
     let icon = eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon/png/tintype-256.png")).ok();
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Tintype")
@@ -210,6 +216,7 @@ impl App {
             dialog: None,
             dialog_purpose: DialogPurpose::Photos,
             prefs_errors: std::sync::mpsc::channel(),
+            inbox: options.config_dir.as_deref().and_then(|dir| inbox::Inbox::claim(dir, repaint(ctx))),
             options: options.clone(),
         };
         if !options.open.is_empty() {
@@ -337,6 +344,10 @@ impl App {
                 }
                 Err(text) => self.notice = Some(Notice { text, error: true }),
             }
+        }
+        if let Some(arrived) = self.inbox.as_ref().map(inbox::Inbox::poll).filter(|a| !a.is_empty()) {
+            self.add_paths(arrived);
+            ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
         }
         self.poll_dialog();
         self.poll_downloads();
