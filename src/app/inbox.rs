@@ -9,7 +9,7 @@
 use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, channel};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
 const LOCK_FILE: &str = "window.lock";
@@ -24,14 +24,17 @@ const HAND_OVER_WAIT: Duration = Duration::from_secs(5);
 pub struct Inbox {
     _lock: File,
     arrived: Receiver<Vec<PathBuf>>,
+    window: Arc<OnceLock<egui::Context>>,
     /// The inbox's thread looks only while this lives.
     _alive: Arc<()>,
 }
 
 impl Inbox {
-    /// Claims the inbox in `config_dir` for this window, or None when another window holds it
-    /// (or the folder cannot be written): then this window simply receives nothing.
-    pub fn claim(config_dir: &Path, wake: impl Fn() + Send + 'static) -> Option<Self> {
+    /// Claims the inbox in `config_dir` for this process's window, or None when another window
+    /// holds it (or the folder cannot be written): then this window simply receives nothing.
+    /// Claimed before the window opens, so that the other processes Explorer starts beside this
+    /// one, a moment later, find it taken.
+    pub fn claim(config_dir: &Path) -> Option<Self> {
         let lock = open_lock(config_dir)?;
         lock.try_lock().ok()?;
         let dir = config_dir.join(INBOX_DIR);
@@ -39,19 +42,29 @@ impl Inbox {
         let (tx, arrived) = channel();
         let alive = Arc::new(());
         let watching: Weak<()> = Arc::downgrade(&alive);
+        let window: Arc<OnceLock<egui::Context>> = Arc::default();
+        let wake = window.clone();
         std::thread::Builder::new()
             .name("inbox".into())
             .spawn(move || {
                 while watching.upgrade().is_some() {
                     let paths = take_all(&dir);
                     if !paths.is_empty() && tx.send(paths).is_ok() {
-                        wake();
+                        // Before the window exists there is nothing to wake: its first frame looks.
+                        if let Some(ctx) = wake.get() {
+                            ctx.request_repaint();
+                        }
                     }
                     std::thread::sleep(POLL);
                 }
             })
             .ok()?;
-        Some(Self { _lock: lock, arrived, _alive: alive })
+        Some(Self { _lock: lock, arrived, window, _alive: alive })
+    }
+
+    /// The window to wake when photos arrive.
+    pub fn wake(&self, ctx: &egui::Context) {
+        let _ = self.window.set(ctx.clone());
     }
 
     /// The photos handed over since the last call, in the order they came.
@@ -133,14 +146,14 @@ mod tests {
         assert!(!hand_over(dir.path(), &[PathBuf::from("porch.jpg")]));
         assert!(!dir.path().join(INBOX_DIR).exists());
         // And a window opened afterwards can claim the inbox: the sender's lock was released.
-        assert!(Inbox::claim(dir.path(), || {}).is_some());
+        assert!(Inbox::claim(dir.path()).is_some());
     }
 
     #[test]
     fn photos_handed_over_arrive_in_the_open_window_and_a_second_window_gets_none() {
         let dir = tempfile::tempdir().unwrap();
-        let inbox = Inbox::claim(dir.path(), || {}).expect("the first window claims the inbox");
-        assert!(Inbox::claim(dir.path(), || {}).is_none(), "one window holds the inbox");
+        let inbox = Inbox::claim(dir.path()).expect("the first window claims the inbox");
+        assert!(Inbox::claim(dir.path()).is_none(), "one window holds the inbox");
         let photos = [dir.path().join("Grandma 1950.jpg"), dir.path().join("porch.jpg")];
         assert!(hand_over(dir.path(), &photos));
         let start = Instant::now();

@@ -126,9 +126,13 @@ enum DialogPurpose {
 
 /// Opens the window; returns when it is closed.
 pub fn run(open: Vec<PathBuf>) -> anyhow::Result<()> {
-    if !open.is_empty() && Prefs::default_dir().is_some_and(|dir| inbox::hand_over(&dir, &open)) {
+    let config_dir = Prefs::default_dir();
+    // (A retry with OpenGL is this same window's second try: its photos stay with it.)
+    let retry = std::env::var_os(OPENGL_RETRY).is_some();
+    if !open.is_empty() && !retry && config_dir.as_deref().is_some_and(|dir| inbox::hand_over(dir, &open)) {
         return Ok(()); // the window already open took them
     }
+    let inbox = config_dir.as_deref().and_then(inbox::Inbox::claim);
     let icon = eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon/png/tintype-256.png")).ok();
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("Tintype")
@@ -140,7 +144,7 @@ pub fn run(open: Vec<PathBuf>) -> anyhow::Result<()> {
         viewport = viewport.with_icon(icon);
     }
     let native = eframe::NativeOptions { viewport, persist_window: true, ..Default::default() };
-    let options = Options { config_dir: Prefs::default_dir(), data_dir: None, open };
+    let options = Options { config_dir, data_dir: None, open };
     let opened = Arc::new(AtomicBool::new(false));
     let app_created = opened.clone();
     let result = eframe::run_native(
@@ -148,16 +152,14 @@ pub fn run(open: Vec<PathBuf>) -> anyhow::Result<()> {
         native,
         Box::new(move |cc| {
             app_created.store(true, Ordering::Relaxed);
-            Ok(Box::new(App::new(&cc.egui_ctx, options)))
+            Ok(Box::new(App::with_inbox(&cc.egui_ctx, options, inbox)))
         }),
     );
     match result {
         Ok(()) => Ok(()),
         // Only a graphics failure before the window showed anything: a lost device hours in, or
         // no display at all, is reported as it is.
-        Err(e @ eframe::Error::Wgpu(_))
-            if !opened.load(Ordering::Relaxed) && std::env::var_os(OPENGL_RETRY).is_none() =>
-        {
+        Err(e @ eframe::Error::Wgpu(_)) if !opened.load(Ordering::Relaxed) && !retry => {
             eprintln!("The window could not open ({e}); trying again with OpenGL.");
             reopen_with_opengl()
         }
@@ -186,7 +188,17 @@ fn reopen_with_opengl() -> anyhow::Result<()> {
 }
 
 impl App {
+    /// A window that claims the inbox of its config folder as it opens.
     pub fn new(ctx: &egui::Context, options: Options) -> Self {
+        let inbox = options.config_dir.as_deref().and_then(inbox::Inbox::claim);
+        Self::with_inbox(ctx, options, inbox)
+    }
+
+    /// A window given the inbox its process claimed before the window opened.
+    pub fn with_inbox(ctx: &egui::Context, options: Options, inbox: Option<inbox::Inbox>) -> Self {
+        if let Some(inbox) = &inbox {
+            inbox.wake(ctx);
+        }
         let prefs = options.config_dir.as_deref().map(Prefs::load).unwrap_or_default();
         let repaint = |ctx: &egui::Context| {
             let ctx = ctx.clone();
@@ -216,7 +228,7 @@ impl App {
             dialog: None,
             dialog_purpose: DialogPurpose::Photos,
             prefs_errors: std::sync::mpsc::channel(),
-            inbox: options.config_dir.as_deref().and_then(|dir| inbox::Inbox::claim(dir, repaint(ctx))),
+            inbox,
             options: options.clone(),
         };
         if !options.open.is_empty() {
