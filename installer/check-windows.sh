@@ -5,9 +5,10 @@
 # by name while the others are written; then, laid out as installed, where it finds the
 # built-in model and puts downloaded ones; then it builds the installer around it
 # (installer/build-nsis.sh), installs it silently, runs the installed program and uninstalls
-# it. TESTS=1 also runs the test suite under Wine; with WINDOW=1 it opens the window on Xvfb and
-# takes a screenshot ($out/window.png). The release workflow builds the program with MSVC on a
-# Windows runner and the same installer around it; this catches what breaks either early.
+# it. TESTS=1 also runs the test suite under Wine; with WINDOW=1 it opens the window on Xvfb,
+# opens a second photo as Explorer would (handed to that window) and takes a screenshot
+# ($out/window.png). The release workflow builds the program with MSVC on a Windows runner and
+# the same installer around it; this catches what breaks either early.
 # Debian: apt install gcc-mingw-w64-x86-64 wine64 nsis imagemagick (xvfb xdotool for WINDOW=1).
 # Usage: installer/check-windows.sh [out-dir]
 set -euo pipefail
@@ -111,6 +112,11 @@ if [ "${WINDOW:-0}" = 1 ]; then
   sleep 1
   DISPLAY=:93 "$wine" "$exe" assets/samples/walt-whitman.jpg >"$out/window.log" 2>&1 &
   sleep 40  # Wine's start, a failed first backend (see window.log), the sample colorized
+  # A photo opened while the window is open (as Explorer's "Open with" does) is handed to it:
+  # that process ends, and no second window opens.
+  DISPLAY=:93 timeout 60 "$wine" "$exe" assets/samples/migrant-mother.jpg
+  sleep 15
+  [ "$(DISPLAY=:93 xdotool search --onlyvisible --name '^Tintype$' | wc -l)" = 1 ]
   win=$(DISPLAY=:93 xdotool search --onlyvisible --name '^Tintype$' | tail -n 1)
   DISPLAY=:93 import -window "$win" "$out/window.png"
   DISPLAY=:93 xdotool windowclose "$win" || true
