@@ -295,6 +295,23 @@ fn photos_opened_again_from_the_file_manager_join_the_open_window() {
 }
 
 #[test]
+fn the_delete_key_takes_the_selected_photo_off_the_list() {
+    let setup = Setup::new();
+    let porch = setup.dir.path().join("porch.jpg");
+    std::fs::copy(SAMPLE, &porch).unwrap();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[SAMPLE, porch.to_str().unwrap()]);
+    step_until(&mut harness, "both photos", |app| app.photos.len() == 2);
+    assert_eq!(harness.state().selected_photo().unwrap().path, Path::new(SAMPLE));
+    harness.key_press(egui::Key::Delete);
+    harness.step();
+    let paths: Vec<_> = harness.state().photos.iter().map(|p| p.path.clone()).collect();
+    assert_eq!(paths, [porch.clone()]);
+    assert_eq!(harness.state().selected_photo().unwrap().path, porch);
+    assert!(porch.exists() && Path::new(SAMPLE).exists(), "only the list changes");
+}
+
+#[test]
 fn a_folder_above_the_export_folder_does_not_bring_back_the_exports() {
     let setup = Setup::new();
     let album = setup.dir.path().join("album");

@@ -596,10 +596,13 @@ impl App {
         if !pasted.is_empty() {
             self.add_paths(pasted);
         }
-        let (open, export) = ctx.input_mut(|i| {
+        // Delete belongs to a text field being typed in (a slider's value) before the list.
+        let typing = ctx.text_edit_focused();
+        let (open, export, remove) = ctx.input_mut(|i| {
             (
                 i.consume_key(egui::Modifiers::COMMAND, egui::Key::O),
                 i.consume_key(egui::Modifiers::COMMAND, egui::Key::E),
+                !typing && i.consume_key(egui::Modifiers::NONE, egui::Key::Delete),
             )
         });
         if open {
@@ -607,6 +610,9 @@ impl App {
         }
         if export && let Some(id) = self.selected {
             self.export(id);
+        }
+        if remove {
+            self.remove_selected();
         }
     }
 
