@@ -82,7 +82,11 @@ impl App {
             if ui.button("Add folder…").clicked() {
                 self.open_dialog(DialogPurpose::Folder);
             }
-            if ui.add_enabled(self.selected.is_some(), egui::Button::new("Remove")).clicked() {
+            if ui
+                .add_enabled(self.selected.is_some(), egui::Button::new("Remove"))
+                .on_hover_text("Delete: takes the photo off the list; the file stays")
+                .clicked()
+            {
                 self.remove_selected();
             }
             ui.separator();
@@ -191,7 +195,8 @@ impl App {
         }
         ui.add_space(6.0);
         ui.heading("Adjust");
-        changed |= ui.add(egui::Slider::new(&mut self.prefs.defade, 0.0..=1.0).text(FADING_LABEL)).changed();
+        changed |=
+            ui.add(egui::Slider::new(&mut self.prefs.defade, 0.0..=1.0).fixed_decimals(2).text(FADING_LABEL)).changed();
         changed |= ui.add(egui::Slider::new(&mut self.prefs.saturation, 0.0..=2.0).text(SATURATION_LABEL)).changed();
         changed |= ui.add(egui::Slider::new(&mut self.prefs.warmth, -1.0..=1.0).text(WARMTH_LABEL)).changed();
         changed |= ui
