@@ -21,7 +21,7 @@ import torch.nn.functional as F
 import calibrate
 import data
 from luma_bands import model_input
-from scene_prior import S, colourfulness, reference, score
+from scene_prior import S, colourfulness, reference, score, summary
 
 
 def box(x, r):
@@ -75,11 +75,7 @@ def main():
                     scores.setdefault((name, c), []).append(score(pooled, stretched, luma, lab, c))
     grey, truth_cf = np.array(scores["grey"]), np.mean(scores["truth"])
     for (name, c), rows in ((k, v) for k, v in scores.items() if isinstance(k, tuple)):
-        d = np.array([r["ciede2000"] for r in rows])
-        cf = np.mean([r["colourfulness"] for r in rows])
-        print(f"pooling {name}, chroma × {c:g}: ΔE00 {d.mean():.2f} (grey {grey.mean():.2f}), gain "
-              f"{grey.mean() - d.mean():.2f}, closer than grey {(d < grey).mean() * 100:.0f} %, colourfulness "
-              f"{cf / truth_cf:.3f}× the truth's")
+        print(f"pooling {name}, chroma × {c:g}: {summary(rows, grey, truth_cf)}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from PIL import Image
 
 import calibrate
 import data
-from scene_prior import GRAIN, S, colourfulness, reference, score
+from scene_prior import GRAIN, S, colourfulness, reference, score, summary
 
 
 def band_weights(y, k):
@@ -94,11 +94,7 @@ def main():
                     scores.setdefault((k, c), []).append(score(logits + extra, stretched, luma, lab, c))
     grey, truth_cf = np.array(scores["grey"]), np.mean(scores["truth"])
     for (k, c), rows in ((key, v) for key, v in scores.items() if isinstance(key, tuple)):
-        d = np.array([r["ciede2000"] for r in rows])
-        cf = np.mean([r["colourfulness"] for r in rows])
-        print(f"{k or 'no'} bands, chroma × {c:g}: ΔE00 {d.mean():.2f} (grey {grey.mean():.2f}), gain "
-              f"{grey.mean() - d.mean():.2f}, closer than grey {(d < grey).mean() * 100:.0f} %, colourfulness "
-              f"{cf / truth_cf:.3f}× the truth's")
+        print(f"{k or 'no'} bands, chroma × {c:g}: {summary(rows, grey, truth_cf)}")
 
 
 if __name__ == "__main__":

@@ -226,6 +226,15 @@ def score(logits, stretched, luma, lab, chroma=1.0):
     return {"ciede2000": float(deltaE_ciede2000(lab, rgb2lab(rgb)).mean()), "colourfulness": colourfulness(rgb)}
 
 
+def summary(scored, grey, truth_cf):
+    """One decoding's scores over the photos (score()'s, in the order of grey, the photos' grey
+    CIEDE2000) in one line: ΔE00, gain, photos closer than grey, colourfulness ÷ the truth's."""
+    d = np.array([r["ciede2000"] for r in scored])
+    cf = np.mean([r["colourfulness"] for r in scored])
+    return (f"ΔE00 {d.mean():.2f} (grey {grey.mean():.2f}), gain {grey.mean() - d.mean():.2f}, closer than grey "
+            f"{(d < grey).mean() * 100:.0f} %, colourfulness {cf / truth_cf:.3f}× the truth's")
+
+
 def main():
     global _scene_input
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -286,10 +295,7 @@ def main():
     grey = np.array([r["grey"] for r in rows])
     truth_cf = np.mean([r["truth_colourfulness"] for r in rows])
     for s, c in settings:
-        d = np.array([r[key(s, c)]["ciede2000"] for r in rows])
-        cf = np.mean([r[key(s, c)]["colourfulness"] for r in rows])
-        print(f"strength {s:g}, chroma {c:g}: ΔE00 {d.mean():.2f} (grey {grey.mean():.2f}), gain {grey.mean() - d.mean():.2f}, "
-              f"closer than grey {(d < grey).mean() * 100:.0f} %, colourfulness {cf / truth_cf:.3f}× the truth's")
+        print(f"strength {s:g}, chroma {c:g}: {summary([r[key(s, c)] for r in rows], grey, truth_cf)}")
 
 
 if __name__ == "__main__":

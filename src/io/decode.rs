@@ -1,7 +1,6 @@
 //! Reading photos: JPEG, PNG (8/16-bit), TIFF (8/16-bit, first page), WebP, BMP, GIF (first
-//! frame), with the
-//! EXIF orientation applied, the ICC profile kept for export, and decompression
-//! bombs refused before their pixels are allocated.
+//! frame), with the EXIF orientation applied, the ICC profile kept for export, and
+//! decompression bombs refused before their pixels are allocated.
 
 use std::io::{BufRead, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
