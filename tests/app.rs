@@ -312,6 +312,19 @@ fn the_delete_key_takes_the_selected_photo_off_the_list() {
 }
 
 #[test]
+fn a_first_try_needs_no_photo_of_ones_own() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    harness.get_by_label("Or try the sample photos").click();
+    step_until(&mut harness, "the samples", |app| app.photos.len() == 2);
+    let names: Vec<_> = harness.state().photos.iter().map(|p| p.name.clone()).collect();
+    assert_eq!(names, ["migrant-mother.jpg", "walt-whitman.jpg"]);
+    step_until(&mut harness, "the first render", |app| app.renders_finished > 0);
+    // With photos in the list, the offer goes.
+    assert!(harness.query_by_label("Or try the sample photos").is_none());
+}
+
+#[test]
 fn a_folder_above_the_export_folder_does_not_bring_back_the_exports() {
     let setup = Setup::new();
     let album = setup.dir.path().join("album");

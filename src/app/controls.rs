@@ -136,6 +136,9 @@ impl App {
         ui.heading("Photos");
         if self.photos.is_empty() {
             ui.label("Drop scans or folders on the window, or press Add photos.");
+            if !self.samples.is_empty() && ui.link("Or try the sample photos").clicked() {
+                self.add_paths(self.samples.clone());
+            }
             if !self.prefs.recent_folders.is_empty() {
                 ui.add_space(8.0);
                 ui.label("Recent folders:");

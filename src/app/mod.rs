@@ -113,6 +113,8 @@ pub struct App {
     prefs_errors: (std::sync::mpsc::Sender<String>, Receiver<String>),
     /// Photos other Tintype processes hand to this window (None when another window has it).
     inbox: Option<inbox::Inbox>,
+    /// The sample photos the package ships, offered while the list is empty.
+    samples: Vec<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -229,6 +231,7 @@ impl App {
             dialog_purpose: DialogPurpose::Photos,
             prefs_errors: std::sync::mpsc::channel(),
             inbox,
+            samples: crate::store::sample_photos(),
             options: options.clone(),
         };
         if !options.open.is_empty() {

@@ -36,16 +36,44 @@ struct Manifest {
 /// `<prefix>/share/tintype/models/`, Windows `models\` beside the program, macOS
 /// `Tintype.app/Contents/Resources/models/` — or in the source tree for `cargo run`.
 pub fn builtin_compact() -> Option<PathBuf> {
-    let name = "compact.safetensors";
+    shipped_places("models", "models")
+        .into_iter()
+        .map(|dir| dir.join("compact.safetensors"))
+        .find(|p| p.is_file())
+        .map(plain)
+}
+
+/// The sample photos the packages ship (`samples` where the models are; `assets/samples` in
+/// the source tree), for a first try with nothing of one's own at hand. Empty when there are none.
+pub fn sample_photos() -> Vec<PathBuf> {
+    let Some(dir) = shipped_places("samples", "assets/samples").into_iter().find(|d| d.is_dir()) else {
+        return Vec::new();
+    };
+    let mut photos: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| crate::io::photos::is_photo(p)).collect()
+        })
+        .unwrap_or_default();
+    photos.sort();
+    photos.into_iter().map(plain).collect()
+}
+
+/// Where the packages put a shared `folder`, in the order looked at, and last `in_source` in
+/// the source tree.
+fn shipped_places(folder: &str, in_source: &str) -> Vec<PathBuf> {
     let mut places = Vec::new();
     if let Some(bin) = std::env::current_exe().ok().and_then(|exe| exe.parent().map(Path::to_path_buf)) {
-        places.push(bin.join("../share/tintype/models"));
-        places.push(bin.join("models"));
-        places.push(bin.join("../Resources/models"));
+        places.push(bin.join("../share/tintype").join(folder));
+        places.push(bin.join(folder));
+        places.push(bin.join("../Resources").join(folder));
     }
-    places.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
-    // dunce: Windows' canonical form is a `\\?\` path, which people should not have to read.
-    places.into_iter().map(|dir| dir.join(name)).find(|p| p.is_file()).map(|p| dunce::canonicalize(&p).unwrap_or(p))
+    places.push(Path::new(env!("CARGO_MANIFEST_DIR")).join(in_source));
+    places
+}
+
+/// The canonical path, as people read it. dunce: Windows' canonical form is a `\\?\` path.
+fn plain(path: PathBuf) -> PathBuf {
+    dunce::canonicalize(&path).unwrap_or(path)
 }
 
 /// Tintype's per-user folders: `tintype` under the XDG folders on Linux, `Tintype` in AppData
