@@ -24,9 +24,8 @@ const HAND_OVER_WAIT: Duration = Duration::from_secs(5);
 pub struct Inbox {
     _lock: File,
     arrived: Receiver<Vec<PathBuf>>,
+    /// The window to wake; the inbox's thread looks only while this lives.
     window: Arc<OnceLock<egui::Context>>,
-    /// The inbox's thread looks only while this lives.
-    _alive: Arc<()>,
 }
 
 impl Inbox {
@@ -40,14 +39,12 @@ impl Inbox {
         let dir = config_dir.join(INBOX_DIR);
         std::fs::create_dir_all(&dir).ok()?;
         let (tx, arrived) = channel();
-        let alive = Arc::new(());
-        let watching: Weak<()> = Arc::downgrade(&alive);
         let window: Arc<OnceLock<egui::Context>> = Arc::default();
-        let wake = window.clone();
+        let watching: Weak<OnceLock<egui::Context>> = Arc::downgrade(&window);
         std::thread::Builder::new()
             .name("inbox".into())
             .spawn(move || {
-                while watching.upgrade().is_some() {
+                while let Some(wake) = watching.upgrade() {
                     let paths = take_all(&dir);
                     if !paths.is_empty() && tx.send(paths).is_ok() {
                         // Before the window exists there is nothing to wake: its first frame looks.
@@ -59,7 +56,7 @@ impl Inbox {
                 }
             })
             .ok()?;
-        Some(Self { _lock: lock, arrived, window, _alive: alive })
+        Some(Self { _lock: lock, arrived, window })
     }
 
     /// The window to wake when photos arrive.

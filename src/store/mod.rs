@@ -49,13 +49,8 @@ pub fn sample_photos() -> Vec<PathBuf> {
     let Some(dir) = shipped_places("samples", "assets/samples").into_iter().find(|d| d.is_dir()) else {
         return Vec::new();
     };
-    let mut photos: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| crate::io::photos::is_photo(p)).collect()
-        })
-        .unwrap_or_default();
-    photos.sort();
-    photos.into_iter().map(plain).collect()
+    let found = crate::io::photos::collect(&[plain(dir)], false, &mut Vec::new());
+    found.into_iter().map(|f| f.input).collect()
 }
 
 /// Where the packages put a shared `folder`, in the order looked at, and last `in_source` in
