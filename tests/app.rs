@@ -306,7 +306,7 @@ fn the_delete_key_takes_the_selected_photo_off_the_list() {
     harness.key_press(egui::Key::Delete);
     harness.step();
     let paths: Vec<_> = harness.state().photos.iter().map(|p| p.path.clone()).collect();
-    assert_eq!(paths, [porch.clone()]);
+    assert_eq!(paths, std::slice::from_ref(&porch));
     assert_eq!(harness.state().selected_photo().unwrap().path, porch);
     assert!(porch.exists() && Path::new(SAMPLE).exists(), "only the list changes");
 }
