@@ -232,7 +232,74 @@ fn a_bad_file_fails_alone_with_a_message() {
     assert!(harness.query_all_by_label_contains("not a picture").count() >= 1);
     assert_eq!(app.selected_photo().map(|p| p.path.clone()), Some(bad));
     assert!(harness.query_by_label("Nothing to show for scan-042.jpg").is_some());
+    assert!(harness.query_by_label("2 photos, 1 colorized, 1 failed").is_some(), "the status line counts it");
     assert!(harness.query_by_label_contains("Drop old photos").is_none());
+}
+
+#[test]
+fn export_all_saves_each_photo_once_colorized_then_says_what_went_where() {
+    let setup = Setup::new();
+    let bad = setup.dir.path().join("scan-042.jpg");
+    std::fs::write(&bad, b"this is not a picture").unwrap();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[SAMPLE, "assets/samples/migrant-mother.jpg", bad.to_str().unwrap()]);
+    step_until(&mut harness, "the list", |app| app.photos.len() == 3);
+    // Pressed before the photos are colorized: each is saved once it is, and the bad file,
+    // found out on the way, is named at the end.
+    harness.get_by_label("Export all").click();
+    step_until(&mut harness, "the batch to start", |app| app.export_batch.is_some());
+    assert!(harness.query_by_label_contains(" of 3 saved…").is_some(), "the status line follows the batch");
+    step_until(&mut harness, "the batch", |app| app.export_batch.is_none());
+    let folder = setup.export_dir();
+    let app = harness.state();
+    assert_eq!(app.exported.len(), 2);
+    assert!(app.exported.iter().all(|f| f.starts_with(&folder) && f.is_file()), "{:?}", app.exported);
+    let notice = app.notice.as_ref().expect("a tally");
+    assert!(
+        notice.text.starts_with(&format!("Saved 2 of 3 photos to {}. Not saved: ", folder.display())),
+        "{}",
+        notice.text
+    );
+    assert!(notice.text.contains("scan-042.jpg") && notice.error, "{}", notice.text);
+    assert_eq!(notice.folder.as_deref(), Some(folder.as_path()));
+    assert!(harness.query_by_label("Open folder").is_some());
+
+    // Pressed again: the photo known to have failed is left out, and the line says so.
+    harness.get_by_label("Export all").click();
+    step_until(&mut harness, "the second batch to start", |app| app.export_batch.is_some());
+    step_until(&mut harness, "the second batch", |app| app.export_batch.is_none());
+    let app = harness.state();
+    assert_eq!(app.exported.len(), 4, "earlier exports are kept, not replaced");
+    let notice = app.notice.as_ref().unwrap();
+    let expected = format!("Saved 2 photos to {}; left out 1 photo that could not be colorized", folder.display());
+    assert_eq!((notice.text.as_str(), notice.error), (expected.as_str(), false));
+    assert!(harness.query_by_label_contains("3 photos, 2 colorized, 1 failed").is_none(), "the tally stays up");
+}
+
+#[test]
+fn export_pressed_early_says_it_waits_and_a_failed_photo_says_why_not() {
+    let setup = Setup::new();
+    let bad = setup.dir.path().join("scan-042.jpg");
+    std::fs::write(&bad, b"this is not a picture").unwrap();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[SAMPLE, bad.to_str().unwrap()]);
+    step_until(&mut harness, "the list", |app| app.photos.len() == 2);
+    let ids: Vec<u64> = harness.state().photos.iter().map(|p| p.id).collect();
+    harness.state_mut().export(ids[0]);
+    harness.step();
+    assert!(harness.query_by_label("walt-whitman.jpg will be saved once it is colorized.").is_some());
+    step_until(&mut harness, "the export", |app| !app.exported.is_empty());
+    let notice = harness.state().notice.as_ref().unwrap();
+    assert!(notice.text.starts_with("Saved ") && notice.folder == Some(setup.export_dir()), "{}", notice.text);
+
+    step_until(&mut harness, "the failure", all_done);
+    harness.state_mut().export(ids[1]);
+    let notice = harness.state().notice.as_ref().unwrap();
+    assert!(
+        notice.error && notice.text.starts_with("Not saved: ") && notice.text.contains("scan-042.jpg"),
+        "{}",
+        notice.text
+    );
 }
 
 #[test]

@@ -117,19 +117,36 @@ impl App {
     }
 
     fn status_line(&mut self, ui: &mut egui::Ui) {
+        let mut open_failed = None;
         ui.horizontal(|ui| match &self.notice {
-            Some(Notice { text, error: true }) => {
-                ui.label(RichText::new(text).color(ERROR_RED));
-            }
-            Some(Notice { text, .. }) => {
-                ui.label(text);
+            Some(Notice { text, error, folder }) => {
+                if let Some(folder) = folder
+                    && ui.button("Open folder").on_hover_text(folder.display().to_string()).clicked()
+                    && let Err(e) = open::that_detached(folder)
+                {
+                    open_failed = Some(format!(
+                        "{}: no file manager could open it ({e}); open the folder yourself",
+                        folder.display()
+                    ));
+                }
+                let text = if *error { RichText::new(text).color(ERROR_RED) } else { RichText::new(text) };
+                // A long message wraps rather than running off the window's edge.
+                ui.add(egui::Label::new(text).wrap());
             }
             None => {
                 let count = self.photos.len();
                 let done = self.photos.iter().filter(|p| p.status == Status::Done).count();
-                ui.label(format!("{count} photo{}, {done} colorized", if count == 1 { "" } else { "s" }));
+                let failed = self.photos.iter().filter(|p| matches!(p.status, Status::Failed(_))).count();
+                let mut text = format!("{count} photo{}, {done} colorized", if count == 1 { "" } else { "s" });
+                if failed > 0 {
+                    text += &format!(", {failed} failed");
+                }
+                ui.label(text);
             }
         });
+        if let Some(text) = open_failed {
+            self.notice = Some(Notice::error(text));
+        }
     }
 
     fn photo_list(&mut self, ui: &mut egui::Ui) {
@@ -231,7 +248,8 @@ impl App {
             {
                 self.export(id);
             }
-            if ui.add_enabled(!self.photos.is_empty(), egui::Button::new("Export all")).clicked() {
+            let idle = !self.photos.is_empty() && self.export_batch.is_none();
+            if ui.add_enabled(idle, egui::Button::new("Export all")).clicked() {
                 self.export_all();
             }
         });
@@ -332,7 +350,7 @@ impl App {
 
     fn start_download(&mut self, name: &str) {
         let Some(store) = self.store.clone() else {
-            self.notice = Some(Notice { text: "No folder for models: set TINTYPE_DATA_DIR.".into(), error: true });
+            self.notice = Some(Notice::error("No folder for models: set TINTYPE_DATA_DIR."));
             return;
         };
         let (done, total, cancel) =
@@ -361,7 +379,7 @@ impl App {
         let zero = || Arc::new(AtomicU64::new(0));
         let transfer = Transfer { done: zero(), total: zero(), cancel: Arc::new(AtomicBool::new(false)), finished };
         self.downloads.running.insert(format!("import:{}", shown.display()), transfer);
-        self.notice = Some(Notice { text: format!("Importing {}…", shown.display()), error: false });
+        self.notice = Some(Notice::info(format!("Importing {}…", shown.display())));
     }
 
     pub(super) fn poll_downloads(&mut self) {
@@ -375,8 +393,8 @@ impl App {
             self.downloads.running.remove(&name);
             self.models = super::ModelFiles::read(self.store.as_ref());
             self.notice = Some(match result {
-                Ok(path) => Notice { text: format!("Model ready: {}", path.display()), error: false },
-                Err(e) => Notice { text: e, error: true },
+                Ok(path) => Notice::info(format!("Model ready: {}", path.display())),
+                Err(e) => Notice::error(e),
             });
             // The model list and the chosen model may have changed.
             self.settings_changed(0.0);

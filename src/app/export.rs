@@ -1,12 +1,14 @@
 //! Exports on their own thread (encoding a large PNG takes seconds): the result, or a
 //! before/after picture for family chats. Files are written atomically, never over the original.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 
 use image::{DynamicImage, Rgb, RgbImage};
 
+use super::Notice;
 use super::prefs::ShareLayout;
 use crate::io::encode::{self, Format};
 use crate::io::provenance::{self, Provenance};
@@ -31,6 +33,8 @@ pub struct Request {
 
 pub struct Outcome {
     pub photo: u64,
+    /// A before/after picture, not the result itself.
+    pub shared: bool,
     pub written: Result<PathBuf, String>,
 }
 
@@ -47,10 +51,10 @@ impl Exporter {
             .name("tintype-export".into())
             .spawn(move || {
                 for r in rx {
-                    let photo = r.photo;
+                    let (photo, shared) = (r.photo, matches!(r.what, What::Share(_)));
                     let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| export(&r)))
                         .unwrap_or_else(|_| Err(format!("{}: internal error while exporting", r.source.display())));
-                    let _ = tx.send(Outcome { photo, written });
+                    let _ = tx.send(Outcome { photo, shared, written });
                     notify();
                 }
             })
@@ -64,6 +68,74 @@ impl Exporter {
 
     pub fn poll(&self) -> Vec<Outcome> {
         self.outcomes.try_iter().collect()
+    }
+}
+
+/// An "Export all" under way. Each photo is saved once it is colorized with the current
+/// settings, so the batch waits for some; it tells how far it has got, then what came of it.
+pub struct Batch {
+    waiting: HashSet<u64>,
+    total: usize,
+    saved: usize,
+    problems: Vec<String>,
+    /// Photos that had already failed to colorize, so were not part of it.
+    left_out: usize,
+    folder: PathBuf,
+}
+
+impl Batch {
+    pub fn new(photos: impl IntoIterator<Item = u64>, left_out: usize, folder: PathBuf) -> Self {
+        let waiting: HashSet<u64> = photos.into_iter().collect();
+        Self { total: waiting.len(), waiting, saved: 0, problems: Vec::new(), left_out, folder }
+    }
+
+    pub fn waits_for(&self, photo: u64) -> bool {
+        self.waiting.contains(&photo)
+    }
+
+    /// What came of one of its photos: saved, or why not.
+    pub fn settle(&mut self, photo: u64, outcome: Result<(), String>) {
+        if self.waiting.remove(&photo) {
+            match outcome {
+                Ok(()) => self.saved += 1,
+                Err(why) => self.problems.push(why),
+            }
+        }
+    }
+
+    /// A photo taken off the list is no longer counted.
+    pub fn forget(&mut self, photo: u64) {
+        if self.waiting.remove(&photo) {
+            self.total -= 1;
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.waiting.is_empty()
+    }
+
+    /// The status line: progress, then the tally with the folder to open.
+    pub fn notice(&self) -> Notice {
+        if !self.is_done() {
+            return Notice::info(format!("Exporting: {} of {} saved…", self.saved, self.total));
+        }
+        let photos = |n: usize| if n == 1 { "1 photo".to_string() } else { format!("{n} photos") };
+        let folder = self.folder.display();
+        let mut text = if self.problems.is_empty() {
+            format!("Saved {} to {folder}", photos(self.saved))
+        } else {
+            format!("Saved {} of {} to {folder}", self.saved, photos(self.total))
+        };
+        if self.left_out > 0 {
+            text += &format!("; left out {} that could not be colorized", photos(self.left_out));
+        }
+        if let Some(first) = self.problems.first() {
+            text += &format!(". Not saved: {first}");
+            if self.problems.len() > 1 {
+                text += &format!(" (and {} more)", self.problems.len() - 1);
+            }
+        }
+        Notice { text, error: !self.problems.is_empty(), folder: (self.saved > 0).then(|| self.folder.clone()) }
     }
 }
 
@@ -126,5 +198,46 @@ pub fn share_image(before: &DynamicImage, after: &DynamicImage, layout: ShareLay
             }
             out
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_counts_its_photos_then_tells_where_they_went() {
+        let mut batch = Batch::new([1, 2, 3], 0, PathBuf::from("/exports"));
+        assert_eq!(batch.notice().text, "Exporting: 0 of 3 saved…");
+        batch.settle(1, Ok(()));
+        batch.settle(1, Ok(())); // a second export of the same photo, pressed on its own
+        batch.settle(9, Ok(())); // not one of the batch's
+        assert_eq!(batch.notice().text, "Exporting: 1 of 3 saved…");
+        batch.forget(3);
+        batch.settle(2, Ok(()));
+        assert!(batch.is_done());
+        let notice = batch.notice();
+        assert_eq!(notice.text, "Saved 2 photos to /exports");
+        assert!(!notice.error);
+        assert_eq!(notice.folder, Some(PathBuf::from("/exports")));
+    }
+
+    #[test]
+    fn a_batch_names_what_it_could_not_save_and_what_it_left_out() {
+        let mut batch = Batch::new([1, 2, 3], 1, PathBuf::from("/exports"));
+        batch.settle(1, Ok(()));
+        batch.settle(2, Err("b.jpg: not a picture".into()));
+        batch.settle(3, Err("c.jpg: disk full".into()));
+        let notice = batch.notice();
+        assert_eq!(
+            notice.text,
+            "Saved 1 of 3 photos to /exports; left out 1 photo that could not be colorized. \
+             Not saved: b.jpg: not a picture (and 1 more)"
+        );
+        assert!(notice.error);
+
+        let mut nothing = Batch::new([1], 0, PathBuf::from("/exports"));
+        nothing.settle(1, Err("a.jpg: disk full".into()));
+        assert_eq!(nothing.notice().folder, None, "no folder to open when nothing went there");
     }
 }

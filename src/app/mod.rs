@@ -73,6 +73,18 @@ impl ModelFiles {
 pub struct Notice {
     pub text: String,
     pub error: bool,
+    /// A folder the line offers to open: where exports went.
+    pub folder: Option<PathBuf>,
+}
+
+impl Notice {
+    pub fn info(text: impl Into<String>) -> Self {
+        Self { text: text.into(), error: false, folder: None }
+    }
+
+    pub fn error(text: impl Into<String>) -> Self {
+        Self { text: text.into(), error: true, folder: None }
+    }
 }
 
 /// The render-size sheet: one photo at six render factors.
@@ -106,6 +118,8 @@ pub struct App {
     /// Renders the worker finished (photos, not sheet tiles); tests count them.
     pub renders_finished: u64,
     pub exported: Vec<PathBuf>,
+    /// The "Export all" under way, if any.
+    pub export_batch: Option<export::Batch>,
     pub sheet: Option<Sheet>,
     downloads: controls::Downloads,
     dialog: Option<Receiver<Vec<PathBuf>>>,
@@ -225,6 +239,7 @@ impl App {
             notice: None,
             renders_finished: 0,
             exported: Vec::new(),
+            export_batch: None,
             sheet: None,
             downloads: Default::default(),
             dialog: None,
@@ -313,7 +328,7 @@ impl App {
         if let Some(dir) = &self.options.config_dir
             && let Err(e) = self.prefs.save(dir)
         {
-            self.notice = Some(Notice { text: format!("Settings could not be saved: {e}"), error: true });
+            self.notice = Some(Notice::error(format!("Settings could not be saved: {e}")));
         }
     }
 
@@ -345,19 +360,28 @@ impl App {
                         p.thumbnail = Some(ctx.load_texture(format!("thumb-{}", p.id), image, Default::default()));
                     }
                 }
-                Loaded::Problem(text) => self.notice = Some(Notice { text, error: true }),
+                Loaded::Problem(text) => self.notice = Some(Notice::error(text)),
             }
         }
         for event in self.worker.events() {
             self.on_event(ctx, event);
         }
         for outcome in self.exporter.poll() {
-            match outcome.written {
-                Ok(path) => {
-                    self.notice = Some(Notice { text: format!("Saved {}", path.display()), error: false });
-                    self.exported.push(path);
-                }
-                Err(text) => self.notice = Some(Notice { text, error: true }),
+            let photo = outcome.photo;
+            if !outcome.shared && self.export_batch.as_ref().is_some_and(|b| b.waits_for(photo)) {
+                let settled = outcome.written.as_ref().map(|_| ()).map_err(Clone::clone);
+                self.update_batch(photo, |b| b.settle(photo, settled));
+            } else {
+                self.notice = Some(match &outcome.written {
+                    Ok(path) => Notice {
+                        folder: path.parent().map(Path::to_owned),
+                        ..Notice::info(format!("Saved {}", path.display()))
+                    },
+                    Err(text) => Notice::error(text.clone()),
+                });
+            }
+            if let Ok(path) = outcome.written {
+                self.exported.push(path);
             }
         }
         if let Some(arrived) = self.inbox.as_ref().map(inbox::Inbox::poll).filter(|a| !a.is_empty()) {
@@ -367,7 +391,7 @@ impl App {
         self.poll_dialog();
         self.poll_downloads();
         if let Ok(e) = self.prefs_errors.1.try_recv() {
-            self.notice = Some(Notice { text: format!("Settings could not be saved: {e}"), error: true });
+            self.notice = Some(Notice::error(format!("Settings could not be saved: {e}")));
         }
     }
 
@@ -398,9 +422,14 @@ impl App {
                 }
             }
             Event::Failed { photo, message } if photo < SHEET_ID_BASE => {
-                self.pending_export.remove(&photo);
+                let awaited = self.pending_export.remove(&photo);
+                let message = with_advice(&message);
+                if awaited && !self.export_batch.as_ref().is_some_and(|b| b.waits_for(photo)) {
+                    self.notice = Some(Notice::error(format!("Not saved: {message}")));
+                }
+                self.update_batch(photo, |b| b.settle(photo, Err(message.clone())));
                 if let Some(p) = self.photo_mut(photo) {
-                    p.status = Status::Failed(with_advice(&message));
+                    p.status = Status::Failed(message);
                 }
             }
             Event::Cancelled { photo } if photo < SHEET_ID_BASE => {
@@ -410,12 +439,9 @@ impl App {
                 }
             }
             Event::FellBackToCpu { render_factor, .. } => {
-                self.notice = Some(Notice {
-                    text: format!(
-                        "The graphics card ran out of memory at render size {render_factor}; continuing on the CPU (slower). A smaller render size may fit on the card."
-                    ),
-                    error: false,
-                });
+                self.notice = Some(Notice::info(format!(
+                    "The graphics card ran out of memory at render size {render_factor}; continuing on the CPU (slower). A smaller render size may fit on the card."
+                )));
             }
             Event::Finished { photo, result, .. } => self.sheet_result(ctx, photo, Ok(result)),
             Event::Failed { photo, message } => self.sheet_result(ctx, photo, Err(with_advice(&message))),
@@ -483,15 +509,49 @@ impl App {
 
     /// Exports one photo now if its result is current, else once it is.
     pub fn export(&mut self, id: u64) {
+        if let Some(Status::Failed(message)) = self.photos.iter().find(|p| p.id == id).map(|p| &p.status) {
+            self.notice = Some(Notice::error(format!("Not saved: {message}")));
+            return;
+        }
+        self.queue_export(id);
+        if self.pending_export.contains(&id)
+            && let Some(p) = self.photos.iter().find(|p| p.id == id)
+        {
+            self.notice = Some(Notice::info(format!("{} will be saved once it is colorized.", p.name)));
+        }
+    }
+
+    fn queue_export(&mut self, id: u64) {
         self.pending_export.insert(id);
         self.try_export(id);
     }
 
+    /// Exports every photo that has not failed, each once it is colorized; the status line
+    /// follows the batch and ends with a tally.
     pub fn export_all(&mut self) {
         let ids: Vec<u64> =
             self.photos.iter().filter(|p| !matches!(p.status, Status::Failed(_))).map(|p| p.id).collect();
+        if ids.is_empty() {
+            let why = if self.photos.is_empty() { "add photos first" } else { "no photo could be colorized" };
+            self.notice = Some(Notice::info(format!("Nothing to export: {why}.")));
+            return;
+        }
+        let batch = export::Batch::new(ids.iter().copied(), self.photos.len() - ids.len(), self.export_folder());
+        self.notice = Some(batch.notice());
+        self.export_batch = Some(batch);
         for id in ids {
-            self.export(id);
+            self.queue_export(id);
+        }
+    }
+
+    /// Applies `change` to the "Export all" under way if it waits for `photo`. The status line
+    /// follows; once nothing is left to wait for, the batch ends with its tally there.
+    fn update_batch(&mut self, photo: u64, change: impl FnOnce(&mut export::Batch)) {
+        let Some(batch) = self.export_batch.as_mut().filter(|b| b.waits_for(photo)) else { return };
+        change(batch);
+        self.notice = Some(batch.notice());
+        if batch.is_done() {
+            self.export_batch = None;
         }
     }
 
@@ -504,7 +564,8 @@ impl App {
             Ok(model) => RenderKey { model, settings: self.settings() },
             Err(text) => {
                 self.pending_export.remove(&id);
-                self.notice = Some(Notice { text, error: true });
+                self.notice = Some(Notice::error(text.clone()));
+                self.update_batch(id, |b| b.settle(id, Err(text)));
                 return;
             }
         };
@@ -530,10 +591,7 @@ impl App {
         let what = export::What::Share(self.prefs.share_layout);
         match self.export_request(p, what, Format::Jpeg { quality: 90 }) {
             Some(request) => self.exporter.submit(request),
-            None => {
-                let text = "Wait for the photo to be colorized, then share it.".into();
-                self.notice = Some(Notice { text, error: false });
-            }
+            None => self.notice = Some(Notice::info("Wait for the photo to be colorized, then share it.")),
         }
     }
 
@@ -562,7 +620,7 @@ impl App {
         let model = match self.model_choice() {
             Ok(m) => m,
             Err(text) => {
-                self.notice = Some(Notice { text, error: true });
+                self.notice = Some(Notice::error(text));
                 return;
             }
         };
@@ -581,6 +639,7 @@ impl App {
         self.requested.remove(&id);
         self.pending_export.remove(&id);
         self.icc.remove(&id);
+        self.update_batch(id, |b| b.forget(id));
         self.selected = index.and_then(|i| self.photos.get(i.min(self.photos.len().saturating_sub(1)))).map(|p| p.id);
     }
 

@@ -89,7 +89,7 @@ fn check_content(path: &Path, head: &[u8]) -> Result<(), DecodeError> {
     match image::guess_format(head) {
         Ok(f) if f.reading_enabled() => Ok(()),
         Ok(f) => unsupported(&format!("{f:?} pictures are not supported")),
-        Err(_) => unsupported("the file is not a picture"),
+        Err(_) => unsupported("its contents match no picture format, whatever its name says"),
     }
 }
 
