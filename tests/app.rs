@@ -11,6 +11,7 @@ use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::{Harness, SnapshotOptions};
 use tintype::app::library::Status;
+use tintype::app::prefs::ModelPick;
 use tintype::app::{App, Options};
 
 const SAMPLE: &str = "assets/samples/walt-whitman.jpg";
@@ -525,27 +526,56 @@ fn closing_while_a_photo_renders_is_prompt_and_clean() {
 fn a_missing_model_says_how_to_get_it() {
     let setup = Setup::new();
     let mut harness = setup.harness();
-    drop_files(&mut harness, &[SAMPLE]);
-    step_until(&mut harness, "the photo", |app| app.photos.len() == 1);
+    drop_files(&mut harness, &[SAMPLE, "assets/samples/migrant-mother.jpg"]);
+    step_until(&mut harness, "the list", |app| app.photos.len() == 2);
+    // The first photo colorized with the built-in model, the second still waiting.
+    step_until(&mut harness, "the first render", |app| app.photos[0].status == Status::Done);
     harness.get_by_role_and_label(Role::ComboBox, "Model").click();
     harness.run_steps(3);
     harness.get_by_label("DeOldify Artistic (not installed)").click();
-    harness.step();
-    step_until(&mut harness, "the message", |app| matches!(app.photos[0].status, Status::Failed(_)));
-    match &harness.state().photos[0].status {
-        Status::Failed(message) => {
-            assert!(message.contains("not installed") && message.contains("Download"), "{message}")
-        }
-        other => panic!("{other:?}"),
-    }
+    step_until(&mut harness, "the message", |app| app.model_problem.is_some());
+    let message = harness.state().model_problem.clone().unwrap();
+    assert!(message.contains("not installed") && message.contains("Download"), "{message}");
+    assert!(harness.query_by_label(&message).is_some(), "said above the canvas");
     harness.get_by_label("Download DeOldify Artistic");
     harness.get_by_label("Import a file…");
-    // Back to the built-in model: the photo is colorized.
+    // No photo is held to blame for the missing model.
+    assert!(harness.state().photos.iter().all(|p| !matches!(p.status, Status::Failed(_))));
+    // Back to the built-in model: the message goes and every photo is colorized.
     harness.get_by_role_and_label(Role::ComboBox, "Model").click();
     harness.run_steps(3);
     harness.get_by_role_and_label(Role::Button, "Built-in (fast)").click();
-    step_until(&mut harness, "the render", |app| app.photos[0].status == Status::Done);
-    assert_eq!(harness.state().photos[0].status, Status::Done);
+    step_until(&mut harness, "the renders", |app| app.photos.iter().all(|p| p.status == Status::Done));
+    assert_eq!(harness.state().model_problem, None);
+    assert!(harness.query_by_label(&message).is_none());
+}
+
+#[test]
+fn a_model_file_that_will_not_load_is_blamed_not_the_photos() {
+    let setup = Setup::new();
+    let broken = setup.dir.path().join("my-model.safetensors");
+    std::fs::write(&broken, b"half a download").unwrap();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[SAMPLE, "assets/samples/migrant-mother.jpg"]);
+    step_until(&mut harness, "the list", |app| app.photos.len() == 2);
+    step_until(&mut harness, "the first render", |app| app.photos[0].status == Status::Done);
+    let app = harness.state_mut();
+    app.prefs.model = ModelPick::File(broken);
+    app.settings_changed(0.0);
+    step_until(&mut harness, "the message", |app| app.model_problem.is_some());
+    let message = harness.state().model_problem.clone().unwrap();
+    assert!(message.contains("my-model.safetensors"), "{message}");
+    assert!(harness.query_by_label(&message).is_some(), "said above the canvas");
+    // The worker is not asked again and again: the photos keep what they had.
+    harness.run_steps(20);
+    let statuses: Vec<_> = harness.state().photos.iter().map(|p| p.status.clone()).collect();
+    assert_eq!(statuses, [Status::Done, Status::Idle]);
+    // Another model: the message goes and the rest is colorized.
+    harness.get_by_role_and_label(Role::ComboBox, "Model").click();
+    harness.run_steps(3);
+    harness.get_by_role_and_label(Role::Button, "Built-in (fast)").click();
+    step_until(&mut harness, "the renders", |app| app.photos.iter().all(|p| p.status == Status::Done));
+    assert_eq!(harness.state().model_problem, None);
 }
 
 #[test]

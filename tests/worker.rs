@@ -76,7 +76,7 @@ fn bad_files_and_models_fail_as_events_and_the_worker_goes_on() {
     worker.submit(Job { photo: 1, path: bad.clone(), model: model(), settings: settings(7, 1.0) });
     let events = until_done(&worker, 1);
     assert!(
-        matches!(events.last(), Some(Event::Failed { message, .. }) if message.contains("bad.jpg") && message.contains("not a picture")),
+        matches!(events.last(), Some(Event::Failed { message, by_model: false, .. }) if message.contains("bad.jpg") && message.contains("not a picture")),
         "{events:?}"
     );
     let mut missing = model();
@@ -84,7 +84,7 @@ fn bad_files_and_models_fail_as_events_and_the_worker_goes_on() {
     worker.submit(Job { photo: 2, path: good.clone(), model: missing, settings: settings(7, 1.0) });
     let events = until_done(&worker, 2);
     assert!(
-        matches!(events.last(), Some(Event::Failed { message, .. }) if message.contains("nowhere.safetensors")),
+        matches!(events.last(), Some(Event::Failed { message, by_model: true, .. }) if message.contains("nowhere.safetensors")),
         "{events:?}"
     );
     worker.submit(Job { photo: 3, path: good, model: model(), settings: settings(7, 1.0) });

@@ -49,7 +49,11 @@ impl App {
             egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui));
         });
         egui::CentralPanel::default().show(ui, |ui| {
-            if let Some(Status::Failed(message)) = self.selected_photo().map(|p| p.status.clone()) {
+            let failed = match self.selected_photo().map(|p| &p.status) {
+                Some(Status::Failed(message)) => Some(message.clone()),
+                _ => None,
+            };
+            if let Some(message) = self.model_problem.clone().or(failed) {
                 ui.label(RichText::new(message).color(ERROR_RED));
             }
             let (before, after) = match self.selected_photo() {
@@ -64,12 +68,13 @@ impl App {
     }
 
     /// What the canvas says while it has no picture: how to start, that the selected photo is
-    /// on its way, or that it failed (the reason is above the canvas and in the list).
+    /// on its way, or that it failed or waits for a model (the reason is above the canvas).
     fn canvas_hint(&self) -> String {
         match self.selected_photo() {
             None if self.photos.is_empty() => "Drop old photos or folders here, or press Add photos".into(),
             None => "Pick a photo on the left".into(),
             Some(p) if matches!(p.status, Status::Failed(_)) => format!("Nothing to show for {}", p.name),
+            Some(p) if self.model_problem.is_some() => format!("{} waits for a model that can run", p.name),
             Some(p) => format!("Colorizing {}…", p.name),
         }
     }
@@ -392,6 +397,7 @@ impl App {
         for (name, result) in ended {
             self.downloads.running.remove(&name);
             self.models = super::ModelFiles::read(self.store.as_ref());
+            self.broken_model = None;
             self.notice = Some(match result {
                 Ok(path) => Notice::info(format!("Model ready: {}", path.display())),
                 Err(e) => Notice::error(e),

@@ -115,6 +115,11 @@ pub struct App {
     pending_export: HashSet<u64>,
     icc: std::collections::HashMap<u64, Arc<Vec<u8>>>,
     pub notice: Option<Notice>,
+    /// Why the chosen model cannot run (not installed, an unreadable file), while it cannot.
+    pub model_problem: Option<String>,
+    /// A model the worker could not load, and why; not tried again until another is chosen,
+    /// the same file is picked again, or the model files change.
+    broken_model: Option<(ModelChoice, String)>,
     /// Renders the worker finished (photos, not sheet tiles); tests count them.
     pub renders_finished: u64,
     pub exported: Vec<PathBuf>,
@@ -237,6 +242,8 @@ impl App {
             pending_export: HashSet::new(),
             icc: Default::default(),
             notice: None,
+            model_problem: None,
+            broken_model: None,
             renders_finished: 0,
             exported: Vec::new(),
             export_batch: None,
@@ -307,6 +314,15 @@ impl App {
             }
             // A file that has gone is reported by the worker when it tries to load it.
             ModelPick::File(path) => Ok(ModelChoice { path: path.clone(), variant: None, device }),
+        }
+    }
+
+    /// The chosen model, unless it cannot run: not installed, or it would not load last time.
+    fn runnable_model(&self) -> Result<ModelChoice, String> {
+        let choice = self.model_choice()?;
+        match &self.broken_model {
+            Some((broken, why)) if *broken == choice => Err(why.clone()),
+            _ => Ok(choice),
         }
     }
 
@@ -421,7 +437,22 @@ impl App {
                     self.try_export(photo);
                 }
             }
-            Event::Failed { photo, message } if photo < SHEET_ID_BASE => {
+            Event::Failed { photo, message, by_model: true } if photo < SHEET_ID_BASE => {
+                // The photo keeps what it had; the model is not asked again until it changes.
+                let message = with_advice(&message);
+                if let Some(key) = self.requested.remove(&photo) {
+                    self.broken_model = Some((key.model, message.clone()));
+                }
+                if let Some(p) = self.photo_mut(photo) {
+                    p.status = if p.result.is_some() { Status::Done } else { Status::Idle };
+                }
+                self.model_problem = Some(message.clone());
+                for id in std::mem::take(&mut self.pending_export) {
+                    self.notice = Some(Notice::error(format!("Not saved: {message}")));
+                    self.update_batch(id, |b| b.settle(id, Err(message.clone())));
+                }
+            }
+            Event::Failed { photo, message, .. } if photo < SHEET_ID_BASE => {
                 let awaited = self.pending_export.remove(&photo);
                 let message = with_advice(&message);
                 if awaited && !self.export_batch.as_ref().is_some_and(|b| b.waits_for(photo)) {
@@ -444,7 +475,7 @@ impl App {
                 )));
             }
             Event::Finished { photo, result, .. } => self.sheet_result(ctx, photo, Ok(result)),
-            Event::Failed { photo, message } => self.sheet_result(ctx, photo, Err(with_advice(&message))),
+            Event::Failed { photo, message, .. } => self.sheet_result(ctx, photo, Err(with_advice(&message))),
             _ => {}
         }
     }
@@ -474,17 +505,16 @@ impl App {
                 self.worker.cancel_current();
             }
         }
-        let model = match self.model_choice() {
+        // A model that cannot run is no photo's fault: it is said above the canvas, and the
+        // photos keep what they have until it can.
+        let model = match self.runnable_model() {
             Ok(m) => m,
             Err(e) => {
-                if let Some(p) = self.selected.and_then(|id| self.photos.iter_mut().find(|p| p.id == id))
-                    && !matches!(&p.status, Status::Failed(m) if *m == e)
-                {
-                    p.status = Status::Failed(e);
-                }
+                self.model_problem = Some(e);
                 return;
             }
         };
+        self.model_problem = None;
         let key = RenderKey { model, settings: self.settings() };
         let needs = |app: &Self, p: &Photo| !p.is_current(&key) && app.requested.get(&p.id) != Some(&key);
         let busy = self.photos.iter().any(|p| matches!(p.status, Status::Queued | Status::Working(_)));
@@ -560,7 +590,7 @@ impl App {
     }
 
     fn try_export(&mut self, id: u64) {
-        let current = match self.model_choice() {
+        let current = match self.runnable_model() {
             Ok(model) => RenderKey { model, settings: self.settings() },
             Err(text) => {
                 self.pending_export.remove(&id);
@@ -617,7 +647,7 @@ impl App {
     pub fn open_sheet(&mut self) {
         let Some(p) = self.selected_photo() else { return };
         let (id, path) = (p.id, p.path.clone());
-        let model = match self.model_choice() {
+        let model = match self.runnable_model() {
             Ok(m) => m,
             Err(text) => {
                 self.notice = Some(Notice::error(text));
@@ -726,6 +756,7 @@ impl App {
             DialogPurpose::Photos | DialogPurpose::Folder => self.add_paths(paths),
             DialogPurpose::ModelFile => {
                 self.prefs.model = ModelPick::File(paths[0].clone());
+                self.broken_model = None;
                 self.settings_changed(0.0);
             }
             DialogPurpose::Import => self.import_model(paths[0].clone()),

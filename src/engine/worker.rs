@@ -60,6 +60,9 @@ pub enum Event {
     Failed {
         photo: u64,
         message: String,
+        /// The model would not load (a missing or damaged file, a device that would not open):
+        /// no fault of the photo's.
+        by_model: bool,
     },
     /// The GPU ran out of memory; the worker continues on the CPU.
     FellBackToCpu {
@@ -242,7 +245,8 @@ fn run(rx: Receiver<Message>, tx: Sender<Event>, cancel: Arc<AtomicBool>, notify
                 result: Arc::new(result),
             },
             Ok(Ok(None)) => Event::Cancelled { photo: job.photo },
-            Ok(Err(message)) => Event::Failed { photo: job.photo, message },
+            Ok(Err(Failure::Photo(message))) => Event::Failed { photo: job.photo, message, by_model: false },
+            Ok(Err(Failure::Model(message))) => Event::Failed { photo: job.photo, message, by_model: true },
             Err(_) => {
                 // State touched by the panic is not trusted again.
                 model = None;
@@ -254,10 +258,23 @@ fn run(rx: Receiver<Message>, tx: Sender<Event>, cancel: Arc<AtomicBool>, notify
                         "{}: internal error while colorizing; please report this photo",
                         job.path.display()
                     ),
+                    by_model: false,
                 }
             }
         };
         send(event);
+    }
+}
+
+/// Why a job failed, in words for the person: the photo's fault, or the model's.
+enum Failure {
+    Photo(String),
+    Model(String),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::Photo(message)
     }
 }
 
@@ -269,7 +286,7 @@ fn process(
     layer: &mut Option<CachedLayer>,
     cancel: &AtomicBool,
     send: &dyn Fn(Event),
-) -> Result<Option<DynamicImage>, String> {
+) -> Result<Option<DynamicImage>, Failure> {
     let progress = |stage| send(Event::Progress { photo: job.photo, stage });
     let photo = match decoded {
         Some(d) if d.path == job.path => d.pixels.clone(),
@@ -291,8 +308,9 @@ fn process(
         *layer = None;
         progress(Stage::LoadingModel);
         send(Event::LoadingModel { path: job.model.path.clone() });
-        let dev = device::open(job.model.device)?;
-        let colorizer = Colorizer::load(&job.model.path, job.model.variant, &dev).map_err(|e| e.to_string())?;
+        let dev = device::open(job.model.device).map_err(Failure::Model)?;
+        let colorizer =
+            Colorizer::load(&job.model.path, job.model.variant, &dev).map_err(|e| Failure::Model(e.to_string()))?;
         *model = Some(Loaded { choice: job.model.clone(), colorizer, on_cpu: dev.is_cpu() });
     }
     if cancel.load(Ordering::SeqCst) {
@@ -318,7 +336,7 @@ fn process(
                     .colour_layer(&photo, settings.render_factor, settings.defade)
                     .map_err(|e| format!("{}: colorizing failed on the CPU too: {e}", job.path.display()))?
             }
-            Err(e) => return Err(format!("{}: colorizing failed: {e}", job.path.display())),
+            Err(e) => return Err(format!("{}: colorizing failed: {e}", job.path.display()).into()),
         };
         *layer = Some(CachedLayer {
             path: job.path.clone(),
