@@ -579,6 +579,21 @@ fn a_model_file_that_will_not_load_is_blamed_not_the_photos() {
 }
 
 #[test]
+fn a_photo_is_shown_as_soon_as_it_is_read() {
+    // A model that will not load stops every photo after it is read, before it is colorized.
+    let setup = Setup::new();
+    let broken = setup.dir.path().join("my-model.safetensors");
+    std::fs::write(&broken, b"half a download").unwrap();
+    let mut harness = setup.harness();
+    harness.state_mut().prefs.model = ModelPick::File(broken);
+    drop_files(&mut harness, &[SAMPLE]);
+    step_until(&mut harness, "the model's failure", |app| app.model_problem.is_some());
+    let photo = &harness.state().photos[0];
+    assert!(photo.original.is_some() && photo.result.is_none());
+    assert!(harness.query_by_label_contains("waits for a model").is_none(), "the photo is on the canvas, not a hint");
+}
+
+#[test]
 fn a_dropped_weight_file_is_imported_or_refused_with_its_name() {
     let setup = Setup::new();
     let bad = setup.dir.path().join("ColorizeArtistic_gen.pth");

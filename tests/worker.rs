@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use tintype::engine::Settings;
 use tintype::engine::device::DeviceChoice;
-use tintype::engine::worker::{Event, Job, ModelChoice, Worker};
+use tintype::engine::worker::{Event, Job, ModelChoice, Stage, Worker};
 use tintype::pipeline::chroma::ChromaControls;
 
 fn model() -> ModelChoice {
@@ -89,6 +89,24 @@ fn bad_files_and_models_fail_as_events_and_the_worker_goes_on() {
     );
     worker.submit(Job { photo: 3, path: good, model: model(), settings: settings(7, 1.0) });
     assert!(matches!(until_done(&worker, 3).last(), Some(Event::Finished { .. })));
+}
+
+#[test]
+fn the_photo_is_handed_over_as_soon_as_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let worker = Worker::spawn(|| {});
+    worker.submit(Job { photo: 1, path: photo(dir.path()), model: model(), settings: settings(7, 1.0) });
+    let events = until_done(&worker, 1);
+    let decoded = events.iter().position(|e| matches!(e, Event::Decoded { photo: 1, .. })).expect("a Decoded event");
+    let colorizing = events.iter().position(|e| matches!(e, Event::Progress { stage: Stage::Colorizing, .. })).unwrap();
+    assert!(decoded < colorizing, "{events:?}");
+    // The same pixels as the finished result's original, not a copy.
+    let (Event::Decoded { original: read, .. }, Some(Event::Finished { original, .. })) =
+        (&events[decoded], events.last())
+    else {
+        panic!("{events:?}")
+    };
+    assert!(std::sync::Arc::ptr_eq(read, original));
 }
 
 #[test]

@@ -418,6 +418,11 @@ impl App {
                     p.status = Status::Working(Stage::Reading);
                 }
             }
+            Event::Decoded { photo, original } if photo < SHEET_ID_BASE => {
+                if let Some(p) = self.photo_mut(photo) {
+                    p.original = Some(original);
+                }
+            }
             Event::Progress { photo, stage } if photo < SHEET_ID_BASE => {
                 if let Some(p) = self.photo_mut(photo) {
                     p.status = Status::Working(stage);

@@ -44,6 +44,11 @@ pub enum Event {
         photo: u64,
         stage: Stage,
     },
+    /// The photo is read: the window can show it while it is colorized.
+    Decoded {
+        photo: u64,
+        original: Arc<DynamicImage>,
+    },
     /// The model is being loaded (first use, or a different model).
     LoadingModel {
         path: PathBuf,
@@ -300,6 +305,7 @@ fn process(
             pixels
         }
     };
+    send(Event::Decoded { photo: job.photo, original: photo.clone() });
     if cancel.load(Ordering::SeqCst) {
         return Ok(None);
     }
