@@ -180,7 +180,7 @@ impl Viewer {
                 for (pane, tex) in [(left, &self.before), (right, &self.after)] {
                     match tex {
                         Some(t) => t.paint(&painter, place(pane), pane),
-                        None => waiting(&painter, pane, ui),
+                        None => waiting(&painter, pane),
                     }
                 }
                 for (pane, text) in [(left, "Before"), (right, "After")] {
@@ -201,7 +201,7 @@ impl Viewer {
                         if let Some(b) = &self.before {
                             b.paint(&painter, screen, right);
                         }
-                        waiting(&painter, right, ui);
+                        waiting(&painter, right);
                     }
                 }
                 caption(&painter, left, "Before");
@@ -292,19 +292,18 @@ fn caption(painter: &egui::Painter, pane: Rect, text: &str) {
     if pane.width() < 60.0 {
         return;
     }
-    let pos = pane.left_top() + vec2(8.0, 8.0);
-    let galley = painter.layout_no_wrap(text.into(), egui::FontId::proportional(14.0), Color32::WHITE);
-    let bg = Rect::from_min_size(pos, galley.size()).expand(4.0);
-    painter.rect_filled(bg, 4.0, Color32::from_black_alpha(150));
-    painter.galley(pos, galley, Color32::WHITE);
+    pill(painter, text, 14.0, |_| pane.left_top() + vec2(8.0, 8.0));
 }
 
-fn waiting(painter: &egui::Painter, pane: Rect, ui: &egui::Ui) {
-    painter.text(
-        pane.center(),
-        egui::Align2::CENTER_CENTER,
-        "colorizing…",
-        egui::TextStyle::Body.resolve(ui.style()),
-        Color32::WHITE,
-    );
+fn waiting(painter: &egui::Painter, pane: Rect) {
+    pill(painter, "Colorizing…", 16.0, |size| pane.center() - size / 2.0);
+}
+
+/// White text on a dark pill, so it reads over a bright photo as well as a dark one; `place`
+/// gives the text's top left from its size.
+fn pill(painter: &egui::Painter, text: &str, points: f32, place: impl FnOnce(Vec2) -> egui::Pos2) {
+    let galley = painter.layout_no_wrap(text.into(), egui::FontId::proportional(points), Color32::WHITE);
+    let pos = place(galley.size());
+    painter.rect_filled(Rect::from_min_size(pos, galley.size()).expand(4.0), 4.0, Color32::from_black_alpha(160));
+    painter.galley(pos, galley, Color32::WHITE);
 }
