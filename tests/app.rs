@@ -380,6 +380,83 @@ fn the_delete_key_takes_the_selected_photo_off_the_list() {
 }
 
 #[test]
+fn page_down_and_the_arrows_step_through_the_photos() {
+    let setup = Setup::new();
+    let porch = setup.dir.path().join("porch.jpg");
+    std::fs::copy(SAMPLE, &porch).unwrap();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[SAMPLE, "assets/samples/migrant-mother.jpg", porch.to_str().unwrap()]);
+    step_until(&mut harness, "the list", |app| app.photos.len() == 3);
+    let selected = |harness: &Harness<'_, App>| harness.state().selected_photo().unwrap().name.clone();
+    let press = |harness: &mut Harness<'_, App>, key| {
+        harness.key_press(key);
+        harness.step();
+        selected(harness)
+    };
+    assert_eq!(selected(&harness), "walt-whitman.jpg");
+    assert_eq!(press(&mut harness, egui::Key::PageDown), "migrant-mother.jpg");
+    assert_eq!(press(&mut harness, egui::Key::ArrowDown), "porch.jpg");
+    assert_eq!(press(&mut harness, egui::Key::ArrowDown), "porch.jpg", "the list's end stops it");
+    assert_eq!(press(&mut harness, egui::Key::PageUp), "migrant-mother.jpg");
+    // While a control has the keyboard, the arrows are its own.
+    slider(&harness, "Colour strength").focus();
+    harness.step();
+    assert_eq!(press(&mut harness, egui::Key::ArrowUp), "migrant-mother.jpg");
+    assert_eq!(press(&mut harness, egui::Key::PageUp), "walt-whitman.jpg", "Page Up still steps");
+}
+
+#[test]
+fn a_failed_photo_added_again_is_tried_again() {
+    let setup = Setup::new();
+    let scan = setup.dir.path().join("scan.jpg");
+    std::fs::write(&scan, b"half a copy").unwrap();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[scan.to_str().unwrap()]);
+    step_until(&mut harness, "the failure", all_done);
+    assert!(matches!(harness.state().photos[0].status, Status::Failed(_)));
+    // Copied again, in full, and dropped again.
+    std::fs::copy(SAMPLE, &scan).unwrap();
+    drop_files(&mut harness, &[scan.to_str().unwrap()]);
+    step_until(&mut harness, "the render", |app| app.photos[0].status == Status::Done);
+    assert_eq!(harness.state().photos.len(), 1, "the same photo, not a second entry");
+}
+
+#[test]
+fn a_long_list_keeps_only_so_much_in_memory() {
+    let setup = Setup::new();
+    let porch = setup.dir.path().join("porch.jpg");
+    std::fs::copy(SAMPLE, &porch).unwrap();
+    let mut harness = setup.harness();
+    // Room for nothing but what is on screen or being exported.
+    harness.state_mut().pixel_budget = 1;
+    drop_files(&mut harness, &[SAMPLE, "assets/samples/migrant-mother.jpg", porch.to_str().unwrap()]);
+    step_until(&mut harness, "the list", |app| app.photos.len() == 3);
+    step_until(&mut harness, "the renders", |app| app.photos.iter().all(|p| p.status == Status::Done));
+    let held =
+        |app: &App| app.photos.iter().filter(|p| p.pixel_bytes() > 0).map(|p| p.name.clone()).collect::<Vec<_>>();
+    assert_eq!(held(harness.state()), ["walt-whitman.jpg"], "only the photo on screen keeps its pixels");
+    assert!(harness.state().photos.iter().all(|p| p.status_text() == "done"));
+    assert_eq!(harness.state().renders_finished, 3);
+
+    // Shown again: rendered again, and the one shown before lets go.
+    let porch_id = harness.state().photos[2].id;
+    harness.state_mut().selected = Some(porch_id);
+    step_until(&mut harness, "the render", |app| app.photos[2].result.is_some());
+    assert_eq!(harness.state().renders_finished, 4);
+    assert_eq!(held(harness.state()), ["porch.jpg"]);
+
+    // Exported: each is rendered again in turn, and every file is whole.
+    harness.state_mut().export_all();
+    step_until(&mut harness, "the batch", |app| app.export_batch.is_none());
+    let app = harness.state();
+    assert_eq!(app.exported.len(), 3);
+    let mut sizes: Vec<_> = app.exported.iter().map(|f| image::image_dimensions(f).unwrap()).collect();
+    sizes.sort();
+    assert_eq!(sizes, [(768, 621), (768, 621), (1396, 1080)]);
+    assert_eq!(held(app), ["porch.jpg"]);
+}
+
+#[test]
 fn a_first_try_needs_no_photo_of_ones_own() {
     let setup = Setup::new();
     let mut harness = setup.harness();

@@ -187,6 +187,9 @@ impl App {
                     None => egui::Button::new(text),
                 };
                 let response = ui.add_sized([ui.available_width(), 56.0], button.selected(selected).wrap());
+                if selected && self.reveal_selected {
+                    response.scroll_to_me(None);
+                }
                 if let Status::Working(stage) = p.status {
                     ui.add(egui::ProgressBar::new(stage.fraction()).desired_height(4.0).animate(true));
                 }
@@ -198,6 +201,7 @@ impl App {
                 }
             }
         });
+        self.reveal_selected = false;
         if let Some(id) = clicked {
             self.selected = Some(id);
         }

@@ -34,13 +34,29 @@ pub struct Photo {
     pub original: Option<Arc<DynamicImage>>,
     /// The newest result and what made it.
     pub result: Option<(RenderKey, Arc<DynamicImage>)>,
+    /// What made a result whose pixels were let go to bound memory: the photo counts as done
+    /// with those settings, and is rendered again only when it is shown or exported.
+    pub released: Option<RenderKey>,
+    /// When it was last on screen or finished (the window's own clock), to let go of the
+    /// longest unused first.
+    pub last_used: u64,
 }
 
 impl Photo {
     pub fn new(id: u64, path: PathBuf) -> Self {
         let name =
             path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
-        Self { id, path, name, status: Status::Idle, thumbnail: None, original: None, result: None }
+        Self {
+            id,
+            path,
+            name,
+            status: Status::Idle,
+            thumbnail: None,
+            original: None,
+            result: None,
+            released: None,
+            last_used: 0,
+        }
     }
 
     /// A result made by `key` is on hand.
@@ -48,10 +64,29 @@ impl Photo {
         self.result.as_ref().is_some_and(|(k, _)| k == key)
     }
 
+    /// Done with `key`, whether or not its pixels are still held.
+    pub fn is_done_with(&self, key: &RenderKey) -> bool {
+        self.is_current(key) || self.released.as_ref() == Some(key)
+    }
+
+    /// The bytes of the pixels it holds: the original and the result.
+    pub fn pixel_bytes(&self) -> usize {
+        let original = self.original.as_ref().map_or(0, |o| o.as_bytes().len());
+        original + self.result.as_ref().map_or(0, |(_, r)| r.as_bytes().len())
+    }
+
+    /// Lets go of its pixels, keeping what made the result.
+    pub fn release(&mut self) {
+        if let Some((key, _)) = self.result.take() {
+            self.released = Some(key);
+        }
+        self.original = None;
+    }
+
     /// One line for the list and for screen readers.
     pub fn status_text(&self) -> String {
         match &self.status {
-            Status::Idle if self.result.is_some() => "done (older settings)".into(),
+            Status::Idle if self.result.is_some() || self.released.is_some() => "done (older settings)".into(),
             Status::Idle => "not colorized yet".into(),
             Status::Queued => "queued".into(),
             Status::Working(stage) => stage.describe().into(),

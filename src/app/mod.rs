@@ -30,6 +30,9 @@ use viewer::Viewer;
 /// Settings stay still this long (seconds) before a render starts, so a moving slider gives
 /// one render, not dozens.
 const SETTLE_SECONDS: f64 = 0.3;
+/// The most the list keeps of photos' pixels (originals and results) beyond what is on screen
+/// or waiting to be exported: a folder of hundreds of scans must fit a laptop's memory.
+pub const PIXEL_BUDGET: usize = 1 << 30;
 /// Render factors of the render-size sheet.
 pub const SHEET_FACTORS: [u32; 6] = [10, 16, 22, 28, 35, 45];
 /// Worker ids at and above this are the sheet's renders, not photos.
@@ -102,6 +105,14 @@ pub struct App {
     models: ModelFiles,
     pub photos: Vec<Photo>,
     pub selected: Option<u64>,
+    /// The selection moved by the keyboard: the list scrolls to it.
+    reveal_selected: bool,
+    /// See `PIXEL_BUDGET`; tests lower it.
+    pub pixel_budget: usize,
+    /// Counts frames, for `Photo::last_used`.
+    clock: u64,
+    /// Exports handed to the exporter and not yet written: each holds its photo's pixels.
+    exports_in_flight: usize,
     next_id: u64,
     worker: Worker,
     loader: Loader,
@@ -232,6 +243,10 @@ impl App {
             store,
             photos: Vec::new(),
             selected: None,
+            reveal_selected: false,
+            pixel_budget: PIXEL_BUDGET,
+            clock: 0,
+            exports_in_flight: 0,
             next_id: 1,
             worker: Worker::spawn(repaint(ctx)),
             loader: Loader::spawn(repaint(ctx)),
@@ -363,7 +378,13 @@ impl App {
         for loaded in self.loader.poll() {
             match loaded {
                 Loaded::Found(path) => {
-                    if self.photos.iter().any(|p| p.path == path) {
+                    if let Some(p) = self.photos.iter_mut().find(|p| p.path == path) {
+                        // A failed photo added again may have been mended (copied again in
+                        // full, saved in another format): it is tried once more.
+                        if matches!(p.status, Status::Failed(_)) {
+                            p.status = Status::Idle;
+                            self.requested.remove(&p.id);
+                        }
                         continue;
                     }
                     let id = self.next_id;
@@ -383,6 +404,7 @@ impl App {
             self.on_event(ctx, event);
         }
         for outcome in self.exporter.poll() {
+            self.exports_in_flight = self.exports_in_flight.saturating_sub(1);
             let photo = outcome.photo;
             if !outcome.shared && self.export_batch.as_ref().is_some_and(|b| b.waits_for(photo)) {
                 let settled = outcome.written.as_ref().map(|_| ()).map_err(Clone::clone);
@@ -433,14 +455,18 @@ impl App {
                 if let Some(icc) = icc_profile {
                     self.icc.insert(photo, icc);
                 }
+                let now = self.clock;
                 if let Some(p) = self.photo_mut(photo) {
                     p.original = Some(original);
                     p.result = Some((RenderKey { model, settings }, result));
+                    p.released = None;
                     p.status = Status::Done;
+                    p.last_used = now;
                 }
                 if self.pending_export.contains(&photo) {
                     self.try_export(photo);
                 }
+                self.release_pixels();
             }
             Event::Failed { photo, message, by_model: true } if photo < SHEET_ID_BASE => {
                 // The photo keeps what it had; the model is not asked again until it changes.
@@ -500,6 +526,11 @@ impl App {
     /// Submits what needs rendering: the selected photo first, then (one at a time, so the
     /// selected photo never waits behind a long queue) the others.
     fn schedule(&mut self, now: f64) {
+        self.clock += 1;
+        let clock = self.clock;
+        if let Some(p) = self.selected.and_then(|id| self.photo_mut(id)) {
+            p.last_used = clock;
+        }
         if let Some(t) = self.changed_at {
             if now - t < SETTLE_SECONDS {
                 return;
@@ -521,7 +552,15 @@ impl App {
         };
         self.model_problem = None;
         let key = RenderKey { model, settings: self.settings() };
-        let needs = |app: &Self, p: &Photo| !p.is_current(&key) && app.requested.get(&p.id) != Some(&key);
+        // A photo on screen or to be exported needs its pixels; the others need only to have
+        // been done. Renders for export wait while the exporter is behind, as each holds pixels.
+        let exporter_free = self.exports_in_flight < 2;
+        let needs = |app: &Self, p: &Photo| {
+            let shown = app.selected == Some(p.id);
+            let to_export = app.pending_export.contains(&p.id) && exporter_free;
+            let missing = if shown || to_export { !p.is_current(&key) } else { !p.is_done_with(&key) };
+            missing && app.requested.get(&p.id) != Some(&key)
+        };
         let busy = self.photos.iter().any(|p| matches!(p.status, Status::Queued | Status::Working(_)));
         let selected = self.selected.and_then(|id| self.photos.iter().find(|p| p.id == id));
         let next = match selected {
@@ -531,6 +570,31 @@ impl App {
         };
         if let Some(id) = next {
             self.submit(id, key);
+        }
+    }
+
+    /// Lets go of the pixels of photos neither on screen nor waiting to be exported, longest
+    /// unused first, while those held take more than the budget.
+    fn release_pixels(&mut self) {
+        let mut held: Vec<(u64, usize, u64)> = self
+            .photos
+            .iter()
+            .filter(|p| self.selected != Some(p.id) && !self.pending_export.contains(&p.id))
+            .map(|p| (p.last_used, p.pixel_bytes(), p.id))
+            .filter(|&(_, bytes, _)| bytes > 0)
+            .collect();
+        let mut total: usize = self.photos.iter().map(Photo::pixel_bytes).sum();
+        held.sort_unstable();
+        for (_, bytes, id) in held {
+            if total <= self.pixel_budget {
+                break;
+            }
+            total -= bytes;
+            // Asked for again when it is shown or exported.
+            self.requested.remove(&id);
+            if let Some(p) = self.photo_mut(id) {
+                p.release();
+            }
         }
     }
 
@@ -615,9 +679,14 @@ impl App {
             other => Format::from_name(other).unwrap_or(Format::Png),
         };
         if let Some(request) = self.export_request(p, export::What::Result, format) {
-            self.exporter.submit(request);
+            self.send_export(request);
             self.pending_export.remove(&id);
         }
+    }
+
+    fn send_export(&mut self, request: export::Request) {
+        self.exports_in_flight += 1;
+        self.exporter.submit(request);
     }
 
     /// Exports the selected photo's before/after picture for sharing.
@@ -625,7 +694,7 @@ impl App {
         let Some(p) = self.selected_photo() else { return };
         let what = export::What::Share(self.prefs.share_layout);
         match self.export_request(p, what, Format::Jpeg { quality: 90 }) {
-            Some(request) => self.exporter.submit(request),
+            Some(request) => self.send_export(request),
             None => self.notice = Some(Notice::info("Wait for the photo to be colorized, then share it.")),
         }
     }
@@ -667,6 +736,17 @@ impl App {
         self.sheet = Some(Sheet { photo: id, renders: vec![None; SHEET_FACTORS.len()] });
     }
 
+    /// Selects the photo `step` places down the list (up when negative), stopping at its ends.
+    fn select_step(&mut self, step: isize) {
+        let at = self.selected.and_then(|id| self.photos.iter().position(|p| p.id == id));
+        let last = self.photos.len() as isize - 1;
+        let to = at.map_or(0, |i| (i as isize + step).clamp(0, last.max(0))) as usize;
+        if let Some(p) = self.photos.get(to) {
+            self.selected = Some(p.id);
+            self.reveal_selected = true;
+        }
+    }
+
     pub fn remove_selected(&mut self) {
         let Some(id) = self.selected else { return };
         let index = self.photos.iter().position(|p| p.id == id);
@@ -695,13 +775,23 @@ impl App {
         }
         // Delete belongs to a text field being typed in (a slider's value) before the list.
         let typing = ctx.text_edit_focused();
-        let (open, export, remove) = ctx.input_mut(|i| {
+        // The arrows belong to a focused control (the split handle, the viewer, a slider).
+        let free = ctx.memory(|m| m.focused().is_none());
+        let (open, export, remove, step) = ctx.input_mut(|i| {
+            use egui::{Key, Modifiers};
+            let mut key = |k| !typing && i.consume_key(Modifiers::NONE, k);
+            let next = key(Key::PageDown) || (free && key(Key::ArrowDown));
+            let previous = key(Key::PageUp) || (free && key(Key::ArrowUp));
             (
-                i.consume_key(egui::Modifiers::COMMAND, egui::Key::O),
-                i.consume_key(egui::Modifiers::COMMAND, egui::Key::E),
-                !typing && i.consume_key(egui::Modifiers::NONE, egui::Key::Delete),
+                i.consume_key(Modifiers::COMMAND, Key::O),
+                i.consume_key(Modifiers::COMMAND, Key::E),
+                !typing && i.consume_key(Modifiers::NONE, Key::Delete),
+                next as isize - previous as isize,
             )
         });
+        if step != 0 {
+            self.select_step(step);
+        }
         if open {
             self.open_dialog(DialogPurpose::Photos);
         }
