@@ -12,7 +12,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::{Harness, SnapshotOptions};
 use tintype::app::library::Status;
 use tintype::app::prefs::ModelPick;
-use tintype::app::{App, Options};
+use tintype::app::{App, Options, Quit};
 
 const SAMPLE: &str = "assets/samples/walt-whitman.jpg";
 const SIZE: [f32; 2] = [1200.0, 780.0];
@@ -597,6 +597,34 @@ fn closing_while_a_photo_renders_is_prompt_and_clean() {
     let start = Instant::now();
     drop(harness);
     assert!(start.elapsed() < Duration::from_secs(30), "closing waited {:?}", start.elapsed());
+}
+
+/// The window's close button, as the windowing layer reports it.
+fn request_close(harness: &mut Harness<'_, App>) {
+    let root = harness.input_mut().viewports.entry(egui::ViewportId::ROOT).or_default();
+    root.events.push(egui::ViewportEvent::Close);
+    harness.step();
+}
+
+#[test]
+fn closing_with_photos_still_to_save_asks_first() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    request_close(&mut harness);
+    assert_eq!(harness.state().quit, Quit::No, "nothing to save: the window just closes");
+
+    drop_files(&mut harness, &[SAMPLE, "assets/samples/migrant-mother.jpg"]);
+    step_until(&mut harness, "the list", |app| app.photos.len() == 2);
+    harness.state_mut().export_all();
+    request_close(&mut harness);
+    assert_eq!(harness.state().quit, Quit::Asking);
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("still to be saved to").is_some());
+    harness.get_by_label("Quit when saved").click();
+    step_until(&mut harness, "the exports", |app| app.exported.len() == 2);
+    // The window closes itself once the last file is written, not before.
+    assert_eq!(harness.state().quit, Quit::Now);
+    assert_eq!(harness.state().exports_unfinished(), 0);
 }
 
 #[test]

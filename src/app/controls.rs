@@ -11,7 +11,7 @@ use egui::{Color32, RichText};
 
 use super::library::Status;
 use super::prefs::{ModelPick, ShareLayout, ViewMode};
-use super::{App, DialogPurpose, Notice, SHEET_FACTORS};
+use super::{App, DialogPurpose, Notice, Quit, SHEET_FACTORS};
 use crate::store::FetchOptions;
 
 pub const RENDER_SIZE_LABEL: &str = "Render size";
@@ -65,6 +65,7 @@ impl App {
             self.viewer.show(ui, mode, before.as_ref(), after.as_ref(), &hint);
         });
         self.sheet_window(ui.ctx());
+        self.quit_dialog(ui.ctx());
     }
 
     /// What the canvas says while it has no picture: how to start, that the selected photo is
@@ -408,6 +409,37 @@ impl App {
             });
             // The model list and the chosen model may have changed.
             self.settings_changed(0.0);
+        }
+    }
+
+    /// Asked when the window is closed with photos still to be saved.
+    fn quit_dialog(&mut self, ctx: &egui::Context) {
+        if !matches!(self.quit, Quit::Asking | Quit::WhenSaved) {
+            return;
+        }
+        let left = self.exports_unfinished();
+        let modal = egui::Modal::new(egui::Id::unique("tintype-quit")).show(ctx, |ui| {
+            ui.heading("Photos are still being saved");
+            let photos = if left == 1 { "1 photo is".to_string() } else { format!("{left} photos are") };
+            ui.label(format!("{photos} still to be saved to {}.", self.export_folder().display()));
+            if self.quit == Quit::WhenSaved {
+                ui.label("Tintype closes once they are saved.");
+            }
+            ui.horizontal(|ui| {
+                if self.quit == Quit::Asking && ui.button("Quit when saved").clicked() {
+                    self.quit = Quit::WhenSaved;
+                }
+                if ui.button("Quit now").clicked() {
+                    self.quit = Quit::Now;
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+                if ui.button("Keep Tintype open").clicked() {
+                    self.quit = Quit::No;
+                }
+            });
+        });
+        if modal.should_close() && self.quit == Quit::Asking {
+            self.quit = Quit::No;
         }
     }
 

@@ -90,6 +90,18 @@ impl Notice {
     }
 }
 
+/// Closing the window while photos are still to be saved asks first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quit {
+    No,
+    /// Asked: wait, or quit now.
+    Asking,
+    /// Close once the last export is written.
+    WhenSaved,
+    /// Close, exports or not.
+    Now,
+}
+
 /// The render-size sheet: one photo at six render factors.
 pub struct Sheet {
     pub photo: u64,
@@ -113,6 +125,8 @@ pub struct App {
     clock: u64,
     /// Exports handed to the exporter and not yet written: each holds its photo's pixels.
     exports_in_flight: usize,
+    /// What was said when the window was closed with exports on their way.
+    pub quit: Quit,
     next_id: u64,
     worker: Worker,
     loader: Loader,
@@ -247,6 +261,7 @@ impl App {
             pixel_budget: PIXEL_BUDGET,
             clock: 0,
             exports_in_flight: 0,
+            quit: Quit::No,
             next_id: 1,
             worker: Worker::spawn(repaint(ctx)),
             loader: Loader::spawn(repaint(ctx)),
@@ -684,6 +699,25 @@ impl App {
         }
     }
 
+    /// Photos still to be saved: waiting to be colorized for export, or being written.
+    pub fn exports_unfinished(&self) -> usize {
+        self.pending_export.len() + self.exports_in_flight
+    }
+
+    /// A close cut short while photos are still to be saved, asked about in `quit_dialog`.
+    fn guard_close(&mut self, ctx: &egui::Context) {
+        let unfinished = self.exports_unfinished() > 0;
+        // Asked and all saved meanwhile: the close goes ahead.
+        if matches!(self.quit, Quit::Asking | Quit::WhenSaved) && !unfinished {
+            self.quit = Quit::Now;
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        if ctx.input(|i| i.viewport().close_requested()) && unfinished && self.quit != Quit::Now {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.quit = Quit::Asking;
+        }
+    }
+
     fn send_export(&mut self, request: export::Request) {
         self.exports_in_flight += 1;
         self.exporter.submit(request);
@@ -867,6 +901,7 @@ impl eframe::App for App {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
         self.poll(&ctx);
+        self.guard_close(&ctx);
         self.handle_input(&ctx);
         let now = ctx.input(|i| i.time);
         self.schedule(now);
