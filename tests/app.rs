@@ -304,6 +304,29 @@ fn export_pressed_early_says_it_waits_and_a_failed_photo_says_why_not() {
 }
 
 #[test]
+fn files_dragged_over_the_window_say_what_a_drop_does() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    // As the windowing layer reports them, frame after frame while the drag lasts.
+    let hover = |harness: &mut Harness<'_, App>, paths: &[&str]| {
+        for _ in 0..2 {
+            harness.input_mut().hovered_files.clear();
+            for p in paths {
+                let file = egui::HoveredFile { path: Some(p.into()), ..Default::default() };
+                harness.input_mut().hovered_files.push(file);
+            }
+            harness.step();
+        }
+    };
+    hover(&mut harness, &[SAMPLE, "assets/samples/migrant-mother.jpg"]);
+    assert!(harness.query_by_label("Drop to add these photos").is_some());
+    hover(&mut harness, &["ColorizeArtistic_gen.pth"]);
+    assert!(harness.query_by_label("Drop to import this model").is_some());
+    hover(&mut harness, &[]);
+    assert!(harness.query_by_label_contains("Drop to").is_none(), "gone once nothing is dragged");
+}
+
+#[test]
 fn a_dropped_folder_brings_the_photos_in_its_subfolders() {
     let setup = Setup::new();
     let album = setup.dir.path().join("album");

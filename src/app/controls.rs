@@ -40,6 +40,30 @@ impl Downloads {
     }
 }
 
+/// Files dragged over the window: the whole window says what dropping them does.
+fn drop_overlay(ctx: &egui::Context) {
+    let hovered: Vec<Option<PathBuf>> = ctx.input(|i| i.raw.hovered_files.iter().map(|f| f.path.clone()).collect());
+    if hovered.is_empty() {
+        return;
+    }
+    let models = hovered.iter().flatten().filter(|p| super::is_weight_file(p)).count();
+    let text = match models {
+        0 => "Drop to add these photos",
+        n if n == hovered.len() => "Drop to import this model",
+        _ => "Drop to add these photos and import the model",
+    };
+    let screen = ctx.content_rect();
+    let dim = egui::LayerId::new(egui::Order::Foreground, egui::Id::unique("tintype-drop-dim"));
+    ctx.layer_painter(dim).rect_filled(screen, 0.0, Color32::from_black_alpha(225));
+    let area = egui::Area::new(egui::Id::unique("tintype-drop")).order(egui::Order::Tooltip);
+    area.pivot(egui::Align2::CENTER_CENTER).fixed_pos(screen.center()).show(ctx, |ui| {
+        let accent = ui.visuals().selection.stroke.color;
+        let frame = egui::Frame::new().fill(Color32::from_gray(24)).stroke(egui::Stroke::new(2.0, accent));
+        let frame = frame.inner_margin(24).corner_radius(8);
+        frame.show(ui, |ui| ui.label(RichText::new(text).size(24.0).color(Color32::WHITE)));
+    });
+}
+
 impl App {
     pub(super) fn show(&mut self, ui: &mut egui::Ui) {
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui));
@@ -66,6 +90,7 @@ impl App {
         });
         self.sheet_window(ui.ctx());
         self.quit_dialog(ui.ctx());
+        drop_overlay(ui.ctx());
     }
 
     /// What the canvas says while it has no picture: how to start, that the selected photo is
