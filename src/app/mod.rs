@@ -493,8 +493,11 @@ impl App {
                     p.status = if p.result.is_some() { Status::Done } else { Status::Idle };
                 }
                 self.model_problem = Some(message.clone());
-                for id in std::mem::take(&mut self.pending_export) {
+                let unsaved = std::mem::take(&mut self.pending_export);
+                if !unsaved.is_empty() {
                     self.notice = Some(Notice::error(format!("Not saved: {message}")));
+                }
+                for id in unsaved {
                     self.update_batch(id, |b| b.settle(id, Err(message.clone())));
                 }
             }
