@@ -123,6 +123,8 @@ impl Batch {
         let folder = self.folder.display();
         let mut text = if self.problems.is_empty() {
             format!("Saved {} to {folder}", photos(self.saved))
+        } else if self.saved == 0 {
+            format!("Saved none of {} to {folder}", photos(self.total))
         } else {
             format!("Saved {} of {} to {folder}", self.saved, photos(self.total))
         };
@@ -236,8 +238,11 @@ mod tests {
         );
         assert!(notice.error);
 
-        let mut nothing = Batch::new([1], 0, PathBuf::from("/exports"));
+        let mut nothing = Batch::new([1, 2], 0, PathBuf::from("/exports"));
         nothing.settle(1, Err("a.jpg: disk full".into()));
-        assert_eq!(nothing.notice().folder, None, "no folder to open when nothing went there");
+        nothing.settle(2, Err("b.jpg: disk full".into()));
+        let notice = nothing.notice();
+        assert_eq!(notice.text, "Saved none of 2 photos to /exports. Not saved: a.jpg: disk full (and 1 more)");
+        assert_eq!(notice.folder, None, "no folder to open when nothing went there");
     }
 }
