@@ -461,11 +461,23 @@ fn a_long_list_keeps_only_so_much_in_memory() {
     assert!(harness.state().photos.iter().all(|p| p.status_text() == "done"));
     assert_eq!(harness.state().renders_finished, 3);
 
+    // New settings: only the photo on screen is rendered again; the others, let go, wait
+    // until they are shown or exported.
+    slider(&harness, "Colour strength").set_value_accesskit(1.2);
+    step_until(&mut harness, "the new render", |app| {
+        app.photos[0].result.as_ref().is_some_and(|(k, _)| k.settings.chroma.saturation == 1.2)
+    });
+    for _ in 0..20 {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(harness.state().renders_finished, 4);
+
     // Shown again: rendered again, and the one shown before lets go.
     let porch_id = harness.state().photos[2].id;
     harness.state_mut().selected = Some(porch_id);
     step_until(&mut harness, "the render", |app| app.photos[2].result.is_some());
-    assert_eq!(harness.state().renders_finished, 4);
+    assert_eq!(harness.state().renders_finished, 5);
     assert_eq!(held(harness.state()), ["porch.jpg"]);
 
     // Exported: each is rendered again in turn, and every file is whole.

@@ -64,11 +64,6 @@ impl Photo {
         self.result.as_ref().is_some_and(|(k, _)| k == key)
     }
 
-    /// Done with `key`, whether or not its pixels are still held.
-    pub fn is_done_with(&self, key: &RenderKey) -> bool {
-        self.is_current(key) || self.released.as_ref() == Some(key)
-    }
-
     /// The bytes of the pixels it holds: the original and the result.
     pub fn pixel_bytes(&self) -> usize {
         let original = self.original.as_ref().map_or(0, |o| o.as_bytes().len());

@@ -570,14 +570,16 @@ impl App {
         };
         self.model_problem = None;
         let key = RenderKey { model, settings: self.settings() };
-        // A photo on screen or to be exported needs its pixels; the others need only to have
-        // been done. Renders for export wait while the exporter is behind, as each holds pixels.
+        // A photo on screen or to be exported needs a current result. The others are rendered
+        // in the background unless their pixels were let go to bound memory: such a photo would
+        // be let go again, so it waits until it is shown or exported. Renders for export wait
+        // while the exporter is behind, as each holds pixels.
         let exporter_free = self.exports_in_flight < 2;
         let needs = |app: &Self, p: &Photo| {
             let shown = app.selected == Some(p.id);
             let to_export = app.pending_export.contains(&p.id) && exporter_free;
-            let missing = if shown || to_export { !p.is_current(&key) } else { !p.is_done_with(&key) };
-            missing && app.requested.get(&p.id) != Some(&key)
+            let wanted = shown || to_export || p.released.is_none();
+            wanted && !p.is_current(&key) && app.requested.get(&p.id) != Some(&key)
         };
         let busy = self.photos.iter().any(|p| matches!(p.status, Status::Queued | Status::Working(_)));
         let selected = self.selected.and_then(|id| self.photos.iter().find(|p| p.id == id));
