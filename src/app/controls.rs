@@ -199,11 +199,12 @@ impl App {
                 }
             }
         }
+        let current = self.runnable_model().ok().map(|model| super::RenderKey { model, settings: self.settings() });
         let mut clicked = None;
         egui::ScrollArea::vertical().show(ui, |ui| {
             for p in &self.photos {
                 let selected = self.selected == Some(p.id);
-                let text = format!("{}\n{}", p.name, p.status_text());
+                let text = format!("{}\n{}", p.name, p.status_text(current.as_ref()));
                 let button = match &p.thumbnail {
                     Some(t) => egui::Button::image_and_text(
                         egui::Image::from_texture(egui::load::SizedTexture::from_handle(t))

@@ -78,10 +78,15 @@ impl Photo {
         self.original = None;
     }
 
-    /// One line for the list and for screen readers.
-    pub fn status_text(&self) -> String {
+    /// One line for the list and for screen readers; `current` is what a render would be made
+    /// with now, when a model can run.
+    pub fn status_text(&self, current: Option<&RenderKey>) -> String {
+        let made_with = self.result.as_ref().map(|(k, _)| k).or(self.released.as_ref());
         match &self.status {
-            Status::Idle if self.result.is_some() || self.released.is_some() => "done (older settings)".into(),
+            Status::Idle | Status::Done if made_with.is_some() && current.is_some_and(|c| Some(c) != made_with) => {
+                "done (older settings)".into()
+            }
+            Status::Idle if made_with.is_some() => "done".into(),
             Status::Idle => "not colorized yet".into(),
             Status::Queued => "queued".into(),
             Status::Working(stage) => stage.describe().into(),
