@@ -283,6 +283,11 @@ fn export_pressed_early_says_it_waits_and_a_failed_photo_says_why_not() {
     let bad = setup.dir.path().join("scan-042.jpg");
     std::fs::write(&bad, b"this is not a picture").unwrap();
     let mut harness = setup.harness();
+    // The export folder's name opens it; before the first export there is nothing to open.
+    harness.get_by_label_contains("To ").click();
+    harness.step();
+    let expected = format!("Nothing has been exported to {} yet.", setup.export_dir().display());
+    assert_eq!(harness.state().notice.as_ref().map(|n| n.text.clone()), Some(expected));
     drop_files(&mut harness, &[SAMPLE, bad.to_str().unwrap()]);
     step_until(&mut harness, "the list", |app| app.photos.len() == 2);
     let ids: Vec<u64> = harness.state().photos.iter().map(|p| p.id).collect();

@@ -147,18 +147,22 @@ impl App {
         });
     }
 
+    /// Shows `folder` in the system's file manager.
+    fn open_folder(&mut self, folder: &std::path::Path) {
+        if let Err(e) = open::that_detached(folder) {
+            let text = format!("{}: no file manager could open it ({e}); open the folder yourself", folder.display());
+            self.notice = Some(Notice::error(text));
+        }
+    }
+
     fn status_line(&mut self, ui: &mut egui::Ui) {
-        let mut open_failed = None;
+        let mut open = None;
         ui.horizontal(|ui| match &self.notice {
             Some(Notice { text, error, folder }) => {
                 if let Some(folder) = folder
                     && ui.button("Open folder").on_hover_text(folder.display().to_string()).clicked()
-                    && let Err(e) = open::that_detached(folder)
                 {
-                    open_failed = Some(format!(
-                        "{}: no file manager could open it ({e}); open the folder yourself",
-                        folder.display()
-                    ));
+                    open = Some(folder.clone());
                 }
                 let text = if *error { RichText::new(text).color(ERROR_RED) } else { RichText::new(text) };
                 // A long message wraps rather than running off the window's edge.
@@ -175,8 +179,8 @@ impl App {
                 ui.label(text);
             }
         });
-        if let Some(text) = open_failed {
-            self.notice = Some(Notice::error(text));
+        if let Some(folder) = open {
+            self.open_folder(&folder);
         }
     }
 
@@ -274,7 +278,14 @@ impl App {
             }
         });
         let folder = self.export_folder();
-        ui.label(RichText::new(format!("To {}", folder.display())).small());
+        let to = ui.link(RichText::new(format!("To {}", folder.display())).small());
+        if to.on_hover_text("Open the export folder").clicked() {
+            if folder.is_dir() {
+                self.open_folder(&folder);
+            } else {
+                self.notice = Some(Notice::info(format!("Nothing has been exported to {} yet.", folder.display())));
+            }
+        }
         if ui.button("Change export folder…").clicked() {
             self.open_dialog(DialogPurpose::ExportFolder);
         }
