@@ -680,8 +680,8 @@ fn a_missing_model_says_how_to_get_it() {
     harness.get_by_role_and_label(Role::ComboBox, "Model").click();
     harness.run_steps(3);
     harness.get_by_label("DeOldify Artistic (not installed)").click();
-    step_until(&mut harness, "the message", |app| app.model_problem.is_some());
-    let message = harness.state().model_problem.clone().unwrap();
+    step_until(&mut harness, "the message", |app| app.model_problem().is_some());
+    let message = harness.state().model_problem().unwrap();
     assert!(message.contains("not installed") && message.contains("Download"), "{message}");
     assert!(harness.query_by_label(&message).is_some(), "said above the canvas");
     harness.get_by_label("Download DeOldify Artistic");
@@ -693,7 +693,7 @@ fn a_missing_model_says_how_to_get_it() {
     harness.run_steps(3);
     harness.get_by_role_and_label(Role::Button, "Built-in (fast)").click();
     step_until(&mut harness, "the renders", |app| app.photos.iter().all(|p| p.status == Status::Done));
-    assert_eq!(harness.state().model_problem, None);
+    assert_eq!(harness.state().model_problem(), None);
     assert!(harness.query_by_label(&message).is_none());
 }
 
@@ -709,8 +709,8 @@ fn a_model_file_that_will_not_load_is_blamed_not_the_photos() {
     let app = harness.state_mut();
     app.prefs.model = ModelPick::File(broken);
     app.settings_changed(0.0);
-    step_until(&mut harness, "the message", |app| app.model_problem.is_some());
-    let message = harness.state().model_problem.clone().unwrap();
+    step_until(&mut harness, "the message", |app| app.model_problem().is_some());
+    let message = harness.state().model_problem().unwrap();
     assert!(message.contains("my-model.safetensors"), "{message}");
     assert!(harness.query_by_label(&message).is_some(), "said above the canvas");
     // The worker is not asked again and again: the photos keep what they had.
@@ -722,7 +722,7 @@ fn a_model_file_that_will_not_load_is_blamed_not_the_photos() {
     harness.run_steps(3);
     harness.get_by_role_and_label(Role::Button, "Built-in (fast)").click();
     step_until(&mut harness, "the renders", |app| app.photos.iter().all(|p| p.status == Status::Done));
-    assert_eq!(harness.state().model_problem, None);
+    assert_eq!(harness.state().model_problem(), None);
 }
 
 #[test]
@@ -734,7 +734,7 @@ fn a_photo_is_shown_as_soon_as_it_is_read() {
     let mut harness = setup.harness();
     harness.state_mut().prefs.model = ModelPick::File(broken);
     drop_files(&mut harness, &[SAMPLE]);
-    step_until(&mut harness, "the model's failure", |app| app.model_problem.is_some());
+    step_until(&mut harness, "the model's failure", |app| app.model_problem().is_some());
     let photo = &harness.state().photos[0];
     assert!(photo.original.is_some() && photo.result.is_none());
     assert!(harness.query_by_label_contains("waits for a model").is_none(), "the photo is on the canvas, not a hint");

@@ -77,7 +77,7 @@ impl App {
                 Some(Status::Failed(message)) => Some(message.clone()),
                 _ => None,
             };
-            if let Some(message) = self.model_problem.clone().or(failed) {
+            if let Some(message) = self.model_problem().or(failed) {
                 ui.label(RichText::new(message).color(ERROR_RED));
             }
             let (before, after) = match self.selected_photo() {
@@ -100,7 +100,7 @@ impl App {
             None if self.photos.is_empty() => "Drop old photos or folders here, or press Add photos".into(),
             None => "Pick a photo on the left".into(),
             Some(p) if matches!(p.status, Status::Failed(_)) => format!("Nothing to show for {}", p.name),
-            Some(p) if self.model_problem.is_some() => format!("{} waits for a model that can run", p.name),
+            Some(p) if self.model_problem().is_some() => format!("{} waits for a model that can run", p.name),
             Some(p) => format!("Colorizing {}…", p.name),
         }
     }

@@ -140,8 +140,6 @@ pub struct App {
     pending_export: HashSet<u64>,
     icc: std::collections::HashMap<u64, Arc<Vec<u8>>>,
     pub notice: Option<Notice>,
-    /// Why the chosen model cannot run (not installed, an unreadable file), while it cannot.
-    pub model_problem: Option<String>,
     /// A model the worker could not load, and why; not tried again until another is chosen,
     /// the same file is picked again, or the model files change.
     broken_model: Option<(ModelChoice, String)>,
@@ -272,7 +270,6 @@ impl App {
             pending_export: HashSet::new(),
             icc: Default::default(),
             notice: None,
-            model_problem: None,
             broken_model: None,
             renders_finished: 0,
             exported: Vec::new(),
@@ -354,6 +351,12 @@ impl App {
             Some((broken, why)) if *broken == choice => Err(why.clone()),
             _ => Ok(choice),
         }
+    }
+
+    /// Why the chosen model cannot run (not installed, a file that would not load), while it
+    /// cannot: said above the viewer.
+    pub fn model_problem(&self) -> Option<String> {
+        self.runnable_model().err()
     }
 
     fn photo_mut(&mut self, id: u64) -> Option<&mut Photo> {
@@ -492,7 +495,6 @@ impl App {
                 if let Some(p) = self.photo_mut(photo) {
                     p.status = if p.result.is_some() { Status::Done } else { Status::Idle };
                 }
-                self.model_problem = Some(message.clone());
                 let unsaved = std::mem::take(&mut self.pending_export);
                 if !unsaved.is_empty() {
                     self.notice = Some(Notice::error(format!("Not saved: {message}")));
@@ -561,14 +563,7 @@ impl App {
         }
         // A model that cannot run is no photo's fault: it is said above the canvas, and the
         // photos keep what they have until it can.
-        let model = match self.runnable_model() {
-            Ok(m) => m,
-            Err(e) => {
-                self.model_problem = Some(e);
-                return;
-            }
-        };
-        self.model_problem = None;
+        let Ok(model) = self.runnable_model() else { return };
         let key = RenderKey { model, settings: self.settings() };
         // A photo on screen or to be exported needs a current result. The others are rendered
         // in the background unless their pixels were let go to bound memory: such a photo would
