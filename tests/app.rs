@@ -741,6 +741,28 @@ fn a_photo_is_shown_as_soon_as_it_is_read() {
 }
 
 #[test]
+fn a_photo_waiting_for_a_model_is_shown() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    harness.state_mut().prefs.model = ModelPick::Installed("artistic".into());
+    drop_files(&mut harness, &[SAMPLE, "assets/samples/migrant-mother.jpg"]);
+    step_until(&mut harness, "the list", |app| app.photos.len() == 2);
+    step_until(&mut harness, "the photo on screen read", |app| app.photos[0].original.is_some());
+    step_until(&mut harness, "the read to end", |app| app.photos[0].status == Status::Idle);
+    let app = harness.state();
+    assert!(app.model_problem().is_some_and(|m| m.contains("not installed")));
+    assert!(app.photos[0].result.is_none(), "nothing colorized without a model");
+    assert!(app.photos[1].original.is_none(), "only the photo on screen is read");
+    assert!(harness.query_by_label_contains("waits for a model").is_none(), "the photo is on the canvas, not a hint");
+    // Another photo picked is read in its turn, and nothing is read again and again.
+    harness.state_mut().selected = Some(harness.state().photos[1].id);
+    step_until(&mut harness, "the second photo read", |app| app.photos[1].original.is_some());
+    step_until(&mut harness, "the read to end", |app| app.photos[1].status == Status::Idle);
+    harness.run_steps(10);
+    assert!(harness.state().photos.iter().all(|p| p.status == Status::Idle));
+}
+
+#[test]
 fn a_dropped_weight_file_is_imported_or_refused_with_its_name() {
     let setup = Setup::new();
     let bad = setup.dir.path().join("ColorizeArtistic_gen.pth");

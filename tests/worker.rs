@@ -47,7 +47,12 @@ fn a_moving_slider_gives_few_renders_and_the_last_settings_win() {
     let worker = Worker::spawn(|| {});
     // A slider dragged through 30 values while the first render runs.
     for step in 0..30 {
-        worker.submit(Job { photo: 1, path: path.clone(), model: model(), settings: settings(7, step as f32 / 15.0) });
+        worker.submit(Job {
+            photo: 1,
+            path: path.clone(),
+            model: Some(model()),
+            settings: settings(7, step as f32 / 15.0),
+        });
     }
     let mut finished = Vec::new();
     loop {
@@ -73,7 +78,7 @@ fn bad_files_and_models_fail_as_events_and_the_worker_goes_on() {
     let bad = dir.path().join("bad.jpg");
     std::fs::write(&bad, b"not a picture").unwrap();
     let worker = Worker::spawn(|| {});
-    worker.submit(Job { photo: 1, path: bad.clone(), model: model(), settings: settings(7, 1.0) });
+    worker.submit(Job { photo: 1, path: bad.clone(), model: Some(model()), settings: settings(7, 1.0) });
     let events = until_done(&worker, 1);
     assert!(
         matches!(events.last(), Some(Event::Failed { message, by_model: false, .. }) if message.contains("bad.jpg") && message.contains("not a picture")),
@@ -81,13 +86,13 @@ fn bad_files_and_models_fail_as_events_and_the_worker_goes_on() {
     );
     let mut missing = model();
     missing.path = dir.path().join("nowhere.safetensors");
-    worker.submit(Job { photo: 2, path: good.clone(), model: missing, settings: settings(7, 1.0) });
+    worker.submit(Job { photo: 2, path: good.clone(), model: Some(missing), settings: settings(7, 1.0) });
     let events = until_done(&worker, 2);
     assert!(
         matches!(events.last(), Some(Event::Failed { message, by_model: true, .. }) if message.contains("nowhere.safetensors")),
         "{events:?}"
     );
-    worker.submit(Job { photo: 3, path: good, model: model(), settings: settings(7, 1.0) });
+    worker.submit(Job { photo: 3, path: good, model: Some(model()), settings: settings(7, 1.0) });
     assert!(matches!(until_done(&worker, 3).last(), Some(Event::Finished { .. })));
 }
 
@@ -95,7 +100,7 @@ fn bad_files_and_models_fail_as_events_and_the_worker_goes_on() {
 fn the_photo_is_handed_over_as_soon_as_it_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let worker = Worker::spawn(|| {});
-    worker.submit(Job { photo: 1, path: photo(dir.path()), model: model(), settings: settings(7, 1.0) });
+    worker.submit(Job { photo: 1, path: photo(dir.path()), model: Some(model()), settings: settings(7, 1.0) });
     let events = until_done(&worker, 1);
     let decoded = events.iter().position(|e| matches!(e, Event::Decoded { photo: 1, .. })).expect("a Decoded event");
     let colorizing = events.iter().position(|e| matches!(e, Event::Progress { stage: Stage::Colorizing, .. })).unwrap();
@@ -115,7 +120,7 @@ fn quitting_while_work_runs_is_clean() {
     let path = photo(dir.path());
     let worker = Worker::spawn(|| {});
     for photo in 0..5 {
-        worker.submit(Job { photo, path: path.clone(), model: model(), settings: settings(20, 1.0) });
+        worker.submit(Job { photo, path: path.clone(), model: Some(model()), settings: settings(20, 1.0) });
     }
     let started = std::time::Instant::now();
     drop(worker);

@@ -86,7 +86,8 @@ impl App {
             };
             let mode = self.prefs.view;
             let hint = self.canvas_hint();
-            self.viewer.show(ui, mode, before.as_ref(), after.as_ref(), &hint);
+            let pending = self.after_pending();
+            self.viewer.show(ui, mode, before.as_ref(), after.as_ref(), &hint, pending);
         });
         self.sheet_window(ui.ctx());
         self.quit_dialog(ui.ctx());
@@ -102,6 +103,15 @@ impl App {
             Some(p) if matches!(p.status, Status::Failed(_)) => format!("Nothing to show for {}", p.name),
             Some(p) if self.model_problem().is_some() => format!("{} waits for a model that can run", p.name),
             Some(p) => format!("Colorizing {}…", p.name),
+        }
+    }
+
+    /// What the after side says while the photo on screen has no result.
+    fn after_pending(&self) -> &'static str {
+        match self.selected_photo().map(|p| &p.status) {
+            Some(Status::Failed(_)) => "Not colorized",
+            _ if self.model_problem().is_some() => "Waits for a model",
+            _ => "Colorizing…",
         }
     }
 

@@ -514,6 +514,14 @@ impl App {
                     p.status = Status::Failed(message);
                 }
             }
+            Event::Read { photo } if photo < SHEET_ID_BASE => {
+                // Unless a render was asked for since, the photo is as it was before it was read.
+                let rendering = self.requested.contains_key(&photo);
+                if let Some(p) = self.photo_mut(photo).filter(|_| !rendering) {
+                    let made = p.result.is_some() || p.released.is_some();
+                    p.status = if made { Status::Done } else { Status::Idle };
+                }
+            }
             Event::Cancelled { photo } if photo < SHEET_ID_BASE => {
                 self.requested.remove(&photo);
                 if let Some(p) = self.photo_mut(photo) {
@@ -562,8 +570,12 @@ impl App {
             }
         }
         // A model that cannot run is no photo's fault: it is said above the canvas, and the
-        // photos keep what they have until it can.
-        let Ok(model) = self.runnable_model() else { return };
+        // photos keep what they have until it can. The photo on screen is still read, so the
+        // person sees what waits.
+        let Ok(model) = self.runnable_model() else {
+            self.read_selected();
+            return;
+        };
         let key = RenderKey { model, settings: self.settings() };
         // A photo on screen or to be exported needs a current result. The others are rendered
         // in the background unless their pixels were let go to bound memory: such a photo would
@@ -585,6 +597,17 @@ impl App {
         };
         if let Some(id) = next {
             self.submit(id, key);
+        }
+    }
+
+    /// Asks the worker to read the photo on screen, when it has no pixels and is not on its way.
+    fn read_selected(&mut self) {
+        let settings = self.settings();
+        let Some(p) = self.selected.and_then(|id| self.photo_mut(id)) else { return };
+        if p.original.is_none() && matches!(p.status, Status::Idle | Status::Done) {
+            p.status = Status::Queued;
+            let job = Job { photo: p.id, path: p.path.clone(), model: None, settings };
+            self.worker.submit(job);
         }
     }
 
@@ -616,7 +639,7 @@ impl App {
     fn submit(&mut self, id: u64, key: RenderKey) {
         let Some(p) = self.photo_mut(id) else { return };
         p.status = Status::Queued;
-        let job = Job { photo: id, path: p.path.clone(), model: key.model.clone(), settings: key.settings };
+        let job = Job { photo: id, path: p.path.clone(), model: Some(key.model.clone()), settings: key.settings };
         self.requested.insert(id, key);
         self.worker.submit(job);
     }
@@ -765,7 +788,7 @@ impl App {
         for (i, &rf) in SHEET_FACTORS.iter().enumerate() {
             let settings = Settings { render_factor: rf, ..self.settings() };
             let photo = SHEET_ID_BASE + id * SHEET_FACTORS.len() as u64 + i as u64;
-            self.worker.submit(Job { photo, path: path.clone(), model: model.clone(), settings });
+            self.worker.submit(Job { photo, path: path.clone(), model: Some(model.clone()), settings });
         }
         self.sheet = Some(Sheet { photo: id, renders: vec![None; SHEET_FACTORS.len()] });
     }

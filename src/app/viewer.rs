@@ -86,7 +86,7 @@ impl Default for Viewer {
 
 impl Viewer {
     /// Shows `before` and `after` (either may be missing while work runs), or `hint` where
-    /// there is no picture yet.
+    /// there is no picture yet; `pending` says why the after picture is missing.
     pub fn show(
         &mut self,
         ui: &mut egui::Ui,
@@ -94,6 +94,7 @@ impl Viewer {
         before: Option<&Arc<DynamicImage>>,
         after: Option<&Arc<DynamicImage>>,
         hint: &str,
+        pending: &str,
     ) {
         let ctx = ui.ctx().clone();
         sync(&mut self.before, before, &ctx, "before");
@@ -180,7 +181,7 @@ impl Viewer {
                 for (pane, tex) in [(left, &self.before), (right, &self.after)] {
                     match tex {
                         Some(t) => t.paint(&painter, place(pane), pane),
-                        None => waiting(&painter, pane),
+                        None => waiting(&painter, pane, pending),
                     }
                 }
                 for (pane, text) in [(left, "Before"), (right, "After")] {
@@ -201,7 +202,7 @@ impl Viewer {
                         if let Some(b) = &self.before {
                             b.paint(&painter, screen, right);
                         }
-                        waiting(&painter, right);
+                        waiting(&painter, right, pending);
                     }
                 }
                 caption(&painter, left, "Before");
@@ -295,8 +296,8 @@ fn caption(painter: &egui::Painter, pane: Rect, text: &str) {
     pill(painter, text, 14.0, |_| pane.left_top() + vec2(8.0, 8.0));
 }
 
-fn waiting(painter: &egui::Painter, pane: Rect) {
-    pill(painter, "Colorizing…", 16.0, |size| pane.center() - size / 2.0);
+fn waiting(painter: &egui::Painter, pane: Rect, pending: &str) {
+    pill(painter, pending, 16.0, |size| pane.center() - size / 2.0);
 }
 
 /// White text on a dark pill, so it reads over a bright photo as well as a dark one; `place`

@@ -30,7 +30,8 @@ pub struct Job {
     /// The caller's id for the photo; a newer job for the same id replaces an older one.
     pub photo: u64,
     pub path: PathBuf,
-    pub model: ModelChoice,
+    /// `None` only reads the photo, to show it while no model can run.
+    pub model: Option<ModelChoice>,
     pub settings: Settings,
 }
 
@@ -48,6 +49,10 @@ pub enum Event {
     Decoded {
         photo: u64,
         original: Arc<DynamicImage>,
+    },
+    /// A job with no model is done: the photo was read and sent in `Decoded`.
+    Read {
+        photo: u64,
     },
     /// The model is being loaded (first use, or a different model).
     LoadingModel {
@@ -241,14 +246,15 @@ fn run(rx: Receiver<Message>, tx: Sender<Event>, cancel: Arc<AtomicBool>, notify
             process(&job, &mut model, &mut decoded, &mut layer, &cancel, &send)
         }));
         let event = match outcome {
-            Ok(Ok(Some(result))) => Event::Finished {
+            Ok(Ok(Some((model, result)))) => Event::Finished {
                 photo: job.photo,
-                model: job.model.clone(),
+                model,
                 settings: job.settings,
                 original: decoded.as_ref().map(|d| d.pixels.clone()).expect("decoded before colorizing"),
                 icc_profile: decoded.as_ref().and_then(|d| d.icc_profile.clone()),
                 result: Arc::new(result),
             },
+            Ok(Ok(None)) if job.model.is_none() => Event::Read { photo: job.photo },
             Ok(Ok(None)) => Event::Cancelled { photo: job.photo },
             Ok(Err(Failure::Photo(message))) => Event::Failed { photo: job.photo, message, by_model: false },
             Ok(Err(Failure::Model(message))) => Event::Failed { photo: job.photo, message, by_model: true },
@@ -283,7 +289,8 @@ impl From<String> for Failure {
     }
 }
 
-/// One job: `Ok(None)` when cancelled, `Err` with a message for the person.
+/// One job: the model that made the result and the result; `Ok(None)` when cancelled or when
+/// the job only reads; `Err` with a message for the person.
 fn process(
     job: &Job,
     model: &mut Option<Loaded>,
@@ -291,7 +298,7 @@ fn process(
     layer: &mut Option<CachedLayer>,
     cancel: &AtomicBool,
     send: &dyn Fn(Event),
-) -> Result<Option<DynamicImage>, Failure> {
+) -> Result<Option<(ModelChoice, DynamicImage)>, Failure> {
     let progress = |stage| send(Event::Progress { photo: job.photo, stage });
     let photo = match decoded {
         Some(d) if d.path == job.path => d.pixels.clone(),
@@ -306,18 +313,19 @@ fn process(
         }
     };
     send(Event::Decoded { photo: job.photo, original: photo.clone() });
+    let Some(choice) = &job.model else { return Ok(None) };
     if cancel.load(Ordering::SeqCst) {
         return Ok(None);
     }
-    if model.as_ref().is_none_or(|m| m.choice != job.model) {
+    if model.as_ref().is_none_or(|m| &m.choice != choice) {
         *model = None; // free the old model's memory before loading the next
         *layer = None;
         progress(Stage::LoadingModel);
-        send(Event::LoadingModel { path: job.model.path.clone() });
-        let dev = device::open(job.model.device).map_err(Failure::Model)?;
+        send(Event::LoadingModel { path: choice.path.clone() });
+        let dev = device::open(choice.device).map_err(Failure::Model)?;
         let colorizer =
-            Colorizer::load(&job.model.path, job.model.variant, &dev).map_err(|e| Failure::Model(e.to_string()))?;
-        *model = Some(Loaded { choice: job.model.clone(), colorizer, on_cpu: dev.is_cpu() });
+            Colorizer::load(&choice.path, choice.variant, &dev).map_err(|e| Failure::Model(e.to_string()))?;
+        *model = Some(Loaded { choice: choice.clone(), colorizer, on_cpu: dev.is_cpu() });
     }
     if cancel.load(Ordering::SeqCst) {
         return Ok(None);
@@ -334,7 +342,7 @@ fn process(
             Ok(made) => made,
             Err(e) if device::is_out_of_memory(&e) && !loaded.on_cpu => {
                 send(Event::FellBackToCpu { photo: job.photo, render_factor: settings.render_factor });
-                loaded.colorizer = Colorizer::load(&job.model.path, job.model.variant, &candle_core::Device::Cpu)
+                loaded.colorizer = Colorizer::load(&choice.path, choice.variant, &candle_core::Device::Cpu)
                     .map_err(|e| e.to_string())?;
                 loaded.on_cpu = true;
                 loaded
@@ -355,5 +363,5 @@ fn process(
         return Ok(None);
     }
     progress(Stage::Finishing);
-    Ok(Some(layer.as_ref().expect("made above").layer.merge(&settings.chroma)))
+    Ok(Some((choice.clone(), layer.as_ref().expect("made above").layer.merge(&settings.chroma))))
 }
