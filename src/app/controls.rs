@@ -68,7 +68,13 @@ impl App {
     pub(super) fn show(&mut self, ui: &mut egui::Ui) {
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_line(ui));
-        egui::Panel::left("photos").resizable(true).default_size(250.0).show(ui, |ui| self.photo_list(ui));
+        // In a narrow window the list gives way, so the picture keeps most of the width.
+        let list_max = (ui.available_width() * 0.22).max(140.0);
+        egui::Panel::left("photos")
+            .resizable(true)
+            .default_size(250.0)
+            .max_size(list_max)
+            .show(ui, |ui| self.photo_list(ui));
         egui::Panel::right("controls").resizable(false).exact_size(300.0).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| self.controls(ui));
         });
