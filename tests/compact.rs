@@ -96,6 +96,19 @@ fn the_scene_palette_matches_the_training_code() {
     matches_its_fixture("scene.safetensors", &[("tintype.scene_strength", "0.5")]);
 }
 
+/// The shipped file asks to see each photo in its own shape; without the key a file sees
+/// DeOldify's square, as files written before it did.
+#[test]
+fn the_shipped_model_sees_photos_in_their_own_shape() {
+    let shipped = tintype::store::builtin_compact().unwrap();
+    assert!(Compact::file_sees_photo_shape(&shipped));
+    let model = Compact::load(&shipped, &Device::Cpu).unwrap();
+    assert_eq!(model.input_size((600, 400), 35), (688, 464));
+    assert_eq!(model.input_size((400, 600), 35), (464, 688));
+    let square = shipped_with(&[("tintype.input_shape", "square")], vec![]);
+    assert_eq!(square.input_size((600, 400), 35), (560, 560));
+}
+
 #[test]
 fn a_deoldify_file_is_not_a_compact_model() {
     let dir = tempfile::tempdir().unwrap();

@@ -13,7 +13,10 @@ from grey (128 + s·(c − 128)): the annealed mean averages over hues, so it co
 than the truth; s > 1 gives back saturation without changing any hue. The grain filter's
 strength h (non-local means on the model's input, `src/pipeline/grain.rs`; 0 is off) and the
 mirror average (the chroma predicted for the photo and for its mirror image, averaged) are the
-app's to apply, so they are only stored; `restamp.py` changes them in an exported file. A scene
+app's to apply, so they are only stored, and so is the input's shape (`--photo-shape`: the app
+shows the network each photo in its own proportions, about as many pixels as the render square,
+instead of stretching it to the square as DeOldify does; the network was trained on undistorted
+crops); `restamp.py` changes them in an exported file. A scene
 palette fitted by `scene_prior.py --head-out` is folded into one linear layer (`scene.weight`,
 `scene.bias`: its standardisation of the features included), with the strength the logits
 are steered toward it by (model.CompactColorizer.steered) in the metadata.
@@ -100,7 +103,7 @@ def add_scene(model, head_path, strength):
 
 
 def main(ckpt_path, weights_out, fixture_out, temperature=None, prior_correction=0.0, chroma_scale=1.0, grain_filter=0.0,
-         mirror_average=False, scene_head=None, scene_strength=0.5):
+         mirror_average=False, scene_head=None, scene_strength=0.5, photo_shape=False):
     state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
     model = CompactColorizer(state["bins"], context=has_context(state["model"]))
     if temperature is not None:
@@ -126,6 +129,8 @@ def main(ckpt_path, weights_out, fixture_out, temperature=None, prior_correction
             "tintype.grain_filter": str(grain_filter), "tintype.mirror_average": "1" if mirror_average else "0"}
     if scene_head:
         meta["tintype.scene_strength"] = str(scene_strength)
+    if photo_shape:
+        meta["tintype.input_shape"] = "photo"
     save_file(tensors, weights_out, metadata=meta)
 
     # Reload the rounded weights so the fixture is what the shipped file computes.
@@ -151,8 +156,9 @@ if __name__ == "__main__":
     ap.add_argument("--chroma-scale", type=float, default=1.0, help="s: stretch the chroma bins away from grey")
     ap.add_argument("--grain-filter", type=float, default=0.0, help="h: non-local means on the app's model input")
     ap.add_argument("--mirror-average", action="store_true", help="the app averages the photo's and its mirror's chroma")
+    ap.add_argument("--photo-shape", action="store_true", help="the app shows the network each photo in its own shape")
     ap.add_argument("--scene-head", help="a scene palette from scene_prior.py --head-out (--scene-input render)")
     ap.add_argument("--scene-strength", type=float, default=0.5, help="how far the logits are steered toward it")
     args = ap.parse_args()
     main(args.checkpoint, args.weights_out, args.fixture_out, args.temperature, args.prior_correction, args.chroma_scale,
-         args.grain_filter, args.mirror_average, args.scene_head, args.scene_strength)
+         args.grain_filter, args.mirror_average, args.scene_head, args.scene_strength, args.photo_shape)

@@ -112,6 +112,21 @@ impl App {
         }
     }
 
+    /// What the render size means in pixels: the square DeOldify stretches every photo to, or
+    /// the built-in model's rectangle in the photo's own shape.
+    fn render_size_caption(&mut self) -> String {
+        let side = 16 * self.prefs.render_factor;
+        let shown = self.selected_photo().and_then(|p| p.original.as_ref()).map(|o| (o.width(), o.height()));
+        match (self.model_sees_photo_shape(), shown) {
+            (false, _) => format!("The model sees {side} × {side} px."),
+            (true, Some(photo)) => {
+                let (w, h) = crate::model::compact::photo_shaped(photo, side);
+                format!("The model sees this photo at {w} × {h} px.")
+            }
+            (true, None) => format!("The model sees as many pixels as {side} × {side}, in the photo's shape."),
+        }
+    }
+
     /// What the after side says while the photo on screen has no result.
     fn after_pending(&self) -> &'static str {
         match self.selected_photo().map(|p| &p.status) {
@@ -263,9 +278,7 @@ impl App {
         ui.heading("Render");
         let rf = &mut self.prefs.render_factor;
         changed |= ui.add(egui::Slider::new(rf, 7..=45).text(RENDER_SIZE_LABEL)).changed();
-        ui.label(
-            RichText::new(format!("The model sees {0} × {0} px. Higher is steadier but slower.", 16 * *rf)).small(),
-        );
+        ui.label(RichText::new(format!("{} Higher is steadier but slower.", self.render_size_caption())).small());
         if ui.add_enabled(self.selected.is_some(), egui::Button::new("Compare render sizes…")).clicked() {
             self.open_sheet();
         }

@@ -143,6 +143,9 @@ pub struct App {
     /// A model the worker could not load, and why; not tried again until another is chosen,
     /// the same file is picked again, or the model files change.
     broken_model: Option<(ModelChoice, String)>,
+    /// Whether the model file last asked about sees photos in their own shape (read from its
+    /// header once, for the render size's caption).
+    input_shape: Option<(PathBuf, bool)>,
     /// Renders the worker finished (photos, not sheet tiles); tests count them.
     pub renders_finished: u64,
     pub exported: Vec<PathBuf>,
@@ -271,6 +274,7 @@ impl App {
             icc: Default::default(),
             notice: None,
             broken_model: None,
+            input_shape: None,
             renders_finished: 0,
             exported: Vec::new(),
             export_batch: None,
@@ -357,6 +361,17 @@ impl App {
     /// cannot: said above the viewer.
     pub fn model_problem(&self) -> Option<String> {
         self.runnable_model().err()
+    }
+
+    /// Whether the chosen model sees each photo in its own shape rather than stretched to the
+    /// render square (the built-in model does; see `Compact::input_size`).
+    pub fn model_sees_photo_shape(&mut self) -> bool {
+        let Ok(choice) = self.model_choice() else { return false };
+        if self.input_shape.as_ref().is_none_or(|(path, _)| *path != choice.path) {
+            let photo_shape = crate::model::compact::Compact::file_sees_photo_shape(&choice.path);
+            self.input_shape = Some((choice.path, photo_shape));
+        }
+        self.input_shape.as_ref().is_some_and(|(_, photo_shape)| *photo_shape)
     }
 
     fn photo_mut(&mut self, id: u64) -> Option<&mut Photo> {

@@ -20,7 +20,7 @@ use crate::pipeline::{deoldify, grain};
 /// What the user can tune per photo.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Settings {
-    /// The model sees a 16·render_factor square.
+    /// The model sees a 16·render_factor square (or as many pixels in the photo's shape).
     pub render_factor: u32,
     /// Fading repair strength, 0 (off) to 1.
     pub defade: f32,
@@ -59,6 +59,15 @@ impl Colorizer {
         match self {
             Colorizer::Compact(c) => deoldify::normalise(&grain::non_local_means(grey, c.grain_filter()), c.device()),
             Colorizer::DeOldify(g) => deoldify::normalise(grey, g.device()),
+        }
+    }
+
+    /// The size of the grey picture the network sees for a photo of `photo` pixels: DeOldify's
+    /// 16·render_factor square, or the compact model's (see [`Compact::input_size`]).
+    pub fn input_size(&self, photo: (u32, u32), render_factor: u32) -> (u32, u32) {
+        match self {
+            Colorizer::DeOldify(_) => (16 * render_factor, 16 * render_factor),
+            Colorizer::Compact(c) => c.input_size(photo, render_factor),
         }
     }
 
@@ -107,7 +116,9 @@ impl Colorizer {
         };
         let orig8 = base.to_rgb8();
         // Both networks take DeOldify's input and give its kind of output.
-        let y = self.forward(&self.input(&deoldify::grey_square(&orig8, render_factor))?)?;
+        let (w, h) = self.input_size(orig8.dimensions(), render_factor);
+        let grey = deoldify::grey_resized(&orig8, w, h);
+        let y = self.forward(&self.input(&grey)?)?;
         let square = deoldify::denormalise(&y)?;
         let colour = deoldify::pil_bilinear_resize(&square, orig8.width(), orig8.height());
         Ok(ColourLayer { base, orig8, colour })

@@ -460,6 +460,33 @@ fn fit_bias(logits: &[f32], q: usize, target: &[f32], iterations: usize) -> Vec<
     b
 }
 
+/// The metadata key that says how the network sees a photo: `photo` (its own shape) or, when
+/// absent, DeOldify's square.
+const INPUT_SHAPE: &str = "tintype.input_shape";
+
+/// The safetensors header of `path` (its JSON), if it is a plausible one.
+fn header(path: &Path) -> Option<String> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let mut len = [0u8; 8];
+    std::io::Read::read_exact(&mut file, &mut len).ok()?;
+    let n = u64::from_le_bytes(len);
+    if n > 16 << 20 {
+        return None;
+    }
+    let mut header = vec![0u8; n as usize];
+    std::io::Read::read_exact(&mut file, &mut header).ok()?;
+    Some(String::from_utf8_lossy(&header).into_owned())
+}
+
+/// A rectangle with about `side`² pixels in the proportions of `photo` (held within 4:1),
+/// sides multiples of 16.
+pub fn photo_shaped((w, h): (u32, u32), side: u32) -> (u32, u32) {
+    let aspect = (w.max(1) as f64 / h.max(1) as f64).clamp(0.25, 4.0);
+    let area = side as f64 * side as f64;
+    let to_16 = |x: f64| ((x / 16.0).round().max(1.0) as u32) * 16;
+    (to_16((area * aspect).sqrt()), to_16((area / aspect).sqrt()))
+}
+
 /// The compact colorizer, ready to run.
 pub struct Compact {
     stem: (Tensor, Tensor),
@@ -483,24 +510,22 @@ pub struct Compact {
     /// Average the chroma predicted for the photo and for its mirror image (the file's
     /// `tintype.mirror_average`; training/experiments.md says what it buys).
     mirror_average: bool,
+    /// The photo is shown to the network in its own shape, not stretched to a square (the
+    /// file's `tintype.input_shape`; see [`Compact::input_size`]).
+    sees_photo_shape: bool,
     device: Device,
 }
 
 impl Compact {
     /// Whether `path` is a safetensors file written by `training/export.py` (by its metadata).
     pub fn is_compact_file(path: &Path) -> bool {
-        let Ok(mut file) = std::fs::File::open(path) else { return false };
-        let mut len = [0u8; 8];
-        if std::io::Read::read_exact(&mut file, &mut len).is_err() {
-            return false;
-        }
-        let n = u64::from_le_bytes(len);
-        if n > 16 << 20 {
-            return false;
-        }
-        let mut header = vec![0u8; n as usize];
-        std::io::Read::read_exact(&mut file, &mut header).is_ok()
-            && String::from_utf8_lossy(&header).contains(&format!("\"tintype.format\":\"{FORMAT}\""))
+        header(path).is_some_and(|h| h.contains(&format!("\"tintype.format\":\"{FORMAT}\"")))
+    }
+
+    /// Whether the compact file at `path` sees each photo in its own shape (see
+    /// [`Compact::input_size`]), read from its header without loading it.
+    pub fn file_sees_photo_shape(path: &Path) -> bool {
+        header(path).is_some_and(|h| h.contains(&format!("\"{INPUT_SHAPE}\":\"photo\"")))
     }
 
     /// Loads a file written by `training/export.py`.
@@ -517,12 +542,14 @@ impl Compact {
         let grain_filter: f32 = meta.get("tintype.grain_filter").and_then(|h| h.parse().ok()).unwrap_or(0.0);
         let mirror_average = meta.get("tintype.mirror_average").is_some_and(|m| m == "1");
         let scene_strength: f32 = meta.get("tintype.scene_strength").and_then(|s| s.parse().ok()).unwrap_or(0.0);
+        // Files written before it was measured take DeOldify's square.
+        let sees_photo_shape = meta.get(INPUT_SHAPE).is_some_and(|s| s == "photo");
         let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)
             .map_err(|e| LoadError::corrupt(path, e.to_string()))?;
         let vb = VarBuilder::from_tensors(tensors, DType::F32, device);
-        Self::new(&vb, temperature, grain_filter, mirror_average, scene_strength, device).map_err(|e| {
-            LoadError::Compute { path: path.to_owned(), why: format!("not a valid compact colorizer: {e}") }
-        })
+        Self::new(&vb, temperature, grain_filter, mirror_average, sees_photo_shape, scene_strength, device).map_err(
+            |e| LoadError::Compute { path: path.to_owned(), why: format!("not a valid compact colorizer: {e}") },
+        )
     }
 
     fn new(
@@ -530,6 +557,7 @@ impl Compact {
         temperature: f64,
         grain_filter: f32,
         mirror_average: bool,
+        sees_photo_shape: bool,
         scene_strength: f32,
         device: &Device,
     ) -> Result<Self> {
@@ -568,6 +596,7 @@ impl Compact {
             annealed_mean,
             grain_filter,
             mirror_average,
+            sees_photo_shape,
             device: device.clone(),
         })
     }
@@ -577,6 +606,20 @@ impl Compact {
     }
 
     /// The non-local means strength this model's input wants (0: none), from its file.
+    /// The size of the grey picture the network sees for a photo of `photo` pixels at
+    /// `render_factor`. DeOldify's is the 16·render_factor square, whatever the photo's shape,
+    /// and so is this model's unless its file asks for the photo's shape: then a rectangle of
+    /// about the square's pixels in the photo's proportions (within 4:1), sides multiples of 16.
+    /// The network was trained on undistorted crops; a 3:2 photo stretched to a square shows it
+    /// everything 1.5× taller than that (training/experiments.md, "The photo in its own shape").
+    pub fn input_size(&self, photo: (u32, u32), render_factor: u32) -> (u32, u32) {
+        let side = 16 * render_factor;
+        if !self.sees_photo_shape {
+            return (side, side);
+        }
+        photo_shaped(photo, side)
+    }
+
     pub fn grain_filter(&self) -> f32 {
         self.grain_filter
     }
@@ -662,6 +705,25 @@ impl Compact {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// About the square's pixels in the photo's proportions, sides multiples of 16; a square
+    /// stays the square, and a panorama is held to 4:1.
+    #[test]
+    fn photo_shaped_keeps_the_pixel_count_and_the_proportions() {
+        assert_eq!(photo_shaped((1000, 1000), 560), (560, 560));
+        assert_eq!(photo_shaped((481, 321), 560), (688, 464));
+        assert_eq!(photo_shaped((321, 481), 560), (464, 688));
+        assert_eq!(photo_shaped((5000, 3), 560), (1120, 288));
+        assert_eq!(photo_shaped((1, 1), 112), (112, 112));
+        for (w, h) in [(481, 321), (4000, 3000), (1200, 1800), (640, 480)] {
+            let (sw, sh) = photo_shaped((w, h), 560);
+            assert!(sw % 16 == 0 && sh % 16 == 0);
+            let pixels = (sw * sh) as f64 / (560.0 * 560.0);
+            assert!((0.93..=1.07).contains(&pixels), "{w}×{h} → {sw}×{sh}: {pixels}");
+            let aspect = (sw as f64 / sh as f64) / (w as f64 / h as f64);
+            assert!((0.95..=1.05).contains(&aspect), "{w}×{h} → {sw}×{sh}");
+        }
+    }
 
     /// The CPU's one-pass annealed mean gives what the tensor operations the GPUs run give.
     #[test]

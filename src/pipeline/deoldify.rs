@@ -123,7 +123,12 @@ pub fn normalise(grey: &GrayImage, device: &Device) -> candle_core::Result<Tenso
 /// Steps 2–3: stretch to the render square and grey it.
 pub fn grey_square(orig: &RgbImage, render_factor: u32) -> GrayImage {
     let size = 16 * render_factor;
-    pil_luma(&pil_bilinear_resize(orig, size, size))
+    grey_resized(orig, size, size)
+}
+
+/// Steps 2–3 for any size the network takes.
+pub fn grey_resized(orig: &RgbImage, w: u32, h: u32) -> GrayImage {
+    pil_luma(&pil_bilinear_resize(orig, w, h))
 }
 
 /// Steps 2–4: stretch to the render square, grey it, normalise.
