@@ -44,7 +44,7 @@ impl Colorizer {
         Ok(Colorizer::DeOldify(Generator::load_as(path, variant, device)?))
     }
 
-    /// The network alone: (1, 3, S, S) ImageNet-normalised grey → RGB, ImageNet-normalised.
+    /// The network alone: (1, 3, H, W) ImageNet-normalised grey → RGB, ImageNet-normalised.
     pub fn forward(&self, x: &candle_core::Tensor) -> candle_core::Result<candle_core::Tensor> {
         match self {
             Colorizer::DeOldify(g) => g.forward(x),
@@ -52,9 +52,9 @@ impl Colorizer {
         }
     }
 
-    /// The network's input from the grey render square: DeOldify's exactly; the compact
-    /// model's after its grain filter, which only the network sees (the result keeps the
-    /// photo's own luminance).
+    /// The network's input from the grey picture of [`Self::input_size`]: DeOldify's exactly;
+    /// the compact model's after its grain filter, which only the network sees (the result
+    /// keeps the photo's own luminance).
     pub fn input(&self, grey: &image::GrayImage) -> candle_core::Result<candle_core::Tensor> {
         match self {
             Colorizer::Compact(c) => deoldify::normalise(&grain::non_local_means(grey, c.grain_filter()), c.device()),
@@ -115,12 +115,13 @@ impl Colorizer {
             (true, true) => DynamicImage::ImageRgb16(defade(&photo.to_rgb16(), defade_strength)),
         };
         let orig8 = base.to_rgb8();
-        // Both networks take DeOldify's input and give its kind of output.
+        // Both networks take DeOldify's kind of input (the compact one in the photo's shape)
+        // and give its kind of output.
         let (w, h) = self.input_size(orig8.dimensions(), render_factor);
         let grey = deoldify::grey_resized(&orig8, w, h);
         let y = self.forward(&self.input(&grey)?)?;
-        let square = deoldify::denormalise(&y)?;
-        let colour = deoldify::pil_bilinear_resize(&square, orig8.width(), orig8.height());
+        let small = deoldify::denormalise(&y)?;
+        let colour = deoldify::pil_bilinear_resize(&small, orig8.width(), orig8.height());
         Ok(ColourLayer { base, orig8, colour })
     }
 }

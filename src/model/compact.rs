@@ -668,7 +668,7 @@ impl Compact {
         uv.reshape((b, hh * ww, 2))?.transpose(1, 2)?.reshape((b, 2, hh, ww))
     }
 
-    /// (B, 3, S, S) ImageNet-normalised grey, S a multiple of 16 → RGB, ImageNet-normalised:
+    /// (B, 3, H, W) ImageNet-normalised grey, H and W multiples of 16 → RGB, ImageNet-normalised:
     /// what Tintype runs, with the mirror average where the file asks for it.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let mut uv = self.chroma(x)?;
