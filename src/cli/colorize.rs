@@ -30,7 +30,8 @@ pub struct ColorizeArgs {
     /// artistic, stable or video when the file name does not say (Stable and Video share a layout).
     #[arg(long)]
     variant: Option<String>,
-    /// Render factor: the model sees a 16·N px square. Higher is steadier but slower.
+    /// Render factor: the model sees a 16·N px square (the built-in model: as many pixels in the
+    /// photo's shape). Higher is steadier but slower.
     #[arg(long, value_parser = clap::value_parser!(u32).range(7..=64))]
     render_factor: Option<u32>,
     /// Fading repair, 0 (off) to 1 (full): restores contrast, black and white points and
