@@ -206,7 +206,8 @@ fn side_by_side_and_render_size_sheet() {
     harness.step();
     snapshot(&mut harness, "render-size-sheet");
     // Choosing one uses it.
-    harness.get_by_role_and_label(Role::Button, "Render size 16 (256 px)").click();
+    // The built-in model sees the portrait in its own shape: 288 × 224 px at render size 16.
+    harness.get_by_role_and_label(Role::Button, "Render size 16 (288 × 224 px)").click();
     harness.step();
     assert!(harness.state().sheet.is_none());
     assert_eq!(harness.state().prefs.render_factor, 16);

@@ -112,18 +112,23 @@ impl App {
         }
     }
 
-    /// What the render size means in pixels: the square DeOldify stretches every photo to, or
-    /// the built-in model's rectangle in the photo's own shape.
+    /// The pixels the model sees the photo on screen at at `render_factor`: the square DeOldify
+    /// stretches every photo to, or the built-in model's rectangle in the photo's own shape
+    /// (`None` until the photo is read).
+    fn seen_size(&mut self, render_factor: u32) -> Option<(u32, u32)> {
+        let side = 16 * render_factor;
+        if !self.model_sees_photo_shape() {
+            return Some((side, side));
+        }
+        let photo = self.selected_photo()?.original.as_ref()?;
+        Some(crate::model::compact::photo_shaped((photo.width(), photo.height()), side))
+    }
+
     fn render_size_caption(&mut self) -> String {
         let side = 16 * self.prefs.render_factor;
-        let shown = self.selected_photo().and_then(|p| p.original.as_ref()).map(|o| (o.width(), o.height()));
-        match (self.model_sees_photo_shape(), shown) {
-            (false, _) => format!("The model sees {side} × {side} px."),
-            (true, Some(photo)) => {
-                let (w, h) = crate::model::compact::photo_shaped(photo, side);
-                format!("The model sees this photo at {w} × {h} px.")
-            }
-            (true, None) => format!("The model sees as many pixels as {side} × {side}, in the photo's shape."),
+        match self.seen_size(self.prefs.render_factor) {
+            Some((w, h)) => format!("The model sees {w} × {h} px."),
+            None => format!("The model sees as many pixels as {side} × {side}, in the photo's shape."),
         }
     }
 
@@ -510,37 +515,43 @@ impl App {
     }
 
     fn sheet_window(&mut self, ctx: &egui::Context) {
+        if self.sheet.is_none() {
+            return;
+        }
+        let labels: Vec<String> = SHEET_FACTORS
+            .iter()
+            .map(|&rf| match self.seen_size(rf) {
+                Some((w, h)) => format!("Render size {rf} ({w} × {h} px)"),
+                None => format!("Render size {rf}"),
+            })
+            .collect();
         let Some(sheet) = &self.sheet else { return };
         let mut open = true;
         let mut chosen = None;
         egui::Window::new("Render sizes").open(&mut open).collapsible(false).default_width(760.0).show(ctx, |ui| {
             ui.label("The same photo at six render sizes. Click the one you like best to use it.");
             egui::Grid::new("sheet").num_columns(3).show(ui, |ui| {
-                for (i, (render, rf)) in sheet.renders.iter().zip(SHEET_FACTORS).enumerate() {
-                    ui.vertical(|ui| {
-                        let label = format!("Render size {rf} ({} px)", 16 * rf);
-                        match render {
-                            Some(Ok(tex)) => {
-                                let image = egui::Image::from_texture(egui::load::SizedTexture::from_handle(tex))
-                                    .max_size(egui::vec2(230.0, 230.0));
-                                let response = ui.add(egui::Button::image(image)).on_hover_text("Use this render size");
-                                let name = label.clone();
-                                response.widget_info(|| {
-                                    egui::WidgetInfo::labeled(egui::accesskit::Role::Button, true, &name)
-                                });
-                                if response.clicked() {
-                                    chosen = Some(rf);
-                                }
-                                ui.label(label);
+                for (i, ((render, rf), label)) in sheet.renders.iter().zip(SHEET_FACTORS).zip(labels).enumerate() {
+                    ui.vertical(|ui| match render {
+                        Some(Ok(tex)) => {
+                            let image = egui::Image::from_texture(egui::load::SizedTexture::from_handle(tex))
+                                .max_size(egui::vec2(230.0, 230.0));
+                            let response = ui.add(egui::Button::image(image)).on_hover_text("Use this render size");
+                            let name = label.clone();
+                            response
+                                .widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::Button, true, &name));
+                            if response.clicked() {
+                                chosen = Some(rf);
                             }
-                            Some(Err(e)) => {
-                                ui.label(label);
-                                ui.label(RichText::new(e).color(ERROR_RED));
-                            }
-                            None => {
-                                ui.label(label);
-                                ui.add(egui::Spinner::new());
-                            }
+                            ui.label(label);
+                        }
+                        Some(Err(e)) => {
+                            ui.label(label);
+                            ui.label(RichText::new(e).color(ERROR_RED));
+                        }
+                        None => {
+                            ui.label(label);
+                            ui.add(egui::Spinner::new());
                         }
                     });
                     if i % 3 == 2 {
