@@ -112,9 +112,9 @@ impl App {
         }
     }
 
-    /// The pixels the model sees the photo on screen at at `render_factor`: the square DeOldify
-    /// stretches every photo to, or the built-in model's rectangle in the photo's own shape
-    /// (`None` until the photo is read).
+    /// Width and height of what the model sees of the photo on screen at `render_factor`: the
+    /// square DeOldify stretches every photo to, or the built-in model's rectangle in the
+    /// photo's own shape (`None` until the photo is read).
     fn seen_size(&mut self, render_factor: u32) -> Option<(u32, u32)> {
         let side = 16 * render_factor;
         if !self.model_sees_photo_shape() {

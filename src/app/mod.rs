@@ -365,7 +365,7 @@ impl App {
 
     /// Whether the chosen model sees each photo in its own shape rather than stretched to the
     /// render square (the built-in model does; see `Compact::input_size`).
-    pub fn model_sees_photo_shape(&mut self) -> bool {
+    fn model_sees_photo_shape(&mut self) -> bool {
         let Ok(choice) = self.model_choice() else { return false };
         if self.input_shape.as_ref().is_none_or(|(path, _)| *path != choice.path) {
             let photo_shape = crate::model::compact::Compact::file_sees_photo_shape(&choice.path);
