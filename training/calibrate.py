@@ -37,28 +37,39 @@ def photos(folder, split):
     return files
 
 
-def true_distribution(im, bins, size=RENDER // 2):
-    """A photo's true colours soft-encoded over the bins, squashed to size × size (by default the
-    model's output scale for the render square), (size², Q)."""
-    rgb = np.asarray(im.resize((size, size), Image.BILINEAR), dtype=np.float32)
+def photo_shaped(w, h, side=RENDER):
+    """The app's input size for a file with `tintype.input_shape = photo` (`photo_shaped` in
+    src/model/compact.rs): about side² pixels in the photo's proportions (held within 4:1),
+    sides multiples of 16."""
+    aspect = min(max(w / h, 0.25), 4.0)
+    to_16 = lambda x: max(1, int(np.floor(x / 16 + 0.5))) * 16  # Rust's round(): halves away from 0
+    return to_16((side * side * aspect) ** 0.5), to_16((side * side / aspect) ** 0.5)
+
+
+def true_distribution(im, bins, size=(RENDER // 2, RENDER // 2)):
+    """A photo's true colours soft-encoded over the bins, squashed to size (w, h) (by default
+    the model's output scale for the render square), (w · h, Q)."""
+    rgb = np.asarray(im.resize(size, Image.BILINEAR), dtype=np.float32)
     _, u, v = data.yuv(rgb)
     target, _ = data.soft_targets(torch.from_numpy(np.stack([u, v], 0))[None], bins)
     return target[0].flatten(1).T
 
 
-def inputs(files, bins, grain_filter, damaged=None):
-    """Each photo as the app feeds it to the model (squashed to the render square, Pillow's
-    bilinear and luma, the grain filter), with its true colours soft-encoded over the bins at the
-    model's output scale, (H/2 · W/2, Q). With `damaged`, a folder of the same photos aged
-    (aged_val.py), each photo comes twice, clean and damaged, with the same true colours."""
+def inputs(files, bins, grain_filter, damaged=None, photo_shape=False):
+    """Each photo as the app feeds it to the model (squashed to the render square, or with
+    `photo_shape` resized to photo_shaped(); Pillow's bilinear and luma, the grain filter), with
+    its true colours soft-encoded over the bins at the model's output scale, (H/2 · W/2, Q). With
+    `damaged`, a folder of the same photos aged (aged_val.py), each photo comes twice, clean and
+    damaged, with the same true colours."""
     for f in files:
         im = Image.open(f).convert("RGB")
-        target = true_distribution(im, bins)
-        greys = [im.resize((RENDER, RENDER), Image.BILINEAR).convert("L")]
+        size = photo_shaped(*im.size) if photo_shape else (RENDER, RENDER)
+        target = true_distribution(im, bins, (size[0] // 2, size[1] // 2))
+        greys = [im.resize(size, Image.BILINEAR).convert("L")]
         if damaged:
             stem = os.path.splitext(os.path.basename(f))[0]
             greys.append(Image.open(os.path.join(damaged, stem + ".png")).convert("RGB").resize(
-                (RENDER, RENDER), Image.BILINEAR).convert("L"))
+                size, Image.BILINEAR).convert("L"))
         for grey in greys:
             x = data.to_input(grey)[None]
             if grain_filter:
@@ -66,14 +77,14 @@ def inputs(files, bins, grain_filter, damaged=None):
             yield x, target
 
 
-def measure(model, files, bins, grain_filter, damaged=None, seed=0):
+def measure(model, files, bins, grain_filter, damaged=None, seed=0, photo_shape=False):
     """Sampled logits (N, Q) and the truth's mean soft distribution over bins (Q,), over
     inputs()."""
     gen = torch.Generator().manual_seed(seed)
     logits, truth, n = [], torch.zeros(len(bins)), 0
     model.eval()
     with torch.no_grad():
-        for x, target in inputs(files, bins, grain_filter, damaged):
+        for x, target in inputs(files, bins, grain_filter, damaged, photo_shape):
             out = model(x)[0].flatten(1).T  # (H/2 · W/2, Q)
             pick = torch.randint(0, out.shape[0], (PIXELS,), generator=gen)
             logits.append(out[pick])
@@ -101,6 +112,8 @@ def arguments(doc):
     ap.add_argument("--damaged", help="the same photos aged (aged_val.py's folder): fit for clean and damaged "
                     "inputs alike")
     ap.add_argument("--grain-filter", type=float, default=0.0, help="h, as the file will be exported with")
+    ap.add_argument("--photo-shape", action="store_true", help="the photos in their own shape, as the app shows a "
+                    "file exported with --photo-shape")
     return ap
 
 
@@ -120,7 +133,7 @@ def main():
     state, model = load(args.checkpoint)
     files = photos(args.photos, args.split)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    logits, truth = measure(model, files, model.bins, args.grain_filter, args.damaged)
+    logits, truth = measure(model, files, model.bins, args.grain_filter, args.damaged, photo_shape=args.photo_shape)
     before = (F.softmax(logits, dim=1).mean(0) - truth).abs().sum().item()
     b, after = fit(logits, truth)
     print(f"{len(files)} photos: predicted vs true bin frequencies, L1 {before:.3f} → {after:.3f}; bias range "
