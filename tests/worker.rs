@@ -31,13 +31,26 @@ fn photo(dir: &std::path::Path) -> PathBuf {
 fn until_done(worker: &Worker, photo: u64) -> Vec<Event> {
     let mut seen = Vec::new();
     while let Some(e) = worker.wait_event() {
-        let last = matches!(&e, Event::Finished { photo: p, .. } | Event::Failed { photo: p, .. } | Event::Cancelled { photo: p } if *p == photo);
+        let last = matches!(&e, Event::Finished { photo: p, .. } | Event::Failed { photo: p, .. } | Event::Cancelled { photo: p } | Event::Read { photo: p } if *p == photo);
         seen.push(e);
         if last {
             break;
         }
     }
     seen
+}
+
+/// A job with no model reads the photo and ends there: nothing is loaded or colorized.
+#[test]
+fn a_job_with_no_model_only_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = photo(dir.path());
+    let worker = Worker::spawn(|| {});
+    worker.submit(Job { photo: 1, path, model: None, settings: settings(7, 1.0) });
+    let events = until_done(&worker, 1);
+    assert!(matches!(events.last(), Some(Event::Read { photo: 1 })), "{events:?}");
+    assert!(events.iter().any(|e| matches!(e, Event::Decoded { photo: 1, .. })), "{events:?}");
+    assert!(!events.iter().any(|e| matches!(e, Event::LoadingModel { .. })), "{events:?}");
 }
 
 #[test]
