@@ -9,7 +9,7 @@ use std::sync::mpsc::{self, Receiver};
 
 use egui::{Color32, RichText};
 
-use super::library::Status;
+use super::library::{Photo, Status};
 use super::prefs::{ModelPick, ShareLayout, ViewMode};
 use super::{App, DialogPurpose, Notice, Quit, SHEET_FACTORS};
 use crate::store::FetchOptions;
@@ -38,6 +38,13 @@ impl Downloads {
     pub fn active(&self) -> bool {
         !self.running.is_empty()
     }
+}
+
+/// Why the photo on screen has no result: the canvas says it in words.
+enum NoResult {
+    Failed,
+    NoModel,
+    OnItsWay,
 }
 
 /// Files dragged over the window: the whole window says what dropping them does.
@@ -106,9 +113,29 @@ impl App {
         match self.selected_photo() {
             None if self.photos.is_empty() => "Drop old photos or folders here, or press Add photos".into(),
             None => "Pick a photo on the left".into(),
-            Some(p) if matches!(p.status, Status::Failed(_)) => format!("Nothing to show for {}", p.name),
-            Some(p) if self.model_problem().is_some() => format!("{} waits for a model that can run", p.name),
-            Some(p) => format!("Colorizing {}…", p.name),
+            Some(p) => match self.why_no_result(p) {
+                NoResult::Failed => format!("Nothing to show for {}", p.name),
+                NoResult::NoModel => format!("{} waits for a model that can run", p.name),
+                NoResult::OnItsWay => format!("Colorizing {}…", p.name),
+            },
+        }
+    }
+
+    /// What the after side says while the photo on screen has no result.
+    fn after_pending(&self) -> &'static str {
+        match self.selected_photo().map(|p| self.why_no_result(p)) {
+            Some(NoResult::Failed) => "Not colorized",
+            Some(NoResult::NoModel) => "Waits for a model",
+            Some(NoResult::OnItsWay) | None => "Colorizing…",
+        }
+    }
+
+    /// Why `photo` shows no result, for the canvas's words.
+    fn why_no_result(&self, photo: &Photo) -> NoResult {
+        match photo.status {
+            Status::Failed(_) => NoResult::Failed,
+            _ if self.model_problem().is_some() => NoResult::NoModel,
+            _ => NoResult::OnItsWay,
         }
     }
 
@@ -129,15 +156,6 @@ impl App {
         match self.seen_size(self.prefs.render_factor) {
             Some((w, h)) => format!("The model sees {w} × {h} px."),
             None => format!("The model sees as many pixels as {side} × {side}, in the photo's shape."),
-        }
-    }
-
-    /// What the after side says while the photo on screen has no result.
-    fn after_pending(&self) -> &'static str {
-        match self.selected_photo().map(|p| &p.status) {
-            Some(Status::Failed(_)) => "Not colorized",
-            _ if self.model_problem().is_some() => "Waits for a model",
-            _ => "Colorizing…",
         }
     }
 
