@@ -211,6 +211,53 @@ fn side_by_side_and_render_size_sheet() {
     harness.step();
     assert!(harness.state().sheet.is_none());
     assert_eq!(harness.state().prefs.render_factor, 16);
+    assert_eq!(harness.state().photos[0].settings.render_factor, 16);
+}
+
+#[test]
+fn each_photo_keeps_its_own_adjustments_until_they_are_applied_to_all() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[SAMPLE, "assets/samples/migrant-mother.jpg"]);
+    step_until(&mut harness, "both renders", |app| app.photos.len() == 2 && all_done(app));
+    assert_eq!(harness.state().renders_finished, 2);
+    let strength = |app: &App, i: usize| app.photos[i].settings.chroma.saturation;
+    let rendered_strength =
+        |app: &App, i: usize| app.photos[i].result.as_ref().map(|(key, _)| key.settings.chroma.saturation);
+
+    // Stronger colour for the photo on screen only: the other keeps its render and its word.
+    slider(&harness, "Colour strength").set_value_accesskit(1.5);
+    step_until(&mut harness, "the new render", |app| rendered_strength(app, 0) == Some(1.5));
+    for _ in 0..20 {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(harness.state().renders_finished, 3, "the other photo was not rendered again");
+    assert_eq!(rendered_strength(harness.state(), 1), Some(1.0));
+    assert!(harness.query_by_label("migrant-mother.jpg\ndone").is_some());
+
+    // The controls follow the selection.
+    harness.get_by_label_contains("migrant-mother.jpg").click();
+    harness.step();
+    harness.step();
+    assert_eq!(slider(&harness, "Colour strength").accesskit_node().numeric_value(), Some(1.0));
+    harness.get_by_label_contains("walt-whitman.jpg").click();
+    harness.step();
+    harness.step();
+    assert_eq!(slider(&harness, "Colour strength").accesskit_node().numeric_value(), Some(1.5));
+
+    // A photo added now starts with the adjustments set last.
+    let porch = setup.dir.path().join("porch.jpg");
+    std::fs::copy(SAMPLE, &porch).unwrap();
+    drop_files(&mut harness, &[porch.to_str().unwrap()]);
+    step_until(&mut harness, "the third photo", |app| app.photos.len() == 3 && all_done(app));
+    assert_eq!(strength(harness.state(), 2), 1.5);
+    assert_eq!(rendered_strength(harness.state(), 2), Some(1.5));
+
+    // Applied to all: the second photo is rendered again with them.
+    harness.get_by_label("Apply to all photos").click();
+    step_until(&mut harness, "the second photo's new render", |app| rendered_strength(app, 1) == Some(1.5));
+    assert!(harness.query_by_label("Apply to all photos").is_some_and(|b| b.accesskit_node().is_disabled()));
 }
 
 #[test]
@@ -467,9 +514,14 @@ fn a_long_list_keeps_only_so_much_in_memory() {
     assert_eq!(harness.query_all_by_label_contains("\ndone").count(), 3, "each is listed as done");
     assert_eq!(harness.state().renders_finished, 3);
 
-    // New settings: only the photo on screen is rendered again; the others, let go, wait
-    // until they are shown or exported.
+    // New settings for every photo: only the photo on screen is rendered again; the others,
+    // let go, wait until they are shown or exported.
     slider(&harness, "Colour strength").set_value_accesskit(1.2);
+    harness.step();
+    harness.step();
+    harness.get_by_label("Apply to all photos").click();
+    harness.step();
+    assert!(harness.state().photos.iter().all(|p| p.settings.chroma.saturation == 1.2));
     step_until(&mut harness, "the new render", |app| {
         app.photos[0].result.as_ref().is_some_and(|(k, _)| k.settings.chroma.saturation == 1.2)
     });

@@ -12,11 +12,14 @@ use egui::{Color32, RichText};
 use super::library::{Photo, Status};
 use super::prefs::{ModelPick, ShareLayout, ViewMode};
 use super::{App, DialogPurpose, Notice, Quit, SHEET_FACTORS};
+use crate::engine::Settings;
+use crate::pipeline::chroma::ChromaControls;
 use crate::store::FetchOptions;
 
 pub const RENDER_SIZE_LABEL: &str = "Render size";
 pub const FADING_LABEL: &str = "Fading repair";
 pub const SATURATION_LABEL: &str = "Colour strength";
+pub const APPLY_TO_ALL_LABEL: &str = "Apply to all photos";
 pub const WARMTH_LABEL: &str = "Warmth";
 pub const TINT_LABEL: &str = "Tint";
 const ERROR_RED: Color32 = Color32::from_rgb(0xe0, 0x55, 0x4f);
@@ -151,9 +154,9 @@ impl App {
         Some(crate::model::compact::photo_shaped((photo.width(), photo.height()), side))
     }
 
-    fn render_size_caption(&mut self) -> String {
-        let side = 16 * self.prefs.render_factor;
-        match self.seen_size(self.prefs.render_factor) {
+    fn render_size_caption(&mut self, render_factor: u32) -> String {
+        let side = 16 * render_factor;
+        match self.seen_size(render_factor) {
             Some((w, h)) => format!("The model sees {w} × {h} px."),
             None => format!("The model sees as many pixels as {side} × {side}, in the photo's shape."),
         }
@@ -257,12 +260,12 @@ impl App {
                 }
             }
         }
-        let current = self.runnable_model().ok().map(|model| super::RenderKey { model, settings: self.settings() });
+        let model = self.runnable_model().ok();
         let mut clicked = None;
         egui::ScrollArea::vertical().show(ui, |ui| {
             for p in &self.photos {
                 let selected = self.selected == Some(p.id);
-                let text = format!("{}\n{}", p.name, p.status_text(current.as_ref()));
+                let text = format!("{}\n{}", p.name, p.status_text(model.as_ref()));
                 let button = match &p.thumbnail {
                     Some(t) => egui::Button::image_and_text(
                         egui::Image::from_texture(egui::load::SizedTexture::from_handle(t))
@@ -299,28 +302,43 @@ impl App {
         changed |= self.model_picker(ui);
         ui.add_space(6.0);
         ui.heading("Render");
-        let rf = &mut self.prefs.render_factor;
-        changed |= ui.add(egui::Slider::new(rf, 7..=45).text(RENDER_SIZE_LABEL)).changed();
-        ui.label(RichText::new(format!("{} Higher is steadier but slower.", self.render_size_caption())).small());
+        // The render size and adjustments are the photo on screen's own (with none, those of
+        // the photos added next).
+        let mut settings = self.shown_settings();
+        let mut adjusted = false;
+        adjusted |= ui.add(egui::Slider::new(&mut settings.render_factor, 7..=45).text(RENDER_SIZE_LABEL)).changed();
+        let caption = self.render_size_caption(settings.render_factor);
+        ui.label(RichText::new(format!("{caption} Higher is steadier but slower.")).small());
         if ui.add_enabled(self.selected.is_some(), egui::Button::new("Compare render sizes…")).clicked() {
             self.open_sheet();
         }
         ui.add_space(6.0);
         ui.heading("Adjust");
-        changed |=
-            ui.add(egui::Slider::new(&mut self.prefs.defade, 0.0..=1.0).fixed_decimals(2).text(FADING_LABEL)).changed();
-        changed |= ui.add(egui::Slider::new(&mut self.prefs.saturation, 0.0..=2.0).text(SATURATION_LABEL)).changed();
-        changed |= ui.add(egui::Slider::new(&mut self.prefs.warmth, -1.0..=1.0).text(WARMTH_LABEL)).changed();
-        changed |= ui
-            .add(egui::Slider::new(&mut self.prefs.tint, -1.0..=1.0).text(TINT_LABEL))
+        let chroma = &mut settings.chroma;
+        adjusted |=
+            ui.add(egui::Slider::new(&mut settings.defade, 0.0..=1.0).fixed_decimals(2).text(FADING_LABEL)).changed();
+        adjusted |= ui.add(egui::Slider::new(&mut chroma.saturation, 0.0..=2.0).text(SATURATION_LABEL)).changed();
+        adjusted |= ui.add(egui::Slider::new(&mut chroma.warmth, -1.0..=1.0).text(WARMTH_LABEL)).changed();
+        adjusted |= ui
+            .add(egui::Slider::new(&mut chroma.tint, -1.0..=1.0).text(TINT_LABEL))
             .on_hover_text("Towards green (left) or magenta (right)")
             .changed();
-        if ui.button("Reset adjustments").clicked() {
-            self.prefs.defade = 0.0;
-            self.prefs.saturation = 1.0;
-            self.prefs.warmth = 0.0;
-            self.prefs.tint = 0.0;
-            changed = true;
+        ui.horizontal_wrapped(|ui| {
+            if ui.button("Reset adjustments").clicked() {
+                (settings.defade, settings.chroma) = (0.0, ChromaControls::default());
+                adjusted = true;
+            }
+            let differ = self.photos.iter().any(|p| p.settings != settings);
+            if ui
+                .add_enabled(self.photos.len() > 1 && differ, egui::Button::new(APPLY_TO_ALL_LABEL))
+                .on_hover_text("Gives every photo in the list this photo's render size and adjustments")
+                .clicked()
+            {
+                self.apply_to_all(now);
+            }
+        });
+        if adjusted {
+            self.set_shown_settings(settings, now);
         }
         ui.add_space(6.0);
         ui.heading("Save and share");
@@ -579,8 +597,8 @@ impl App {
             });
         });
         if let Some(rf) = chosen {
-            self.prefs.render_factor = rf;
-            self.settings_changed(ctx.input(|i| i.time));
+            let settings = Settings { render_factor: rf, ..self.shown_settings() };
+            self.set_shown_settings(settings, ctx.input(|i| i.time));
             open = false;
         }
         if !open {

@@ -8,7 +8,8 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use image::DynamicImage;
 
 use super::RenderKey;
-use crate::engine::worker::Stage;
+use crate::engine::Settings;
+use crate::engine::worker::{ModelChoice, Stage};
 use crate::io::{decode, photos};
 
 /// Thumbnails' longest side, in pixels.
@@ -30,6 +31,9 @@ pub struct Photo {
     pub path: PathBuf,
     pub name: String,
     pub status: Status,
+    /// The render size and adjustments it is colorized with: its own, set while it is on
+    /// screen (or given to all by "Apply to all photos").
+    pub settings: Settings,
     pub thumbnail: Option<egui::TextureHandle>,
     pub original: Option<Arc<DynamicImage>>,
     /// The newest result and what made it.
@@ -43,7 +47,7 @@ pub struct Photo {
 }
 
 impl Photo {
-    pub fn new(id: u64, path: PathBuf) -> Self {
+    pub fn new(id: u64, path: PathBuf, settings: Settings) -> Self {
         let name =
             path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
         Self {
@@ -51,6 +55,7 @@ impl Photo {
             path,
             name,
             status: Status::Idle,
+            settings,
             thumbnail: None,
             original: None,
             result: None,
@@ -78,14 +83,13 @@ impl Photo {
         self.original = None;
     }
 
-    /// One line for the list and for screen readers; `current` is what a render would be made
+    /// One line for the list and for screen readers; `model` is what a render would be made
     /// with now, when a model can run.
-    pub fn status_text(&self, current: Option<&RenderKey>) -> String {
+    pub fn status_text(&self, model: Option<&ModelChoice>) -> String {
         let made_with = self.result.as_ref().map(|(k, _)| k).or(self.released.as_ref());
+        let outdated = made_with.zip(model).is_some_and(|(k, m)| k.model != *m || k.settings != self.settings);
         match &self.status {
-            Status::Idle | Status::Done if made_with.is_some() && current.is_some_and(|c| Some(c) != made_with) => {
-                "done (older settings)".into()
-            }
+            Status::Idle | Status::Done if outdated => "done (older settings)".into(),
             Status::Idle if made_with.is_some() => "done".into(),
             Status::Idle => "not colorized yet".into(),
             Status::Queued => "queued".into(),

@@ -21,7 +21,6 @@ use crate::engine::Settings;
 use crate::engine::device::DeviceChoice;
 use crate::engine::worker::{Event, Job, ModelChoice, Stage, Worker};
 use crate::io::encode::Format;
-use crate::pipeline::chroma::ChromaControls;
 use crate::store::Store;
 use library::{Loaded, Loader, Photo, Status};
 use prefs::{ModelPick, Prefs};
@@ -310,16 +309,33 @@ impl App {
         }
     }
 
-    pub fn settings(&self) -> Settings {
-        Settings {
-            render_factor: self.prefs.render_factor,
-            defade: self.prefs.defade,
-            chroma: ChromaControls {
-                saturation: self.prefs.saturation,
-                warmth: self.prefs.warmth,
-                tint: self.prefs.tint,
-            },
+    /// The settings the controls show: the selected photo's, or, with none selected, those
+    /// the photos added next start with.
+    pub fn shown_settings(&self) -> Settings {
+        self.selected_photo().map_or_else(|| self.prefs.photo_settings(), |p| p.settings)
+    }
+
+    /// The controls set `settings`: for the photo on screen, and for the photos added next.
+    pub fn set_shown_settings(&mut self, settings: Settings, now: f64) {
+        if let Some(p) = self.selected.and_then(|id| self.photo_mut(id)) {
+            p.settings = settings;
         }
+        self.prefs.remember_photo_settings(&settings);
+        self.settings_changed(now);
+    }
+
+    /// Gives every photo the render size and adjustments of the one on screen.
+    pub fn apply_to_all(&mut self, now: f64) {
+        let settings = self.shown_settings();
+        for p in &mut self.photos {
+            p.settings = settings;
+        }
+        self.settings_changed(now);
+    }
+
+    /// What a render of `p` with `model` is made with.
+    fn key_for(p: &Photo, model: &ModelChoice) -> RenderKey {
+        RenderKey { model: model.clone(), settings: p.settings }
     }
 
     fn device(&self) -> DeviceChoice {
@@ -422,7 +438,7 @@ impl App {
                     }
                     let id = self.next_id;
                     self.next_id += 1;
-                    self.photos.push(Photo::new(id, path));
+                    self.photos.push(Photo::new(id, path, self.prefs.photo_settings()));
                     self.selected.get_or_insert(id);
                 }
                 Loaded::Thumbnail(path, image) => {
@@ -580,7 +596,13 @@ impl App {
             }
             self.changed_at = None;
             self.save_prefs_soon();
-            if self.photos.iter().any(|p| matches!(p.status, Status::Working(_))) {
+            // The photo being rendered is stopped if what it is rendered with has changed.
+            let model = self.runnable_model().ok();
+            let outdated = |p: &Photo| {
+                matches!(p.status, Status::Working(_))
+                    && self.requested.get(&p.id) != model.as_ref().map(|m| Self::key_for(p, m)).as_ref()
+            };
+            if self.photos.iter().any(outdated) {
                 self.worker.cancel_current();
             }
         }
@@ -591,7 +613,6 @@ impl App {
             self.read_selected();
             return;
         };
-        let key = RenderKey { model, settings: self.settings() };
         // A photo on screen or to be exported needs a current result. The others are rendered
         // in the background unless their pixels were let go to bound memory: such a photo would
         // be let go again, so it waits until it is shown or exported. Renders for export wait
@@ -601,6 +622,7 @@ impl App {
             let shown = app.selected == Some(p.id);
             let to_export = app.pending_export.contains(&p.id) && exporter_free;
             let wanted = shown || to_export || p.released.is_none();
+            let key = Self::key_for(p, &model);
             wanted && !p.is_current(&key) && app.requested.get(&p.id) != Some(&key)
         };
         let busy = self.photos.iter().any(|p| matches!(p.status, Status::Queued | Status::Working(_)));
@@ -610,18 +632,18 @@ impl App {
             _ if busy => None,
             _ => self.photos.iter().find(|p| needs(self, p) && !matches!(p.status, Status::Failed(_))).map(|p| p.id),
         };
-        if let Some(id) = next {
-            self.submit(id, key);
+        if let Some(p) = next.and_then(|id| self.photos.iter().find(|p| p.id == id)) {
+            let key = Self::key_for(p, &model);
+            self.submit(p.id, key);
         }
     }
 
     /// Asks the worker to read the photo on screen, when it has no pixels and is not on its way.
     fn read_selected(&mut self) {
-        let settings = self.settings();
         let Some(p) = self.selected.and_then(|id| self.photo_mut(id)) else { return };
         if p.original.is_none() && matches!(p.status, Status::Idle | Status::Done) {
             p.status = Status::Queued;
-            let job = Job { photo: p.id, path: p.path.clone(), model: None, settings };
+            let job = Job { photo: p.id, path: p.path.clone(), model: None, settings: p.settings };
             self.worker.submit(job);
         }
     }
@@ -712,8 +734,8 @@ impl App {
     }
 
     fn try_export(&mut self, id: u64) {
-        let current = match self.runnable_model() {
-            Ok(model) => RenderKey { model, settings: self.settings() },
+        let model = match self.runnable_model() {
+            Ok(model) => model,
             Err(text) => {
                 self.pending_export.remove(&id);
                 self.notice = Some(Notice::error(text.clone()));
@@ -722,9 +744,9 @@ impl App {
             }
         };
         let Some(p) = self.photos.iter().find(|p| p.id == id) else { return };
-        // Not rendered with the current model and settings yet: the scheduler renders it,
+        // Not rendered with the current model and its settings yet: the scheduler renders it,
         // then this runs again.
-        if !p.is_current(&current) {
+        if !p.is_current(&Self::key_for(p, &model)) {
             return;
         }
         let format = match self.prefs.export_format.as_str() {
@@ -792,7 +814,7 @@ impl App {
     /// Renders the selected photo at the sheet's six render factors.
     pub fn open_sheet(&mut self) {
         let Some(p) = self.selected_photo() else { return };
-        let (id, path) = (p.id, p.path.clone());
+        let (id, path, photo_settings) = (p.id, p.path.clone(), p.settings);
         let model = match self.runnable_model() {
             Ok(m) => m,
             Err(text) => {
@@ -801,7 +823,7 @@ impl App {
             }
         };
         for (i, &rf) in SHEET_FACTORS.iter().enumerate() {
-            let settings = Settings { render_factor: rf, ..self.settings() };
+            let settings = Settings { render_factor: rf, ..photo_settings };
             let photo = SHEET_ID_BASE + id * SHEET_FACTORS.len() as u64 + i as u64;
             self.worker.submit(Job { photo, path: path.clone(), model: Some(model.clone()), settings });
         }

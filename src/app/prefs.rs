@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine::Settings;
+use crate::pipeline::chroma::ChromaControls;
+
 /// The model the person picked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ModelPick {
@@ -34,6 +37,7 @@ pub struct Prefs {
     pub model: ModelPick,
     /// `auto` or `cpu` (and `cuda`, `metal` where built in).
     pub device: String,
+    /// The render size and adjustments last set, which photos added next start with.
     pub render_factor: u32,
     pub defade: f32,
     pub saturation: f32,
@@ -92,6 +96,23 @@ impl Prefs {
         let text = toml::to_string(self).map_err(|e| e.to_string())?;
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         crate::io::encode::write_atomic(&dir.join(FILE_NAME), text.as_bytes(), &[]).map_err(|e| e.to_string())
+    }
+
+    /// The settings a photo added now starts with.
+    pub fn photo_settings(&self) -> Settings {
+        Settings {
+            render_factor: self.render_factor,
+            defade: self.defade,
+            chroma: ChromaControls { saturation: self.saturation, warmth: self.warmth, tint: self.tint },
+        }
+    }
+
+    /// Keeps `settings` as those photos added next start with.
+    pub fn remember_photo_settings(&mut self, settings: &Settings) {
+        self.render_factor = settings.render_factor;
+        self.defade = settings.defade;
+        let ChromaControls { saturation, warmth, tint } = settings.chroma;
+        (self.saturation, self.warmth, self.tint) = (saturation, warmth, tint);
     }
 
     pub fn remember_folder(&mut self, folder: &Path) {
