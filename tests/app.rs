@@ -258,6 +258,25 @@ fn each_photo_keeps_its_own_adjustments_until_they_are_applied_to_all() {
     harness.get_by_label("Apply to all photos").click();
     step_until(&mut harness, "the second photo's new render", |app| rendered_strength(app, 1) == Some(1.5));
     assert!(harness.query_by_label("Apply to all photos").is_some_and(|b| b.accesskit_node().is_disabled()));
+
+    // Ctrl+Z takes "Apply to all" back (the second photo is its own again), then the drag to
+    // 1.5 (which selects the photo it was made on); Ctrl+Shift+Z puts it back.
+    let strengths = |app: &App| app.photos.iter().map(|p| p.settings.chroma.saturation).collect::<Vec<_>>();
+    let ctrl = egui::Modifiers::COMMAND;
+    harness.key_press_modifiers(ctrl, egui::Key::Z);
+    harness.step();
+    assert_eq!(strengths(harness.state()), [1.5, 1.0, 1.5]);
+    step_until(&mut harness, "the second photo's render as before", |app| rendered_strength(app, 1) == Some(1.0));
+    harness.get_by_label_contains("porch.jpg").click();
+    harness.step();
+    harness.key_press_modifiers(ctrl, egui::Key::Z);
+    harness.step();
+    assert_eq!(strengths(harness.state()), [1.0, 1.0, 1.5]);
+    assert_eq!(harness.state().selected, Some(harness.state().photos[0].id));
+    assert_eq!(slider(&harness, "Colour strength").accesskit_node().numeric_value(), Some(1.0));
+    harness.key_press_modifiers(ctrl | egui::Modifiers::SHIFT, egui::Key::Z);
+    harness.step();
+    assert_eq!(strengths(harness.state()), [1.5, 1.0, 1.5]);
 }
 
 #[test]

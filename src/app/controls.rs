@@ -331,7 +331,9 @@ impl App {
             let differ = self.photos.iter().any(|p| p.settings != settings);
             if ui
                 .add_enabled(self.photos.len() > 1 && differ, egui::Button::new(APPLY_TO_ALL_LABEL))
-                .on_hover_text("Gives every photo in the list this photo's render size and adjustments")
+                .on_hover_text(
+                    "Gives every photo in the list this photo's render size and adjustments (Ctrl+Z takes it back)",
+                )
                 .clicked()
             {
                 self.apply_to_all(now);

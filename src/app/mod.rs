@@ -4,6 +4,7 @@
 
 mod controls;
 pub mod export;
+pub mod history;
 pub mod inbox;
 pub mod library;
 pub mod prefs;
@@ -135,6 +136,8 @@ pub struct App {
     changed_at: Option<f64>,
     /// The last render key asked of the worker, per photo.
     requested: std::collections::HashMap<u64, RenderKey>,
+    /// Changes to the render size and adjustments, for undo and redo.
+    history: history::History,
     /// Photos to export as soon as their result matches the settings.
     pending_export: HashSet<u64>,
     icc: std::collections::HashMap<u64, Arc<Vec<u8>>>,
@@ -269,6 +272,7 @@ impl App {
             viewer: Viewer::default(),
             changed_at: None,
             requested: Default::default(),
+            history: Default::default(),
             pending_export: HashSet::new(),
             icc: Default::default(),
             notice: None,
@@ -317,6 +321,9 @@ impl App {
 
     /// The controls set `settings`: for the photo on screen, and for the photos added next.
     pub fn set_shown_settings(&mut self, settings: Settings, now: f64) {
+        let photos = self.selected_photo().map(|p| vec![(p.id, p.settings)]).unwrap_or_default();
+        let before = history::Step { photos, new_photos: self.prefs.photo_settings() };
+        self.history.record(before, self.selected, now);
         if let Some(p) = self.selected.and_then(|id| self.photo_mut(id)) {
             p.settings = settings;
         }
@@ -327,8 +334,40 @@ impl App {
     /// Gives every photo the render size and adjustments of the one on screen.
     pub fn apply_to_all(&mut self, now: f64) {
         let settings = self.shown_settings();
+        let photos = self.photos.iter().map(|p| (p.id, p.settings)).collect();
+        self.history.record(history::Step { photos, new_photos: self.prefs.photo_settings() }, None, now);
         for p in &mut self.photos {
             p.settings = settings;
+        }
+        self.settings_changed(now);
+    }
+
+    /// Takes back the last change to the render size or adjustments (with `redo`, puts back
+    /// the last one taken back). A change to one photo selects it, so that it is seen.
+    pub fn undo(&mut self, redo: bool, now: f64) {
+        let (photos, prefs) = (&self.photos, &self.prefs);
+        // The state a step replaces, for walking back the other way.
+        let current = |step: &history::Step| history::Step {
+            photos: step
+                .photos
+                .iter()
+                .filter_map(|(id, _)| photos.iter().find(|p| p.id == *id).map(|p| (p.id, p.settings)))
+                .collect(),
+            new_photos: prefs.photo_settings(),
+        };
+        let step = if redo { self.history.redo(current) } else { self.history.undo(current) };
+        let Some(step) = step else { return };
+        for &(id, settings) in &step.photos {
+            if let Some(p) = self.photo_mut(id) {
+                p.settings = settings;
+            }
+        }
+        self.prefs.remember_photo_settings(&step.new_photos);
+        if let [(id, _)] = step.photos[..]
+            && self.photos.iter().any(|p| p.id == id)
+        {
+            self.selected = Some(id);
+            self.reveal_selected = true;
         }
         self.settings_changed(now);
     }
@@ -871,18 +910,28 @@ impl App {
         let typing = ctx.text_edit_focused();
         // The arrows belong to a focused control (the split handle, the viewer, a slider).
         let free = ctx.memory(|m| m.focused().is_none());
-        let (open, export, remove, step) = ctx.input_mut(|i| {
+        let (open, export, remove, step, redo, undo) = ctx.input_mut(|i| {
             use egui::{Key, Modifiers};
             let mut key = |k| !typing && i.consume_key(Modifiers::NONE, k);
             let next = key(Key::PageDown) || (free && key(Key::ArrowDown));
             let previous = key(Key::PageUp) || (free && key(Key::ArrowUp));
+            // A text field being typed in keeps its own undo. Ctrl+Z would also match
+            // Ctrl+Shift+Z, so redo is asked first.
+            let redo = !typing
+                && (i.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z)
+                    || i.consume_key(Modifiers::COMMAND, Key::Y));
             (
                 i.consume_key(Modifiers::COMMAND, Key::O),
                 i.consume_key(Modifiers::COMMAND, Key::E),
                 !typing && i.consume_key(Modifiers::NONE, Key::Delete),
                 next as isize - previous as isize,
+                redo,
+                !typing && i.consume_key(Modifiers::COMMAND, Key::Z),
             )
         });
+        if redo || undo {
+            self.undo(redo, ctx.input(|i| i.time));
+        }
         if step != 0 {
             self.select_step(step);
         }
