@@ -654,7 +654,11 @@ fn the_whole_flow_works_from_the_keyboard() {
     harness.step();
     harness.key_press(egui::Key::Enter);
     step_until(&mut harness, "the export", |app| !app.exported.is_empty());
-    assert!(harness.state().exported[0].is_file());
+    let exported = &harness.state().exported[0];
+    assert!(exported.is_file());
+    // Its record says how it was made.
+    let description = tintype::io::provenance::read_description(exported).unwrap_or_default();
+    assert!(description.contains(&format!("render factor 35, colour strength {value:.2})")), "{description:?}");
 }
 
 #[test]

@@ -10,6 +10,7 @@ use image::{DynamicImage, Rgb, RgbImage};
 
 use super::Notice;
 use super::prefs::ShareLayout;
+use crate::engine::Settings;
 use crate::io::encode::{self, Format};
 use crate::io::provenance::{self, Provenance};
 
@@ -28,7 +29,7 @@ pub struct Request {
     pub format: Format,
     pub folder: PathBuf,
     pub model: String,
-    pub render_factor: u32,
+    pub settings: Settings,
 }
 
 pub struct Outcome {
@@ -150,7 +151,7 @@ fn export(r: &Request) -> Result<PathBuf, String> {
         What::Share(layout) => (DynamicImage::ImageRgb8(share_image(&r.original, &r.result, layout)), "before-after"),
     };
     let target = unused_name(&r.folder, &format!("{stem}-{suffix}"), r.format.extension());
-    let record = Provenance::now(r.model.clone(), r.render_factor);
+    let record = Provenance::now(r.model.clone(), r.settings.describe());
     let exif = provenance::exif_for(Some(&r.source), &record);
     let bytes = encode::encode(&image, r.format, r.icc_profile.as_deref().map(|v| v.as_slice()), exif.as_deref())
         .map_err(|e| format!("{}: cannot encode: {e}", target.display()))?;

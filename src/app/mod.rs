@@ -846,7 +846,7 @@ impl App {
             format,
             folder: self.export_folder(),
             model: model_name(&key.model.path),
-            render_factor: key.settings.render_factor,
+            settings: key.settings,
         })
     }
 

@@ -128,7 +128,7 @@ fn colorize_one(
             return Err(anyhow::Error::from(e).context(format!("{}: colorizing failed", job.input.display())).into());
         }
     };
-    let record = provenance::Provenance::now(colorizer.name(), settings.render_factor);
+    let record = provenance::Provenance::now(colorizer.name(), settings.describe());
     let exif = provenance::exif_for(Some(&job.input), &record);
     let bytes = encode::encode(&result, format, photo.icc_profile.as_deref(), exif.as_deref())
         .map_err(|why| anyhow::anyhow!("{}: cannot encode: {why}", out_path.display()))?;

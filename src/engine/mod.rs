@@ -27,6 +27,26 @@ pub struct Settings {
     pub chroma: ChromaControls,
 }
 
+impl Settings {
+    /// The render factor and each adjustment moved from neutral, as an exported picture's
+    /// record gives them: `render factor 35, fading repair 0.50, colour strength 1.20`.
+    pub fn describe(&self) -> String {
+        let mut parts = vec![format!("render factor {}", self.render_factor)];
+        let ChromaControls { saturation, warmth, tint } = self.chroma;
+        for (name, value, neutral) in [
+            ("fading repair", self.defade, 0.0),
+            ("colour strength", saturation, 1.0),
+            ("warmth", warmth, 0.0),
+            ("tint", tint, 0.0),
+        ] {
+            if value != neutral {
+                parts.push(format!("{name} {value:.2}"));
+            }
+        }
+        parts.join(", ")
+    }
+}
+
 /// A loaded colorization network.
 pub enum Colorizer {
     DeOldify(Generator),

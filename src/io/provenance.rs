@@ -1,6 +1,6 @@
 //! EXIF for exported results: the source's EXIF carried over with its orientation reset (the
 //! pixels are already upright), and an invisible record that the picture was colorized —
-//! which model, which render factor, when.
+//! which model, which render factor and adjustments, when.
 
 use std::path::Path;
 
@@ -12,25 +12,27 @@ use little_exif::metadata::Metadata;
 #[derive(Debug, Clone)]
 pub struct Provenance {
     pub model: String,
-    pub render_factor: u32,
+    /// The render factor and adjustments (`Settings::describe`).
+    pub settings: String,
     /// Seconds since the Unix epoch.
     pub when: u64,
 }
 
 impl Provenance {
-    pub fn now(model: impl Into<String>, render_factor: u32) -> Self {
+    pub fn now(model: impl Into<String>, settings: impl Into<String>) -> Self {
         let when = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        Self { model: model.into(), render_factor, when }
+        Self { model: model.into(), settings: settings.into(), when }
     }
 
-    /// `Colorized by Tintype 0.1.0 (model artistic, render factor 35) on 2026-11-26 07:30 UTC`.
+    /// `Colorized by Tintype 0.1.0 (model artistic, render factor 35, colour strength 1.20) on
+    /// 2026-11-26 07:30 UTC`.
     pub fn description(&self) -> String {
         let (y, mo, d, h, mi, _) = civil_time(self.when);
         format!(
-            "Colorized by Tintype {} (model {}, render factor {}) on {y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC",
+            "Colorized by Tintype {} (model {}, {}) on {y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC",
             env!("CARGO_PKG_VERSION"),
             self.model,
-            self.render_factor
+            self.settings
         )
     }
 
