@@ -18,10 +18,10 @@ sleep 15  # both samples colorized
 win=$(xdotool search --name '^Tintype$' | head -n 1)
 shot() { import -window "$win" "$out/$1.png"; }
 shot split
-xdotool mousemove 385 12 click 1; sleep 1          # Side by side
+xdotool mousemove 567 12 click 1; sleep 1          # Side by side
 xdotool mousemove 120 135 click 1; sleep 2         # the second photo
 shot side-by-side
-xdotool mousemove 315 12 click 1; sleep 1          # back to Split
+xdotool mousemove 496 12 click 1; sleep 1          # back to Split
 xdotool mousemove 985 173 click 1; sleep 40        # Compare render sizes…
 shot render-sizes
 echo "screenshots in $out"

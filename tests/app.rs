@@ -874,3 +874,25 @@ fn a_picture_wider_than_a_texture_is_shown_as_tiles() {
     let zoom = harness.state().viewer.zoom_percent().expect("zoomed in");
     assert!(zoom < 20.0, "one step in from fit gave {zoom} %");
 }
+
+#[test]
+fn a_scan_on_its_side_is_turned_upright_and_its_turn_stays_its_own() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[SAMPLE, "assets/samples/migrant-mother.jpg"]);
+    step_until(&mut harness, "both renders", |app| app.photos.len() == 2 && all_done(app));
+    let result_size = |app: &App| app.photos[0].shown_result().map(|r| (r.width(), r.height()));
+    assert_eq!(result_size(harness.state()), Some((768, 621)));
+
+    harness.get_by_label("Rotate right").click();
+    step_until(&mut harness, "the turned render", |app| result_size(app) == Some((621, 768)));
+    let photo = &harness.state().photos[0];
+    assert_eq!(photo.shown_original().map(|o| (o.width(), o.height())), Some((621, 768)));
+    // The turn is not an adjustment to give the other photos.
+    assert!(harness.query_by_label("Apply to all photos").is_some_and(|b| b.accesskit_node().is_disabled()));
+    assert_eq!(harness.state().prefs.photo_settings().quarter_turns, 0, "photos added next start upright");
+
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
+    step_until(&mut harness, "the render turned back", |app| result_size(app) == Some((768, 621)));
+    assert_eq!(harness.state().photos[1].settings.quarter_turns, 0);
+}

@@ -230,6 +230,34 @@ fn jpeg_with_exif(img: &RgbImage, tags: Vec<ExifTag>) -> Vec<u8> {
 }
 
 #[test]
+fn a_scan_on_its_side_is_turned_before_colorizing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("sideways.png");
+    let stored = picture(120, 80);
+    stored.save(&input).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = colorize(&[&input], &out_dir, &["--rotate", "90"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let path = out_dir.join("sideways.png");
+    let result = image::open(&path).unwrap();
+    assert_eq!((result.width(), result.height()), (80, 120));
+    // The luminance is the turned scan's own.
+    let luma = |img: &RgbImage, x: u32, y: u32| {
+        let p = img.get_pixel(x, y);
+        0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32
+    };
+    let turned = image::imageops::rotate90(&stored);
+    let result = result.to_rgb8();
+    for (x, y) in [(5, 5), (70, 20), (40, 100)] {
+        assert!((luma(&result, x, y) - luma(&turned, x, y)).abs() < 3.0, "at ({x}, {y})");
+    }
+    let description = provenance::read_description(&path).unwrap_or_default();
+    assert!(description.contains("render factor 7, turned 90° clockwise)"), "{description:?}");
+    let out = colorize(&[&input], &out_dir, &["--rotate", "45"]);
+    assert!(!out.status.success() && text(&out).contains("45"), "{}", text(&out));
+}
+
+#[test]
 fn rotated_photos_come_out_upright_with_their_metadata_and_a_provenance_record() {
     let dir = tempfile::tempdir().unwrap();
     // Stored 120 × 80, EXIF orientation 6: shown rotated 90° clockwise, 80 × 120.

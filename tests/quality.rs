@@ -27,8 +27,12 @@ fn photos(folder: &Path) -> Vec<PathBuf> {
 fn compact() -> (Colorizer, Settings) {
     let path = tintype::store::builtin_compact().expect("models/compact.safetensors");
     let colorizer = Colorizer::load(&path, None, &Device::Cpu).unwrap();
-    let settings =
-        Settings { render_factor: colorizer.default_render_factor(), defade: 0.0, chroma: ChromaControls::default() };
+    let settings = Settings {
+        render_factor: colorizer.default_render_factor(),
+        defade: 0.0,
+        chroma: ChromaControls::default(),
+        quarter_turns: 0,
+    };
     (colorizer, settings)
 }
 

@@ -18,7 +18,12 @@ fn model() -> ModelChoice {
 }
 
 fn settings(render_factor: u32, saturation: f32) -> Settings {
-    Settings { render_factor, defade: 0.0, chroma: ChromaControls { saturation, ..Default::default() } }
+    Settings {
+        render_factor,
+        defade: 0.0,
+        chroma: ChromaControls { saturation, ..Default::default() },
+        quarter_turns: 0,
+    }
 }
 
 fn photo(dir: &std::path::Path) -> PathBuf {
@@ -138,4 +143,28 @@ fn quitting_while_work_runs_is_clean() {
     let started = std::time::Instant::now();
     drop(worker);
     assert!(started.elapsed().as_secs() < 30);
+}
+
+/// A scan lying on its side is turned before the model sees it: the photo shown and the result
+/// come upright, and turning it again turns the pixels at hand rather than reading the file.
+#[test]
+fn a_turned_photo_is_read_and_colorized_upright() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = photo(dir.path());
+    let source = image::open(&path).unwrap().to_rgb8();
+    let worker = Worker::spawn(|| {});
+    for (photo, quarter_turns) in [(1, 1), (2, 2)] {
+        let settings = Settings { quarter_turns, ..settings(7, 1.0) };
+        worker.submit(Job { photo, path: path.clone(), model: Some(model()), settings });
+        let events = until_done(&worker, photo);
+        let read = events.iter().any(|e| matches!(e, Event::Progress { stage: Stage::Reading, .. }));
+        assert_eq!(read, photo == 1, "read from the file only the first time: {events:?}");
+        let Some(Event::Finished { original, result, .. }) = events.last() else { panic!("{events:?}") };
+        let turned = match quarter_turns {
+            1 => image::imageops::rotate90(&source),
+            _ => image::imageops::rotate180(&source),
+        };
+        assert_eq!(original.to_rgb8(), turned, "{quarter_turns} quarter turns");
+        assert_eq!(result.to_rgb8().dimensions(), turned.dimensions());
+    }
 }

@@ -2,6 +2,7 @@
 //! sheet; and model downloads and imports, which run on their own threads.
 
 use std::collections::HashMap;
+use std::f32::consts::FRAC_PI_2;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -97,7 +98,7 @@ impl App {
                 ui.label(RichText::new(message).color(ERROR_RED));
             }
             let (before, after) = match self.selected_photo() {
-                Some(p) => (p.original.clone(), p.result.as_ref().map(|r| r.1.clone())),
+                Some(p) => (p.shown_original().cloned(), p.shown_result().cloned()),
                 None => (None, None),
             };
             let mode = self.prefs.view;
@@ -150,7 +151,7 @@ impl App {
         if !self.model_sees_photo_shape() {
             return Some((side, side));
         }
-        let photo = self.selected_photo()?.original.as_ref()?;
+        let photo = self.selected_photo()?.shown_original()?;
         Some(crate::model::compact::photo_shaped((photo.width(), photo.height()), side))
     }
 
@@ -176,6 +177,14 @@ impl App {
                 .clicked()
             {
                 self.remove_selected();
+            }
+            let turnable = self.selected.is_some();
+            let now = ui.input(|i| i.time);
+            if ui.add_enabled(turnable, egui::Button::new("Rotate left")).on_hover_text("Ctrl+L").clicked() {
+                self.turn_selected(false, now);
+            }
+            if ui.add_enabled(turnable, egui::Button::new("Rotate right")).on_hover_text("Ctrl+R").clicked() {
+                self.turn_selected(true, now);
             }
             ui.separator();
             if ui.selectable_label(self.prefs.view == ViewMode::Split, "Split").clicked() {
@@ -269,7 +278,8 @@ impl App {
                 let button = match &p.thumbnail {
                     Some(t) => egui::Button::image_and_text(
                         egui::Image::from_texture(egui::load::SizedTexture::from_handle(t))
-                            .max_size(egui::vec2(48.0, 48.0)),
+                            .max_size(egui::vec2(48.0, 48.0))
+                            .rotate(f32::from(p.settings.quarter_turns % 4) * FRAC_PI_2, egui::Vec2::splat(0.5)),
                         text,
                     ),
                     None => egui::Button::new(text),
@@ -328,9 +338,8 @@ impl App {
                 (settings.defade, settings.chroma) = (0.0, ChromaControls::default());
                 adjusted = true;
             }
-            let differ = self.photos.iter().any(|p| p.settings != settings);
             if ui
-                .add_enabled(self.photos.len() > 1 && differ, egui::Button::new(APPLY_TO_ALL_LABEL))
+                .add_enabled(self.others_differ(), egui::Button::new(APPLY_TO_ALL_LABEL))
                 .on_hover_text(
                     "Gives every photo in the list this photo's render size and adjustments (Ctrl+Z takes it back)",
                 )

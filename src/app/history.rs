@@ -1,4 +1,4 @@
-//! Undo and redo of the render size and adjustments (Ctrl+Z; Ctrl+Shift+Z or Ctrl+Y). A
+//! Undo and redo of the render size, turn and adjustments (Ctrl+Z; Ctrl+Shift+Z or Ctrl+Y). A
 //! slider's whole drag is one step, and so is "Apply to all photos", so that giving every
 //! photo one photo's settings can be taken back.
 
@@ -66,7 +66,12 @@ mod tests {
     use crate::pipeline::chroma::ChromaControls;
 
     fn settings(saturation: f32) -> Settings {
-        Settings { render_factor: 35, defade: 0.0, chroma: ChromaControls { saturation, ..Default::default() } }
+        Settings {
+            render_factor: 35,
+            defade: 0.0,
+            chroma: ChromaControls { saturation, ..Default::default() },
+            quarter_turns: 0,
+        }
     }
 
     fn step(photo: u64, saturation: f32) -> Step {

@@ -36,6 +36,8 @@ pub struct Photo {
     pub settings: Settings,
     pub thumbnail: Option<egui::TextureHandle>,
     pub original: Option<Arc<DynamicImage>>,
+    /// The quarter turns `original` was given.
+    pub original_turns: u8,
     /// The newest result and what made it.
     pub result: Option<(RenderKey, Arc<DynamicImage>)>,
     /// What made a result whose pixels were let go to bound memory: the photo counts as done
@@ -58,6 +60,7 @@ impl Photo {
             settings,
             thumbnail: None,
             original: None,
+            original_turns: 0,
             result: None,
             released: None,
             last_used: 0,
@@ -67,6 +70,18 @@ impl Photo {
     /// A result made by `key` is on hand.
     pub fn is_current(&self, key: &RenderKey) -> bool {
         self.result.as_ref().is_some_and(|(k, _)| k == key)
+    }
+
+    /// The photo as it is to be shown, turned as its settings say (`None` until it is read
+    /// that way).
+    pub fn shown_original(&self) -> Option<&Arc<DynamicImage>> {
+        self.original.as_ref().filter(|_| self.original_turns == self.settings.quarter_turns % 4)
+    }
+
+    /// The newest result, unless it was made turned another way than the photo now is.
+    pub fn shown_result(&self) -> Option<&Arc<DynamicImage>> {
+        let turns = self.settings.quarter_turns % 4;
+        self.result.as_ref().filter(|(key, _)| key.settings.quarter_turns % 4 == turns).map(|(_, r)| r)
     }
 
     /// The bytes of the pixels it holds: the original and the result.

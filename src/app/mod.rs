@@ -173,6 +173,12 @@ enum DialogPurpose {
     ExportFolder,
 }
 
+/// `settings`' render size and adjustments, with the way up `p` lies kept: a scan's turn is
+/// its own, never given to other photos.
+fn adjusted_like(p: &Photo, settings: Settings) -> Settings {
+    Settings { quarter_turns: p.settings.quarter_turns, ..settings }
+}
+
 /// Opens the window; returns when it is closed.
 pub fn run(open: Vec<PathBuf>) -> anyhow::Result<()> {
     let config_dir = Prefs::default_dir();
@@ -337,9 +343,25 @@ impl App {
         let photos = self.photos.iter().map(|p| (p.id, p.settings)).collect();
         self.history.record(history::Step { photos, new_photos: self.prefs.photo_settings() }, None, now);
         for p in &mut self.photos {
-            p.settings = settings;
+            p.settings = adjusted_like(p, settings);
         }
         self.settings_changed(now);
+    }
+
+    /// Whether "Apply to all photos" would change anything.
+    pub fn others_differ(&self) -> bool {
+        let settings = self.shown_settings();
+        self.photos.len() > 1 && self.photos.iter().any(|p| p.settings != adjusted_like(p, settings))
+    }
+
+    /// Turns the photo on screen a quarter turn clockwise (or back).
+    pub fn turn_selected(&mut self, clockwise: bool, now: f64) {
+        if self.selected.is_none() {
+            return;
+        }
+        let mut settings = self.shown_settings();
+        settings.quarter_turns = (settings.quarter_turns + if clockwise { 1 } else { 3 }) % 4;
+        self.set_shown_settings(settings, now);
     }
 
     /// Takes back the last change to the render size or adjustments (with `redo`, puts back
@@ -528,9 +550,9 @@ impl App {
                     p.status = Status::Working(Stage::Reading);
                 }
             }
-            Event::Decoded { photo, original } if photo < SHEET_ID_BASE => {
+            Event::Decoded { photo, original, quarter_turns } if photo < SHEET_ID_BASE => {
                 if let Some(p) = self.photo_mut(photo) {
-                    p.original = Some(original);
+                    (p.original, p.original_turns) = (Some(original), quarter_turns);
                 }
             }
             Event::Progress { photo, stage } if photo < SHEET_ID_BASE => {
@@ -545,7 +567,7 @@ impl App {
                 }
                 let now = self.clock;
                 if let Some(p) = self.photo_mut(photo) {
-                    p.original = Some(original);
+                    (p.original, p.original_turns) = (Some(original), settings.quarter_turns % 4);
                     p.result = Some((RenderKey { model, settings }, result));
                     p.released = None;
                     p.status = Status::Done;
@@ -680,7 +702,7 @@ impl App {
     /// Asks the worker to read the photo on screen, when it has no pixels and is not on its way.
     fn read_selected(&mut self) {
         let Some(p) = self.selected.and_then(|id| self.photo_mut(id)) else { return };
-        if p.original.is_none() && matches!(p.status, Status::Idle | Status::Done) {
+        if p.shown_original().is_none() && matches!(p.status, Status::Idle | Status::Done) {
             p.status = Status::Queued;
             let job = Job { photo: p.id, path: p.path.clone(), model: None, settings: p.settings };
             self.worker.submit(job);
@@ -835,6 +857,10 @@ impl App {
     /// What the exporter needs to write `what` of photo `p`, once it has a result.
     fn export_request(&self, p: &Photo, what: export::What, format: Format) -> Option<export::Request> {
         let (Some((key, result)), Some(original)) = (&p.result, &p.original) else { return None };
+        // Mid-turn, the photo and its result may be turned differently: wait for both.
+        if p.original_turns != key.settings.quarter_turns % 4 {
+            return None;
+        }
         Some(export::Request {
             photo: p.id,
             source: p.path.clone(),
@@ -910,7 +936,7 @@ impl App {
         let typing = ctx.text_edit_focused();
         // The arrows belong to a focused control (the split handle, the viewer, a slider).
         let free = ctx.memory(|m| m.focused().is_none());
-        let (open, export, remove, step, redo, undo) = ctx.input_mut(|i| {
+        let (open, export, remove, step, redo, undo, turn_left, turn_right) = ctx.input_mut(|i| {
             use egui::{Key, Modifiers};
             let mut key = |k| !typing && i.consume_key(Modifiers::NONE, k);
             let next = key(Key::PageDown) || (free && key(Key::ArrowDown));
@@ -927,8 +953,13 @@ impl App {
                 next as isize - previous as isize,
                 redo,
                 !typing && i.consume_key(Modifiers::COMMAND, Key::Z),
+                i.consume_key(Modifiers::COMMAND, Key::L),
+                i.consume_key(Modifiers::COMMAND, Key::R),
             )
         });
+        if turn_left || turn_right {
+            self.turn_selected(turn_right, ctx.input(|i| i.time));
+        }
         if redo || undo {
             self.undo(redo, ctx.input(|i| i.time));
         }

@@ -104,10 +104,12 @@ impl Prefs {
             render_factor: self.render_factor,
             defade: self.defade,
             chroma: ChromaControls { saturation: self.saturation, warmth: self.warmth, tint: self.tint },
+            // Which way up a scan lies is its own: photos added next start upright.
+            quarter_turns: 0,
         }
     }
 
-    /// Keeps `settings` as those photos added next start with.
+    /// Keeps `settings` (but its turn) as those photos added next start with.
     pub fn remember_photo_settings(&mut self, settings: &Settings) {
         self.render_factor = settings.render_factor;
         self.defade = settings.defade;

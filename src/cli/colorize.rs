@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use tintype::engine::device::{self, DeviceChoice};
 use tintype::engine::{Colorizer, Settings};
 use tintype::io::photos::{self, Found};
@@ -47,6 +48,9 @@ pub struct ColorizeArgs {
     /// −1 (greener) to 1 (more magenta).
     #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
     tint: f32,
+    /// Turn every photo clockwise first, for scans that lie on their side: 0, 90, 180 or 270 degrees.
+    #[arg(long, default_value = "0", value_parser = PossibleValuesParser::new(["0", "90", "180", "270"]).map(|d| d.parse::<u16>().unwrap_or(0)))]
+    rotate: u16,
     /// png, jpeg, tiff or webp.
     #[arg(long, default_value = "png")]
     format: String,
@@ -121,7 +125,8 @@ fn colorize_one(
     format: encode::Format,
 ) -> Result<(), Failure> {
     let photo = decode::decode(&job.input)?;
-    let result = match colorizer.colorize(&photo.pixels, settings) {
+    let pixels = tintype::engine::turn(photo.pixels, settings.quarter_turns);
+    let result = match colorizer.colorize(&pixels, settings) {
         Ok(r) => r,
         Err(e) if device::is_out_of_memory(&e) => return Err(Failure::OutOfMemory),
         Err(e) => {
@@ -183,6 +188,7 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
         render_factor: args.render_factor.unwrap_or(colorizer.default_render_factor()),
         defade: args.defade,
         chroma: ChromaControls { saturation: args.saturation, warmth: args.warmth, tint: args.tint },
+        quarter_turns: (args.rotate / 90) as u8,
     };
 
     let bar = ProgressBar::new(jobs.len() as u64);

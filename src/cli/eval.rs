@@ -68,6 +68,7 @@ pub fn run(
         render_factor: args.render_factor.unwrap_or(colorizer.default_render_factor()),
         defade: 0.0,
         chroma: ChromaControls::default(),
+        quarter_turns: 0,
     };
     let files = photos(&args.folder, args.limit)?;
     let name = |p: &Path| p.file_name().unwrap_or_default().to_string_lossy().into_owned();

@@ -25,6 +25,9 @@ pub struct Settings {
     /// Fading repair strength, 0 (off) to 1.
     pub defade: f32,
     pub chroma: ChromaControls,
+    /// Quarter turns clockwise (0–3) given to the photo before anything else, for scans that
+    /// lie on their side: the model sees, and the result keeps, the photo upright.
+    pub quarter_turns: u8,
 }
 
 impl Settings {
@@ -32,6 +35,9 @@ impl Settings {
     /// record gives them: `render factor 35, fading repair 0.50, colour strength 1.20`.
     pub fn describe(&self) -> String {
         let mut parts = vec![format!("render factor {}", self.render_factor)];
+        if self.quarter_turns % 4 != 0 {
+            parts.push(format!("turned {}° clockwise", 90 * (self.quarter_turns % 4) as u32));
+        }
         let ChromaControls { saturation, warmth, tint } = self.chroma;
         for (name, value, neutral) in [
             ("fading repair", self.defade, 0.0),
@@ -44,6 +50,16 @@ impl Settings {
             }
         }
         parts.join(", ")
+    }
+}
+
+/// `photo` turned clockwise by `quarter_turns` quarter turns.
+pub fn turn(photo: DynamicImage, quarter_turns: u8) -> DynamicImage {
+    match quarter_turns % 4 {
+        1 => photo.rotate90(),
+        2 => photo.rotate180(),
+        3 => photo.rotate270(),
+        _ => photo,
     }
 }
 

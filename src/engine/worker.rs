@@ -49,6 +49,8 @@ pub enum Event {
     Decoded {
         photo: u64,
         original: Arc<DynamicImage>,
+        /// How far it was turned (`Settings::quarter_turns`).
+        quarter_turns: u8,
     },
     /// A job with no model is done: the photo was read and sent in `Decoded`.
     Read {
@@ -203,6 +205,7 @@ fn drain(rx: &Receiver<Message>, queue: &mut VecDeque<Job>, block: bool) -> bool
 /// only merges again.
 struct CachedLayer {
     path: PathBuf,
+    quarter_turns: u8,
     render_factor: u32,
     defade: f32,
     layer: ColourLayer,
@@ -210,6 +213,8 @@ struct CachedLayer {
 
 struct Decoded {
     path: PathBuf,
+    /// Turned by this many quarter turns since it was read.
+    quarter_turns: u8,
     pixels: Arc<DynamicImage>,
     icc_profile: Option<Arc<Vec<u8>>>,
 }
@@ -300,19 +305,28 @@ fn process(
     send: &dyn Fn(Event),
 ) -> Result<Option<(ModelChoice, DynamicImage)>, Failure> {
     let progress = |stage| send(Event::Progress { photo: job.photo, stage });
+    let turns = job.settings.quarter_turns % 4;
     let photo = match decoded {
-        Some(d) if d.path == job.path => d.pixels.clone(),
+        Some(d) if d.path == job.path && d.quarter_turns == turns => d.pixels.clone(),
+        // Turned another way: turned on from the pixels at hand rather than read again.
+        Some(d) if d.path == job.path => {
+            let more = (turns + 4 - d.quarter_turns) % 4;
+            let pixels = Arc::new(super::turn((*d.pixels).clone(), more));
+            (d.pixels, d.quarter_turns) = (pixels.clone(), turns);
+            pixels
+        }
         _ => {
             progress(Stage::Reading);
             *decoded = None;
             let photo = decode::decode(&job.path).map_err(|e| e.to_string())?;
-            let pixels = Arc::new(photo.pixels);
+            let pixels = Arc::new(super::turn(photo.pixels, turns));
             let icc_profile = photo.icc_profile.map(Arc::new);
-            *decoded = Some(Decoded { path: job.path.clone(), pixels: pixels.clone(), icc_profile });
+            *decoded =
+                Some(Decoded { path: job.path.clone(), quarter_turns: turns, pixels: pixels.clone(), icc_profile });
             pixels
         }
     };
-    send(Event::Decoded { photo: job.photo, original: photo.clone() });
+    send(Event::Decoded { photo: job.photo, original: photo.clone(), quarter_turns: turns });
     let Some(choice) = &job.model else { return Ok(None) };
     if cancel.load(Ordering::SeqCst) {
         return Ok(None);
@@ -332,7 +346,10 @@ fn process(
     }
     let settings = &job.settings;
     let reusable = layer.as_ref().is_some_and(|l| {
-        l.path == job.path && l.render_factor == settings.render_factor && l.defade == settings.defade
+        l.path == job.path
+            && l.quarter_turns == turns
+            && l.render_factor == settings.render_factor
+            && l.defade == settings.defade
     });
     if !reusable {
         *layer = None;
@@ -354,6 +371,7 @@ fn process(
         };
         *layer = Some(CachedLayer {
             path: job.path.clone(),
+            quarter_turns: turns,
             render_factor: settings.render_factor,
             defade: settings.defade,
             layer: made,
