@@ -31,8 +31,8 @@ pub struct Photo {
     pub path: PathBuf,
     pub name: String,
     pub status: Status,
-    /// The render size and adjustments it is colorized with: its own, set while it is on
-    /// screen (or given to all by "Apply to all photos").
+    /// The render size, turn and adjustments it is colorized with: its own, set while it is
+    /// on screen (the render size and adjustments can be given to all by "Apply to all photos").
     pub settings: Settings,
     pub thumbnail: Option<egui::TextureHandle>,
     pub original: Option<Arc<DynamicImage>>,

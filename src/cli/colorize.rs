@@ -7,7 +7,6 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use clap::builder::{PossibleValuesParser, TypedValueParser};
 use tintype::engine::device::{self, DeviceChoice};
 use tintype::engine::{Colorizer, Settings};
 use tintype::io::photos::{self, Found};
@@ -49,7 +48,7 @@ pub struct ColorizeArgs {
     #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
     tint: f32,
     /// Turn every photo clockwise first, for scans that lie on their side: 0, 90, 180 or 270 degrees.
-    #[arg(long, default_value = "0", value_parser = PossibleValuesParser::new(["0", "90", "180", "270"]).map(|d| d.parse::<u16>().unwrap_or(0)))]
+    #[arg(long, default_value_t = 0)]
     rotate: u16,
     /// png, jpeg, tiff or webp.
     #[arg(long, default_value = "png")]
@@ -172,6 +171,9 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
         || !(-1.0..=1.0).contains(&args.tint)
     {
         bail!("--saturation goes from 0 to 2, --warmth and --tint from -1 to 1");
+    }
+    if args.rotate % 90 != 0 || args.rotate > 270 {
+        bail!("--rotate turns by 0, 90, 180 or 270 degrees clockwise, not {}", args.rotate);
     }
     let mut problems = Vec::new();
     let jobs = photos::collect(&args.inputs, args.recursive, &mut problems);

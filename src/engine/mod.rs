@@ -31,8 +31,8 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The render factor and each adjustment moved from neutral, as an exported picture's
-    /// record gives them: `render factor 35, fading repair 0.50, colour strength 1.20`.
+    /// The render factor, the turn and each adjustment moved from neutral, as an exported
+    /// picture's record gives them: `render factor 35, fading repair 0.50, colour strength 1.20`.
     pub fn describe(&self) -> String {
         let mut parts = vec![format!("render factor {}", self.render_factor)];
         if self.quarter_turns % 4 != 0 {

@@ -1,6 +1,6 @@
 //! EXIF for exported results: the source's EXIF carried over with its orientation reset (the
 //! pixels are already upright), and an invisible record that the picture was colorized —
-//! which model, which render factor and adjustments, when.
+//! which model, which render factor, turn and adjustments, when.
 
 use std::path::Path;
 
