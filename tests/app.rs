@@ -13,6 +13,7 @@ use egui_kittest::{Harness, SnapshotOptions};
 use tintype::app::library::Status;
 use tintype::app::prefs::ModelPick;
 use tintype::app::{App, Options, Quit};
+use tintype::engine::worker::Stage;
 
 const SAMPLE: &str = "assets/samples/walt-whitman.jpg";
 const SIZE: [f32; 2] = [1200.0, 780.0];
@@ -895,4 +896,28 @@ fn a_scan_on_its_side_is_turned_upright_and_its_turn_stays_its_own() {
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::L);
     step_until(&mut harness, "the render turned back", |app| result_size(app) == Some((768, 621)));
     assert_eq!(harness.state().photos[1].settings.quarter_turns, 0);
+}
+
+#[test]
+fn a_change_to_the_photo_on_screen_goes_before_a_photo_rendering_behind_it() {
+    let setup = Setup::new();
+    // A large scan, so that its render is still under way when the change comes.
+    let big = setup.dir.path().join("big.png");
+    image::open("assets/samples/migrant-mother.jpg")
+        .unwrap()
+        .resize_exact(6000, 4600, image::imageops::Triangle)
+        .save(&big)
+        .unwrap();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[SAMPLE]);
+    step_until(&mut harness, "the first render", all_done);
+    drop_files(&mut harness, &[big.to_str().unwrap()]);
+    step_until(&mut harness, "the large scan's render", |app| {
+        app.photos.len() == 2 && matches!(app.photos[1].status, Status::Working(Stage::Colorizing))
+    });
+    slider(&harness, "Colour strength").set_value_accesskit(1.5);
+    let strength = |app: &App| app.photos[0].result.as_ref().map(|(key, _)| key.settings.chroma.saturation);
+    step_until(&mut harness, "the new render", |app| strength(app) == Some(1.5));
+    assert_ne!(harness.state().photos[1].status, Status::Done, "the large scan gave way");
+    step_until(&mut harness, "the large scan, after", |app| app.photos[1].status == Status::Done);
 }

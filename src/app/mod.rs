@@ -657,13 +657,15 @@ impl App {
             }
             self.changed_at = None;
             self.save_prefs_soon();
-            // The photo being rendered is stopped if what it is rendered with has changed.
+            // The photo being rendered is stopped if what it is rendered with has changed, or
+            // if it is another than the one on screen, whose change goes first (the other is
+            // rendered again later).
             let model = self.runnable_model().ok();
-            let outdated = |p: &Photo| {
-                matches!(p.status, Status::Working(_))
-                    && self.requested.get(&p.id) != model.as_ref().map(|m| Self::key_for(p, m)).as_ref()
+            let give_way = |p: &Photo| {
+                let outdated = self.requested.get(&p.id) != model.as_ref().map(|m| Self::key_for(p, m)).as_ref();
+                matches!(p.status, Status::Working(_)) && (outdated || self.selected != Some(p.id))
             };
-            if self.photos.iter().any(outdated) {
+            if self.photos.iter().any(give_way) {
                 self.worker.cancel_current();
             }
         }
