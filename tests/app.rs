@@ -1,7 +1,8 @@
 //! The desktop app driven through its accessibility tree (what a screen reader sees), rendered
 //! with wgpu (lavapipe on machines without a GPU): adding photos the way a drop, a paste or a
 //! second launch does, colorizing with the built-in model, the split handle, coalesced
-//! renders, export, the keyboard, settings kept between runs, and snapshots of the main states.
+//! renders, each photo's own settings (with undo and turning), export, the keyboard, settings
+//! kept between runs, and snapshots of the main states.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

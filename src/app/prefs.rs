@@ -1,5 +1,6 @@
-//! What the app remembers between runs: the controls, the export choices and recent folders,
-//! as TOML in the per-user config folder. A missing or damaged file gives the defaults.
+//! What the app remembers between runs: the model and device, the render size and adjustments
+//! set last (which photos added next start with), the export choices and recent folders, as
+//! TOML in the per-user config folder. A missing or damaged file gives the defaults.
 
 use std::path::{Path, PathBuf};
 
