@@ -628,6 +628,8 @@ fn the_whole_flow_works_from_the_keyboard() {
     }
     for wanted in [
         "Add photos…",
+        "Rotate left",
+        "Rotate right",
         "Before/after split",
         "Render size",
         "Fading repair",
