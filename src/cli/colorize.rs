@@ -172,7 +172,7 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
     {
         bail!("--saturation goes from 0 to 2, --warmth and --tint from -1 to 1");
     }
-    if args.rotate % 90 != 0 || args.rotate > 270 {
+    if !args.rotate.is_multiple_of(90) || args.rotate > 270 {
         bail!("--rotate turns by 0, 90, 180 or 270 degrees clockwise, not {}", args.rotate);
     }
     let mut problems = Vec::new();

@@ -35,7 +35,7 @@ impl Settings {
     /// picture's record gives them: `render factor 35, fading repair 0.50, colour strength 1.20`.
     pub fn describe(&self) -> String {
         let mut parts = vec![format!("render factor {}", self.render_factor)];
-        if self.quarter_turns % 4 != 0 {
+        if !self.quarter_turns.is_multiple_of(4) {
             parts.push(format!("turned {}° clockwise", 90 * (self.quarter_turns % 4) as u32));
         }
         let ChromaControls { saturation, warmth, tint } = self.chroma;
