@@ -902,7 +902,7 @@ fn a_scan_on_its_side_is_turned_upright_and_its_turn_stays_its_own() {
 }
 
 #[test]
-fn a_change_to_the_photo_on_screen_goes_before_a_photo_rendering_behind_it() {
+fn the_photo_on_screen_goes_before_a_photo_rendering_behind_it() {
     let setup = Setup::new();
     // A large scan, so that its render is still under way when the change comes.
     let big = setup.dir.path().join("big.png");
@@ -923,4 +923,20 @@ fn a_change_to_the_photo_on_screen_goes_before_a_photo_rendering_behind_it() {
     step_until(&mut harness, "the new render", |app| strength(app) == Some(1.5));
     assert_ne!(harness.state().photos[1].status, Status::Done, "the large scan gave way");
     step_until(&mut harness, "the large scan, after", |app| app.photos[1].status == Status::Done);
+
+    // So does it to a photo selected while it renders.
+    let porch = setup.dir.path().join("porch.jpg");
+    std::fs::copy(SAMPLE, &porch).unwrap();
+    let big_copy = setup.dir.path().join("big-copy.png");
+    std::fs::copy(&big, &big_copy).unwrap();
+    drop_files(&mut harness, &[big_copy.to_str().unwrap()]);
+    step_until(&mut harness, "the second large scan's render", |app| {
+        app.photos.len() == 3 && matches!(app.photos[2].status, Status::Working(Stage::Colorizing))
+    });
+    drop_files(&mut harness, &[porch.to_str().unwrap()]);
+    step_until(&mut harness, "the fourth photo", |app| app.photos.len() == 4);
+    harness.get_by_label_contains("porch.jpg").click();
+    step_until(&mut harness, "the selected photo's render", |app| app.photos[3].status == Status::Done);
+    assert_ne!(harness.state().photos[2].status, Status::Done, "the second large scan gave way");
+    step_until(&mut harness, "the second large scan, after", all_done);
 }

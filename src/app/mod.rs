@@ -657,15 +657,14 @@ impl App {
             }
             self.changed_at = None;
             self.save_prefs_soon();
-            // The photo being rendered is stopped if what it is rendered with has changed, or
-            // if it is another than the one on screen, whose change goes first (the other is
-            // rendered again later).
+            // The photo being rendered is stopped if what it is rendered with has changed (a
+            // photo in the background also gives way to the one on screen, below).
             let model = self.runnable_model().ok();
-            let give_way = |p: &Photo| {
-                let outdated = self.requested.get(&p.id) != model.as_ref().map(|m| Self::key_for(p, m)).as_ref();
-                matches!(p.status, Status::Working(_)) && (outdated || self.selected != Some(p.id))
+            let outdated = |p: &Photo| {
+                matches!(p.status, Status::Working(_))
+                    && self.requested.get(&p.id) != model.as_ref().map(|m| Self::key_for(p, m)).as_ref()
             };
-            if self.photos.iter().any(give_way) {
+            if self.photos.iter().any(outdated) {
                 self.worker.cancel_current();
             }
         }
@@ -696,6 +695,12 @@ impl App {
             _ => self.photos.iter().find(|p| needs(self, p) && !matches!(p.status, Status::Failed(_))).map(|p| p.id),
         };
         if let Some(p) = next.and_then(|id| self.photos.iter().find(|p| p.id == id)) {
+            // The photo on screen goes before another rendering behind it, which is stopped
+            // and rendered again later.
+            let on_screen = self.selected == Some(p.id);
+            if on_screen && self.photos.iter().any(|o| o.id != p.id && matches!(o.status, Status::Working(_))) {
+                self.worker.cancel_current();
+            }
             let key = Self::key_for(p, &model);
             self.submit(p.id, key);
         }
