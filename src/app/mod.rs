@@ -136,7 +136,7 @@ pub struct App {
     changed_at: Option<f64>,
     /// The last render key asked of the worker, per photo.
     requested: std::collections::HashMap<u64, RenderKey>,
-    /// Changes to the render size and adjustments, for undo and redo.
+    /// Changes to the render size, turn and adjustments, for undo and redo.
     history: history::History,
     /// Photos to export as soon as their result matches the settings.
     pending_export: HashSet<u64>,
@@ -364,8 +364,8 @@ impl App {
         self.set_shown_settings(settings, now);
     }
 
-    /// Takes back the last change to the render size or adjustments (with `redo`, puts back
-    /// the last one taken back). A change to one photo selects it, so that it is seen.
+    /// Takes back the last change to the render size, turn or adjustments (with `redo`, puts
+    /// back the last one taken back). A change to one photo selects it, so that it is seen.
     pub fn undo(&mut self, redo: bool, now: f64) {
         let (photos, prefs) = (&self.photos, &self.prefs);
         // The state a step replaces, for walking back the other way.
