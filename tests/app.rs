@@ -80,6 +80,12 @@ fn step_until(harness: &mut Harness<'_, App>, what: &str, done: impl Fn(&App) ->
     harness.step();
 }
 
+/// The two sample photos added and colorized.
+fn drop_both_samples_and_render(harness: &mut Harness<'_, App>) {
+    drop_files(harness, &[SAMPLE, "assets/samples/migrant-mother.jpg"]);
+    step_until(harness, "both renders", |app| app.photos.len() == 2 && all_done(app));
+}
+
 fn all_done(app: &App) -> bool {
     !app.photos.is_empty() && app.photos.iter().all(|p| matches!(p.status, Status::Done | Status::Failed(_)))
 }
@@ -220,8 +226,7 @@ fn side_by_side_and_render_size_sheet() {
 fn each_photo_keeps_its_own_adjustments_until_they_are_applied_to_all() {
     let setup = Setup::new();
     let mut harness = setup.harness();
-    drop_files(&mut harness, &[SAMPLE, "assets/samples/migrant-mother.jpg"]);
-    step_until(&mut harness, "both renders", |app| app.photos.len() == 2 && all_done(app));
+    drop_both_samples_and_render(&mut harness);
     assert_eq!(harness.state().renders_finished, 2);
     let strength = |app: &App, i: usize| app.photos[i].settings.chroma.saturation;
     let rendered_strength =
@@ -883,8 +888,7 @@ fn a_picture_wider_than_a_texture_is_shown_as_tiles() {
 fn a_scan_on_its_side_is_turned_upright_and_its_turn_stays_its_own() {
     let setup = Setup::new();
     let mut harness = setup.harness();
-    drop_files(&mut harness, &[SAMPLE, "assets/samples/migrant-mother.jpg"]);
-    step_until(&mut harness, "both renders", |app| app.photos.len() == 2 && all_done(app));
+    drop_both_samples_and_render(&mut harness);
     let result_size = |app: &App| app.photos[0].shown_result().map(|r| (r.width(), r.height()));
     assert_eq!(result_size(harness.state()), Some((768, 621)));
 

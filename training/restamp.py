@@ -1,7 +1,7 @@
 """Changes what an exported compact model asks of the app — the grain filter's strength, the
-mirror average and the input's shape — in the file itself, without its checkpoint. The tensors are copied unchanged,
-so the parity fixture written beside the file still holds (it is one pass of the network, on
-an unfiltered input).
+mirror average and the input's shape — in the file itself, without its checkpoint. The tensors
+are copied unchanged, so the parity fixture written beside the file still holds (it is one pass
+of the network, on an unfiltered input).
 
     python restamp.py ../models/compact.safetensors --mirror-average 1 [--grain-filter 3] [--input-shape photo]
 """

@@ -279,7 +279,7 @@ impl App {
                     Some(t) => egui::Button::image_and_text(
                         egui::Image::from_texture(egui::load::SizedTexture::from_handle(t))
                             .max_size(egui::vec2(48.0, 48.0))
-                            .rotate(f32::from(p.settings.quarter_turns % 4) * FRAC_PI_2, egui::Vec2::splat(0.5)),
+                            .rotate(f32::from(p.settings.quarter_turns) * FRAC_PI_2, egui::Vec2::splat(0.5)),
                         text,
                     ),
                     None => egui::Button::new(text),

@@ -75,13 +75,15 @@ impl Photo {
     /// The photo as it is to be shown, turned as its settings say (`None` until it is read
     /// that way).
     pub fn shown_original(&self) -> Option<&Arc<DynamicImage>> {
-        self.original.as_ref().filter(|_| self.original_turns == self.settings.quarter_turns % 4)
+        self.original.as_ref().filter(|_| self.original_turns == self.settings.quarter_turns)
     }
 
     /// The newest result, unless it was made turned another way than the photo now is.
     pub fn shown_result(&self) -> Option<&Arc<DynamicImage>> {
-        let turns = self.settings.quarter_turns % 4;
-        self.result.as_ref().filter(|(key, _)| key.settings.quarter_turns % 4 == turns).map(|(_, r)| r)
+        self.result
+            .as_ref()
+            .filter(|(key, _)| key.settings.quarter_turns == self.settings.quarter_turns)
+            .map(|(_, r)| r)
     }
 
     /// The bytes of the pixels it holds: the original and the result.

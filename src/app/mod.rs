@@ -567,7 +567,7 @@ impl App {
                 }
                 let now = self.clock;
                 if let Some(p) = self.photo_mut(photo) {
-                    (p.original, p.original_turns) = (Some(original), settings.quarter_turns % 4);
+                    (p.original, p.original_turns) = (Some(original), settings.quarter_turns);
                     p.result = Some((RenderKey { model, settings }, result));
                     p.released = None;
                     p.status = Status::Done;
@@ -865,7 +865,7 @@ impl App {
     fn export_request(&self, p: &Photo, what: export::What, format: Format) -> Option<export::Request> {
         let (Some((key, result)), Some(original)) = (&p.result, &p.original) else { return None };
         // Mid-turn, the photo and its result may be turned differently: wait for both.
-        if p.original_turns != key.settings.quarter_turns % 4 {
+        if p.original_turns != key.settings.quarter_turns {
             return None;
         }
         Some(export::Request {

@@ -25,8 +25,9 @@ pub struct Settings {
     /// Fading repair strength, 0 (off) to 1.
     pub defade: f32,
     pub chroma: ChromaControls,
-    /// Quarter turns clockwise (0–3) given to the photo before anything else, for scans that
-    /// lie on their side: the model sees, and the result keeps, the photo upright.
+    /// Quarter turns clockwise given to the photo before anything else, for scans that lie on
+    /// their side: the model sees, and the result keeps, the photo upright. Always 0–3 where
+    /// the window and the command line make it (the engine takes any value modulo 4).
     pub quarter_turns: u8,
 }
 

@@ -605,7 +605,6 @@ impl Compact {
         &self.device
     }
 
-    /// The non-local means strength this model's input wants (0: none), from its file.
     /// The size of the grey picture the network sees for a photo of `photo` pixels at
     /// `render_factor`. DeOldify's is the 16·render_factor square, whatever the photo's shape,
     /// and so is this model's unless its file asks for the photo's shape: then a rectangle of
@@ -620,6 +619,7 @@ impl Compact {
         photo_shaped(photo, side)
     }
 
+    /// The non-local means strength this model's input wants (0: none), from its file.
     pub fn grain_filter(&self) -> f32 {
         self.grain_filter
     }
