@@ -1,8 +1,8 @@
 //! The desktop app driven through its accessibility tree (what a screen reader sees), rendered
 //! with wgpu (lavapipe on machines without a GPU): adding photos the way a drop, a paste or a
 //! second launch does, colorizing with the built-in model, the split handle, coalesced
-//! renders, each photo's own settings (with undo and turning), export, the keyboard, settings
-//! kept between runs, and snapshots of the main states.
+//! renders, each photo's own settings (with undo and turning), export, the keyboard, the list
+//! and settings kept between runs, and snapshots of the main states.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -51,7 +51,11 @@ impl Setup {
         self.dir.path().join("exports")
     }
     fn harness(&self) -> Harness<'static, App> {
-        let options = self.options();
+        self.harness_opening(vec![])
+    }
+    /// The window started with `open` named, as "Open with" starts it.
+    fn harness_opening(&self, open: Vec<PathBuf>) -> Harness<'static, App> {
+        let options = Options { open, ..self.options() };
         let export_dir = self.export_dir();
         Harness::builder().with_size(SIZE).with_step_dt(0.05).wgpu().build_eframe(move |cc| {
             let mut app = App::new(&cc.egui_ctx, options);
@@ -472,7 +476,8 @@ fn the_delete_key_takes_the_selected_photo_off_the_list() {
     let mut harness = setup.harness();
     drop_files(&mut harness, &[SAMPLE, porch.to_str().unwrap()]);
     step_until(&mut harness, "both photos", |app| app.photos.len() == 2);
-    assert_eq!(harness.state().selected_photo().unwrap().path, Path::new(SAMPLE));
+    // Kept absolute, as the list is kept for the next run.
+    assert_eq!(harness.state().selected_photo().unwrap().path, std::path::absolute(SAMPLE).unwrap());
     harness.key_press(egui::Key::Delete);
     harness.step();
     let paths: Vec<_> = harness.state().photos.iter().map(|p| p.path.clone()).collect();
@@ -711,6 +716,89 @@ fn settings_are_kept_between_runs() {
     assert_eq!(harness.state().prefs.render_factor, 24);
     assert_eq!(harness.state().prefs.defade, 0.5);
     assert_eq!(harness.state().prefs.tint, -0.25);
+}
+
+#[test]
+fn the_photo_list_is_kept_between_runs() {
+    let setup = Setup::new();
+    let gone = setup.dir.path().join("lent-album-page.jpg");
+    std::fs::copy(SAMPLE, &gone).unwrap();
+    {
+        let mut harness = setup.harness();
+        drop_both_samples_and_render(&mut harness);
+        drop_files(&mut harness, &[gone.to_str().unwrap()]);
+        step_until(&mut harness, "the third photo", |app| app.photos.len() == 3);
+        // The second photo tuned and turned, and left on screen.
+        harness.get_by_label_contains("migrant-mother.jpg").click();
+        harness.step();
+        slider(&harness, "Colour strength").set_value_accesskit(1.4);
+        harness.get_by_label("Rotate right").click();
+        harness.step();
+        // Kept on quit (and every half minute).
+        harness.state_mut().save_prefs();
+    }
+    std::fs::remove_file(&gone).unwrap();
+
+    let mut harness = setup.harness();
+    let app = harness.state();
+    let names: Vec<&str> = app.photos.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["walt-whitman.jpg", "migrant-mother.jpg"]);
+    assert!(app.photos.iter().all(|p| p.path.is_absolute()));
+    assert_eq!(app.selected, Some(app.photos[1].id));
+    let tuned = app.photos[1].settings;
+    assert_eq!((tuned.chroma.saturation, tuned.quarter_turns), (1.4, 1));
+    assert_eq!(app.photos[0].settings.chroma.saturation, 1.0);
+    // The photo that was moved away is named, with what to do.
+    let notice = app.notice.as_ref().expect("a word about the missing photo");
+    assert!(notice.text.contains("lent-album-page.jpg") && notice.text.contains("add it again"), "{}", notice.text);
+
+    // Only the photo on screen is rendered; the other waits until it is shown.
+    step_until(&mut harness, "the photo on screen", |app| app.photos[1].status == Status::Done);
+    for _ in 0..20 {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let app = harness.state();
+    assert_eq!(app.renders_finished, 1);
+    assert_eq!(app.photos[0].status, Status::Idle);
+    let (key, result) = app.photos[1].result.clone().unwrap();
+    assert_eq!(key.settings, tuned);
+    assert!(result.height() > result.width(), "turned on its side: {}x{}", result.width(), result.height());
+    harness.get_by_label_contains("walt-whitman.jpg").click();
+    step_until(&mut harness, "the other photo, once shown", all_done);
+    assert!(harness.state().photos[0].thumbnail.is_some());
+
+    // Cleared (through the menu, not at one click), the list stays empty next time.
+    harness.get_by_label("Clear list").click();
+    harness.step();
+    harness.step();
+    assert_eq!(harness.state().photos.len(), 2);
+    harness.get_by_label("Take all 2 photos off the list").click();
+    harness.step();
+    assert!(harness.state().photos.is_empty() && harness.state().selected.is_none());
+    harness.state_mut().save_prefs();
+    drop(harness);
+    assert!(setup.harness().state().photos.is_empty());
+}
+
+#[test]
+fn a_photo_opened_with_tintype_joins_the_kept_list_on_screen() {
+    let setup = Setup::new();
+    {
+        let mut harness = setup.harness();
+        drop_both_samples_and_render(&mut harness);
+        harness.state_mut().save_prefs();
+    }
+    // Opened again by name (one already on the list, one new): no twin, and it is on screen.
+    let porch = setup.dir.path().join("porch.jpg");
+    std::fs::copy(SAMPLE, &porch).unwrap();
+    for (open, count) in [("assets/samples/migrant-mother.jpg", 2), (porch.to_str().unwrap(), 3)] {
+        let mut harness = setup.harness_opening(vec![PathBuf::from(open)]);
+        step_until(&mut harness, "the photo opened", |app| {
+            app.photos.len() == count && app.selected_photo().is_some_and(|p| p.path.ends_with(open))
+        });
+        harness.state_mut().save_prefs();
+    }
 }
 
 #[test]

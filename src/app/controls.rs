@@ -11,7 +11,7 @@ use std::sync::mpsc::{self, Receiver};
 use egui::{Color32, RichText};
 
 use super::library::{Photo, Status};
-use super::prefs::{ModelPick, ShareLayout, ViewMode};
+use super::prefs::{ModelPick, RENDER_FACTORS, ShareLayout, ViewMode};
 use super::{App, DialogPurpose, Notice, Quit, SHEET_FACTORS};
 use crate::engine::Settings;
 use crate::pipeline::chroma::ChromaControls;
@@ -251,7 +251,22 @@ impl App {
     }
 
     fn photo_list(&mut self, ui: &mut egui::Ui) {
-        ui.heading("Photos");
+        ui.horizontal(|ui| {
+            ui.heading("Photos");
+            if !self.photos.is_empty() {
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    // A menu, so that one stray click does not empty a tuned list.
+                    ui.menu_button("Clear list", |ui| {
+                        let count = self.photos.len();
+                        let all = if count == 1 { "the photo".to_string() } else { format!("all {count} photos") };
+                        if ui.button(format!("Take {all} off the list")).on_hover_text("The files stay").clicked() {
+                            self.clear_list();
+                            ui.close();
+                        }
+                    });
+                });
+            }
+        });
         if self.photos.is_empty() {
             ui.label("Drop scans or folders on the window, or press Add photos.");
             if !self.samples.is_empty() && ui.link("Or try the sample photos").clicked() {
@@ -316,7 +331,8 @@ impl App {
         // the photos added next).
         let mut settings = self.shown_settings();
         let mut adjusted = false;
-        adjusted |= ui.add(egui::Slider::new(&mut settings.render_factor, 7..=45).text(RENDER_SIZE_LABEL)).changed();
+        adjusted |=
+            ui.add(egui::Slider::new(&mut settings.render_factor, RENDER_FACTORS).text(RENDER_SIZE_LABEL)).changed();
         let caption = self.render_size_caption(settings.render_factor);
         ui.label(RichText::new(format!("{caption} Higher is steadier but slower.")).small());
         if ui.add_enabled(self.selected.is_some(), egui::Button::new("Compare render sizes…")).clicked() {

@@ -46,6 +46,10 @@ pub struct Photo {
     /// When it was last on screen or finished (the window's own clock), to let go of the
     /// longest unused first.
     pub last_used: u64,
+    /// Kept from the last run and not shown since: it is rendered when shown or exported, not
+    /// in the background as the window opens (a long list would keep the CPU busy for what the
+    /// person has seen before).
+    pub waits_until_shown: bool,
 }
 
 impl Photo {
@@ -64,6 +68,7 @@ impl Photo {
             result: None,
             released: None,
             last_used: 0,
+            waits_until_shown: false,
         }
     }
 

@@ -24,7 +24,7 @@ use crate::engine::worker::{Event, Job, ModelChoice, Stage, Worker};
 use crate::io::encode::Format;
 use crate::store::Store;
 use library::{Loaded, Loader, Photo, Status};
-use prefs::{ModelPick, Prefs};
+use prefs::{KeptList, KeptPhoto, ModelPick, Prefs};
 use viewer::Viewer;
 
 /// Settings stay still this long (seconds) before a render starts, so a moving slider gives
@@ -296,16 +296,70 @@ impl App {
             samples: crate::store::sample_photos(),
             options: options.clone(),
         };
+        // Photos named at start (a file opened with Tintype) join the list and go on screen:
+        // the loader finds them before it makes the kept photos' thumbnails.
+        let kept = app.restore_list(options.open.is_empty());
         if !options.open.is_empty() {
             app.add_paths(options.open);
         }
+        if !kept.is_empty() {
+            app.loader.add(kept, app.export_folder());
+        }
         app
+    }
+
+    /// Brings back the photo list the window was last closed with, each photo with its own
+    /// settings, and returns their paths, for thumbnails. Photos no longer where they were are
+    /// left out, and the status line says so.
+    fn restore_list(&mut self, select: bool) -> Vec<PathBuf> {
+        let Some(dir) = &self.options.config_dir else { return Vec::new() };
+        let kept = KeptList::load(dir);
+        let (here, gone): (Vec<_>, Vec<_>) = kept.photos.into_iter().partition(|k| k.path.is_file());
+        for k in &here {
+            if self.photos.iter().any(|p| p.path == k.path) {
+                continue;
+            }
+            let mut photo = Photo::new(self.next_id, k.path.clone(), k.settings());
+            photo.waits_until_shown = true;
+            self.photos.push(photo);
+            self.next_id += 1;
+        }
+        if select {
+            let on_screen = kept.selected.and_then(|path| self.photos.iter().find(|p| p.path == path));
+            self.selected = on_screen.or(self.photos.first()).map(|p| p.id);
+        }
+        if !gone.is_empty() {
+            let names: Vec<String> = gone.iter().map(|k| k.path.display().to_string()).collect();
+            let why = "moved, renamed or on a drive not connected";
+            let text = match names.as_slice() {
+                [one] => format!(
+                    "{one}, on the list last time, is no longer there ({why}) and was left off: add it again from where it is now."
+                ),
+                _ => format!(
+                    "{} photos on the list last time are no longer there ({why}) and were left off: {}. Add them again from where they are now.",
+                    names.len(),
+                    names.join(", ")
+                ),
+            };
+            self.notice = Some(Notice::error(text));
+        }
+        here.into_iter().map(|k| k.path).collect()
+    }
+
+    /// The photo list as it is to be kept for the next run.
+    fn kept_list(&self) -> KeptList {
+        KeptList {
+            selected: self.selected_photo().map(|p| p.path.clone()),
+            photos: self.photos.iter().map(|p| KeptPhoto::new(&p.path, &p.settings)).collect(),
+        }
     }
 
     /// Adds photos and folders: the same path a drop, the dialog and the command line take.
     /// Weight files (.pth, .safetensors) are imported as models instead.
     pub fn add_paths(&mut self, paths: Vec<PathBuf>) {
-        let (models, photos): (Vec<_>, Vec<_>) = paths.into_iter().partition(|p| is_weight_file(p));
+        // Absolute, so that the list kept for the next run does not hang on today's folder.
+        let paths = paths.into_iter().map(|p| std::path::absolute(&p).unwrap_or(p));
+        let (models, photos): (Vec<_>, Vec<_>) = paths.partition(|p| is_weight_file(p));
         for m in models {
             self.import_model(m);
         }
@@ -464,27 +518,29 @@ impl App {
         self.changed_at = Some(now);
     }
 
-    /// Saves the settings now (on quit; tests).
+    /// Saves the settings and the photo list now (on quit, every half minute; tests).
     pub fn save_prefs(&mut self) {
         if let Some(dir) = &self.options.config_dir
-            && let Err(e) = self.prefs.save(dir)
+            && let Err(e) = self.prefs.save(dir).and_then(|()| self.kept_list().save(dir))
         {
             self.notice = Some(Notice::error(format!("Settings could not be saved: {e}")));
         }
     }
 
-    /// Saves the settings on a thread of their own, so the window never waits on the disk.
+    /// Saves the settings and the photo list on a thread of their own, so the window never
+    /// waits on the disk.
     fn save_prefs_soon(&mut self) {
         let Some(dir) = self.options.config_dir.clone() else { return };
-        let (prefs, tx) = (self.prefs.clone(), self.prefs_errors.0.clone());
+        let (prefs, list, tx) = (self.prefs.clone(), self.kept_list(), self.prefs_errors.0.clone());
         std::thread::spawn(move || {
-            if let Err(e) = prefs.save(&dir) {
+            if let Err(e) = prefs.save(&dir).and_then(|()| list.save(&dir)) {
                 let _ = tx.send(e);
             }
         });
     }
 
     fn poll(&mut self, ctx: &egui::Context) {
+        let mut added = false;
         for loaded in self.loader.poll() {
             match loaded {
                 Loaded::Found(path) => {
@@ -495,12 +551,14 @@ impl App {
                             p.status = Status::Idle;
                             self.requested.remove(&p.id);
                         }
+                        self.selected.get_or_insert(p.id);
                         continue;
                     }
                     let id = self.next_id;
                     self.next_id += 1;
                     self.photos.push(Photo::new(id, path, self.prefs.photo_settings()));
                     self.selected.get_or_insert(id);
+                    added = true;
                 }
                 Loaded::Thumbnail(path, image) => {
                     if let Some(p) = self.photos.iter_mut().find(|p| p.path == path) {
@@ -509,6 +567,9 @@ impl App {
                 }
                 Loaded::Problem(text) => self.notice = Some(Notice::error(text)),
             }
+        }
+        if added {
+            self.save_prefs_soon();
         }
         for event in self.worker.events() {
             self.on_event(ctx, event);
@@ -650,6 +711,7 @@ impl App {
         let clock = self.clock;
         if let Some(p) = self.selected.and_then(|id| self.photo_mut(id)) {
             p.last_used = clock;
+            p.waits_until_shown = false;
         }
         if let Some(t) = self.changed_at {
             if now - t < SETTLE_SECONDS {
@@ -676,14 +738,15 @@ impl App {
             return;
         };
         // A photo on screen or to be exported needs a current result. The others are rendered
-        // in the background unless their pixels were let go to bound memory: such a photo would
-        // be let go again, so it waits until it is shown or exported. Renders for export wait
-        // while the exporter is behind, as each holds pixels.
+        // in the background unless their pixels were let go to bound memory (such a photo would
+        // be let go again) or they were kept from the last run: those wait until they are shown
+        // or exported. Renders for export wait while the exporter is behind, as each holds
+        // pixels.
         let exporter_free = self.exports_in_flight < 2;
         let needs = |app: &Self, p: &Photo| {
             let shown = app.selected == Some(p.id);
             let to_export = app.pending_export.contains(&p.id) && exporter_free;
-            let wanted = shown || to_export || p.released.is_none();
+            let wanted = shown || to_export || (p.released.is_none() && !p.waits_until_shown);
             let key = Self::key_for(p, &model);
             wanted && !p.is_current(&key) && app.requested.get(&p.id) != Some(&key)
         };
@@ -913,15 +976,30 @@ impl App {
         }
     }
 
+    /// Takes the photo on screen off the list (the file stays); the next one goes on screen.
     pub fn remove_selected(&mut self) {
         let Some(id) = self.selected else { return };
         let index = self.photos.iter().position(|p| p.id == id);
+        self.forget(id);
+        self.selected = index.and_then(|i| self.photos.get(i.min(self.photos.len().saturating_sub(1)))).map(|p| p.id);
+        self.save_prefs_soon();
+    }
+
+    /// Takes every photo off the list (the files stay).
+    pub fn clear_list(&mut self) {
+        for id in self.photos.iter().map(|p| p.id).collect::<Vec<_>>() {
+            self.forget(id);
+        }
+        self.selected = None;
+        self.save_prefs_soon();
+    }
+
+    fn forget(&mut self, id: u64) {
         self.photos.retain(|p| p.id != id);
         self.requested.remove(&id);
         self.pending_export.remove(&id);
         self.icc.remove(&id);
         self.update_batch(id, |b| b.forget(id));
-        self.selected = index.and_then(|i| self.photos.get(i.min(self.photos.len().saturating_sub(1)))).map(|p| p.id);
     }
 
     fn handle_input(&mut self, ctx: &egui::Context) {

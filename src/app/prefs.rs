@@ -1,9 +1,11 @@
-//! What the app remembers between runs: the model and device, the render size and adjustments
-//! set last (which photos added next start with), the export choices and recent folders, as
-//! TOML in the per-user config folder. A missing or damaged file gives the defaults.
+//! What the app remembers between runs, as TOML in the per-user config folder: the model and
+//! device, the render size and adjustments set last (which photos added next start with), the
+//! export choices and recent folders; and the photo list, each photo with its own settings. A
+//! missing or damaged file gives the defaults.
 
 use std::path::{Path, PathBuf};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::Settings;
@@ -85,18 +87,13 @@ impl Prefs {
     }
 
     pub fn load(dir: &Path) -> Self {
-        std::fs::read_to_string(dir.join(FILE_NAME))
-            .ok()
-            .and_then(|text| toml::from_str(&text).ok())
-            .unwrap_or_default()
+        load(&dir.join(FILE_NAME))
     }
 
     /// Written atomically; a failure only costs the remembered settings, so it is returned for
     /// a quiet note rather than a dialog.
     pub fn save(&self, dir: &Path) -> Result<(), String> {
-        let text = toml::to_string(self).map_err(|e| e.to_string())?;
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        crate::io::encode::write_atomic(&dir.join(FILE_NAME), text.as_bytes(), &[]).map_err(|e| e.to_string())
+        save(self, dir, FILE_NAME)
     }
 
     /// The settings a photo added now starts with.
@@ -122,5 +119,109 @@ impl Prefs {
         self.recent_folders.retain(|f| f != folder);
         self.recent_folders.insert(0, folder.to_owned());
         self.recent_folders.truncate(RECENT_MAX);
+    }
+}
+
+pub const LIST_FILE_NAME: &str = "photos.toml";
+
+/// The photo list as the window left it, so that a person's tuning of each photo survives
+/// closing the window. Only the files' paths and settings: the pictures are read again.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KeptList {
+    /// The photo on screen.
+    pub selected: Option<PathBuf>,
+    pub photos: Vec<KeptPhoto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeptPhoto {
+    pub path: PathBuf,
+    pub render_factor: u32,
+    pub defade: f32,
+    pub saturation: f32,
+    pub warmth: f32,
+    pub tint: f32,
+    pub quarter_turns: u8,
+}
+
+impl KeptPhoto {
+    pub fn new(path: &Path, settings: &Settings) -> Self {
+        let ChromaControls { saturation, warmth, tint } = settings.chroma;
+        let Settings { render_factor, defade, quarter_turns, .. } = *settings;
+        Self { path: path.to_owned(), render_factor, defade, saturation, warmth, tint, quarter_turns }
+    }
+
+    /// Its settings, held to the controls' ranges: the file may have been edited by hand.
+    pub fn settings(&self) -> Settings {
+        let finite = |v: f32, neutral: f32| if v.is_finite() { v } else { neutral };
+        Settings {
+            render_factor: self.render_factor.clamp(*RENDER_FACTORS.start(), *RENDER_FACTORS.end()),
+            defade: finite(self.defade, 0.0).clamp(0.0, 1.0),
+            chroma: ChromaControls {
+                saturation: finite(self.saturation, 1.0).clamp(0.0, 2.0),
+                warmth: finite(self.warmth, 0.0).clamp(-1.0, 1.0),
+                tint: finite(self.tint, 0.0).clamp(-1.0, 1.0),
+            },
+            quarter_turns: self.quarter_turns % 4,
+        }
+    }
+}
+
+/// The render size slider's range.
+pub const RENDER_FACTORS: std::ops::RangeInclusive<u32> = 7..=45;
+
+impl KeptList {
+    pub fn load(dir: &Path) -> Self {
+        load(&dir.join(LIST_FILE_NAME))
+    }
+
+    /// As [`Prefs::save`]. A photo whose path TOML cannot hold (not Unicode) is left out.
+    pub fn save(&self, dir: &Path) -> Result<(), String> {
+        let mut list = self.clone();
+        list.photos.retain(|p| p.path.to_str().is_some());
+        list.selected = list.selected.filter(|p| p.to_str().is_some());
+        save(&list, dir, LIST_FILE_NAME)
+    }
+}
+
+fn load<T: DeserializeOwned + Default>(file: &Path) -> T {
+    std::fs::read_to_string(file).ok().and_then(|text| toml::from_str(&text).ok()).unwrap_or_default()
+}
+
+fn save<T: Serialize>(value: &T, dir: &Path, name: &str) -> Result<(), String> {
+    let text = toml::to_string(value).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    crate::io::encode::write_atomic(&dir.join(name), text.as_bytes(), &[]).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_list_comes_back_as_saved_and_a_hand_edited_one_within_the_controls_ranges() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings { render_factor: 28, quarter_turns: 3, ..Prefs::default().photo_settings() };
+        let list = KeptList {
+            selected: Some("/scans/b.png".into()),
+            photos: vec![
+                KeptPhoto::new(Path::new("/scans/a.jpg"), &settings),
+                KeptPhoto::new(Path::new("/scans/b.png"), &settings),
+            ],
+        };
+        list.save(dir.path()).unwrap();
+        assert_eq!(KeptList::load(dir.path()), list);
+        assert_eq!(list.photos[0].settings(), settings);
+
+        let edited = "[[photos]]\npath = \"/a.jpg\"\nrender_factor = 900\ndefade = nan\nsaturation = -3.0\nwarmth = 0.5\ntint = 7.0\nquarter_turns = 6\n";
+        std::fs::write(dir.path().join(LIST_FILE_NAME), edited).unwrap();
+        let held = KeptList::load(dir.path()).photos[0].settings();
+        assert_eq!((held.render_factor, held.defade, held.quarter_turns), (45, 0.0, 2));
+        assert_eq!(held.chroma, ChromaControls { saturation: 0.0, warmth: 0.5, tint: 1.0 });
+
+        // A damaged file is an empty list, not a failure.
+        std::fs::write(dir.path().join(LIST_FILE_NAME), "[[photos]\npath = ").unwrap();
+        assert_eq!(KeptList::load(dir.path()), KeptList::default());
     }
 }
