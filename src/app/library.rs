@@ -130,25 +130,51 @@ pub enum Loaded {
     Thumbnail(PathBuf, egui::ColorImage),
     /// A file or folder that could not be read, with what to do.
     Problem(String),
+    /// A photo kept from the last run that is no longer where it was.
+    Gone(PathBuf),
 }
 
-/// Walks dropped files and folders and makes thumbnails on its own thread.
+enum Request {
+    /// Photos and folders added, and the export folder.
+    Add(Vec<PathBuf>, PathBuf),
+    /// Photos kept from the last run, already on the list.
+    Kept(Vec<PathBuf>),
+}
+
+/// Walks dropped files and folders, looks for the photos kept from the last run, and makes
+/// thumbnails, on its own thread: a folder on a network drive that is gone can keep a look at
+/// the disk waiting for many seconds.
 pub struct Loader {
-    requests: Sender<(Vec<PathBuf>, PathBuf)>,
+    requests: Sender<Request>,
     results: Receiver<Loaded>,
 }
 
 impl Loader {
     pub fn spawn(notify: impl Fn() + Send + 'static) -> Self {
-        let (requests, rx) = mpsc::channel::<(Vec<PathBuf>, PathBuf)>();
+        let (requests, rx) = mpsc::channel::<Request>();
         let (tx, results) = mpsc::channel();
         std::thread::Builder::new()
             .name("tintype-loader".into())
             .spawn(move || {
-                for (inputs, exports) in rx {
+                for request in rx {
                     let send = |l| {
                         let _ = tx.send(l);
                         notify();
+                    };
+                    let (inputs, exports) = match request {
+                        Request::Add(inputs, exports) => (inputs, exports),
+                        Request::Kept(kept) => {
+                            let (here, gone): (Vec<_>, Vec<_>) = kept.into_iter().partition(|p| p.is_file());
+                            for path in gone {
+                                send(Loaded::Gone(path));
+                            }
+                            for path in here {
+                                if let Some(thumb) = thumbnail(&path) {
+                                    send(Loaded::Thumbnail(path, thumb));
+                                }
+                            }
+                            continue;
+                        }
                     };
                     let mut problems = Vec::new();
                     // A folder brings its subfolders' photos too: scans are filed by box,
@@ -183,7 +209,13 @@ impl Loader {
     /// Photos and folders to add; photos found under `exports` (the export folder) are left out
     /// unless a path handed over lies in it.
     pub fn add(&self, paths: Vec<PathBuf>, exports: PathBuf) {
-        let _ = self.requests.send((paths, exports));
+        let _ = self.requests.send(Request::Add(paths, exports));
+    }
+
+    /// Photos kept from the last run, already on the list: each is reported gone or given its
+    /// thumbnail.
+    pub fn look_for_kept(&self, paths: Vec<PathBuf>) {
+        let _ = self.requests.send(Request::Kept(paths));
     }
 
     pub fn poll(&self) -> Vec<Loaded> {

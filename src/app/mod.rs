@@ -160,6 +160,8 @@ pub struct App {
     prefs_errors: (std::sync::mpsc::Sender<String>, Receiver<String>),
     /// Photos other Tintype processes hand to this window (None when another window has it).
     inbox: Option<inbox::Inbox>,
+    /// Photos kept from the last run found to be no longer where they were.
+    gone: Vec<PathBuf>,
     /// The sample photos the package ships, offered while the list is empty.
     samples: Vec<PathBuf>,
 }
@@ -293,29 +295,25 @@ impl App {
             dialog_purpose: DialogPurpose::Photos,
             prefs_errors: std::sync::mpsc::channel(),
             inbox,
+            gone: Vec::new(),
             samples: crate::store::sample_photos(),
             options: options.clone(),
         };
-        // Photos named at start (a file opened with Tintype) join the list and go on screen:
-        // the loader finds them before it makes the kept photos' thumbnails.
-        let kept = app.restore_list(options.open.is_empty());
+        // Photos named at start (a file opened with Tintype) join the list and go on screen.
+        app.restore_list(options.open.is_empty());
         if !options.open.is_empty() {
             app.add_paths(options.open);
-        }
-        if !kept.is_empty() {
-            app.loader.add(kept, app.export_folder());
         }
         app
     }
 
     /// Brings back the photo list the window was last closed with, each photo with its own
-    /// settings, and returns their paths, for thumbnails. Photos no longer where they were are
-    /// left out, and the status line says so.
-    fn restore_list(&mut self, select: bool) -> Vec<PathBuf> {
-        let Some(dir) = &self.options.config_dir else { return Vec::new() };
+    /// settings. The loader then looks for them, off the window's thread: photos no longer
+    /// where they were are taken off again, and the status line names them.
+    fn restore_list(&mut self, select: bool) {
+        let Some(dir) = &self.options.config_dir else { return };
         let kept = KeptList::load(dir);
-        let (here, gone): (Vec<_>, Vec<_>) = kept.photos.into_iter().partition(|k| k.path.is_file());
-        for k in &here {
+        for k in &kept.photos {
             if self.photos.iter().any(|p| p.path == k.path) {
                 continue;
             }
@@ -328,22 +326,29 @@ impl App {
             let on_screen = kept.selected.and_then(|path| self.photos.iter().find(|p| p.path == path));
             self.selected = on_screen.or(self.photos.first()).map(|p| p.id);
         }
-        if !gone.is_empty() {
-            let names: Vec<String> = gone.iter().map(|k| k.path.display().to_string()).collect();
-            let why = "moved, renamed or on a drive not connected";
-            let text = match names.as_slice() {
-                [one] => format!(
-                    "{one}, on the list last time, is no longer there ({why}) and was left off: add it again from where it is now."
-                ),
-                _ => format!(
-                    "{} photos on the list last time are no longer there ({why}) and were left off: {}. Add them again from where they are now.",
-                    names.len(),
-                    names.join(", ")
-                ),
-            };
-            self.notice = Some(Notice::error(text));
+        self.loader.look_for_kept(self.photos.iter().map(|p| p.path.clone()).collect());
+    }
+
+    /// A photo kept from the last run is no longer where it was: it leaves the list, and the
+    /// status line names every such photo so far.
+    fn kept_photo_gone(&mut self, path: PathBuf) {
+        if let Some(id) = self.photos.iter().find(|p| p.path == path).map(|p| p.id) {
+            self.remove(id);
         }
-        here.into_iter().map(|k| k.path).collect()
+        self.gone.push(path);
+        let names: Vec<String> = self.gone.iter().map(|p| p.display().to_string()).collect();
+        let why = "moved, renamed or on a drive not connected";
+        let text = match names.as_slice() {
+            [one] => format!(
+                "{one}, on the list last time, is no longer there ({why}) and was left off: add it again from where it is now."
+            ),
+            _ => format!(
+                "{} photos on the list last time are no longer there ({why}) and were left off: {}. Add them again from where they are now.",
+                names.len(),
+                names.join(", ")
+            ),
+        };
+        self.notice = Some(Notice::error(text));
     }
 
     /// The photo list as it is to be kept for the next run.
@@ -566,6 +571,7 @@ impl App {
                     }
                 }
                 Loaded::Problem(text) => self.notice = Some(Notice::error(text)),
+                Loaded::Gone(path) => self.kept_photo_gone(path),
             }
         }
         if added {
@@ -976,12 +982,22 @@ impl App {
         }
     }
 
-    /// Takes the photo on screen off the list (the file stays); the next one goes on screen.
+    /// Takes the photo on screen off the list (the file stays).
     pub fn remove_selected(&mut self) {
-        let Some(id) = self.selected else { return };
+        if let Some(id) = self.selected {
+            self.remove(id);
+        }
+    }
+
+    /// Takes a photo off the list (the file stays); if it was on screen, the next one goes on
+    /// screen.
+    fn remove(&mut self, id: u64) {
         let index = self.photos.iter().position(|p| p.id == id);
         self.forget(id);
-        self.selected = index.and_then(|i| self.photos.get(i.min(self.photos.len().saturating_sub(1)))).map(|p| p.id);
+        if self.selected == Some(id) {
+            self.selected =
+                index.and_then(|i| self.photos.get(i.min(self.photos.len().saturating_sub(1)))).map(|p| p.id);
+        }
         self.save_prefs_soon();
     }
 
