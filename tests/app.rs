@@ -763,6 +763,7 @@ fn the_photo_list_is_kept_between_runs() {
     let app = harness.state();
     assert_eq!(app.renders_finished, 1);
     assert_eq!(app.photos[0].status, Status::Idle);
+    harness.get_by_label("walt-whitman.jpg\ncolorized when shown");
     let (key, result) = app.photos[1].result.clone().unwrap();
     assert_eq!(key.settings, tuned);
     assert!(result.height() > result.width(), "turned on its side: {}x{}", result.width(), result.height());

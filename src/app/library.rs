@@ -113,6 +113,7 @@ impl Photo {
         match &self.status {
             Status::Idle | Status::Done if outdated => "done (older settings)".into(),
             Status::Idle if made_with.is_some() => "done".into(),
+            Status::Idle if self.waits_until_shown => "colorized when shown".into(),
             Status::Idle => "not colorized yet".into(),
             Status::Queued => "queued".into(),
             Status::Working(stage) => stage.describe().into(),
