@@ -513,6 +513,39 @@ fn page_down_and_the_arrows_step_through_the_photos() {
 }
 
 #[test]
+fn a_long_list_lays_out_only_the_rows_in_sight_and_follows_the_keyboard() {
+    let setup = Setup::new();
+    let album = setup.dir.path().join("album");
+    std::fs::create_dir(&album).unwrap();
+    for i in 0..60 {
+        std::fs::copy(SAMPLE, album.join(format!("scan-{i:02}.jpg"))).unwrap();
+    }
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[album.to_str().unwrap()]);
+    step_until(&mut harness, "the list", |app| app.photos.len() == 60);
+    harness.step();
+    let rows = |harness: &Harness<'_, App>| {
+        harness.query_all_by_label_contains("scan-").filter(|n| n.accesskit_node().role() == Role::Button).count()
+    };
+    // 60 rows of 56 px do not fit the window: the rows out of sight are not built.
+    assert!((8..20).contains(&rows(&harness)), "{} rows built", rows(&harness));
+    // Stepped far down, the photo on screen is scrolled into sight, and rows are built there.
+    for _ in 0..45 {
+        harness.key_press(egui::Key::PageDown);
+        harness.step();
+    }
+    harness.step();
+    assert_eq!(harness.state().selected_photo().unwrap().name, "scan-45.jpg");
+    let row = harness
+        .query_all_by_label_contains("scan-45.jpg")
+        .find(|n| n.accesskit_node().role() == Role::Button)
+        .expect("its row")
+        .rect();
+    assert!(row.min.y >= 0.0 && row.max.y <= SIZE[1], "row at {row:?}");
+    assert!(harness.query_by_label_contains("scan-00.jpg").is_none());
+}
+
+#[test]
 fn a_failed_photo_added_again_is_tried_again() {
     let setup = Setup::new();
     let scan = setup.dir.path().join("scan.jpg");

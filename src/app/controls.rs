@@ -24,6 +24,8 @@ pub const APPLY_TO_ALL_LABEL: &str = "Apply to all photos";
 pub const WARMTH_LABEL: &str = "Warmth";
 pub const TINT_LABEL: &str = "Tint";
 const ERROR_RED: Color32 = Color32::from_rgb(0xe0, 0x55, 0x4f);
+/// A photo's row in the list: its thumbnail, name and state.
+const ROW_HEIGHT: f32 = 56.0;
 
 /// A model download or import in progress.
 struct Transfer {
@@ -289,6 +291,14 @@ impl App {
         egui::ScrollArea::vertical().show(ui, |ui| {
             for p in &self.photos {
                 let selected = self.selected == Some(p.id);
+                // A row scrolled out of sight only takes its room: laying out thousands of
+                // thumbnails and names would slow every frame of a long list.
+                let row = egui::Rect::from_min_size(ui.cursor().min, egui::vec2(ui.available_width(), ROW_HEIGHT));
+                if !ui.is_rect_visible(row) && !(selected && self.reveal_selected) {
+                    ui.allocate_space(row.size());
+                    status_extras(ui, p);
+                    continue;
+                }
                 let text = format!("{}\n{}", p.name, p.status_text(model.as_ref()));
                 let button = match &p.thumbnail {
                     Some(t) => egui::Button::image_and_text(
@@ -299,16 +309,11 @@ impl App {
                     ),
                     None => egui::Button::new(text),
                 };
-                let response = ui.add_sized([ui.available_width(), 56.0], button.selected(selected).wrap());
+                let response = ui.add_sized(row.size(), button.selected(selected).wrap());
                 if selected && self.reveal_selected {
                     response.scroll_to_me(None);
                 }
-                if let Status::Working(stage) = p.status {
-                    ui.add(egui::ProgressBar::new(stage.fraction()).desired_height(4.0).animate(true));
-                }
-                if let Status::Failed(message) = &p.status {
-                    ui.label(RichText::new(message).color(ERROR_RED).small());
-                }
+                status_extras(ui, p);
                 if response.clicked() {
                     clicked = Some(p.id);
                 }
@@ -631,5 +636,18 @@ impl App {
         if !open {
             self.sheet = None;
         }
+    }
+}
+
+/// Under a photo's row in the list: its progress while it renders, what went wrong if it failed.
+fn status_extras(ui: &mut egui::Ui, p: &Photo) {
+    match &p.status {
+        Status::Working(stage) => {
+            ui.add(egui::ProgressBar::new(stage.fraction()).desired_height(4.0).animate(true));
+        }
+        Status::Failed(message) => {
+            ui.label(RichText::new(message).color(ERROR_RED).small());
+        }
+        _ => {}
     }
 }
