@@ -44,6 +44,7 @@ impl Setup {
         Options {
             config_dir: Some(self.dir.path().join("config")),
             data_dir: Some(self.dir.path().join("data")),
+            cache_dir: Some(self.dir.path().join("cache")),
             open: vec![],
         }
     }

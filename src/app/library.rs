@@ -8,12 +8,10 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use image::DynamicImage;
 
 use super::RenderKey;
+use super::thumbnails;
 use crate::engine::Settings;
 use crate::engine::worker::{ModelChoice, Stage};
-use crate::io::{decode, photos};
-
-/// Thumbnails' longest side, in pixels.
-pub const THUMB_SIDE: u32 = 96;
+use crate::io::photos;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
@@ -151,12 +149,22 @@ pub struct Loader {
 }
 
 impl Loader {
-    pub fn spawn(notify: impl Fn() + Send + 'static) -> Self {
+    /// A loader keeping thumbnails in `cache` (a folder), if given.
+    pub fn spawn(notify: impl Fn() + Send + 'static, cache: Option<PathBuf>) -> Self {
         let (requests, rx) = mpsc::channel::<Request>();
         let (tx, results) = mpsc::channel();
         std::thread::Builder::new()
             .name("tintype-loader".into())
             .spawn(move || {
+                let cache = cache.map(thumbnails::Cache::open);
+                // Failures show when the photo is colorized, with the decoder's message.
+                let thumbnail = |photo: &std::path::Path| {
+                    let thumb = match &cache {
+                        Some(cache) => cache.thumbnail(photo),
+                        None => thumbnails::make(photo),
+                    };
+                    thumb.map(|t| to_color_image(&t))
+                };
                 for request in rx {
                     let send = |l| {
                         let _ = tx.send(l);
@@ -196,7 +204,6 @@ impl Loader {
                         send(Loaded::Found(f.input.clone()));
                     }
                     for f in found {
-                        // Failures show when the photo is colorized, with the decoder's message.
                         if let Some(thumb) = thumbnail(&f.input) {
                             send(Loaded::Thumbnail(f.input, thumb));
                         }
@@ -222,11 +229,6 @@ impl Loader {
     pub fn poll(&self) -> Vec<Loaded> {
         self.results.try_iter().collect()
     }
-}
-
-fn thumbnail(path: &std::path::Path) -> Option<egui::ColorImage> {
-    let photo = decode::decode(path).ok()?;
-    Some(to_color_image(&photo.pixels.thumbnail(THUMB_SIDE, THUMB_SIDE)))
 }
 
 pub fn to_color_image(img: &DynamicImage) -> egui::ColorImage {

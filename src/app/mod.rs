@@ -8,6 +8,7 @@ pub mod history;
 pub mod inbox;
 pub mod library;
 pub mod prefs;
+pub mod thumbnails;
 pub mod viewer;
 
 use std::collections::HashSet;
@@ -45,6 +46,8 @@ pub struct Options {
     pub config_dir: Option<PathBuf>,
     /// The per-user data folder of the model store (`None`: the usual one).
     pub data_dir: Option<PathBuf>,
+    /// Where thumbnails are cached; `None` caches none.
+    pub cache_dir: Option<PathBuf>,
     /// Photos or folders to open at start.
     pub open: Vec<PathBuf>,
 }
@@ -201,7 +204,7 @@ pub fn run(open: Vec<PathBuf>) -> anyhow::Result<()> {
         viewport = viewport.with_icon(icon);
     }
     let native = eframe::NativeOptions { viewport, persist_window: true, ..Default::default() };
-    let options = Options { config_dir, data_dir: None, open };
+    let options = Options { config_dir, data_dir: None, cache_dir: thumbnails::default_dir(), open };
     let opened = Arc::new(AtomicBool::new(false));
     let app_created = opened.clone();
     let result = eframe::run_native(
@@ -275,7 +278,7 @@ impl App {
             quit: Quit::No,
             next_id: 1,
             worker: Worker::spawn(repaint(ctx)),
-            loader: Loader::spawn(repaint(ctx)),
+            loader: Loader::spawn(repaint(ctx), options.cache_dir.clone()),
             exporter: export::Exporter::spawn(repaint(ctx)),
             viewer: Viewer::default(),
             changed_at: None,
