@@ -294,7 +294,8 @@ impl App {
                 // A row scrolled out of sight only takes its room: laying out thousands of
                 // thumbnails and names would slow every frame of a long list.
                 let row = egui::Rect::from_min_size(ui.cursor().min, egui::vec2(ui.available_width(), ROW_HEIGHT));
-                if !ui.is_rect_visible(row) && !(selected && self.reveal_selected) {
+                let built = ui.is_rect_visible(row) || (selected && self.reveal_selected);
+                if !built {
                     ui.allocate_space(row.size());
                     status_extras(ui, p);
                     continue;
