@@ -1,8 +1,9 @@
 //! The desktop app driven through its accessibility tree (what a screen reader sees), rendered
 //! with wgpu (lavapipe on machines without a GPU): adding photos the way a drop, a paste or a
 //! second launch does, colorizing with the built-in model, the split handle, coalesced
-//! renders, each photo's own settings (with undo and turning), export, the keyboard, the list
-//! and settings kept between runs, and snapshots of the main states.
+//! renders, each photo's own settings (with undo and turning), several photos picked at once,
+//! export, the keyboard, the list and settings kept between runs, and snapshots of the main
+//! states.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -511,6 +512,64 @@ fn page_down_and_the_arrows_step_through_the_photos() {
     harness.step();
     assert_eq!(press(&mut harness, egui::Key::ArrowUp), "migrant-mother.jpg");
     assert_eq!(press(&mut harness, egui::Key::PageUp), "walt-whitman.jpg", "Page Up still steps");
+}
+
+#[test]
+fn ctrl_and_shift_click_pick_several_photos_to_turn_export_and_remove() {
+    let setup = Setup::new();
+    let names = ["a.jpg", "b.jpg", "c.jpg", "d.jpg"];
+    for name in names {
+        std::fs::copy(SAMPLE, setup.dir.path().join(name)).unwrap();
+    }
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[setup.dir.path().to_str().unwrap()]);
+    step_until(&mut harness, "the list", |app| app.photos.len() == 4);
+    let click = |harness: &mut Harness<'_, App>, name: &str, modifiers: egui::Modifiers| {
+        let row = harness.query_all_by_label_contains(name).find(|n| n.accesskit_node().role() == Role::Button);
+        row.expect("the photo's row").click_modifiers(modifiers);
+        harness.step();
+        harness.step();
+    };
+    let picked = |app: &App| {
+        let picked = app.picked();
+        app.photos.iter().filter(|p| picked.contains(&p.id)).map(|p| p.name.clone()).collect::<Vec<_>>()
+    };
+    let turns = |app: &App| app.photos.iter().map(|p| p.settings.quarter_turns).collect::<Vec<_>>();
+    let ctrl = egui::Modifiers::COMMAND;
+
+    click(&mut harness, "a.jpg", egui::Modifiers::NONE);
+    click(&mut harness, "c.jpg", ctrl);
+    assert_eq!(picked(harness.state()), ["a.jpg", "c.jpg"]);
+    assert_eq!(harness.state().selected_photo().unwrap().name, "c.jpg", "the last clicked is on screen");
+    harness.get_by_label_contains("2 picked");
+    // Turned together, and taken back together.
+    harness.key_press_modifiers(ctrl, egui::Key::R);
+    harness.step();
+    assert_eq!(turns(harness.state()), [1, 0, 1, 0]);
+    harness.key_press_modifiers(ctrl, egui::Key::Z);
+    harness.step();
+    assert_eq!(turns(harness.state()), [0, 0, 0, 0]);
+    // Ctrl+click again takes one out; Shift+click picks a run.
+    click(&mut harness, "c.jpg", ctrl);
+    assert_eq!(picked(harness.state()), ["a.jpg"]);
+    click(&mut harness, "c.jpg", egui::Modifiers::SHIFT);
+    assert_eq!(picked(harness.state()), ["a.jpg", "b.jpg", "c.jpg"]);
+    // Exported together: each is colorized and written.
+    harness.key_press_modifiers(ctrl, egui::Key::E);
+    step_until(&mut harness, "three exports", |app| app.exported.len() == 3);
+    let mut written: Vec<String> =
+        harness.state().exported.iter().map(|p| p.file_name().unwrap().to_string_lossy().into()).collect();
+    written.sort();
+    assert_eq!(written, ["a-colorized.png", "b-colorized.png", "c-colorized.png"]);
+    // Removed together: the photo after them goes on screen, alone.
+    harness.key_press(egui::Key::Delete);
+    harness.step();
+    let app = harness.state();
+    assert_eq!(app.photos.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["d.jpg"]);
+    assert_eq!(picked(app), ["d.jpg"]);
+    // A plain click picks one photo again.
+    click(&mut harness, "d.jpg", egui::Modifiers::NONE);
+    assert_eq!(picked(harness.state()), ["d.jpg"]);
 }
 
 #[test]

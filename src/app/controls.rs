@@ -175,18 +175,26 @@ impl App {
             }
             if ui
                 .add_enabled(self.selected.is_some(), egui::Button::new("Remove"))
-                .on_hover_text("Delete: takes the photo off the list; the file stays")
+                .on_hover_text("Delete: takes the picked photos off the list; the files stay")
                 .clicked()
             {
-                self.remove_selected();
+                self.remove_picked();
             }
             let turnable = self.selected.is_some();
             let now = ui.input(|i| i.time);
-            if ui.add_enabled(turnable, egui::Button::new("Rotate left")).on_hover_text("Ctrl+L").clicked() {
-                self.turn_selected(false, now);
+            if ui
+                .add_enabled(turnable, egui::Button::new("Rotate left"))
+                .on_hover_text("Ctrl+L: the picked photos")
+                .clicked()
+            {
+                self.turn_picked(false, now);
             }
-            if ui.add_enabled(turnable, egui::Button::new("Rotate right")).on_hover_text("Ctrl+R").clicked() {
-                self.turn_selected(true, now);
+            if ui
+                .add_enabled(turnable, egui::Button::new("Rotate right"))
+                .on_hover_text("Ctrl+R: the picked photos")
+                .clicked()
+            {
+                self.turn_picked(true, now);
             }
             ui.separator();
             if ui.selectable_label(self.prefs.view == ViewMode::Split, "Split").clicked() {
@@ -244,6 +252,10 @@ impl App {
                 if failed > 0 {
                     text += &format!(", {failed} failed");
                 }
+                let picked = self.picked().len();
+                if picked > 1 {
+                    text += &format!(" · {picked} picked: Remove, Rotate and Export act on all {picked}");
+                }
                 ui.label(text);
             }
         });
@@ -288,6 +300,7 @@ impl App {
         }
         let model = self.runnable_model().ok();
         let mut clicked = None;
+        let picked = self.picked();
         egui::ScrollArea::vertical().show(ui, |ui| {
             for p in &self.photos {
                 let selected = self.selected == Some(p.id);
@@ -310,19 +323,19 @@ impl App {
                     ),
                     None => egui::Button::new(text),
                 };
-                let response = ui.add_sized(row.size(), button.selected(selected).wrap());
+                let response = ui.add_sized(row.size(), button.selected(picked.contains(&p.id)).wrap());
                 if selected && self.reveal_selected {
                     response.scroll_to_me(None);
                 }
                 status_extras(ui, p);
                 if response.clicked() {
-                    clicked = Some(p.id);
+                    clicked = Some((p.id, ui.input(|i| i.modifiers)));
                 }
             }
         });
         self.reveal_selected = false;
-        if let Some(id) = clicked {
-            self.selected = Some(id);
+        if let Some((id, modifiers)) = clicked {
+            self.pick(id, modifiers);
         }
     }
 
@@ -393,10 +406,12 @@ impl App {
             self.open_dialog(DialogPurpose::ExportFolder);
         }
         ui.horizontal(|ui| {
-            if ui.add_enabled(self.selected.is_some(), egui::Button::new("Export")).on_hover_text("Ctrl+E").clicked()
-                && let Some(id) = self.selected
+            if ui
+                .add_enabled(self.selected.is_some(), egui::Button::new("Export"))
+                .on_hover_text("Ctrl+E: the picked photos")
+                .clicked()
             {
-                self.export(id);
+                self.export_picked();
             }
             let idle = !self.photos.is_empty() && self.export_batch.is_none();
             if ui.add_enabled(idle, egui::Button::new("Export all")).clicked() {

@@ -119,7 +119,11 @@ pub struct App {
     /// the window does not parse the manifest or look at the disk every frame.
     models: ModelFiles,
     pub photos: Vec<Photo>,
+    /// The photo on screen.
     pub selected: Option<u64>,
+    /// Photos picked besides the one on screen (Ctrl+click, Shift+click): Remove, the turns and
+    /// Export act on all of them.
+    also_picked: HashSet<u64>,
     /// The selection moved by the keyboard: the list scrolls to it.
     reveal_selected: bool,
     /// See `PIXEL_BUDGET`; tests lower it.
@@ -271,6 +275,7 @@ impl App {
             store,
             photos: Vec::new(),
             selected: None,
+            also_picked: HashSet::new(),
             reveal_selected: false,
             pixel_budget: PIXEL_BUDGET,
             clock: 0,
@@ -417,13 +422,55 @@ impl App {
     }
 
     /// Turns the photo on screen a quarter turn clockwise (or back).
-    pub fn turn_selected(&mut self, clockwise: bool, now: f64) {
-        if self.selected.is_none() {
+    /// Turns the picked photos a quarter turn, as one step to undo.
+    pub fn turn_picked(&mut self, clockwise: bool, now: f64) {
+        let picked = self.picked();
+        if picked.is_empty() {
             return;
         }
-        let mut settings = self.shown_settings();
-        settings.quarter_turns = (settings.quarter_turns + if clockwise { 1 } else { 3 }) % 4;
-        self.set_shown_settings(settings, now);
+        let photos = self.photos.iter().filter(|p| picked.contains(&p.id)).map(|p| (p.id, p.settings)).collect();
+        let before = history::Step { photos, new_photos: self.prefs.photo_settings() };
+        // Quick turns of one photo are one step, as a slider's drag is.
+        let one = if let [id] = picked[..] { Some(id) } else { None };
+        self.history.record(before, one, now);
+        for p in self.photos.iter_mut().filter(|p| picked.contains(&p.id)) {
+            p.settings.quarter_turns = (p.settings.quarter_turns + if clockwise { 1 } else { 3 }) % 4;
+        }
+        self.settings_changed(now);
+    }
+
+    /// The picked photos, in the list's order: the one on screen and those picked besides it.
+    pub fn picked(&self) -> Vec<u64> {
+        let picked = |id: &u64| self.selected == Some(*id) || self.also_picked.contains(id);
+        self.photos.iter().map(|p| p.id).filter(picked).collect()
+    }
+
+    /// A click on a photo in the list: it goes on screen, alone (a plain click), added to or
+    /// taken from the photos picked (Ctrl, ⌘ on a Mac), or with every photo between it and the
+    /// one on screen (Shift).
+    pub fn pick(&mut self, id: u64, modifiers: egui::Modifiers) {
+        let position = |app: &Self, id| app.photos.iter().position(|p| p.id == id);
+        if modifiers.shift
+            && let Some((from, to)) = self.selected.and_then(|s| position(self, s)).zip(position(self, id))
+        {
+            let range = from.min(to)..=from.max(to);
+            self.also_picked = self.photos[range].iter().map(|p| p.id).filter(|&p| p != id).collect();
+        } else if modifiers.command && self.selected == Some(id) {
+            // Taken out: another picked photo goes on screen (the last one stays).
+            let next = self.picked().into_iter().find(|&p| p != id);
+            if let Some(next) = next {
+                self.also_picked.remove(&next);
+                self.selected = Some(next);
+            }
+            return;
+        } else if modifiers.command && self.also_picked.remove(&id) {
+            return;
+        } else if modifiers.command {
+            self.also_picked.extend(self.selected);
+        } else {
+            self.also_picked.clear();
+        }
+        self.selected = Some(id);
     }
 
     /// Takes back the last change to the render size, turn or adjustments (with `redo`, puts
@@ -451,6 +498,7 @@ impl App {
             && self.photos.iter().any(|p| p.id == id)
         {
             self.selected = Some(id);
+            self.also_picked.clear();
             self.reveal_selected = true;
         }
         self.settings_changed(now);
@@ -821,6 +869,13 @@ impl App {
         self.worker.submit(job);
     }
 
+    /// Exports the picked photos.
+    pub fn export_picked(&mut self) {
+        for id in self.picked() {
+            self.export(id);
+        }
+    }
+
     /// Exports one photo now if its result is current, else once it is.
     pub fn export(&mut self, id: u64) {
         if let Some(Status::Failed(message)) = self.photos.iter().find(|p| p.id == id).map(|p| &p.status) {
@@ -981,15 +1036,24 @@ impl App {
         let to = at.map_or(0, |i| (i as isize + step).clamp(0, last.max(0))) as usize;
         if let Some(p) = self.photos.get(to) {
             self.selected = Some(p.id);
+            self.also_picked.clear();
             self.reveal_selected = true;
         }
     }
 
-    /// Takes the photo on screen off the list (the file stays).
-    pub fn remove_selected(&mut self) {
-        if let Some(id) = self.selected {
-            self.remove(id);
+    /// Takes the picked photos off the list (the files stay); the photo after them goes on
+    /// screen, or the one before at the list's end.
+    pub fn remove_picked(&mut self) {
+        let picked = self.picked();
+        let (Some(first), Some(last)) = (picked.first(), picked.last()) else { return };
+        let position = |id| self.photos.iter().position(|p| p.id == id).unwrap_or(0);
+        let after = self.photos.get(position(*last) + 1).map(|p| p.id);
+        let before = position(*first).checked_sub(1).map(|i| self.photos[i].id);
+        for &id in &picked {
+            self.forget(id);
         }
+        self.selected = after.or(before);
+        self.save_prefs_soon();
     }
 
     /// Takes a photo off the list (the file stays); if it was on screen, the next one goes on
@@ -1010,11 +1074,13 @@ impl App {
             self.forget(id);
         }
         self.selected = None;
+        self.also_picked.clear();
         self.save_prefs_soon();
     }
 
     fn forget(&mut self, id: u64) {
         self.photos.retain(|p| p.id != id);
+        self.also_picked.remove(&id);
         self.requested.remove(&id);
         self.pending_export.remove(&id);
         self.icc.remove(&id);
@@ -1062,7 +1128,7 @@ impl App {
             )
         });
         if turn_left || turn_right {
-            self.turn_selected(turn_right, ctx.input(|i| i.time));
+            self.turn_picked(turn_right, ctx.input(|i| i.time));
         }
         if redo || undo {
             self.undo(redo, ctx.input(|i| i.time));
@@ -1073,11 +1139,11 @@ impl App {
         if open {
             self.open_dialog(DialogPurpose::Photos);
         }
-        if export && let Some(id) = self.selected {
-            self.export(id);
+        if export {
+            self.export_picked();
         }
         if remove {
-            self.remove_selected();
+            self.remove_picked();
         }
     }
 
