@@ -549,9 +549,14 @@ fn ctrl_and_shift_click_pick_several_photos_to_turn_export_and_remove() {
     harness.key_press_modifiers(ctrl, egui::Key::Z);
     harness.step();
     assert_eq!(turns(harness.state()), [0, 0, 0, 0]);
-    // Ctrl+click again takes one out; Shift+click picks a run.
+    // Ctrl+click again takes one out; Shift+click picks a run from the photo last clicked
+    // without Shift.
     click(&mut harness, "c.jpg", ctrl);
     assert_eq!(picked(harness.state()), ["a.jpg"]);
+    click(&mut harness, "a.jpg", egui::Modifiers::NONE);
+    click(&mut harness, "b.jpg", egui::Modifiers::SHIFT);
+    assert_eq!(picked(harness.state()), ["a.jpg", "b.jpg"]);
+    // A second Shift+click runs from the same photo as the first.
     click(&mut harness, "c.jpg", egui::Modifiers::SHIFT);
     assert_eq!(picked(harness.state()), ["a.jpg", "b.jpg", "c.jpg"]);
     // Exported together: each is colorized and written.

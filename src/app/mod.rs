@@ -124,6 +124,8 @@ pub struct App {
     /// Photos picked besides the one on screen (Ctrl+click, Shift+click): Remove, the turns and
     /// Export act on all of them.
     also_picked: HashSet<u64>,
+    /// Where Shift+click picks a run from: the photo last clicked without Shift.
+    pick_anchor: Option<u64>,
     /// The selection moved by the keyboard: the list scrolls to it.
     reveal_selected: bool,
     /// See `PIXEL_BUDGET`; tests lower it.
@@ -276,6 +278,7 @@ impl App {
             photos: Vec::new(),
             selected: None,
             also_picked: HashSet::new(),
+            pick_anchor: None,
             reveal_selected: false,
             pixel_budget: PIXEL_BUDGET,
             clock: 0,
@@ -447,30 +450,32 @@ impl App {
 
     /// A click on a photo in the list: it goes on screen, alone (a plain click), added to or
     /// taken from the photos picked (Ctrl, ⌘ on a Mac), or with every photo between it and the
-    /// one on screen (Shift).
+    /// photo last clicked without Shift (Shift).
     pub fn pick(&mut self, id: u64, modifiers: egui::Modifiers) {
         let position = |app: &Self, id| app.photos.iter().position(|p| p.id == id);
-        if modifiers.shift
-            && let Some((from, to)) = self.selected.and_then(|s| position(self, s)).zip(position(self, id))
-        {
+        let anchor = self.pick_anchor.filter(|&a| position(self, a).is_some()).or(self.selected);
+        let run = anchor.and_then(|a| position(self, a)).zip(position(self, id)).filter(|_| modifiers.shift);
+        if let Some((from, to)) = run {
             let range = from.min(to)..=from.max(to);
             self.also_picked = self.photos[range].iter().map(|p| p.id).filter(|&p| p != id).collect();
-        } else if modifiers.command && self.selected == Some(id) {
+            self.pick_anchor = anchor;
+            self.selected = Some(id);
+            return;
+        }
+        self.pick_anchor = Some(id);
+        if !modifiers.command {
+            self.also_picked.clear();
+            self.selected = Some(id);
+        } else if self.selected == Some(id) {
             // Taken out: another picked photo goes on screen (the last one stays).
-            let next = self.picked().into_iter().find(|&p| p != id);
-            if let Some(next) = next {
+            if let Some(next) = self.picked().into_iter().find(|&p| p != id) {
                 self.also_picked.remove(&next);
                 self.selected = Some(next);
             }
-            return;
-        } else if modifiers.command && self.also_picked.remove(&id) {
-            return;
-        } else if modifiers.command {
+        } else if !self.also_picked.remove(&id) {
             self.also_picked.extend(self.selected);
-        } else {
-            self.also_picked.clear();
+            self.selected = Some(id);
         }
-        self.selected = Some(id);
     }
 
     /// Takes back the last change to the render size, turn or adjustments (with `redo`, puts
@@ -1036,7 +1041,7 @@ impl App {
         let to = at.map_or(0, |i| (i as isize + step).clamp(0, last.max(0))) as usize;
         if let Some(p) = self.photos.get(to) {
             self.selected = Some(p.id);
-            self.also_picked.clear();
+            (self.also_picked, self.pick_anchor) = (HashSet::new(), None);
             self.reveal_selected = true;
         }
     }
