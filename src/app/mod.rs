@@ -424,8 +424,7 @@ impl App {
         self.photos.len() > 1 && self.photos.iter().any(|p| p.settings != adjusted_like(p, settings))
     }
 
-    /// Turns the photo on screen a quarter turn clockwise (or back).
-    /// Turns the picked photos a quarter turn, as one step to undo.
+    /// Turns the picked photos a quarter turn clockwise (or back), as one step to undo.
     pub fn turn_picked(&mut self, clockwise: bool, now: f64) {
         let picked = self.picked();
         if picked.is_empty() {
