@@ -572,9 +572,15 @@ fn ctrl_and_shift_click_pick_several_photos_to_turn_export_and_remove() {
     let app = harness.state();
     assert_eq!(app.photos.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["d.jpg"]);
     assert_eq!(picked(app), ["d.jpg"]);
-    // A plain click picks one photo again.
+    // A plain click picks one photo again; Ctrl+A picks them all.
+    std::fs::copy(SAMPLE, setup.dir.path().join("e.jpg")).unwrap();
+    drop_files(&mut harness, &[setup.dir.path().join("e.jpg").to_str().unwrap()]);
+    step_until(&mut harness, "the new photo", |app| app.photos.len() == 2);
     click(&mut harness, "d.jpg", egui::Modifiers::NONE);
     assert_eq!(picked(harness.state()), ["d.jpg"]);
+    harness.key_press_modifiers(ctrl, egui::Key::A);
+    harness.step();
+    assert_eq!(picked(harness.state()), ["d.jpg", "e.jpg"]);
 }
 
 #[test]

@@ -1110,7 +1110,7 @@ impl App {
         let typing = ctx.text_edit_focused();
         // The arrows belong to a focused control (the split handle, the viewer, a slider).
         let free = ctx.memory(|m| m.focused().is_none());
-        let (open, export, remove, step, redo, undo, turn_left, turn_right) = ctx.input_mut(|i| {
+        let (open, export, remove, step, redo, undo, turn_left, turn_right, pick_all) = ctx.input_mut(|i| {
             use egui::{Key, Modifiers};
             let mut key = |k| !typing && i.consume_key(Modifiers::NONE, k);
             let next = key(Key::PageDown) || (free && key(Key::ArrowDown));
@@ -1129,8 +1129,13 @@ impl App {
                 !typing && i.consume_key(Modifiers::COMMAND, Key::Z),
                 i.consume_key(Modifiers::COMMAND, Key::L),
                 i.consume_key(Modifiers::COMMAND, Key::R),
+                // In a text field being typed in, Ctrl+A is the field's own.
+                !typing && i.consume_key(Modifiers::COMMAND, Key::A),
             )
         });
+        if pick_all {
+            self.also_picked = self.photos.iter().map(|p| p.id).filter(|&id| self.selected != Some(id)).collect();
+        }
         if turn_left || turn_right {
             self.turn_picked(turn_right, ctx.input(|i| i.time));
         }
