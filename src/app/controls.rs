@@ -300,7 +300,6 @@ impl App {
         }
         let model = self.runnable_model().ok();
         let mut clicked = None;
-        let picked = self.picked();
         egui::ScrollArea::vertical().show(ui, |ui| {
             for p in &self.photos {
                 let selected = self.selected == Some(p.id);
@@ -323,7 +322,7 @@ impl App {
                     ),
                     None => egui::Button::new(text),
                 };
-                let response = ui.add_sized(row.size(), button.selected(picked.contains(&p.id)).wrap());
+                let response = ui.add_sized(row.size(), button.selected(self.is_picked(p.id)).wrap());
                 if selected && self.reveal_selected {
                     response.scroll_to_me(None);
                 }

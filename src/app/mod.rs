@@ -344,7 +344,7 @@ impl App {
     /// status line names every such photo so far.
     fn kept_photo_gone(&mut self, path: PathBuf) {
         if let Some(id) = self.photos.iter().find(|p| p.path == path).map(|p| p.id) {
-            self.remove(id);
+            self.remove(&[id]);
         }
         self.gone.push(path);
         let names: Vec<String> = self.gone.iter().map(|p| p.display().to_string()).collect();
@@ -430,21 +430,26 @@ impl App {
         if picked.is_empty() {
             return;
         }
-        let photos = self.photos.iter().filter(|p| picked.contains(&p.id)).map(|p| (p.id, p.settings)).collect();
+        let photos = self.photos.iter().filter(|p| self.is_picked(p.id)).map(|p| (p.id, p.settings)).collect();
         let before = history::Step { photos, new_photos: self.prefs.photo_settings() };
         // Quick turns of one photo are one step, as a slider's drag is.
         let one = if let [id] = picked[..] { Some(id) } else { None };
         self.history.record(before, one, now);
-        for p in self.photos.iter_mut().filter(|p| picked.contains(&p.id)) {
-            p.settings.quarter_turns = (p.settings.quarter_turns + if clockwise { 1 } else { 3 }) % 4;
+        for id in picked {
+            if let Some(p) = self.photo_mut(id) {
+                p.settings.quarter_turns = (p.settings.quarter_turns + if clockwise { 1 } else { 3 }) % 4;
+            }
         }
         self.settings_changed(now);
     }
 
     /// The picked photos, in the list's order: the one on screen and those picked besides it.
     pub fn picked(&self) -> Vec<u64> {
-        let picked = |id: &u64| self.selected == Some(*id) || self.also_picked.contains(id);
-        self.photos.iter().map(|p| p.id).filter(picked).collect()
+        self.photos.iter().map(|p| p.id).filter(|&id| self.is_picked(id)).collect()
+    }
+
+    pub fn is_picked(&self, id: u64) -> bool {
+        self.selected == Some(id) || self.also_picked.contains(&id)
     }
 
     /// A click on a photo in the list: it goes on screen, alone (a plain click), added to or
@@ -1045,40 +1050,31 @@ impl App {
         }
     }
 
-    /// Takes the picked photos off the list (the files stay); the photo after them goes on
-    /// screen, or the one before at the list's end.
+    /// Takes the picked photos off the list (the files stay).
     pub fn remove_picked(&mut self) {
-        let picked = self.picked();
-        let (Some(first), Some(last)) = (picked.first(), picked.last()) else { return };
-        let position = |id| self.photos.iter().position(|p| p.id == id).unwrap_or(0);
-        let after = self.photos.get(position(*last) + 1).map(|p| p.id);
-        let before = position(*first).checked_sub(1).map(|i| self.photos[i].id);
-        for &id in &picked {
-            self.forget(id);
-        }
-        self.selected = after.or(before);
-        self.save_prefs_soon();
-    }
-
-    /// Takes a photo off the list (the file stays); if it was on screen, the next one goes on
-    /// screen.
-    fn remove(&mut self, id: u64) {
-        let index = self.photos.iter().position(|p| p.id == id);
-        self.forget(id);
-        if self.selected == Some(id) {
-            self.selected =
-                index.and_then(|i| self.photos.get(i.min(self.photos.len().saturating_sub(1)))).map(|p| p.id);
-        }
-        self.save_prefs_soon();
+        self.remove(&self.picked());
     }
 
     /// Takes every photo off the list (the files stay).
     pub fn clear_list(&mut self) {
-        for id in self.photos.iter().map(|p| p.id).collect::<Vec<_>>() {
+        self.remove(&self.photos.iter().map(|p| p.id).collect::<Vec<_>>());
+    }
+
+    /// Takes photos off the list (the files stay). If the one on screen goes, the photo after
+    /// the last of them goes on screen, or at the list's end the one before the first.
+    fn remove(&mut self, ids: &[u64]) {
+        let positions: Vec<usize> =
+            self.photos.iter().enumerate().filter(|(_, p)| ids.contains(&p.id)).map(|(i, _)| i).collect();
+        let (Some(&first), Some(&last)) = (positions.first(), positions.last()) else { return };
+        let after = self.photos.get(last + 1).map(|p| p.id);
+        let before = first.checked_sub(1).map(|i| self.photos[i].id);
+        let on_screen_goes = self.selected.is_some_and(|id| ids.contains(&id));
+        for &id in ids {
             self.forget(id);
         }
-        self.selected = None;
-        self.also_picked.clear();
+        if on_screen_goes {
+            self.selected = after.or(before);
+        }
         self.save_prefs_soon();
     }
 
