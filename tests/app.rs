@@ -1139,3 +1139,60 @@ fn the_photo_on_screen_goes_before_a_photo_rendering_behind_it() {
     assert_ne!(harness.state().photos[2].status, Status::Done, "the second large scan gave way");
     step_until(&mut harness, "the second large scan, after", all_done);
 }
+
+/// Measures, not asserts (BENCHMARKS.md, "A long list"): one frame's time with 2,000 photos
+/// listed, and how long a kept list of 200 large scans takes to show its thumbnails at the
+/// first start and at the next. `cargo test --release --test app -- --ignored --nocapture
+/// long_list`.
+#[test]
+#[ignore = "a measurement for BENCHMARKS.md, minutes long"]
+fn long_list_timings() {
+    fn kept_list(config: &Path, photos: &[PathBuf]) {
+        let mut text = String::new();
+        for p in photos {
+            text += &format!(
+                "[[photos]]\npath = {:?}\nrender_factor = 35\ndefade = 0.0\nsaturation = 1.0\nwarmth = 0.0\ntint = 0.0\nquarter_turns = 0\n",
+                p.to_str().unwrap()
+            );
+        }
+        std::fs::create_dir_all(config).unwrap();
+        std::fs::write(config.join("photos.toml"), text).unwrap();
+    }
+    fn copies(dir: &Path, of: &Path, count: usize) -> Vec<PathBuf> {
+        std::fs::create_dir_all(dir).unwrap();
+        let copies: Vec<PathBuf> = (0..count).map(|i| dir.join(format!("scan-{i:04}.jpg"))).collect();
+        for c in &copies {
+            std::fs::hard_link(of, c).or_else(|_| std::fs::copy(of, c).map(|_| ())).unwrap();
+        }
+        copies
+    }
+    let thumbnails_shown = |setup: &Setup, count: usize| {
+        let mut harness = setup.harness();
+        let start = Instant::now();
+        step_until(&mut harness, "the thumbnails", |app| {
+            app.photos.iter().filter(|p| p.thumbnail.is_some()).count() == count
+        });
+        (start.elapsed(), harness)
+    };
+
+    let setup = Setup::new();
+    kept_list(&setup.dir.path().join("config"), &copies(&setup.dir.path().join("many"), Path::new(SAMPLE), 2000));
+    let (_, mut harness) = thumbnails_shown(&setup, 2000);
+    let mut frames: Vec<f64> = (0..31)
+        .map(|_| {
+            let start = Instant::now();
+            harness.step();
+            start.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    frames.sort_by(f64::total_cmp);
+    println!("2000 photos listed: one frame {:.1} ms (median of 31), at most {:.1} ms", frames[15], frames[30]);
+    drop(harness);
+
+    let large = Path::new("../shared/data/old-photos/deoldify__RoyalUniversityMedStudent1900Ireland.jpg");
+    let setup = Setup::new();
+    kept_list(&setup.dir.path().join("config"), &copies(&setup.dir.path().join("large"), large, 200));
+    let (first, _) = thumbnails_shown(&setup, 200);
+    let (next, _) = thumbnails_shown(&setup, 200);
+    println!("200 kept scans of 2436 x 3370 px: thumbnails in {first:.2?} at the first start, {next:.2?} at the next");
+}
