@@ -13,7 +13,7 @@ use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::{Harness, SnapshotOptions};
 use tintype::app::library::Status;
-use tintype::app::prefs::ModelPick;
+use tintype::app::prefs::{KeptList, ModelPick};
 use tintype::app::{App, Options, Quit};
 use tintype::engine::worker::Stage;
 
@@ -886,6 +886,21 @@ fn the_photo_list_is_kept_between_runs() {
     harness.state_mut().save_prefs();
     drop(harness);
     assert!(setup.harness().state().photos.is_empty());
+}
+
+#[test]
+fn the_photo_on_screen_is_kept_as_soon_as_it_is_picked() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &["assets/samples/walt-whitman.jpg", "assets/samples/migrant-mother.jpg"]);
+    step_until(&mut harness, "both photos listed", |app| app.photos.len() == 2);
+    harness.get_by_label_contains("migrant-mother.jpg").click();
+    harness.step();
+    // No quit and no half-minute save: a run that ends in a crash still comes back to it.
+    let config = setup.options().config_dir.unwrap();
+    step_until(&mut harness, "the photo on screen in the kept list", |_| {
+        KeptList::load(&config).selected.is_some_and(|p| p.ends_with("migrant-mother.jpg"))
+    });
 }
 
 #[test]

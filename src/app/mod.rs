@@ -166,7 +166,10 @@ pub struct App {
     downloads: controls::Downloads,
     dialog: Option<Receiver<Vec<PathBuf>>>,
     dialog_purpose: DialogPurpose,
-    prefs_errors: (std::sync::mpsc::Sender<String>, Receiver<String>),
+    /// Writes the settings and the photo list (None where there is no config folder).
+    saver: Option<prefs::Saver>,
+    /// The photo on screen when the list was last saved.
+    saved_selection: Option<u64>,
     /// Photos other Tintype processes hand to this window (None when another window has it).
     inbox: Option<inbox::Inbox>,
     /// Photos kept from the last run found to be no longer where they were.
@@ -304,7 +307,8 @@ impl App {
             downloads: Default::default(),
             dialog: None,
             dialog_purpose: DialogPurpose::Photos,
-            prefs_errors: std::sync::mpsc::channel(),
+            saver: options.config_dir.clone().map(prefs::Saver::spawn),
+            saved_selection: None,
             inbox,
             gone: Vec::new(),
             samples: crate::store::sample_photos(),
@@ -585,23 +589,24 @@ impl App {
 
     /// Saves the settings and the photo list now (on quit, every half minute; tests).
     pub fn save_prefs(&mut self) {
-        if let Some(dir) = &self.options.config_dir
-            && let Err(e) = self.prefs.save(dir).and_then(|()| self.kept_list().save(dir))
+        self.saved_selection = self.selected;
+        if let Some(saver) = &self.saver
+            && let Err(e) = saver.save_now(self.snapshot())
         {
             self.notice = Some(Notice::error(format!("Settings could not be saved: {e}")));
         }
     }
 
-    /// Saves the settings and the photo list on a thread of their own, so the window never
-    /// waits on the disk.
+    /// Saves the settings and the photo list without waiting on the disk.
     fn save_prefs_soon(&mut self) {
-        let Some(dir) = self.options.config_dir.clone() else { return };
-        let (prefs, list, tx) = (self.prefs.clone(), self.kept_list(), self.prefs_errors.0.clone());
-        std::thread::spawn(move || {
-            if let Err(e) = prefs.save(&dir).and_then(|()| list.save(&dir)) {
-                let _ = tx.send(e);
-            }
-        });
+        self.saved_selection = self.selected;
+        if let Some(saver) = &self.saver {
+            saver.save_soon(self.snapshot());
+        }
+    }
+
+    fn snapshot(&self) -> prefs::Snapshot {
+        prefs::Snapshot { prefs: self.prefs.clone(), list: self.kept_list() }
     }
 
     fn poll(&mut self, ctx: &egui::Context) {
@@ -665,7 +670,12 @@ impl App {
         }
         self.poll_dialog();
         self.poll_downloads();
-        if let Ok(e) = self.prefs_errors.1.try_recv() {
+        // The photo on screen is kept with the list: the next run comes back to it even if this
+        // one ends without saying goodbye.
+        if self.selected != self.saved_selection {
+            self.save_prefs_soon();
+        }
+        if let Some(e) = self.saver.as_ref().and_then(prefs::Saver::error) {
             self.notice = Some(Notice::error(format!("Settings could not be saved: {e}")));
         }
     }

@@ -4,6 +4,7 @@
 //! missing or damaged file gives the defaults.
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender, channel};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -185,6 +186,79 @@ impl KeptList {
     }
 }
 
+/// What is written to the config folder at once: the settings and the photo list.
+pub struct Snapshot {
+    pub prefs: Prefs,
+    pub list: KeptList,
+}
+
+impl Snapshot {
+    fn save(&self, dir: &Path) -> Result<(), String> {
+        self.prefs.save(dir).and_then(|()| self.list.save(dir))
+    }
+}
+
+/// Writes snapshots on a thread of its own, one at a time in the order they were given, so the
+/// window never waits on the disk and an older snapshot never lands after a newer one (as it
+/// could with a thread per save). Snapshots that queue while one is written are folded into
+/// the newest of them.
+pub struct Saver {
+    jobs: Sender<SaveJob>,
+    errors: Receiver<String>,
+}
+
+struct SaveJob {
+    snapshot: Snapshot,
+    /// Told when the snapshot (or a newer one) is on disk, for a caller that waits.
+    done: Option<Sender<Result<(), String>>>,
+}
+
+impl Saver {
+    pub fn spawn(dir: PathBuf) -> Self {
+        let (jobs, queue) = channel::<SaveJob>();
+        let (error_tx, errors) = channel();
+        std::thread::Builder::new()
+            .name("settings".into())
+            .spawn(move || {
+                while let Ok(mut job) = queue.recv() {
+                    let mut waiting: Vec<_> = job.done.take().into_iter().collect();
+                    while let Ok(newer) = queue.try_recv() {
+                        waiting.extend(newer.done);
+                        job.snapshot = newer.snapshot;
+                    }
+                    let result = job.snapshot.save(&dir);
+                    if let Err(e) = &result
+                        && waiting.is_empty()
+                    {
+                        let _ = error_tx.send(e.clone());
+                    }
+                    for w in waiting {
+                        let _ = w.send(result.clone());
+                    }
+                }
+            })
+            .expect("spawning the settings thread");
+        Self { jobs, errors }
+    }
+
+    /// Queues a snapshot and returns at once; a failure comes back through [`Saver::error`].
+    pub fn save_soon(&self, snapshot: Snapshot) {
+        let _ = self.jobs.send(SaveJob { snapshot, done: None });
+    }
+
+    /// Writes a snapshot and waits until it is on disk (on quit; tests).
+    pub fn save_now(&self, snapshot: Snapshot) -> Result<(), String> {
+        let (done, wait) = channel();
+        self.jobs.send(SaveJob { snapshot, done: Some(done) }).map_err(|_| "the settings thread stopped".to_owned())?;
+        wait.recv().map_err(|_| "the settings thread stopped".to_owned())?
+    }
+
+    /// A failure of a save made with [`Saver::save_soon`], once.
+    pub fn error(&self) -> Option<String> {
+        self.errors.try_recv().ok()
+    }
+}
+
 fn load<T: DeserializeOwned + Default>(file: &Path) -> T {
     std::fs::read_to_string(file).ok().and_then(|text| toml::from_str(&text).ok()).unwrap_or_default()
 }
@@ -223,5 +297,52 @@ mod tests {
         // A damaged file is an empty list, not a failure.
         std::fs::write(dir.path().join(LIST_FILE_NAME), "[[photos]\npath = ").unwrap();
         assert_eq!(KeptList::load(dir.path()), KeptList::default());
+    }
+
+    #[test]
+    fn the_saver_leaves_the_newest_snapshot_on_disk_and_says_when_it_cannot_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let saver = Saver::spawn(dir.path().to_owned());
+        let snapshot = |n: usize| Snapshot {
+            prefs: Prefs { render_factor: 7 + n as u32 % 30, ..Prefs::default() },
+            list: KeptList {
+                selected: None,
+                photos: (0..n)
+                    .map(|i| KeptPhoto::new(Path::new(&format!("/scans/{i}.jpg")), &Prefs::default().photo_settings()))
+                    .collect(),
+            },
+        };
+        for n in 0..300 {
+            saver.save_soon(snapshot(n));
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while KeptList::load(dir.path()).photos.len() != 299 {
+            assert!(std::time::Instant::now() < deadline, "the newest list never reached the disk");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert_eq!(KeptList::load(dir.path()), snapshot(299).list);
+        assert_eq!(Prefs::load(dir.path()).render_factor, snapshot(299).prefs.render_factor);
+        assert_eq!(saver.error(), None);
+
+        saver.save_now(snapshot(3)).unwrap();
+        assert_eq!(KeptList::load(dir.path()).photos.len(), 3);
+
+        // A config folder that is a file: save_now says so, and save_soon through error().
+        let file = dir.path().join("not-a-folder");
+        std::fs::write(&file, "").unwrap();
+        let saver = Saver::spawn(file.clone());
+        let e = saver.save_now(snapshot(1)).unwrap_err();
+        assert!(e.contains("not-a-folder"), "{e}");
+        saver.save_soon(snapshot(1));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Some(e) = saver.error() {
+                assert!(e.contains("not-a-folder"), "{e}");
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "no error came back");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 }
