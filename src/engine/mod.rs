@@ -65,6 +65,8 @@ pub fn turn(photo: DynamicImage, quarter_turns: u8) -> DynamicImage {
 }
 
 /// A loaded colorization network.
+// One is held at a time, so the variants' sizes (hundreds of bytes each) do not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Colorizer {
     DeOldify(Generator),
     /// The built-in compact colorizer.

@@ -75,9 +75,9 @@ fn transform_kernels(weight: &[f32], k_out: usize, c_in: usize) -> Vec<f32> {
                     gg[i][j] = row[0] * g[j] as f64 + row[1] * g[3 + j] as f64 + row[2] * g[6 + j] as f64;
                 }
             }
-            for i in 0..T {
+            for (i, gi) in gg.iter().enumerate() {
                 for (j, row) in G.iter().enumerate() {
-                    let v = gg[i][0] * row[0] + gg[i][1] * row[1] + gg[i][2] * row[2];
+                    let v = gi[0] * row[0] + gi[1] * row[1] + gi[2] * row[2];
                     // SAFETY: index (i·6+j, k, c) is written by this task only (k is its own).
                     unsafe { *u_ptr.0.add((i * T + j) * plane + k * c_in + c) = v as f32 };
                 }
@@ -348,6 +348,8 @@ impl Geometry {
                         break;
                     }
                     let len = (LANES * M).min(width - x0);
+                    // The six columns are read across, row oy of each: a transpose, not a walk.
+                    #[allow(clippy::needless_range_loop)]
                     for oy in 0..M {
                         let y = ty * M + oy;
                         if y >= height {

@@ -94,8 +94,9 @@ fn solve3(mut m: [[f64; 3]; 3], mut b: [f64; 3]) -> Option<[f64; 3]> {
         for row in 0..3 {
             if row != col {
                 let f = m[row][col] / m[col][col];
-                for k in 0..3 {
-                    m[row][k] -= f * m[col][k];
+                let pivot_row = m[col];
+                for (x, p) in m[row].iter_mut().zip(pivot_row) {
+                    *x -= f * p;
                 }
                 b[row] -= f * b[col];
             }
@@ -158,9 +159,9 @@ impl Repair {
             }
         }
         let total = px.len() as u64;
-        for c in 0..3 {
-            let lo = percentile(&hists[c], total, LOW_PERCENTILE);
-            let hi = percentile(&hists[c], total, HIGH_PERCENTILE).max(lo + 1.0 / MAX_GAIN);
+        for (c, hist) in hists.iter().enumerate() {
+            let lo = percentile(hist, total, LOW_PERCENTILE);
+            let hi = percentile(hist, total, HIGH_PERCENTILE).max(lo + 1.0 / MAX_GAIN);
             repair.lo[c] = lo;
             repair.hi[c] = hi;
         }
