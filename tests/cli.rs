@@ -152,6 +152,34 @@ fn a_batch_goes_on_past_bad_files_and_mirrors_folders() {
     assert_eq!(std::fs::read(album.join("1920s/wedding.png")).unwrap(), good);
 }
 
+#[test]
+fn a_stopped_batch_goes_on_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let album = dir.path().join("album");
+    std::fs::create_dir_all(&album).unwrap();
+    for name in ["a.jpg", "b.jpg", "c.png"] {
+        picture(96, 72).save(album.join(name)).unwrap();
+    }
+    let out_dir = dir.path().join("out");
+    let out = colorize(&[&album], &out_dir, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    // As if the batch had been stopped before c: its output was never written.
+    std::fs::remove_file(out_dir.join("album/c.png")).unwrap();
+    let a_before = std::fs::metadata(out_dir.join("album/a.png")).unwrap().modified().unwrap();
+
+    let out = colorize(&[&album], &out_dir, &["--skip-existing"]);
+    let log = text(&out);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("colorized 1 photo into") && log.contains("2 already there, 0 failed"), "{log}");
+    assert!(out_dir.join("album/c.png").exists());
+    let a_after = std::fs::metadata(out_dir.join("album/a.png")).unwrap().modified().unwrap();
+    assert_eq!(a_before, a_after, "a photo already done was written again");
+
+    // Without the flag every photo is done again.
+    let out = colorize(&[&album], &out_dir, &[]);
+    assert!(text(&out).contains("colorized 3 photos"), "{}", text(&out));
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {

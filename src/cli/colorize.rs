@@ -59,6 +59,10 @@ pub struct ColorizeArgs {
     /// Look into sub-folders too.
     #[arg(short, long)]
     recursive: bool,
+    /// Leave photos whose output is already there, so a batch stopped part-way goes on where
+    /// it stopped (an output is written whole or not at all).
+    #[arg(long)]
+    skip_existing: bool,
 }
 
 /// Where the chosen model's file is, and which variant it is if the user said.
@@ -198,11 +202,16 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
         ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg} [{elapsed_precise}]")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let (mut done, mut failed) = (0usize, problems.len());
+    let (mut done, mut skipped, mut failed) = (0usize, 0usize, problems.len());
     let mut planned = std::collections::HashSet::new();
     for job in &jobs {
         bar.set_message(job.relative.display().to_string());
         let out_path = unique_output(&args.output.join(&job.relative), format.extension(), &mut planned);
+        if args.skip_existing && out_path.exists() {
+            skipped += 1;
+            bar.inc(1);
+            continue;
+        }
         // One bad file (even a panic deep in a decoder) must not stop the batch.
         let attempt = |colorizer: &Colorizer| {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -250,8 +259,9 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
         bar.inc(1);
     }
     bar.finish_and_clear();
+    let skipped = if skipped > 0 { format!(", {skipped} already there") } else { String::new() };
     println!(
-        "colorized {done} photo{} into {}, {failed} failed",
+        "colorized {done} photo{} into {}{skipped}, {failed} failed",
         if done == 1 { "" } else { "s" },
         args.output.display()
     );
