@@ -345,16 +345,42 @@ fn export_all_saves_each_photo_once_colorized_then_says_what_went_where() {
     assert_eq!(notice.folder.as_deref(), Some(folder.as_path()));
     assert!(harness.query_by_label("Open folder").is_some());
 
-    // Pressed again: the photo known to have failed is left out, and the line says so.
+    // Pressed again with nothing changed: no copies.
     harness.get_by_label("Export all").click();
-    step_until(&mut harness, "the second batch to start", |app| app.export_batch.is_some());
-    step_until(&mut harness, "the second batch", |app| app.export_batch.is_none());
+    harness.step();
     let app = harness.state();
-    assert_eq!(app.exported.len(), 4, "earlier exports are kept, not replaced");
+    assert!(app.export_batch.is_none() && app.exported.len() == 2);
     let notice = app.notice.as_ref().unwrap();
-    let expected = format!("Saved 2 photos to {}; left out 1 photo that could not be colorized", folder.display());
+    let expected =
+        format!("Nothing new to export: all 2 photos are already saved in {} as they are now.", folder.display());
+    assert_eq!((notice.text.as_str(), notice.error), (expected.as_str(), false));
+
+    // One photo changed: it alone is saved again, beside its earlier file; the photo known to
+    // have failed is left out, and the line says so.
+    slider(&harness, "Colour strength").set_value_accesskit(1.4);
+    harness.step();
+    harness.get_by_label("Export all").click();
+    step_until(&mut harness, "the third batch to start", |app| app.export_batch.is_some());
+    step_until(&mut harness, "the third batch", |app| app.export_batch.is_none());
+    let app = harness.state();
+    assert_eq!(app.exported.len(), 3, "earlier exports are kept, not replaced");
+    assert!(app.exported.iter().all(|f| f.is_file()));
+    let notice = app.notice.as_ref().unwrap();
+    let expected = format!(
+        "Saved 1 photo to {}; 1 photo already saved there as it is now; left out 1 photo that could not be colorized",
+        folder.display()
+    );
     assert_eq!((notice.text.as_str(), notice.error), (expected.as_str(), false));
     assert!(harness.query_by_label_contains("3 photos, 2 colorized, 1 failed").is_none(), "the tally stays up");
+
+    // The unchanged photo's file deleted in the file manager: it is saved again.
+    let app = harness.state();
+    let unchanged = app.photos.iter().find(|p| Some(p.id) != app.selected && p.saved_as.is_some()).unwrap();
+    std::fs::remove_file(&unchanged.saved_as.as_ref().unwrap().file).unwrap();
+    harness.get_by_label("Export all").click();
+    step_until(&mut harness, "the last batch", |app| app.export_batch.is_none() && app.exported.len() == 4);
+    let notice = harness.state().notice.as_ref().unwrap().text.clone();
+    assert!(notice.starts_with("Saved 1 photo to ") && notice.contains("1 photo already saved there"), "{notice}");
 }
 
 #[test]

@@ -8,9 +8,8 @@ use std::sync::mpsc::{self, Receiver, Sender};
 
 use image::{DynamicImage, Rgb, RgbImage};
 
-use super::Notice;
 use super::prefs::ShareLayout;
-use crate::engine::Settings;
+use super::{Notice, RenderKey};
 use crate::io::encode::{self, Format};
 use crate::io::provenance::{self, Provenance};
 
@@ -28,15 +27,33 @@ pub struct Request {
     pub what: What,
     pub format: Format,
     pub folder: PathBuf,
+    /// The model's name, for the record in the file.
     pub model: String,
-    pub settings: Settings,
+    /// What made the result.
+    pub key: RenderKey,
 }
 
 pub struct Outcome {
     pub photo: u64,
     /// A before/after picture, not the result itself.
     pub shared: bool,
-    pub written: Result<PathBuf, String>,
+    pub written: Result<SavedAs, String>,
+}
+
+/// A photo's result as it was saved: "Export all" does not save it again while the result, the
+/// format and the file are as they were.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedAs {
+    pub key: RenderKey,
+    pub format: Format,
+    pub file: PathBuf,
+}
+
+impl SavedAs {
+    /// Whether saving `key` as `format` in `folder` would only make a copy of this file.
+    pub fn is_same(&self, key: &RenderKey, format: Format, folder: &Path) -> bool {
+        self.key == *key && self.format == format && self.file.parent() == Some(folder) && self.file.is_file()
+    }
 }
 
 pub struct Exporter {
@@ -54,7 +71,8 @@ impl Exporter {
                 for r in rx {
                     let (photo, shared) = (r.photo, matches!(r.what, What::Share(_)));
                     let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| export(&r)))
-                        .unwrap_or_else(|_| Err(format!("{}: internal error while exporting", r.source.display())));
+                        .unwrap_or_else(|_| Err(format!("{}: internal error while exporting", r.source.display())))
+                        .map(|file| SavedAs { key: r.key.clone(), format: r.format, file });
                     let _ = tx.send(Outcome { photo, shared, written });
                     notify();
                 }
@@ -81,13 +99,15 @@ pub struct Batch {
     problems: Vec<String>,
     /// Photos that had already failed to colorize, so were not part of it.
     left_out: usize,
+    /// Photos already saved in the folder as they are, so not saved again.
+    already: usize,
     folder: PathBuf,
 }
 
 impl Batch {
-    pub fn new(photos: impl IntoIterator<Item = u64>, left_out: usize, folder: PathBuf) -> Self {
+    pub fn new(photos: impl IntoIterator<Item = u64>, left_out: usize, already: usize, folder: PathBuf) -> Self {
         let waiting: HashSet<u64> = photos.into_iter().collect();
-        Self { total: waiting.len(), waiting, saved: 0, problems: Vec::new(), left_out, folder }
+        Self { total: waiting.len(), waiting, saved: 0, problems: Vec::new(), left_out, already, folder }
     }
 
     pub fn waits_for(&self, photo: u64) -> bool {
@@ -129,6 +149,13 @@ impl Batch {
         } else {
             format!("Saved {} of {} to {folder}", self.saved, photos(self.total))
         };
+        if self.already > 0 {
+            text += &format!(
+                "; {} already saved there as {} now",
+                photos(self.already),
+                if self.already == 1 { "it is" } else { "they are" }
+            );
+        }
         if self.left_out > 0 {
             text += &format!("; left out {} that could not be colorized", photos(self.left_out));
         }
@@ -151,7 +178,7 @@ fn export(r: &Request) -> Result<PathBuf, String> {
         What::Share(layout) => (DynamicImage::ImageRgb8(share_image(&r.original, &r.result, layout)), "before-after"),
     };
     let target = unused_name(&r.folder, &format!("{stem}-{suffix}"), r.format.extension());
-    let record = Provenance::now(r.model.clone(), r.settings.describe());
+    let record = Provenance::now(r.model.clone(), r.key.settings.describe());
     let exif = provenance::exif_for(Some(&r.source), &record);
     let bytes = encode::encode(&image, r.format, r.icc_profile.as_deref().map(|v| v.as_slice()), exif.as_deref())
         .map_err(|e| format!("{}: cannot encode: {e}", target.display()))?;
@@ -210,7 +237,7 @@ mod tests {
 
     #[test]
     fn a_batch_counts_its_photos_then_tells_where_they_went() {
-        let mut batch = Batch::new([1, 2, 3], 0, PathBuf::from("/exports"));
+        let mut batch = Batch::new([1, 2, 3], 0, 0, PathBuf::from("/exports"));
         assert_eq!(batch.notice().text, "Exporting: 0 of 3 saved…");
         batch.settle(1, Ok(()));
         batch.settle(1, Ok(())); // a second export of the same photo, pressed on its own
@@ -226,20 +253,20 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_names_what_it_could_not_save_and_what_it_left_out() {
-        let mut batch = Batch::new([1, 2, 3], 1, PathBuf::from("/exports"));
+    fn a_batch_names_what_it_could_not_save_and_what_it_left_out_or_had_saved_before() {
+        let mut batch = Batch::new([1, 2, 3], 1, 2, PathBuf::from("/exports"));
         batch.settle(1, Ok(()));
         batch.settle(2, Err("b.jpg: not a picture".into()));
         batch.settle(3, Err("c.jpg: disk full".into()));
         let notice = batch.notice();
         assert_eq!(
             notice.text,
-            "Saved 1 of 3 photos to /exports; left out 1 photo that could not be colorized. \
-             Not saved: b.jpg: not a picture (and 1 more)"
+            "Saved 1 of 3 photos to /exports; 2 photos already saved there as they are now; left out 1 photo \
+             that could not be colorized. Not saved: b.jpg: not a picture (and 1 more)"
         );
         assert!(notice.error);
 
-        let mut nothing = Batch::new([1, 2], 0, PathBuf::from("/exports"));
+        let mut nothing = Batch::new([1, 2], 0, 0, PathBuf::from("/exports"));
         nothing.settle(1, Err("a.jpg: disk full".into()));
         nothing.settle(2, Err("b.jpg: disk full".into()));
         let notice = nothing.notice();

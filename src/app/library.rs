@@ -48,6 +48,8 @@ pub struct Photo {
     /// in the background as the window opens (a long list would keep the CPU busy for what the
     /// person has seen before).
     pub waits_until_shown: bool,
+    /// How its result was last saved by Export or Export all.
+    pub saved_as: Option<super::export::SavedAs>,
 }
 
 impl Photo {
@@ -67,6 +69,7 @@ impl Photo {
             released: None,
             last_used: 0,
             waits_until_shown: false,
+            saved_as: None,
         }
     }
 

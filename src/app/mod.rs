@@ -653,15 +653,18 @@ impl App {
                 self.update_batch(photo, |b| b.settle(photo, settled));
             } else {
                 self.notice = Some(match &outcome.written {
-                    Ok(path) => Notice {
-                        folder: path.parent().map(Path::to_owned),
-                        ..Notice::info(format!("Saved {}", path.display()))
+                    Ok(saved) => Notice {
+                        folder: saved.file.parent().map(Path::to_owned),
+                        ..Notice::info(format!("Saved {}", saved.file.display()))
                     },
                     Err(text) => Notice::error(text.clone()),
                 });
             }
-            if let Ok(path) = outcome.written {
-                self.exported.push(path);
+            if let Ok(saved) = outcome.written {
+                self.exported.push(saved.file.clone());
+                if let Some(p) = self.photo_mut(photo).filter(|_| !outcome.shared) {
+                    p.saved_as = Some(saved);
+                }
             }
         }
         if let Some(arrived) = self.inbox.as_ref().map(inbox::Inbox::poll).filter(|a| !a.is_empty()) {
@@ -915,16 +918,44 @@ impl App {
     }
 
     /// Exports every photo that has not failed, each once it is colorized; the status line
-    /// follows the batch and ends with a tally.
+    /// follows the batch and ends with a tally. A photo already saved in the export folder as it
+    /// is now (same model, settings and format, the file still there) is not saved again, so
+    /// pressing it after adding photos saves only the new ones.
     pub fn export_all(&mut self) {
-        let ids: Vec<u64> =
-            self.photos.iter().filter(|p| !matches!(p.status, Status::Failed(_))).map(|p| p.id).collect();
+        let (format, folder) = (self.export_format(), self.export_folder());
+        let model = self.runnable_model().ok();
+        let already_saved = |p: &Photo| {
+            let key = model.as_ref().map(|m| Self::key_for(p, m));
+            key.zip(p.saved_as.as_ref()).is_some_and(|(key, saved)| saved.is_same(&key, format, &folder))
+        };
+        let (mut ids, mut failed, mut already) = (Vec::new(), 0, 0);
+        for p in &self.photos {
+            if matches!(p.status, Status::Failed(_)) {
+                failed += 1;
+            } else if already_saved(p) {
+                already += 1;
+            } else {
+                ids.push(p.id);
+            }
+        }
         if ids.is_empty() {
-            let why = if self.photos.is_empty() { "add photos first" } else { "no photo could be colorized" };
-            self.notice = Some(Notice::info(format!("Nothing to export: {why}.")));
+            self.notice = Some(if already > 0 {
+                Notice {
+                    folder: Some(folder.clone()),
+                    ..Notice::info(format!(
+                        "Nothing new to export: {} already saved in {} as {} now.",
+                        if already == 1 { "the photo is".to_string() } else { format!("all {already} photos are") },
+                        folder.display(),
+                        if already == 1 { "it is" } else { "they are" }
+                    ))
+                }
+            } else {
+                let why = if self.photos.is_empty() { "add photos first" } else { "no photo could be colorized" };
+                Notice::info(format!("Nothing to export: {why}."))
+            });
             return;
         }
-        let batch = export::Batch::new(ids.iter().copied(), self.photos.len() - ids.len(), self.export_folder());
+        let batch = export::Batch::new(ids.iter().copied(), failed, already, folder);
         self.notice = Some(batch.notice());
         self.export_batch = Some(batch);
         for id in ids {
@@ -940,6 +971,13 @@ impl App {
         self.notice = Some(batch.notice());
         if batch.is_done() {
             self.export_batch = None;
+        }
+    }
+
+    fn export_format(&self) -> Format {
+        match self.prefs.export_format.as_str() {
+            "jpeg" => Format::Jpeg { quality: 92 },
+            other => Format::from_name(other).unwrap_or(Format::Png),
         }
     }
 
@@ -963,11 +1001,7 @@ impl App {
         if !p.is_current(&Self::key_for(p, &model)) {
             return;
         }
-        let format = match self.prefs.export_format.as_str() {
-            "jpeg" => Format::Jpeg { quality: 92 },
-            other => Format::from_name(other).unwrap_or(Format::Png),
-        };
-        if let Some(request) = self.export_request(p, export::What::Result, format) {
+        if let Some(request) = self.export_request(p, export::What::Result, self.export_format()) {
             self.send_export(request);
             self.pending_export.remove(&id);
         }
@@ -1025,7 +1059,7 @@ impl App {
             format,
             folder: self.export_folder(),
             model: model_name(&key.model.path),
-            settings: key.settings,
+            key: key.clone(),
         })
     }
 
