@@ -384,6 +384,38 @@ fn export_all_saves_each_photo_once_colorized_then_says_what_went_where() {
 }
 
 #[test]
+fn export_all_in_the_next_run_saves_only_the_photos_added_since() {
+    let setup = Setup::new();
+    {
+        let mut harness = setup.harness();
+        drop_both_samples_and_render(&mut harness);
+        harness.get_by_label("Export all").click();
+        step_until(&mut harness, "the first batch", |app| app.exported.len() == 2 && app.export_batch.is_none());
+        harness.state_mut().save_prefs();
+    }
+    let porch = setup.dir.path().join("porch.jpg");
+    std::fs::copy(SAMPLE, &porch).unwrap();
+    let mut harness = setup.harness();
+    step_until(&mut harness, "the kept list", |app| app.photos.len() == 2);
+    drop_files(&mut harness, &[porch.to_str().unwrap()]);
+    step_until(&mut harness, "the new photo", |app| app.photos.len() == 3);
+    harness.get_by_label("Export all").click();
+    step_until(&mut harness, "the batch", |app| app.exported.len() == 1 && app.export_batch.is_none());
+    let app = harness.state();
+    assert!(
+        app.exported[0].file_name().unwrap().to_str().unwrap().starts_with("porch-colorized"),
+        "{:?}",
+        app.exported
+    );
+    let notice = &app.notice.as_ref().unwrap().text;
+    assert!(
+        notice.starts_with("Saved 1 photo to ") && notice.ends_with("; 2 photos already saved there as they are now"),
+        "{notice}"
+    );
+    assert_eq!(std::fs::read_dir(setup.export_dir()).unwrap().count(), 3);
+}
+
+#[test]
 fn export_pressed_early_says_it_waits_and_a_failed_photo_says_why_not() {
     let setup = Setup::new();
     let bad = setup.dir.path().join("scan-042.jpg");

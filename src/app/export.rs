@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 
 use image::{DynamicImage, Rgb, RgbImage};
+use serde::{Deserialize, Serialize};
 
 use super::prefs::ShareLayout;
 use super::{Notice, RenderKey};
@@ -40,20 +41,32 @@ pub struct Outcome {
     pub written: Result<SavedAs, String>,
 }
 
-/// A photo's result as it was saved: "Export all" does not save it again while the result, the
-/// format and the file are as they were.
-#[derive(Debug, Clone, PartialEq)]
+/// Where a photo's result was last saved and what made it: "Export all" does not save it again
+/// while the model, the settings, the format and the file are as they were. Kept with the photo
+/// list, so this holds in the next run too.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedAs {
-    pub key: RenderKey,
-    pub format: Format,
     pub file: PathBuf,
+    /// The model, settings and format, written out (`made_with`). Text, so the list's file
+    /// need not mirror the engine's types; a change in how they are written only costs one
+    /// more export.
+    pub made_with: String,
 }
 
 impl SavedAs {
+    pub fn new(file: PathBuf, key: &RenderKey, format: Format) -> Self {
+        Self { file, made_with: made_with(key, format) }
+    }
+
     /// Whether saving `key` as `format` in `folder` would only make a copy of this file.
     pub fn is_same(&self, key: &RenderKey, format: Format, folder: &Path) -> bool {
-        self.key == *key && self.format == format && self.file.parent() == Some(folder) && self.file.is_file()
+        self.made_with == made_with(key, format) && self.file.parent() == Some(folder) && self.file.is_file()
     }
+}
+
+fn made_with(key: &RenderKey, format: Format) -> String {
+    // Debug prints floats so that they read back exactly: equal text, equal settings.
+    format!("{key:?}; {format:?}")
 }
 
 pub struct Exporter {
@@ -72,7 +85,7 @@ impl Exporter {
                     let (photo, shared) = (r.photo, matches!(r.what, What::Share(_)));
                     let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| export(&r)))
                         .unwrap_or_else(|_| Err(format!("{}: internal error while exporting", r.source.display())))
-                        .map(|file| SavedAs { key: r.key.clone(), format: r.format, file });
+                        .map(|file| SavedAs::new(file, &r.key, r.format));
                     let _ = tx.send(Outcome { photo, shared, written });
                     notify();
                 }

@@ -334,6 +334,7 @@ impl App {
             }
             let mut photo = Photo::new(self.next_id, k.path.clone(), k.settings());
             photo.waits_until_shown = true;
+            photo.saved_as = k.saved_as.clone();
             self.photos.push(photo);
             self.next_id += 1;
         }
@@ -370,7 +371,11 @@ impl App {
     fn kept_list(&self) -> KeptList {
         KeptList {
             selected: self.selected_photo().map(|p| p.path.clone()),
-            photos: self.photos.iter().map(|p| KeptPhoto::new(&p.path, &p.settings)).collect(),
+            photos: self
+                .photos
+                .iter()
+                .map(|p| KeptPhoto { saved_as: p.saved_as.clone(), ..KeptPhoto::new(&p.path, &p.settings) })
+                .collect(),
         }
     }
 
@@ -639,12 +644,11 @@ impl App {
                 Loaded::Gone(path) => self.kept_photo_gone(path),
             }
         }
-        if added {
-            self.save_prefs_soon();
-        }
         for event in self.worker.events() {
             self.on_event(ctx, event);
         }
+        // Photos added and photos saved are kept with the list.
+        let mut list_changed = added;
         for outcome in self.exporter.poll() {
             self.exports_in_flight = self.exports_in_flight.saturating_sub(1);
             let photo = outcome.photo;
@@ -664,8 +668,12 @@ impl App {
                 self.exported.push(saved.file.clone());
                 if let Some(p) = self.photo_mut(photo).filter(|_| !outcome.shared) {
                     p.saved_as = Some(saved);
+                    list_changed = true;
                 }
             }
+        }
+        if list_changed {
+            self.save_prefs_soon();
         }
         if let Some(arrived) = self.inbox.as_ref().map(inbox::Inbox::poll).filter(|a| !a.is_empty()) {
             self.add_paths(arrived);

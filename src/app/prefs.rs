@@ -9,6 +9,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::export::SavedAs;
 use crate::engine::Settings;
 use crate::pipeline::chroma::ChromaControls;
 
@@ -144,13 +145,16 @@ pub struct KeptPhoto {
     pub warmth: f32,
     pub tint: f32,
     pub quarter_turns: u8,
+    /// Where Export last saved it, and how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saved_as: Option<SavedAs>,
 }
 
 impl KeptPhoto {
     pub fn new(path: &Path, settings: &Settings) -> Self {
         let ChromaControls { saturation, warmth, tint } = settings.chroma;
         let Settings { render_factor, defade, quarter_turns, .. } = *settings;
-        Self { path: path.to_owned(), render_factor, defade, saturation, warmth, tint, quarter_turns }
+        Self { path: path.to_owned(), render_factor, defade, saturation, warmth, tint, quarter_turns, saved_as: None }
     }
 
     /// Its settings, held to the controls' ranges: the file may have been edited by hand.
@@ -181,6 +185,9 @@ impl KeptList {
     pub fn save(&self, dir: &Path) -> Result<(), String> {
         let mut list = self.clone();
         list.photos.retain(|p| p.path.to_str().is_some());
+        for p in &mut list.photos {
+            p.saved_as = p.saved_as.take().filter(|s| s.file.to_str().is_some());
+        }
         list.selected = list.selected.filter(|p| p.to_str().is_some());
         save(&list, dir, LIST_FILE_NAME)
     }
@@ -281,7 +288,10 @@ mod tests {
             selected: Some("/scans/b.png".into()),
             photos: vec![
                 KeptPhoto::new(Path::new("/scans/a.jpg"), &settings),
-                KeptPhoto::new(Path::new("/scans/b.png"), &settings),
+                KeptPhoto {
+                    saved_as: Some(SavedAs { file: "/exports/b-colorized.png".into(), made_with: "a model".into() }),
+                    ..KeptPhoto::new(Path::new("/scans/b.png"), &settings)
+                },
             ],
         };
         list.save(dir.path()).unwrap();
