@@ -351,8 +351,10 @@ fn export_all_saves_each_photo_once_colorized_then_says_what_went_where() {
     let app = harness.state();
     assert!(app.export_batch.is_none() && app.exported.len() == 2);
     let notice = app.notice.as_ref().unwrap();
-    let expected =
-        format!("Nothing new to export: all 2 photos are already saved in {} as they are now.", folder.display());
+    let expected = format!(
+        "Nothing new to export: all 2 photos are already saved in {} as they are now; 1 other could not be colorized.",
+        folder.display()
+    );
     assert_eq!((notice.text.as_str(), notice.error), (expected.as_str(), false));
 
     // One photo changed: it alone is saved again, beside its earlier file; the photo known to

@@ -951,10 +951,15 @@ impl App {
                 Notice {
                     folder: Some(folder.clone()),
                     ..Notice::info(format!(
-                        "Nothing new to export: {} already saved in {} as {} now.",
+                        "Nothing new to export: {} already saved in {} as {} now{}.",
                         if already == 1 { "the photo is".to_string() } else { format!("all {already} photos are") },
                         folder.display(),
-                        if already == 1 { "it is" } else { "they are" }
+                        if already == 1 { "it is" } else { "they are" },
+                        match failed {
+                            0 => String::new(),
+                            1 => "; 1 other could not be colorized".to_string(),
+                            n => format!("; {n} others could not be colorized"),
+                        }
                     ))
                 }
             } else {
