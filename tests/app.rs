@@ -644,6 +644,39 @@ fn ctrl_and_shift_click_pick_several_photos_to_turn_export_and_remove() {
 }
 
 #[test]
+fn a_click_made_as_a_render_ends_goes_to_the_row_under_the_pointer() {
+    let setup = Setup::new();
+    for name in ["a.jpg", "b.jpg", "c.jpg"] {
+        std::fs::copy(SAMPLE, setup.dir.path().join(name)).unwrap();
+    }
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[setup.dir.path().to_str().unwrap()]);
+    step_until(&mut harness, "the list and the first render", |app| {
+        app.photos.len() == 3 && app.photos.iter().all(|p| !matches!(p.status, Status::Queued | Status::Working(_)))
+    });
+    // The mouse button goes down on the second row while the top photo's progress bar shows,
+    // and comes up after its render has ended and the bar has gone.
+    let was = std::mem::replace(&mut harness.state_mut().photos[0].status, Status::Working(Stage::Colorizing));
+    harness.step();
+    let row = harness.query_all_by_label_contains("b.jpg").find(|n| n.accesskit_node().role() == Role::Button);
+    let pointer = row.expect("the photo's row").rect().center();
+    let button = |pressed| egui::Event::PointerButton {
+        pos: pointer,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    };
+    harness.event(egui::Event::PointerMoved(pointer));
+    harness.event(button(true));
+    harness.step();
+    harness.state_mut().photos[0].status = was;
+    harness.event(button(false));
+    harness.step();
+    harness.step();
+    assert_eq!(harness.state().selected_photo().unwrap().name, "b.jpg");
+}
+
+#[test]
 fn a_long_list_lays_out_only_the_rows_in_sight_and_follows_the_keyboard() {
     let setup = Setup::new();
     let album = setup.dir.path().join("album");

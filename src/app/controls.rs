@@ -302,34 +302,38 @@ impl App {
         let mut clicked = None;
         egui::ScrollArea::vertical().show(ui, |ui| {
             for p in &self.photos {
-                let selected = self.selected == Some(p.id);
-                // A row scrolled out of sight only takes its room: laying out thousands of
-                // thumbnails and names would slow every frame of a long list.
-                let row = egui::Rect::from_min_size(ui.cursor().min, egui::vec2(ui.available_width(), ROW_HEIGHT));
-                let built = ui.is_rect_visible(row) || (selected && self.reveal_selected);
-                if !built {
-                    ui.allocate_space(row.size());
+                // Each row's widgets take their ids from the photo, not from their place among
+                // the widgets before them: a progress bar that comes or goes above a row would
+                // otherwise hand a click made in that frame to another row.
+                ui.push_id(p.id, |ui| {
+                    let selected = self.selected == Some(p.id);
+                    // A row scrolled out of sight only takes its room: laying out thousands of
+                    // thumbnails and names would slow every frame of a long list.
+                    let row = egui::Rect::from_min_size(ui.cursor().min, egui::vec2(ui.available_width(), ROW_HEIGHT));
+                    if !(ui.is_rect_visible(row) || (selected && self.reveal_selected)) {
+                        ui.allocate_space(row.size());
+                        status_extras(ui, p);
+                        return;
+                    }
+                    let text = format!("{}\n{}", p.name, p.status_text(model.as_ref()));
+                    let button = match &p.thumbnail {
+                        Some(t) => egui::Button::image_and_text(
+                            egui::Image::from_texture(egui::load::SizedTexture::from_handle(t))
+                                .max_size(egui::vec2(48.0, 48.0))
+                                .rotate(f32::from(p.settings.quarter_turns) * FRAC_PI_2, egui::Vec2::splat(0.5)),
+                            text,
+                        ),
+                        None => egui::Button::new(text),
+                    };
+                    let response = ui.add_sized(row.size(), button.selected(self.is_picked(p.id)).wrap());
+                    if selected && self.reveal_selected {
+                        response.scroll_to_me(None);
+                    }
                     status_extras(ui, p);
-                    continue;
-                }
-                let text = format!("{}\n{}", p.name, p.status_text(model.as_ref()));
-                let button = match &p.thumbnail {
-                    Some(t) => egui::Button::image_and_text(
-                        egui::Image::from_texture(egui::load::SizedTexture::from_handle(t))
-                            .max_size(egui::vec2(48.0, 48.0))
-                            .rotate(f32::from(p.settings.quarter_turns) * FRAC_PI_2, egui::Vec2::splat(0.5)),
-                        text,
-                    ),
-                    None => egui::Button::new(text),
-                };
-                let response = ui.add_sized(row.size(), button.selected(self.is_picked(p.id)).wrap());
-                if selected && self.reveal_selected {
-                    response.scroll_to_me(None);
-                }
-                status_extras(ui, p);
-                if response.clicked() {
-                    clicked = Some((p.id, ui.input(|i| i.modifiers)));
-                }
+                    if response.clicked() {
+                        clicked = Some((p.id, ui.input(|i| i.modifiers)));
+                    }
+                });
             }
         });
         self.reveal_selected = false;
