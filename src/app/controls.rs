@@ -346,7 +346,9 @@ impl App {
         let now = ui.input(|i| i.time);
         let mut changed = false;
         ui.heading("Colorizer");
-        changed |= self.model_picker(ui);
+        // In a scope of its own, so that a download's progress bar coming or going does not move
+        // the ids of the sliders below it while one is held.
+        changed |= ui.scope(|ui| self.model_picker(ui)).inner;
         ui.add_space(6.0);
         ui.heading("Render");
         // The render size and adjustments are the photo on screen's own (with none, those of
