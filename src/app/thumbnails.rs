@@ -3,7 +3,7 @@
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use image::DynamicImage;
 use sha2::{Digest, Sha256};
@@ -12,7 +12,7 @@ use crate::io::decode;
 
 /// Thumbnails' longest side, in pixels.
 pub const SIDE: u32 = 96;
-/// The most thumbnails kept; the oldest go first (a thumbnail is about 4 KB).
+/// The most thumbnails kept; the least recently used go first (a thumbnail is about 4 KB).
 const KEPT_MAX: usize = 10_000;
 
 /// Thumbnails made before, by the photo's path, size and time of change: a photo edited since
@@ -33,7 +33,9 @@ impl Cache {
     /// `photo`'s thumbnail: from the cache, or made from the photo and kept.
     pub fn thumbnail(&self, photo: &Path) -> Option<DynamicImage> {
         let file = self.file_for(photo);
-        if let Some(kept) = file.as_ref().and_then(|f| image::open(f).ok()) {
+        if let Some((file, kept)) = file.as_ref().and_then(|f| Some((f, image::open(f).ok()?))) {
+            // Its time of change marks its last use, which is what `trim` goes by.
+            let _ = std::fs::File::options().write(true).open(file).and_then(|f| f.set_modified(SystemTime::now()));
             return Some(kept);
         }
         let made = make(photo)?;
@@ -64,10 +66,10 @@ impl Cache {
         }
     }
 
-    /// Removes the oldest thumbnails beyond `KEPT_MAX`.
+    /// Removes the least recently used thumbnails beyond `KEPT_MAX`.
     fn trim(&self) {
         let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
-        let mut kept: Vec<(std::time::SystemTime, PathBuf)> = entries
+        let mut kept: Vec<(SystemTime, PathBuf)> = entries
             .filter_map(|e| e.ok())
             .filter(|e| e.path().extension().is_some_and(|x| x == "jpg"))
             .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
@@ -123,18 +125,31 @@ mod tests {
     }
 
     #[test]
-    fn the_oldest_thumbnails_go_beyond_the_limit() {
+    fn the_least_recently_used_thumbnails_go_beyond_the_limit() {
         let dir = tempfile::tempdir().unwrap();
-        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let cache_dir = dir.path().join("cache");
+        std::fs::create_dir(&cache_dir).unwrap();
+        let hour_ago = SystemTime::now() - std::time::Duration::from_secs(3600);
         for i in 0..KEPT_MAX + 3 {
-            let file = dir.path().join(format!("{i:05}.jpg"));
-            let f = std::fs::File::create(&file).unwrap();
-            if i < 3 {
-                f.set_modified(old).unwrap();
+            let f = std::fs::File::create(cache_dir.join(format!("{i:05}.jpg"))).unwrap();
+            if i < 4 {
+                f.set_modified(hour_ago).unwrap();
             }
         }
-        Cache::open(dir.path().to_owned());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), KEPT_MAX);
-        assert!(!dir.path().join("00000.jpg").exists() && dir.path().join("00003.jpg").exists());
+        // A thumbnail made long ago but looked at now is kept over ones made since.
+        let photo = dir.path().join("scan.png");
+        image::RgbImage::from_pixel(30, 20, image::Rgb([200, 30, 30])).save(&photo).unwrap();
+        let cache = Cache { dir: cache_dir.clone() };
+        cache.thumbnail(&photo).unwrap();
+        let looked_at = cache.file_for(&photo).unwrap();
+        let f = std::fs::File::options().write(true).open(&looked_at).unwrap();
+        f.set_modified(hour_ago - std::time::Duration::from_secs(3600)).unwrap();
+        cache.thumbnail(&photo).unwrap();
+
+        Cache::open(cache_dir.clone());
+        assert_eq!(std::fs::read_dir(&cache_dir).unwrap().count(), KEPT_MAX);
+        assert!(looked_at.exists());
+        assert!((0..4).all(|i| !cache_dir.join(format!("{i:05}.jpg")).exists()));
+        assert!(cache_dir.join("00004.jpg").exists());
     }
 }
