@@ -646,34 +646,48 @@ fn ctrl_and_shift_click_pick_several_photos_to_turn_export_and_remove() {
 #[test]
 fn a_click_made_as_a_render_ends_goes_to_the_row_under_the_pointer() {
     let setup = Setup::new();
-    for name in ["a.jpg", "b.jpg", "c.jpg"] {
-        std::fs::copy(SAMPLE, setup.dir.path().join(name)).unwrap();
+    let album = setup.dir.path().join("album");
+    std::fs::create_dir(&album).unwrap();
+    for i in 0..30 {
+        std::fs::copy(SAMPLE, album.join(format!("scan-{i:02}.jpg"))).unwrap();
     }
     let mut harness = setup.harness();
-    drop_files(&mut harness, &[setup.dir.path().to_str().unwrap()]);
-    step_until(&mut harness, "the list and the first render", |app| {
-        app.photos.len() == 3 && app.photos.iter().all(|p| !matches!(p.status, Status::Queued | Status::Working(_)))
-    });
-    // The mouse button goes down on the second row while the top photo's progress bar shows,
-    // and comes up after its render has ended and the bar has gone.
-    let was = std::mem::replace(&mut harness.state_mut().photos[0].status, Status::Working(Stage::Colorizing));
-    harness.step();
-    let row = harness.query_all_by_label_contains("b.jpg").find(|n| n.accesskit_node().role() == Role::Button);
-    let pointer = row.expect("the photo's row").rect().center();
-    let button = |pressed| egui::Event::PointerButton {
-        pos: pointer,
-        button: egui::PointerButton::Primary,
-        pressed,
-        modifiers: egui::Modifiers::NONE,
+    // No model to run, so no render changes the list while the test does.
+    harness.state_mut().prefs.model = ModelPick::Installed("artistic".into());
+    drop_files(&mut harness, &[album.to_str().unwrap()]);
+    step_until(&mut harness, "the list", |app| app.photos.len() == 30);
+    // The mouse button goes down on a row while the top photo's progress bar shows, and comes
+    // up after its render has ended and the bar has gone: first with the top row in sight, then
+    // with it scrolled out of sight.
+    let press_and_release_on = |harness: &mut Harness<'_, App>, name: &str| {
+        let was = std::mem::replace(&mut harness.state_mut().photos[0].status, Status::Working(Stage::Colorizing));
+        harness.step();
+        let row = harness.query_all_by_label_contains(name).find(|n| n.accesskit_node().role() == Role::Button);
+        let pointer = row.expect("the photo's row").rect().center();
+        let button = |pressed| egui::Event::PointerButton {
+            pos: pointer,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        };
+        harness.event(egui::Event::PointerMoved(pointer));
+        harness.event(button(true));
+        harness.step();
+        harness.state_mut().photos[0].status = was;
+        harness.event(button(false));
+        harness.step();
+        harness.step();
+        assert_eq!(harness.state().selected_photo().unwrap().name, name);
     };
-    harness.event(egui::Event::PointerMoved(pointer));
-    harness.event(button(true));
+    press_and_release_on(&mut harness, "scan-01.jpg");
+    press_and_release_on(&mut harness, "scan-02.jpg");
+    for _ in 0..25 {
+        harness.key_press(egui::Key::PageDown);
+        harness.step();
+    }
     harness.step();
-    harness.state_mut().photos[0].status = was;
-    harness.event(button(false));
-    harness.step();
-    harness.step();
-    assert_eq!(harness.state().selected_photo().unwrap().name, "b.jpg");
+    assert!(harness.query_by_label_contains("scan-00.jpg").is_none(), "the top row is out of sight");
+    press_and_release_on(&mut harness, "scan-26.jpg");
 }
 
 #[test]
@@ -1274,9 +1288,10 @@ fn long_list_timings() {
         }
         copies
     }
+    // From the window's start: the loader begins as the app is made.
     let thumbnails_shown = |setup: &Setup, count: usize| {
-        let mut harness = setup.harness();
         let start = Instant::now();
+        let mut harness = setup.harness();
         step_until(&mut harness, "the thumbnails", |app| {
             app.photos.iter().filter(|p| p.thumbnail.is_some()).count() == count
         });

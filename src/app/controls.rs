@@ -302,19 +302,27 @@ impl App {
         let mut clicked = None;
         egui::ScrollArea::vertical().show(ui, |ui| {
             for p in &self.photos {
-                // Each row's widgets take their ids from the photo, not from their place among
-                // the widgets before them: a progress bar that comes or goes above a row would
-                // otherwise hand a click made in that frame to another row.
-                ui.push_id(p.id, |ui| {
-                    let selected = self.selected == Some(p.id);
+                let selected = self.selected == Some(p.id);
+                // Each row takes one id from the list whatever it holds (a scope, like a bare
+                // allocation, takes one): a progress bar coming or going above a row between
+                // the press and the release of a click would otherwise hand the click to
+                // another row.
+                let row = egui::Rect::from_min_size(ui.cursor().min, egui::vec2(ui.available_width(), ROW_HEIGHT));
+                if !(ui.is_rect_visible(row) || (selected && self.reveal_selected)) {
                     // A row scrolled out of sight only takes its room: laying out thousands of
-                    // thumbnails and names would slow every frame of a long list.
-                    let row = egui::Rect::from_min_size(ui.cursor().min, egui::vec2(ui.available_width(), ROW_HEIGHT));
-                    if !(ui.is_rect_visible(row) || (selected && self.reveal_selected)) {
+                    // thumbnails and names (or a scope for each) would slow every frame of a
+                    // long list.
+                    if matches!(p.status, Status::Working(_) | Status::Failed(_)) {
+                        ui.scope(|ui| {
+                            ui.allocate_space(row.size());
+                            status_extras(ui, p);
+                        });
+                    } else {
                         ui.allocate_space(row.size());
-                        status_extras(ui, p);
-                        return;
                     }
+                    continue;
+                }
+                ui.scope(|ui| {
                     let text = format!("{}\n{}", p.name, p.status_text(model.as_ref()));
                     let button = match &p.thumbnail {
                         Some(t) => egui::Button::image_and_text(
