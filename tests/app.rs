@@ -13,7 +13,7 @@ use egui::accesskit::Role;
 use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::{Harness, SnapshotOptions};
 use tintype::app::library::Status;
-use tintype::app::prefs::{KeptList, ModelPick};
+use tintype::app::prefs::{KeptList, ModelPick, ViewMode};
 use tintype::app::{App, Options, Quit};
 use tintype::engine::worker::Stage;
 
@@ -1199,6 +1199,50 @@ fn a_picture_wider_than_a_texture_is_shown_as_tiles() {
     harness.step();
     let zoom = harness.state().viewer.zoom_percent().expect("zoomed in");
     assert!(zoom < 20.0, "one step in from fit gave {zoom} %");
+}
+
+#[test]
+fn a_pan_goes_on_when_a_message_appears_above_the_picture() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[SAMPLE]);
+    step_until(&mut harness, "the render", all_done);
+    harness.state_mut().prefs.view = ViewMode::SideBySide;
+    harness.get_by_label("Zoom in").click();
+    harness.step();
+    harness.get_by_label("Zoom in").click();
+    harness.step();
+    harness.step();
+    let centre = |harness: &Harness<'_, App>| harness.state().viewer.centre().expect("zoomed in");
+    let start = centre(&harness);
+    let mut pointer = egui::pos2(SIZE[0] / 2.0, SIZE[1] / 2.0);
+    let button = |pos, pressed| egui::Event::PointerButton {
+        pos,
+        button: egui::PointerButton::Primary,
+        pressed,
+        modifiers: egui::Modifiers::NONE,
+    };
+    harness.event(egui::Event::PointerMoved(pointer));
+    harness.event(button(pointer, true));
+    harness.step();
+    let mut drag_by = |harness: &mut Harness<'_, App>, dx: f32| {
+        for _ in 0..4 {
+            pointer.x += dx / 4.0;
+            harness.event(egui::Event::PointerMoved(pointer));
+            harness.step();
+        }
+    };
+    drag_by(&mut harness, -40.0);
+    let half_way = centre(&harness);
+    assert!(half_way.x > start.x, "the drag pans: {start:?} -> {half_way:?}");
+    // The photo fails (a message comes above the picture) while the drag goes on.
+    harness.state_mut().photos[0].status = Status::Failed("Out of memory".into());
+    drag_by(&mut harness, -40.0);
+    harness.event(button(pointer, false));
+    harness.step();
+    let end = centre(&harness);
+    let (first, second) = (half_way.x - start.x, end.x - half_way.x);
+    assert!((second - first).abs() < 0.1 * first, "the pan went {first} then {second}");
 }
 
 #[test]

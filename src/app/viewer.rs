@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use egui::emath::GuiRounding as _;
 use egui::{Color32, Pos2, Rect, Sense, Stroke, TextureOptions, Vec2, pos2, vec2};
 use image::DynamicImage;
 
@@ -99,8 +100,11 @@ impl Viewer {
         let ctx = ui.ctx().clone();
         sync(&mut self.before, before, &ctx, "before");
         sync(&mut self.after, after, &ctx, "after");
-        let area = ui.available_rect_before_wrap();
-        let response = ui.allocate_rect(area, Sense::click_and_drag());
+        let area = ui.available_rect_before_wrap().round_ui();
+        ui.advance_cursor_after_rect(area);
+        // An id of its own, not the next in the panel: a message appearing above the canvas
+        // would otherwise drop a pan under way.
+        let response = ui.interact(area, ui.make_persistent_id("tintype-canvas"), Sense::click_and_drag());
         let painter = ui.painter_at(area);
         painter.rect_filled(area, 0.0, ui.visuals().extreme_bg_color);
         let Some(shown) = self.before.as_ref().or(self.after.as_ref()) else {
@@ -264,6 +268,11 @@ impl Viewer {
     /// Zooms by `factor` from the current zoom, or from the fitted scale when fitting.
     pub fn zoom_by(&mut self, factor: f32) {
         self.zoom = Some((self.zoom.unwrap_or(self.fit) * factor).clamp(ZOOM_RANGE.0, ZOOM_RANGE.1));
+    }
+
+    /// The image point at the centre of the view while zoomed (for tests).
+    pub fn centre(&self) -> Option<Pos2> {
+        self.centre.filter(|_| self.zoom.is_some())
     }
 
     /// The after picture's texture, for tests and the status line.
