@@ -86,6 +86,21 @@ fn step_until(harness: &mut Harness<'_, App>, what: &str, done: impl Fn(&App) ->
     harness.step();
 }
 
+/// A folder of `count` copies of the sample, `scan-00.jpg` on.
+fn album(setup: &Setup, count: usize) -> PathBuf {
+    let album = setup.dir.path().join("album");
+    std::fs::create_dir(&album).unwrap();
+    for i in 0..count {
+        std::fs::copy(SAMPLE, album.join(format!("scan-{i:02}.jpg"))).unwrap();
+    }
+    album
+}
+
+/// The primary mouse button going down or up at `pos`, as one frame's event.
+fn primary_button(pos: egui::Pos2, pressed: bool) -> egui::Event {
+    egui::Event::PointerButton { pos, button: egui::PointerButton::Primary, pressed, modifiers: egui::Modifiers::NONE }
+}
+
 /// The two sample photos added and colorized.
 fn drop_both_samples_and_render(harness: &mut Harness<'_, App>) {
     drop_files(harness, &[SAMPLE, "assets/samples/migrant-mother.jpg"]);
@@ -646,11 +661,7 @@ fn ctrl_and_shift_click_pick_several_photos_to_turn_export_and_remove() {
 #[test]
 fn a_click_made_as_a_render_ends_goes_to_the_row_under_the_pointer() {
     let setup = Setup::new();
-    let album = setup.dir.path().join("album");
-    std::fs::create_dir(&album).unwrap();
-    for i in 0..30 {
-        std::fs::copy(SAMPLE, album.join(format!("scan-{i:02}.jpg"))).unwrap();
-    }
+    let album = album(&setup, 30);
     let mut harness = setup.harness();
     // No model to run, so no render changes the list while the test does.
     harness.state_mut().prefs.model = ModelPick::Installed("artistic".into());
@@ -664,17 +675,11 @@ fn a_click_made_as_a_render_ends_goes_to_the_row_under_the_pointer() {
         harness.step();
         let row = harness.query_all_by_label_contains(name).find(|n| n.accesskit_node().role() == Role::Button);
         let pointer = row.expect("the photo's row").rect().center();
-        let button = |pressed| egui::Event::PointerButton {
-            pos: pointer,
-            button: egui::PointerButton::Primary,
-            pressed,
-            modifiers: egui::Modifiers::NONE,
-        };
         harness.event(egui::Event::PointerMoved(pointer));
-        harness.event(button(true));
+        harness.event(primary_button(pointer, true));
         harness.step();
         harness.state_mut().photos[0].status = was;
-        harness.event(button(false));
+        harness.event(primary_button(pointer, false));
         harness.step();
         harness.step();
         assert_eq!(harness.state().selected_photo().unwrap().name, name);
@@ -693,11 +698,7 @@ fn a_click_made_as_a_render_ends_goes_to_the_row_under_the_pointer() {
 #[test]
 fn a_long_list_lays_out_only_the_rows_in_sight_and_follows_the_keyboard() {
     let setup = Setup::new();
-    let album = setup.dir.path().join("album");
-    std::fs::create_dir(&album).unwrap();
-    for i in 0..60 {
-        std::fs::copy(SAMPLE, album.join(format!("scan-{i:02}.jpg"))).unwrap();
-    }
+    let album = album(&setup, 60);
     let mut harness = setup.harness();
     drop_files(&mut harness, &[album.to_str().unwrap()]);
     step_until(&mut harness, "the list", |app| app.photos.len() == 60);
@@ -1216,14 +1217,8 @@ fn a_pan_goes_on_when_a_message_appears_above_the_picture() {
     let centre = |harness: &Harness<'_, App>| harness.state().viewer.centre().expect("zoomed in");
     let start = centre(&harness);
     let mut pointer = egui::pos2(SIZE[0] / 2.0, SIZE[1] / 2.0);
-    let button = |pos, pressed| egui::Event::PointerButton {
-        pos,
-        button: egui::PointerButton::Primary,
-        pressed,
-        modifiers: egui::Modifiers::NONE,
-    };
     harness.event(egui::Event::PointerMoved(pointer));
-    harness.event(button(pointer, true));
+    harness.event(primary_button(pointer, true));
     harness.step();
     let mut drag_by = |harness: &mut Harness<'_, App>, dx: f32| {
         for _ in 0..4 {
@@ -1238,7 +1233,7 @@ fn a_pan_goes_on_when_a_message_appears_above_the_picture() {
     // The photo fails (a message comes above the picture) while the drag goes on.
     harness.state_mut().photos[0].status = Status::Failed("Out of memory".into());
     drag_by(&mut harness, -40.0);
-    harness.event(button(pointer, false));
+    harness.event(primary_button(pointer, false));
     harness.step();
     let end = centre(&harness);
     let (first, second) = (half_way.x - start.x, end.x - half_way.x);
