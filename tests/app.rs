@@ -433,6 +433,39 @@ fn export_all_in_the_next_run_saves_only_the_photos_added_since() {
 }
 
 #[test]
+fn export_all_stops_when_asked_and_says_how_far_it_got() {
+    let setup = Setup::new();
+    let album = album(&setup, 4);
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[album.to_str().unwrap()]);
+    step_until(&mut harness, "the list", |app| app.photos.len() == 4);
+    harness.get_by_label("Export all").click();
+    harness.step();
+    harness.step();
+    harness.get_by_label("Stop exporting").click();
+    step_until(&mut harness, "the batch to end", |app| app.export_batch.is_none());
+    // At most the photos being written when it was stopped are saved, and the rest never are.
+    let notice = harness.state().notice.as_ref().unwrap().text.clone();
+    let saved = harness.state().exported.len();
+    assert!(saved < 4, "{saved} saved");
+    assert!(notice.starts_with("Export all stopped. Saved "), "{notice}");
+    assert!(
+        notice.ends_with(&format!(
+            "; {} not saved",
+            if 4 - saved == 1 { "1 photo".into() } else { format!("{} photos", 4 - saved) }
+        )),
+        "{notice}"
+    );
+    step_until(&mut harness, "the renders", all_done);
+    harness.step();
+    assert_eq!(harness.state().exported.len(), saved);
+    let written = std::fs::read_dir(setup.export_dir()).map_or(0, |d| d.count());
+    assert_eq!(written, saved);
+    // Export all is offered again.
+    harness.get_by_label("Export all");
+}
+
+#[test]
 fn export_pressed_early_says_it_waits_and_a_failed_photo_says_why_not() {
     let setup = Setup::new();
     let bad = setup.dir.path().join("scan-042.jpg");

@@ -426,8 +426,17 @@ impl App {
             {
                 self.export_picked();
             }
-            let idle = !self.photos.is_empty() && self.export_batch.is_none();
-            if ui.add_enabled(idle, egui::Button::new("Export all")).clicked() {
+            // While Export all runs, its button stops it.
+            if self.export_batch.is_some() {
+                let stopping = self.export_batch.as_ref().is_some_and(super::export::Batch::is_stopped);
+                if ui
+                    .add_enabled(!stopping, egui::Button::new("Stop exporting"))
+                    .on_hover_text("Photos being written are finished; the others are not saved")
+                    .clicked()
+                {
+                    self.stop_export_all();
+                }
+            } else if ui.add_enabled(!self.photos.is_empty(), egui::Button::new("Export all")).clicked() {
                 self.export_all();
             }
         });

@@ -114,13 +114,15 @@ pub struct Batch {
     left_out: usize,
     /// Photos already saved in the folder as they are, so not saved again.
     already: usize,
+    /// Photos not saved because the batch was stopped before their turn.
+    stopped: usize,
     folder: PathBuf,
 }
 
 impl Batch {
     pub fn new(photos: impl IntoIterator<Item = u64>, left_out: usize, already: usize, folder: PathBuf) -> Self {
         let waiting: HashSet<u64> = photos.into_iter().collect();
-        Self { total: waiting.len(), waiting, saved: 0, problems: Vec::new(), left_out, already, folder }
+        Self { total: waiting.len(), waiting, saved: 0, problems: Vec::new(), left_out, already, stopped: 0, folder }
     }
 
     pub fn waits_for(&self, photo: u64) -> bool {
@@ -144,6 +146,20 @@ impl Batch {
         }
     }
 
+    /// Stopped by the person: `not_started` (photos not yet being written) are not saved; the
+    /// batch still waits for those being written.
+    pub fn stop(&mut self, not_started: impl IntoIterator<Item = u64>) {
+        for photo in not_started {
+            if self.waiting.remove(&photo) {
+                self.stopped += 1;
+            }
+        }
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped > 0
+    }
+
     pub fn is_done(&self) -> bool {
         self.waiting.is_empty()
     }
@@ -151,17 +167,21 @@ impl Batch {
     /// The status line: progress, then the tally with the folder to open.
     pub fn notice(&self) -> Notice {
         if !self.is_done() {
-            return Notice::info(format!("Exporting: {} of {} saved…", self.saved, self.total));
+            let doing = if self.is_stopped() { "Stopping" } else { "Exporting" };
+            return Notice::info(format!("{doing}: {} of {} saved…", self.saved, self.total));
         }
         let photos = |n: usize| if n == 1 { "1 photo".to_string() } else { format!("{n} photos") };
         let folder = self.folder.display();
-        let mut text = if self.problems.is_empty() {
+        let mut text = if self.problems.is_empty() && !self.is_stopped() {
             format!("Saved {} to {folder}", photos(self.saved))
         } else if self.saved == 0 {
             format!("Saved none of {} to {folder}", photos(self.total))
         } else {
             format!("Saved {} of {} to {folder}", self.saved, photos(self.total))
         };
+        if self.is_stopped() {
+            text = format!("Export all stopped. {text}; {} not saved", photos(self.stopped));
+        }
         if self.already > 0 {
             text += &format!(
                 "; {} already saved there as {} now",
@@ -263,6 +283,27 @@ mod tests {
         assert_eq!(notice.text, "Saved 2 photos to /exports");
         assert!(!notice.error);
         assert_eq!(notice.folder, Some(PathBuf::from("/exports")));
+    }
+
+    #[test]
+    fn a_stopped_batch_waits_for_the_files_being_written_then_says_how_many_were_not_saved() {
+        let mut batch = Batch::new([1, 2, 3, 4], 0, 0, PathBuf::from("/exports"));
+        batch.settle(1, Ok(()));
+        // 2 is being written; 3 and 4 wait to be colorized.
+        batch.stop([3, 4]);
+        assert!(!batch.is_done());
+        assert_eq!(batch.notice().text, "Stopping: 1 of 4 saved…");
+        batch.settle(2, Ok(()));
+        assert!(batch.is_done());
+        let notice = batch.notice();
+        assert_eq!(notice.text, "Export all stopped. Saved 2 of 4 photos to /exports; 2 photos not saved");
+        assert!(!notice.error);
+        assert_eq!(notice.folder, Some(PathBuf::from("/exports")));
+
+        let mut early = Batch::new([1, 2], 0, 0, PathBuf::from("/exports"));
+        early.stop([1, 2]);
+        assert!(early.is_done());
+        assert_eq!(early.notice().text, "Export all stopped. Saved none of 2 photos to /exports; 2 photos not saved");
     }
 
     #[test]

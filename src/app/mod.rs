@@ -976,6 +976,21 @@ impl App {
         }
     }
 
+    /// Stops the "Export all" under way: the photos not yet being written are not saved (the
+    /// one or two being written are finished); the status line then gives the tally.
+    pub fn stop_export_all(&mut self) {
+        let Some(batch) = self.export_batch.as_mut() else { return };
+        let not_started: Vec<u64> = self.pending_export.iter().copied().filter(|&id| batch.waits_for(id)).collect();
+        for id in &not_started {
+            self.pending_export.remove(id);
+        }
+        batch.stop(not_started);
+        self.notice = Some(batch.notice());
+        if batch.is_done() {
+            self.export_batch = None;
+        }
+    }
+
     /// Applies `change` to the "Export all" under way if it waits for `photo`. The status line
     /// follows; once nothing is left to wait for, the batch ends with its tally there.
     fn update_batch(&mut self, photo: u64, change: impl FnOnce(&mut export::Batch)) {
