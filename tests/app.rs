@@ -448,14 +448,15 @@ fn export_all_stops_when_asked_and_says_how_far_it_got() {
     let notice = harness.state().notice.as_ref().unwrap().text.clone();
     let saved = harness.state().exported.len();
     assert!(saved < 4, "{saved} saved");
-    assert!(notice.starts_with("Export all stopped. Saved "), "{notice}");
-    assert!(
-        notice.ends_with(&format!(
-            "; {} not saved",
-            if 4 - saved == 1 { "1 photo".into() } else { format!("{} photos", 4 - saved) }
-        )),
-        "{notice}"
-    );
+    let expected = match saved {
+        0 => "Export all stopped before any of 4 photos was saved".to_string(),
+        n => format!(
+            "Export all stopped: saved {n} of 4 photos to {}; {} not saved",
+            setup.export_dir().display(),
+            4 - n
+        ),
+    };
+    assert_eq!(notice, expected);
     step_until(&mut harness, "the renders", all_done);
     harness.step();
     assert_eq!(harness.state().exported.len(), saved);

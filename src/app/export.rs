@@ -172,16 +172,18 @@ impl Batch {
         }
         let photos = |n: usize| if n == 1 { "1 photo".to_string() } else { format!("{n} photos") };
         let folder = self.folder.display();
-        let mut text = if self.problems.is_empty() && !self.is_stopped() {
+        let mut text = if self.is_stopped() && self.saved == 0 {
+            format!("Export all stopped before any of {} was saved", photos(self.total))
+        } else if self.is_stopped() {
+            let total = photos(self.total);
+            format!("Export all stopped: saved {} of {total} to {folder}; {} not saved", self.saved, self.stopped)
+        } else if self.problems.is_empty() {
             format!("Saved {} to {folder}", photos(self.saved))
         } else if self.saved == 0 {
             format!("Saved none of {} to {folder}", photos(self.total))
         } else {
             format!("Saved {} of {} to {folder}", self.saved, photos(self.total))
         };
-        if self.is_stopped() {
-            text = format!("Export all stopped. {text}; {} not saved", photos(self.stopped));
-        }
         if self.already > 0 {
             text += &format!(
                 "; {} already saved there as {} now",
@@ -296,14 +298,15 @@ mod tests {
         batch.settle(2, Ok(()));
         assert!(batch.is_done());
         let notice = batch.notice();
-        assert_eq!(notice.text, "Export all stopped. Saved 2 of 4 photos to /exports; 2 photos not saved");
+        assert_eq!(notice.text, "Export all stopped: saved 2 of 4 photos to /exports; 2 not saved");
         assert!(!notice.error);
         assert_eq!(notice.folder, Some(PathBuf::from("/exports")));
 
         let mut early = Batch::new([1, 2], 0, 0, PathBuf::from("/exports"));
         early.stop([1, 2]);
         assert!(early.is_done());
-        assert_eq!(early.notice().text, "Export all stopped. Saved none of 2 photos to /exports; 2 photos not saved");
+        assert_eq!(early.notice().text, "Export all stopped before any of 2 photos was saved");
+        assert_eq!(early.notice().folder, None);
     }
 
     #[test]
