@@ -693,6 +693,66 @@ fn ctrl_and_shift_click_pick_several_photos_to_turn_export_and_remove() {
 }
 
 #[test]
+fn photos_taken_off_the_list_come_back_with_undo_in_their_places_and_settings() {
+    let setup = Setup::new();
+    let album = album(&setup, 4);
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[album.to_str().unwrap()]);
+    step_until(&mut harness, "the list", |app| {
+        app.photos.len() == 4 && app.photos.iter().all(|p| p.thumbnail.is_some())
+    });
+    let names = |app: &App| app.photos.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+    let picked = |app: &App| {
+        let picked = app.picked();
+        app.photos.iter().filter(|p| picked.contains(&p.id)).map(|p| p.name.clone()).collect::<Vec<_>>()
+    };
+    let notice = |app: &App| app.notice.as_ref().map(|n| n.text.clone()).unwrap_or_default();
+    let (ctrl, shift) = (egui::Modifiers::COMMAND, egui::Modifiers::COMMAND | egui::Modifiers::SHIFT);
+
+    // scan-01 turned, then it and scan-02 taken off.
+    harness.get_by_label_contains("scan-01.jpg").click();
+    harness.step();
+    harness.key_press_modifiers(ctrl, egui::Key::R);
+    harness.step();
+    harness.query_all_by_label_contains("scan-02.jpg").next().unwrap().click_modifiers(ctrl);
+    harness.step();
+    harness.step();
+    assert_eq!(picked(harness.state()), ["scan-01.jpg", "scan-02.jpg"]);
+    harness.key_press(egui::Key::Delete);
+    harness.step();
+    assert_eq!(names(harness.state()), ["scan-00.jpg", "scan-03.jpg"]);
+    assert_eq!(notice(harness.state()), "Took 2 photos off the list (the files are untouched); Ctrl+Z puts them back.");
+
+    // Undo puts them back where they were, picked, with their own settings and thumbnails.
+    harness.key_press_modifiers(ctrl, egui::Key::Z);
+    harness.step();
+    assert_eq!(names(harness.state()), ["scan-00.jpg", "scan-01.jpg", "scan-02.jpg", "scan-03.jpg"]);
+    assert_eq!(picked(harness.state()), ["scan-01.jpg", "scan-02.jpg"]);
+    assert_eq!(harness.state().photos[1].settings.quarter_turns, 1);
+    assert_eq!(notice(harness.state()), "Put 2 photos back on the list.");
+    step_until(&mut harness, "the thumbnails", |app| app.photos.iter().all(|p| p.thumbnail.is_some()));
+
+    // Redo takes them off again; undo once more, then the turn before it, walk back in order.
+    harness.key_press_modifiers(shift, egui::Key::Z);
+    harness.step();
+    assert_eq!(names(harness.state()), ["scan-00.jpg", "scan-03.jpg"]);
+    harness.key_press_modifiers(ctrl, egui::Key::Z);
+    harness.step();
+    harness.key_press_modifiers(ctrl, egui::Key::Z);
+    harness.step();
+    assert_eq!(names(harness.state()).len(), 4);
+    assert_eq!(harness.state().photos[1].settings.quarter_turns, 0, "the turn taken back too");
+
+    // Clear list is one step as well.
+    harness.state_mut().clear_list(100.0);
+    harness.step();
+    assert!(harness.state().photos.is_empty());
+    harness.key_press_modifiers(ctrl, egui::Key::Z);
+    harness.step();
+    assert_eq!(names(harness.state()), ["scan-00.jpg", "scan-01.jpg", "scan-02.jpg", "scan-03.jpg"]);
+}
+
+#[test]
 fn a_click_made_as_a_render_ends_goes_to_the_row_under_the_pointer() {
     let setup = Setup::new();
     let album = album(&setup, 30);

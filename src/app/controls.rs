@@ -175,10 +175,12 @@ impl App {
             }
             if ui
                 .add_enabled(self.selected.is_some(), egui::Button::new("Remove"))
-                .on_hover_text("Delete: takes the picked photos off the list; the files stay")
+                .on_hover_text(
+                    "Delete: takes the picked photos off the list; the files stay, and Ctrl+Z puts them back",
+                )
                 .clicked()
             {
-                self.remove_picked();
+                self.remove_picked(ui.input(|i| i.time));
             }
             let turnable = self.selected.is_some();
             let now = ui.input(|i| i.time);
@@ -274,7 +276,7 @@ impl App {
                         let count = self.photos.len();
                         let all = if count == 1 { "the photo".to_string() } else { format!("all {count} photos") };
                         if ui.button(format!("Take {all} off the list")).on_hover_text("The files stay").clicked() {
-                            self.clear_list();
+                            self.clear_list(ui.input(|i| i.time));
                             ui.close();
                         }
                     });

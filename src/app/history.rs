@@ -1,7 +1,8 @@
-//! Undo and redo of the render size, turn and adjustments (Ctrl+Z; Ctrl+Shift+Z or Ctrl+Y). A
-//! slider's whole drag is one step, and so is "Apply to all photos", so that giving every
-//! photo one photo's settings can be taken back.
+//! Undo and redo (Ctrl+Z; Ctrl+Shift+Z or Ctrl+Y) of the render size, turn and adjustments,
+//! and of photos taken off the list. A slider's whole drag is one step, and so is "Apply to all
+//! photos", so that giving every photo one photo's settings can be taken back.
 
+use super::library::Photo;
 use crate::engine::Settings;
 
 /// Steps kept; older ones are forgotten.
@@ -17,18 +18,33 @@ pub struct Step {
     pub new_photos: Settings,
 }
 
-#[derive(Default)]
-pub struct History {
-    undo: Vec<Step>,
-    redo: Vec<Step>,
+/// A step of the window's history: the state before a change, which taking the change back
+/// restores.
+pub enum Change {
+    Settings(Step),
+    /// Photos taken off the list, each with its place in it, in the list's order.
+    Removed(Vec<(usize, Photo)>),
+    /// Photos put back on the list.
+    PutBack(Vec<u64>),
+}
+
+pub struct History<T = Change> {
+    undo: Vec<T>,
+    redo: Vec<T>,
     /// The photo the last change was to (`None`: the settings for photos added next), and when.
     last: Option<(Option<u64>, f64)>,
 }
 
-impl History {
+impl<T> Default for History<T> {
+    fn default() -> Self {
+        Self { undo: Vec::new(), redo: Vec::new(), last: None }
+    }
+}
+
+impl<T> History<T> {
     /// Keeps `before` as the state a change to `photo` (one photo, or `None` for several or
     /// none) at time `now` starts from, unless it continues the last change.
-    pub fn record(&mut self, before: Step, photo: Option<u64>, now: f64) {
+    pub fn record(&mut self, before: T, photo: Option<u64>, now: f64) {
         let continues = photo.is_some()
             && self.last.is_some_and(|(last, at)| last == photo && now - at < COALESCE_SECONDS)
             && !self.undo.is_empty();
@@ -43,20 +59,15 @@ impl History {
         self.redo.clear();
     }
 
-    /// The step to go back to; `now` is the state it replaces, kept for redo.
-    pub fn undo(&mut self, now: impl FnOnce(&Step) -> Step) -> Option<Step> {
-        let step = self.undo.pop()?;
-        self.redo.push(now(&step));
+    /// Takes the last change back (with `redo`, puts back the last one taken back): `restore`
+    /// makes the step's state the current one and returns the state it replaced, kept for
+    /// walking back the other way. False when there was no step.
+    pub fn walk(&mut self, redo: bool, restore: impl FnOnce(T) -> T) -> bool {
+        let (from, to) = if redo { (&mut self.redo, &mut self.undo) } else { (&mut self.undo, &mut self.redo) };
+        let Some(step) = from.pop() else { return false };
+        to.push(restore(step));
         self.last = None;
-        Some(step)
-    }
-
-    /// The step undone last; `now` is the state it replaces, kept for undo.
-    pub fn redo(&mut self, now: impl FnOnce(&Step) -> Step) -> Option<Step> {
-        let step = self.redo.pop()?;
-        self.undo.push(now(&step));
-        self.last = None;
-        Some(step)
+        true
     }
 }
 
@@ -85,15 +96,20 @@ mod tests {
         history.record(step(1, 1.0), Some(1), 0.0);
         history.record(step(1, 1.1), Some(1), 0.02);
         history.record(step(1, 1.2), Some(1), 2.0);
-        let current = step(1, 1.3);
-        let back = history.undo(|_| current.clone()).unwrap();
-        assert_eq!(back, step(1, 1.2));
-        let back = history.undo(|_| back.clone()).unwrap();
-        assert_eq!(back, step(1, 1.0), "the drag's frames are one step");
-        assert!(history.undo(|s| s.clone()).is_none());
-        assert_eq!(history.redo(|_| step(1, 1.0)).unwrap(), step(1, 1.2));
-        assert_eq!(history.redo(|_| step(1, 1.2)).unwrap(), step(1, 1.3));
-        assert!(history.redo(|s| s.clone()).is_none());
+        // The photo's state as the window holds it; each walk swaps it with the step's.
+        let mut current = step(1, 1.3);
+        fn walk(history: &mut History<Step>, current: &mut Step, redo: bool) -> bool {
+            history.walk(redo, |s| std::mem::replace(current, s))
+        }
+        assert!(walk(&mut history, &mut current, false));
+        assert!(walk(&mut history, &mut current, false));
+        assert!(!walk(&mut history, &mut current, false));
+        assert_eq!(current, step(1, 1.0), "the drag's frames are one step");
+        assert!(walk(&mut history, &mut current, true));
+        assert_eq!(current, step(1, 1.2));
+        assert!(walk(&mut history, &mut current, true));
+        assert!(!walk(&mut history, &mut current, true));
+        assert_eq!(current, step(1, 1.3));
     }
 
     #[test]
@@ -101,8 +117,13 @@ mod tests {
         let mut history = History::default();
         history.record(step(1, 1.0), Some(1), 0.0);
         history.record(step(2, 1.0), Some(2), 0.01);
-        assert_eq!(history.undo(|s| s.clone()).unwrap(), step(2, 1.0), "another photo: its own step");
+        let mut undone = None;
+        assert!(history.walk(false, |s| {
+            undone = Some(s.clone());
+            s
+        }));
+        assert_eq!(undone, Some(step(2, 1.0)), "another photo: its own step");
         history.record(step(2, 1.5), Some(2), 0.02);
-        assert!(history.redo(|s| s.clone()).is_none(), "a new change forgets what was undone");
+        assert!(!history.walk(true, |s| s), "a new change forgets what was undone");
     }
 }

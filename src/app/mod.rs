@@ -24,6 +24,7 @@ use crate::engine::device::DeviceChoice;
 use crate::engine::worker::{Event, Job, ModelChoice, Stage, Worker};
 use crate::io::encode::Format;
 use crate::store::Store;
+use history::Change;
 use library::{Loaded, Loader, Photo, Status};
 use prefs::{KeptList, KeptPhoto, ModelPick, Prefs};
 use viewer::Viewer;
@@ -349,7 +350,7 @@ impl App {
     /// status line names every such photo so far.
     fn kept_photo_gone(&mut self, path: PathBuf) {
         if let Some(id) = self.photos.iter().find(|p| p.path == path).map(|p| p.id) {
-            self.remove(&[id]);
+            self.take_off(&[id]);
         }
         self.gone.push(path);
         let names: Vec<String> = self.gone.iter().map(|p| p.display().to_string()).collect();
@@ -408,7 +409,7 @@ impl App {
     pub fn set_shown_settings(&mut self, settings: Settings, now: f64) {
         let photos = self.selected_photo().map(|p| vec![(p.id, p.settings)]).unwrap_or_default();
         let before = history::Step { photos, new_photos: self.prefs.photo_settings() };
-        self.history.record(before, self.selected, now);
+        self.history.record(Change::Settings(before), self.selected, now);
         if let Some(p) = self.selected.and_then(|id| self.photo_mut(id)) {
             p.settings = settings;
         }
@@ -420,7 +421,11 @@ impl App {
     pub fn apply_to_all(&mut self, now: f64) {
         let settings = self.shown_settings();
         let photos = self.photos.iter().map(|p| (p.id, p.settings)).collect();
-        self.history.record(history::Step { photos, new_photos: self.prefs.photo_settings() }, None, now);
+        self.history.record(
+            Change::Settings(history::Step { photos, new_photos: self.prefs.photo_settings() }),
+            None,
+            now,
+        );
         for p in &mut self.photos {
             p.settings = adjusted_like(p, settings);
         }
@@ -443,7 +448,7 @@ impl App {
         let before = history::Step { photos, new_photos: self.prefs.photo_settings() };
         // Quick turns of one photo are one step, as a slider's drag is.
         let one = if let [id] = picked[..] { Some(id) } else { None };
-        self.history.record(before, one, now);
+        self.history.record(Change::Settings(before), one, now);
         for id in picked {
             if let Some(p) = self.photo_mut(id) {
                 p.settings.quarter_turns = (p.settings.quarter_turns + if clockwise { 1 } else { 3 }) % 4;
@@ -491,21 +496,34 @@ impl App {
         }
     }
 
-    /// Takes back the last change to the render size, turn or adjustments (with `redo`, puts
-    /// back the last one taken back). A change to one photo selects it, so that it is seen.
+    /// Takes back the last change to the render size, turn or adjustments, or the last photos
+    /// taken off the list (with `redo`, puts back the last one taken back). A change to one
+    /// photo selects it, so that it is seen; photos put back are picked.
     pub fn undo(&mut self, redo: bool, now: f64) {
-        let (photos, prefs) = (&self.photos, &self.prefs);
-        // The state a step replaces, for walking back the other way.
-        let current = |step: &history::Step| history::Step {
+        // Out of `self` while it walks, as restoring a step changes the rest of the window.
+        let mut history = std::mem::take(&mut self.history);
+        history.walk(redo, |change| match change {
+            Change::Settings(step) => Change::Settings(self.restore_settings(step, now)),
+            Change::Removed(photos) => Change::PutBack(self.put_back(photos)),
+            Change::PutBack(ids) => {
+                let taken = self.take_off(&ids);
+                self.notice = Some(Notice::info(taken_off_text(taken.len())));
+                Change::Removed(taken)
+            }
+        });
+        self.history = history;
+    }
+
+    /// Gives the photos in `step` their settings there, and returns what they had.
+    fn restore_settings(&mut self, step: history::Step, now: f64) -> history::Step {
+        let replaced = history::Step {
             photos: step
                 .photos
                 .iter()
-                .filter_map(|(id, _)| photos.iter().find(|p| p.id == *id).map(|p| (p.id, p.settings)))
+                .filter_map(|(id, _)| self.photos.iter().find(|p| p.id == *id).map(|p| (p.id, p.settings)))
                 .collect(),
-            new_photos: prefs.photo_settings(),
+            new_photos: self.prefs.photo_settings(),
         };
-        let step = if redo { self.history.redo(current) } else { self.history.undo(current) };
-        let Some(step) = step else { return };
         for &(id, settings) in &step.photos {
             if let Some(p) = self.photo_mut(id) {
                 p.settings = settings;
@@ -520,6 +538,7 @@ impl App {
             self.reveal_selected = true;
         }
         self.settings_changed(now);
+        replaced
     }
 
     /// What a render of `p` with `model` is made with.
@@ -1123,26 +1142,53 @@ impl App {
     }
 
     /// Takes the picked photos off the list (the files stay).
-    pub fn remove_picked(&mut self) {
-        self.remove(&self.picked());
+    pub fn remove_picked(&mut self, now: f64) {
+        self.remove(&self.picked(), now);
     }
 
     /// Takes every photo off the list (the files stay).
-    pub fn clear_list(&mut self) {
-        self.remove(&self.photos.iter().map(|p| p.id).collect::<Vec<_>>());
+    pub fn clear_list(&mut self, now: f64) {
+        self.remove(&self.photos.iter().map(|p| p.id).collect::<Vec<_>>(), now);
     }
 
-    /// Takes photos off the list (the files stay). If the one on screen goes, the photo after
-    /// the last of them goes on screen, or at the list's end the one before the first.
-    fn remove(&mut self, ids: &[u64]) {
+    /// Takes photos off the list (the files stay), as one step to undo. If the one on screen
+    /// goes, the photo after the last of them goes on screen, or at the list's end the one
+    /// before the first.
+    fn remove(&mut self, ids: &[u64], now: f64) {
+        let taken = self.take_off(ids);
+        if taken.is_empty() {
+            return;
+        }
+        self.notice = Some(Notice::info(format!("{}; Ctrl+Z puts them back.", taken_off_text(taken.len()))));
+        self.history.record(Change::Removed(taken), None, now);
+    }
+
+    /// Takes photos off the list and returns them, each with its place, in the list's order.
+    /// Their pixels and thumbnails are let go while they are off it.
+    fn take_off(&mut self, ids: &[u64]) -> Vec<(usize, Photo)> {
         // A set, and one pass over the list: clearing thousands of photos stays linear.
         let gone: HashSet<u64> = ids.iter().copied().collect();
-        let positions: Vec<usize> =
-            self.photos.iter().enumerate().filter(|(_, p)| gone.contains(&p.id)).map(|(i, _)| i).collect();
-        let (Some(&first), Some(&last)) = (positions.first(), positions.last()) else { return };
+        let Some(first) = self.photos.iter().position(|p| gone.contains(&p.id)) else { return Vec::new() };
+        let last = self.photos.iter().rposition(|p| gone.contains(&p.id)).unwrap_or(first);
         let after = self.photos.get(last + 1).map(|p| p.id);
         let before = first.checked_sub(1).map(|i| self.photos[i].id);
-        self.photos.retain(|p| !gone.contains(&p.id));
+        let mut taken = Vec::new();
+        let mut kept = Vec::with_capacity(self.photos.len());
+        for (i, mut p) in std::mem::take(&mut self.photos).into_iter().enumerate() {
+            if gone.contains(&p.id) {
+                p.release();
+                p.thumbnail = None;
+                p.status = match p.status {
+                    Status::Failed(why) => Status::Failed(why),
+                    _ if p.released.is_some() => Status::Done,
+                    _ => Status::Idle,
+                };
+                taken.push((i, p));
+            } else {
+                kept.push(p);
+            }
+        }
+        self.photos = kept;
         for id in &gone {
             self.also_picked.remove(id);
             self.requested.remove(id);
@@ -1154,6 +1200,37 @@ impl App {
             self.selected = after.or(before);
         }
         self.save_prefs_soon();
+        taken
+    }
+
+    /// Puts photos taken off the list back in their places, picked, and returns their ids.
+    /// Their thumbnails are asked for again (from the cache), and a file gone meanwhile is
+    /// named and left off as a kept photo would be.
+    fn put_back(&mut self, photos: Vec<(usize, Photo)>) -> Vec<u64> {
+        let ids: Vec<u64> = photos.iter().map(|(_, p)| p.id).collect();
+        self.loader.look_for_kept(photos.iter().map(|(_, p)| p.path.clone()).collect());
+        // One merge, in order: each goes back where it was if the list is as it was then.
+        let mut back = photos.into_iter().peekable();
+        let mut merged = Vec::with_capacity(self.photos.len() + ids.len());
+        for p in std::mem::take(&mut self.photos) {
+            while let Some((_, photo)) = back.next_if(|(i, _)| *i <= merged.len()) {
+                merged.push(photo);
+            }
+            merged.push(p);
+        }
+        merged.extend(back.map(|(_, p)| p));
+        self.photos = merged;
+        self.selected = ids.first().copied();
+        self.also_picked = ids.iter().skip(1).copied().collect();
+        self.reveal_selected = true;
+        let n = ids.len();
+        self.notice = Some(Notice::info(if n == 1 {
+            "Put 1 photo back on the list.".into()
+        } else {
+            format!("Put {n} photos back on the list.")
+        }));
+        self.save_prefs_soon();
+        ids
     }
 
     fn handle_input(&mut self, ctx: &egui::Context) {
@@ -1217,7 +1294,7 @@ impl App {
             self.export_picked();
         }
         if remove {
-            self.remove_picked();
+            self.remove_picked(ctx.input(|i| i.time));
         }
     }
 
@@ -1330,6 +1407,14 @@ fn default_export_folder() -> PathBuf {
         .and_then(|u| u.picture_dir().map(Path::to_path_buf).or_else(|| Some(u.home_dir().to_path_buf())))
         .unwrap_or_else(std::env::temp_dir)
         .join("Tintype")
+}
+
+/// What the status line says of photos taken off the list.
+fn taken_off_text(count: usize) -> String {
+    match count {
+        1 => "Took 1 photo off the list (the file is untouched)".into(),
+        n => format!("Took {n} photos off the list (the files are untouched)"),
+    }
 }
 
 /// Adds what to do to a worker message that lacks it.
