@@ -750,6 +750,19 @@ fn photos_taken_off_the_list_come_back_with_undo_in_their_places_and_settings() 
     harness.key_press_modifiers(ctrl, egui::Key::Z);
     harness.step();
     assert_eq!(names(harness.state()), ["scan-00.jpg", "scan-01.jpg", "scan-02.jpg", "scan-03.jpg"]);
+
+    // A photo added again after it was taken off is not put back a second time.
+    let row = harness.query_all_by_label_contains("scan-00.jpg").find(|n| n.accesskit_node().role() == Role::Button);
+    row.expect("its row").click();
+    harness.step();
+    harness.key_press(egui::Key::Delete);
+    harness.step();
+    drop_files(&mut harness, &[album.join("scan-00.jpg").to_str().unwrap()]);
+    step_until(&mut harness, "the photo added again", |app| app.photos.len() == 4);
+    harness.key_press_modifiers(ctrl, egui::Key::Z);
+    harness.step();
+    assert_eq!(names(harness.state()), ["scan-01.jpg", "scan-02.jpg", "scan-03.jpg", "scan-00.jpg"]);
+    assert_eq!(notice(harness.state()), "The photo is on the list again already.");
 }
 
 #[test]

@@ -1204,10 +1204,19 @@ impl App {
     }
 
     /// Puts photos taken off the list back in their places, picked, and returns their ids.
-    /// Their thumbnails are asked for again (from the cache), and a file gone meanwhile is
-    /// named and left off as a kept photo would be.
-    fn put_back(&mut self, photos: Vec<(usize, Photo)>) -> Vec<u64> {
+    /// One added again meanwhile is on the list already and is left. Their thumbnails are
+    /// asked for again (from the cache), and a file gone meanwhile is named and left off as a
+    /// kept photo would be.
+    fn put_back(&mut self, mut photos: Vec<(usize, Photo)>) -> Vec<u64> {
+        let listed: HashSet<&Path> = self.photos.iter().map(|p| p.path.as_path()).collect();
+        let asked = photos.len();
+        photos.retain(|(_, p)| !listed.contains(p.path.as_path()));
         let ids: Vec<u64> = photos.iter().map(|(_, p)| p.id).collect();
+        if ids.is_empty() {
+            let which = if asked == 1 { "The photo is" } else { "Those photos are" };
+            self.notice = Some(Notice::info(format!("{which} on the list again already.")));
+            return ids;
+        }
         self.loader.look_for_kept(photos.iter().map(|(_, p)| p.path.clone()).collect());
         // One merge, in order: each goes back where it was if the list is as it was then.
         let mut back = photos.into_iter().peekable();
