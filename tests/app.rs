@@ -766,6 +766,65 @@ fn photos_taken_off_the_list_come_back_with_undo_in_their_places_and_settings() 
 }
 
 #[test]
+fn a_right_click_on_a_photo_offers_what_the_toolbar_does_for_it_or_for_the_picked() {
+    let setup = Setup::new();
+    let album = album(&setup, 4);
+    let mut harness = setup.harness();
+    // No model to run, so no render changes the list while the test does.
+    harness.state_mut().prefs.model = ModelPick::Installed("artistic".into());
+    drop_files(&mut harness, &[album.to_str().unwrap()]);
+    step_until(&mut harness, "the list", |app| app.photos.len() == 4);
+    let row = |harness: &Harness<'_, App>, name: &str| {
+        let row = harness.query_all_by_label_contains(name).find(|n| n.accesskit_node().role() == Role::Button);
+        row.expect("the photo's row").rect().center()
+    };
+    let right_click = |harness: &mut Harness<'_, App>, name: &str| {
+        let at = row(harness, name);
+        harness.event(egui::Event::PointerMoved(at));
+        for pressed in [true, false] {
+            let (button, modifiers) = (egui::PointerButton::Secondary, egui::Modifiers::NONE);
+            harness.event(egui::Event::PointerButton { pos: at, button, pressed, modifiers });
+        }
+        harness.step();
+        harness.step();
+    };
+    let names = |app: &App| app.photos.iter().map(|p| p.name.clone()).collect::<Vec<_>>();
+    let picked = |app: &App| {
+        let picked = app.picked();
+        app.photos.iter().filter(|p| picked.contains(&p.id)).map(|p| p.name.clone()).collect::<Vec<_>>()
+    };
+
+    // On a photo not picked: it alone is picked, and the menu acts on it.
+    right_click(&mut harness, "scan-02.jpg");
+    assert_eq!(picked(harness.state()), ["scan-02.jpg"]);
+    harness.get_by_label("Open its folder");
+    // The menu's, not the toolbar's above.
+    let item = harness.query_all_by_label("Rotate right").find(|n| n.rect().min.y > 40.0);
+    item.expect("the menu's Rotate right").click();
+    harness.step();
+    harness.step();
+    let turns: Vec<u8> = harness.state().photos.iter().map(|p| p.settings.quarter_turns).collect();
+    assert_eq!(turns, [0, 0, 1, 0]);
+
+    // On one of several picked: the menu acts on them all.
+    let first = row(&harness, "scan-00.jpg");
+    harness.event(egui::Event::PointerMoved(first));
+    harness.event(primary_button(first, true));
+    harness.event(primary_button(first, false));
+    harness.step();
+    harness.query_all_by_label_contains("scan-01.jpg").next().unwrap().click_modifiers(egui::Modifiers::COMMAND);
+    harness.step();
+    harness.step();
+    right_click(&mut harness, "scan-01.jpg");
+    assert_eq!(picked(harness.state()), ["scan-00.jpg", "scan-01.jpg"]);
+    assert!(harness.query_by_label("Open its folder").is_none(), "one folder per photo");
+    harness.get_by_label("Remove 2 photos from the list").click();
+    harness.step();
+    harness.step();
+    assert_eq!(names(harness.state()), ["scan-02.jpg", "scan-03.jpg"]);
+}
+
+#[test]
 fn a_click_made_as_a_render_ends_goes_to_the_row_under_the_pointer() {
     let setup = Setup::new();
     let album = album(&setup, 30);

@@ -302,6 +302,10 @@ impl App {
         }
         let model = self.runnable_model().ok();
         let mut clicked = None;
+        // A right-click picks the row (unless it is picked already) and offers what the
+        // toolbar does, for it or for all the picked photos.
+        let (mut right_clicked, mut chosen) = (None, None);
+        let picked_count = self.picked().len();
         egui::ScrollArea::vertical().show(ui, |ui| {
             for p in &self.photos {
                 let selected = self.selected == Some(p.id);
@@ -343,12 +347,45 @@ impl App {
                     if response.clicked() {
                         clicked = Some((p.id, ui.input(|i| i.modifiers)));
                     }
+                    if response.secondary_clicked() {
+                        right_clicked = Some(p.id);
+                    }
+                    response.context_menu(|ui| {
+                        let count = if self.is_picked(p.id) { picked_count } else { 1 };
+                        if let Some(action) = row_menu(ui, count) {
+                            chosen = Some((p.id, action));
+                        }
+                    });
                 });
             }
         });
         self.reveal_selected = false;
         if let Some((id, modifiers)) = clicked {
             self.pick(id, modifiers);
+        }
+        if let Some(id) = right_clicked.filter(|&id| !self.is_picked(id)) {
+            self.pick(id, egui::Modifiers::NONE);
+        }
+        if let Some((id, action)) = chosen {
+            if !self.is_picked(id) {
+                self.pick(id, egui::Modifiers::NONE);
+            }
+            let now = ui.input(|i| i.time);
+            match action {
+                RowAction::Export => self.export_picked(),
+                RowAction::Turn { clockwise } => self.turn_picked(clockwise, now),
+                RowAction::OpenFolder => {
+                    let folder = self
+                        .photos
+                        .iter()
+                        .find(|p| p.id == id)
+                        .and_then(|p| p.path.parent().map(std::path::Path::to_path_buf));
+                    if let Some(folder) = folder {
+                        self.open_folder(&folder);
+                    }
+                }
+                RowAction::Remove => self.remove_picked(now),
+            }
         }
     }
 
@@ -677,6 +714,38 @@ impl App {
             self.sheet = None;
         }
     }
+}
+
+/// What a photo's right-click menu can do.
+#[derive(Clone, Copy)]
+enum RowAction {
+    Export,
+    Turn { clockwise: bool },
+    OpenFolder,
+    Remove,
+}
+
+/// A photo's right-click menu, for `count` photos (the picked ones when it is among them).
+fn row_menu(ui: &mut egui::Ui, count: usize) -> Option<RowAction> {
+    let them = if count == 1 { String::new() } else { format!(" {count} photos") };
+    let items = [
+        (format!("Export{them}"), RowAction::Export),
+        (format!("Rotate{them} left"), RowAction::Turn { clockwise: false }),
+        (format!("Rotate{them} right"), RowAction::Turn { clockwise: true }),
+        ("Open its folder".to_string(), RowAction::OpenFolder),
+        (format!("Remove{them} from the list"), RowAction::Remove),
+    ];
+    let mut chosen = None;
+    for (label, action) in items {
+        if matches!(action, RowAction::OpenFolder) && count > 1 {
+            continue;
+        }
+        if ui.button(label).clicked() {
+            chosen = Some(action);
+            ui.close();
+        }
+    }
+    chosen
 }
 
 /// Under a photo's row in the list: its progress while it renders, what went wrong if it failed.
