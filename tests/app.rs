@@ -757,6 +757,7 @@ fn photos_taken_off_the_list_come_back_with_undo_in_their_places_and_settings() 
     harness.step();
     harness.key_press(egui::Key::Delete);
     harness.step();
+    assert_eq!(notice(harness.state()), "Took 1 photo off the list (the file is untouched); Ctrl+Z puts it back.");
     drop_files(&mut harness, &[album.join("scan-00.jpg").to_str().unwrap()]);
     step_until(&mut harness, "the photo added again", |app| app.photos.len() == 4);
     harness.key_press_modifiers(ctrl, egui::Key::Z);

@@ -1159,7 +1159,8 @@ impl App {
         if taken.is_empty() {
             return;
         }
-        self.notice = Some(Notice::info(format!("{}; Ctrl+Z puts them back.", taken_off_text(taken.len()))));
+        let them = if taken.len() == 1 { "it" } else { "them" };
+        self.notice = Some(Notice::info(format!("{}; Ctrl+Z puts {them} back.", taken_off_text(taken.len()))));
         self.history.record(Change::Removed(taken), None, now);
     }
 
