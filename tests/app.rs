@@ -111,6 +111,23 @@ fn all_done(app: &App) -> bool {
     !app.photos.is_empty() && app.photos.iter().all(|p| matches!(p.status, Status::Done | Status::Failed(_)))
 }
 
+/// The photo list's row for the photo named `name`.
+fn row<'h>(harness: &'h Harness<'_, App>, name: &'h str) -> egui_kittest::Node<'h> {
+    let row = harness.query_all_by_label_contains(name).find(|n| n.accesskit_node().role() == Role::Button);
+    row.expect("the photo's row")
+}
+
+/// A window listing `count` copies of the sample, with no model that can run: no render
+/// changes the list while a test does.
+fn still_album(setup: &Setup, count: usize) -> (Harness<'static, App>, PathBuf) {
+    let album = album(setup, count);
+    let mut harness = setup.harness();
+    harness.state_mut().prefs.model = ModelPick::Installed("artistic".into());
+    drop_files(&mut harness, &[album.to_str().unwrap()]);
+    step_until(&mut harness, "the list", |app| app.photos.len() == count);
+    (harness, album)
+}
+
 fn slider<'h>(harness: &'h Harness<'_, App>, label: &'h str) -> egui_kittest::Node<'h> {
     harness.get_by_role_and_label(Role::Slider, label)
 }
@@ -634,8 +651,7 @@ fn ctrl_and_shift_click_pick_several_photos_to_turn_export_and_remove() {
     drop_files(&mut harness, &[setup.dir.path().to_str().unwrap()]);
     step_until(&mut harness, "the list", |app| app.photos.len() == 4);
     let click = |harness: &mut Harness<'_, App>, name: &str, modifiers: egui::Modifiers| {
-        let row = harness.query_all_by_label_contains(name).find(|n| n.accesskit_node().role() == Role::Button);
-        row.expect("the photo's row").click_modifiers(modifiers);
+        row(harness, name).click_modifiers(modifiers);
         harness.step();
         harness.step();
     };
@@ -710,11 +726,11 @@ fn photos_taken_off_the_list_come_back_with_undo_in_their_places_and_settings() 
     let (ctrl, shift) = (egui::Modifiers::COMMAND, egui::Modifiers::COMMAND | egui::Modifiers::SHIFT);
 
     // scan-01 turned, then it and scan-02 taken off.
-    harness.get_by_label_contains("scan-01.jpg").click();
+    row(&harness, "scan-01.jpg").click();
     harness.step();
     harness.key_press_modifiers(ctrl, egui::Key::R);
     harness.step();
-    harness.query_all_by_label_contains("scan-02.jpg").next().unwrap().click_modifiers(ctrl);
+    row(&harness, "scan-02.jpg").click_modifiers(ctrl);
     harness.step();
     harness.step();
     assert_eq!(picked(harness.state()), ["scan-01.jpg", "scan-02.jpg"]);
@@ -752,8 +768,7 @@ fn photos_taken_off_the_list_come_back_with_undo_in_their_places_and_settings() 
     assert_eq!(names(harness.state()), ["scan-00.jpg", "scan-01.jpg", "scan-02.jpg", "scan-03.jpg"]);
 
     // A photo added again after it was taken off is not put back a second time.
-    let row = harness.query_all_by_label_contains("scan-00.jpg").find(|n| n.accesskit_node().role() == Role::Button);
-    row.expect("its row").click();
+    row(&harness, "scan-00.jpg").click();
     harness.step();
     harness.key_press(egui::Key::Delete);
     harness.step();
@@ -769,18 +784,9 @@ fn photos_taken_off_the_list_come_back_with_undo_in_their_places_and_settings() 
 #[test]
 fn a_right_click_on_a_photo_offers_what_the_toolbar_does_for_it_or_for_the_picked() {
     let setup = Setup::new();
-    let album = album(&setup, 4);
-    let mut harness = setup.harness();
-    // No model to run, so no render changes the list while the test does.
-    harness.state_mut().prefs.model = ModelPick::Installed("artistic".into());
-    drop_files(&mut harness, &[album.to_str().unwrap()]);
-    step_until(&mut harness, "the list", |app| app.photos.len() == 4);
-    let row = |harness: &Harness<'_, App>, name: &str| {
-        let row = harness.query_all_by_label_contains(name).find(|n| n.accesskit_node().role() == Role::Button);
-        row.expect("the photo's row").rect().center()
-    };
+    let (mut harness, _) = still_album(&setup, 4);
     let right_click = |harness: &mut Harness<'_, App>, name: &str| {
-        let at = row(harness, name);
+        let at = row(harness, name).rect().center();
         harness.event(egui::Event::PointerMoved(at));
         for pressed in [true, false] {
             let (button, modifiers) = (egui::PointerButton::Secondary, egui::Modifiers::NONE);
@@ -808,12 +814,12 @@ fn a_right_click_on_a_photo_offers_what_the_toolbar_does_for_it_or_for_the_picke
     assert_eq!(turns, [0, 0, 1, 0]);
 
     // On one of several picked: the menu acts on them all.
-    let first = row(&harness, "scan-00.jpg");
+    let first = row(&harness, "scan-00.jpg").rect().center();
     harness.event(egui::Event::PointerMoved(first));
     harness.event(primary_button(first, true));
     harness.event(primary_button(first, false));
     harness.step();
-    harness.query_all_by_label_contains("scan-01.jpg").next().unwrap().click_modifiers(egui::Modifiers::COMMAND);
+    row(&harness, "scan-01.jpg").click_modifiers(egui::Modifiers::COMMAND);
     harness.step();
     harness.step();
     right_click(&mut harness, "scan-01.jpg");
@@ -828,20 +834,14 @@ fn a_right_click_on_a_photo_offers_what_the_toolbar_does_for_it_or_for_the_picke
 #[test]
 fn a_click_made_as_a_render_ends_goes_to_the_row_under_the_pointer() {
     let setup = Setup::new();
-    let album = album(&setup, 30);
-    let mut harness = setup.harness();
-    // No model to run, so no render changes the list while the test does.
-    harness.state_mut().prefs.model = ModelPick::Installed("artistic".into());
-    drop_files(&mut harness, &[album.to_str().unwrap()]);
-    step_until(&mut harness, "the list", |app| app.photos.len() == 30);
+    let (mut harness, _) = still_album(&setup, 30);
     // The mouse button goes down on a row while the top photo's progress bar shows, and comes
     // up after its render has ended and the bar has gone: first with the top row in sight, then
     // with it scrolled out of sight.
     let press_and_release_on = |harness: &mut Harness<'_, App>, name: &str| {
         let was = std::mem::replace(&mut harness.state_mut().photos[0].status, Status::Working(Stage::Colorizing));
         harness.step();
-        let row = harness.query_all_by_label_contains(name).find(|n| n.accesskit_node().role() == Role::Button);
-        let pointer = row.expect("the photo's row").rect().center();
+        let pointer = row(harness, name).rect().center();
         harness.event(egui::Event::PointerMoved(pointer));
         harness.event(primary_button(pointer, true));
         harness.step();
@@ -882,12 +882,8 @@ fn a_long_list_lays_out_only_the_rows_in_sight_and_follows_the_keyboard() {
     }
     harness.step();
     assert_eq!(harness.state().selected_photo().unwrap().name, "scan-45.jpg");
-    let row = harness
-        .query_all_by_label_contains("scan-45.jpg")
-        .find(|n| n.accesskit_node().role() == Role::Button)
-        .expect("its row")
-        .rect();
-    assert!(row.min.y >= 0.0 && row.max.y <= SIZE[1], "row at {row:?}");
+    let rect = row(&harness, "scan-45.jpg").rect();
+    assert!(rect.min.y >= 0.0 && rect.max.y <= SIZE[1], "row at {rect:?}");
     assert!(harness.query_by_label_contains("scan-00.jpg").is_none());
 }
 
