@@ -450,17 +450,24 @@ fn export_all_in_the_next_run_saves_only_the_photos_added_since() {
 }
 
 #[test]
-fn export_all_stops_when_asked_and_says_how_far_it_got() {
+fn export_all_stops_when_asked_and_says_how_far_it_got_and_the_title_follows() {
     let setup = Setup::new();
     let album = album(&setup, 4);
     let mut harness = setup.harness();
+    harness.step();
+    assert_eq!(harness.state().title, "Tintype");
     drop_files(&mut harness, &[album.to_str().unwrap()]);
     step_until(&mut harness, "the list", |app| app.photos.len() == 4);
+    // The window's title names the photo on screen, and an Export all's progress.
+    assert_eq!(harness.state().title, "scan-00.jpg — Tintype");
     harness.get_by_label("Export all").click();
     harness.step();
     harness.step();
+    let title = harness.state().title.clone();
+    assert!(title.starts_with("Exporting ") && title.ends_with(" of 4 · scan-00.jpg — Tintype"), "{title}");
     harness.get_by_label("Stop exporting").click();
     step_until(&mut harness, "the batch to end", |app| app.export_batch.is_none());
+    assert_eq!(harness.state().title, "scan-00.jpg — Tintype");
     // At most the photos being written when it was stopped are saved, and the rest never are.
     let notice = harness.state().notice.as_ref().unwrap().text.clone();
     let saved = harness.state().exported.len();

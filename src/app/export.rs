@@ -156,6 +156,11 @@ impl Batch {
         }
     }
 
+    /// Photos saved so far, and how many it saves in all.
+    pub fn progress(&self) -> (usize, usize) {
+        (self.saved, self.total)
+    }
+
     pub fn is_stopped(&self) -> bool {
         self.stopped > 0
     }

@@ -163,6 +163,9 @@ pub struct App {
     pub exported: Vec<PathBuf>,
     /// The "Export all" under way, if any.
     pub export_batch: Option<export::Batch>,
+    /// The window's title as last set: the photo on screen, and an Export all's progress, so
+    /// both show in the taskbar while the window is behind others.
+    pub title: String,
     pub sheet: Option<Sheet>,
     downloads: controls::Downloads,
     dialog: Option<Receiver<Vec<PathBuf>>>,
@@ -303,6 +306,7 @@ impl App {
             input_shape: None,
             renders_finished: 0,
             exported: Vec::new(),
+            title: "Tintype".into(),
             export_batch: None,
             sheet: None,
             downloads: Default::default(),
@@ -995,6 +999,19 @@ impl App {
         }
     }
 
+    /// "Tintype", after the photo on screen's name and an Export all's progress.
+    fn window_title(&self) -> String {
+        let mut title = String::new();
+        if let Some(batch) = &self.export_batch {
+            let (saved, total) = batch.progress();
+            title += &format!("Exporting {saved} of {total} · ");
+        }
+        if let Some(p) = self.selected_photo() {
+            title += &format!("{} — ", p.name);
+        }
+        title + "Tintype"
+    }
+
     /// Stops the "Export all" under way: the photos not yet being written are not saved (the
     /// one or two being written are finished); the status line then gives the tally.
     pub fn stop_export_all(&mut self) {
@@ -1377,6 +1394,11 @@ impl eframe::App for App {
         let now = ctx.input(|i| i.time);
         self.schedule(now);
         self.show(ui);
+        let title = self.window_title();
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
         let working = self.photos.iter().any(|p| matches!(p.status, Status::Queued | Status::Working(_)));
         if self.changed_at.is_some() || working || self.downloads.active() {
             ctx.request_repaint_after(std::time::Duration::from_millis(100));
