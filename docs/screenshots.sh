@@ -15,7 +15,7 @@ sleep 1
 ./target/release/tintype assets/samples/migrant-mother.jpg assets/samples/walt-whitman.jpg >"$work/log" 2>&1 &
 app=$!
 sleep 15  # both samples colorized
-win=$(xdotool search --name '^Tintype$' | head -n 1)
+win=$(xdotool search --name 'Tintype$' | head -n 1)
 shot() { import -window "$win" "$out/$1.png"; }
 shot split
 xdotool mousemove 567 12 click 1; sleep 1          # Side by side

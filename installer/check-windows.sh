@@ -116,8 +116,8 @@ if [ "${WINDOW:-0}" = 1 ]; then
   # that process ends, and no second window opens.
   DISPLAY=:93 timeout 60 "$wine" "$exe" assets/samples/migrant-mother.jpg
   sleep 15
-  [ "$(DISPLAY=:93 xdotool search --onlyvisible --name '^Tintype$' | wc -l)" = 1 ]
-  win=$(DISPLAY=:93 xdotool search --onlyvisible --name '^Tintype$' | tail -n 1)
+  [ "$(DISPLAY=:93 xdotool search --onlyvisible --name 'Tintype$' | wc -l)" = 1 ]
+  win=$(DISPLAY=:93 xdotool search --onlyvisible --name 'Tintype$' | tail -n 1)
   DISPLAY=:93 import -window "$win" "$out/window.png"
   DISPLAY=:93 xdotool windowclose "$win" || true
   cat "$out/window.log"
