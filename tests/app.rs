@@ -2,8 +2,9 @@
 //! with wgpu (lavapipe on machines without a GPU): adding photos the way a drop, a paste or a
 //! second launch does, colorizing with the built-in model, the split handle, coalesced
 //! renders, each photo's own settings (with undo and turning), several photos picked at once,
-//! export, the keyboard, the list and settings kept between runs, and snapshots of the main
-//! states.
+//! the right-click menu, photos taken off the list and put back, export (and stopping it), the
+//! keyboard, clicks and drags while the layout changes, the list and settings kept between
+//! runs, and snapshots of the main states.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
