@@ -12,7 +12,7 @@ use egui::{Color32, RichText};
 
 use super::library::{Photo, Status};
 use super::prefs::{ModelPick, RENDER_FACTORS, ShareLayout, ViewMode};
-use super::{App, DialogPurpose, Notice, Quit, SHEET_FACTORS};
+use super::{App, DialogPurpose, Notice, Quit, SHEET_FACTORS, command_key};
 use crate::engine::Settings;
 use crate::pipeline::chroma::ChromaControls;
 use crate::store::FetchOptions;
@@ -167,7 +167,11 @@ impl App {
 
     fn toolbar(&mut self, ui: &mut egui::Ui) {
         ui.horizontal_wrapped(|ui| {
-            if ui.button("Add photos…").on_hover_text("Ctrl+O; or drop photos and folders on the window").clicked() {
+            if ui
+                .button("Add photos…")
+                .on_hover_text(format!("{}; or drop photos and folders on the window", command_key(egui::Key::O)))
+                .clicked()
+            {
                 self.open_dialog(DialogPurpose::Photos);
             }
             if ui.button("Add folder…").clicked() {
@@ -175,9 +179,10 @@ impl App {
             }
             if ui
                 .add_enabled(self.selected.is_some(), egui::Button::new("Remove"))
-                .on_hover_text(
-                    "Delete: takes the picked photos off the list; the files stay, and Ctrl+Z puts them back",
-                )
+                .on_hover_text(format!(
+                    "Delete: takes the picked photos off the list; the files stay, and {} puts them back",
+                    command_key(egui::Key::Z)
+                ))
                 .clicked()
             {
                 self.remove_picked(ui.input(|i| i.time));
@@ -186,14 +191,14 @@ impl App {
             let now = ui.input(|i| i.time);
             if ui
                 .add_enabled(turnable, egui::Button::new("Rotate left"))
-                .on_hover_text("Ctrl+L: the picked photos")
+                .on_hover_text(format!("{}: the picked photos", command_key(egui::Key::L)))
                 .clicked()
             {
                 self.turn_picked(false, now);
             }
             if ui
                 .add_enabled(turnable, egui::Button::new("Rotate right"))
-                .on_hover_text("Ctrl+R: the picked photos")
+                .on_hover_text(format!("{}: the picked photos", command_key(egui::Key::R)))
                 .clicked()
             {
                 self.turn_picked(true, now);
@@ -427,9 +432,10 @@ impl App {
             }
             if ui
                 .add_enabled(self.others_differ(), egui::Button::new(APPLY_TO_ALL_LABEL))
-                .on_hover_text(
-                    "Gives every photo in the list this photo's render size and adjustments (Ctrl+Z takes it back)",
-                )
+                .on_hover_text(format!(
+                    "Gives every photo in the list this photo's render size and adjustments ({} takes it back)",
+                    command_key(egui::Key::Z)
+                ))
                 .clicked()
             {
                 self.apply_to_all(now);
@@ -460,7 +466,7 @@ impl App {
         ui.horizontal(|ui| {
             if ui
                 .add_enabled(self.selected.is_some(), egui::Button::new("Export"))
-                .on_hover_text("Ctrl+E: the picked photos")
+                .on_hover_text(format!("{}: the picked photos", command_key(egui::Key::E)))
                 .clicked()
             {
                 self.export_picked();

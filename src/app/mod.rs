@@ -1177,7 +1177,8 @@ impl App {
             return;
         }
         let them = if taken.len() == 1 { "it" } else { "them" };
-        self.notice = Some(Notice::info(format!("{}; Ctrl+Z puts {them} back.", taken_off_text(taken.len()))));
+        let undo = command_key(egui::Key::Z);
+        self.notice = Some(Notice::info(format!("{}; {undo} puts {them} back.", taken_off_text(taken.len()))));
         self.history.record(Change::Removed(taken), None, now);
     }
 
@@ -1441,6 +1442,17 @@ fn default_export_folder() -> PathBuf {
         .join("Tintype")
 }
 
+/// A shortcut with the command key, named as the platform names it: "Ctrl+Z", or "⌘Z" on a
+/// Mac, where egui's command modifier is ⌘.
+pub fn command_key(key: egui::Key) -> String {
+    command_key_on(key, cfg!(target_os = "macos"))
+}
+
+fn command_key_on(key: egui::Key, mac: bool) -> String {
+    let shortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, key);
+    shortcut.format(if mac { &egui::ModifierNames::SYMBOLS } else { &egui::ModifierNames::NAMES }, mac)
+}
+
 /// What the status line says of photos taken off the list.
 fn taken_off_text(count: usize) -> String {
     match count {
@@ -1456,5 +1468,16 @@ fn with_advice(message: &str) -> String {
         format!("{message}. Try a smaller render size, or choose the CPU under Device.")
     } else {
         message.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shortcut_is_named_as_the_platform_names_it() {
+        assert_eq!(command_key_on(egui::Key::Z, false), "Ctrl+Z");
+        assert_eq!(command_key_on(egui::Key::E, true), "⌘E");
     }
 }
