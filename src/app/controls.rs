@@ -169,7 +169,10 @@ impl App {
         ui.horizontal_wrapped(|ui| {
             if ui
                 .button("Add photos…")
-                .on_hover_text(format!("{}; or drop photos and folders on the window", command_key(egui::Key::O)))
+                .on_hover_text(format!(
+                    "{}; or drop photos and folders on the window",
+                    command_key(ui.ctx(), egui::Key::O)
+                ))
                 .clicked()
             {
                 self.open_dialog(DialogPurpose::Photos);
@@ -181,7 +184,7 @@ impl App {
                 .add_enabled(self.selected.is_some(), egui::Button::new("Remove"))
                 .on_hover_text(format!(
                     "Delete: takes the picked photos off the list; the files stay, and {} puts them back",
-                    command_key(egui::Key::Z)
+                    command_key(ui.ctx(), egui::Key::Z)
                 ))
                 .clicked()
             {
@@ -191,14 +194,14 @@ impl App {
             let now = ui.input(|i| i.time);
             if ui
                 .add_enabled(turnable, egui::Button::new("Rotate left"))
-                .on_hover_text(format!("{}: the picked photos", command_key(egui::Key::L)))
+                .on_hover_text(format!("{}: the picked photos", command_key(ui.ctx(), egui::Key::L)))
                 .clicked()
             {
                 self.turn_picked(false, now);
             }
             if ui
                 .add_enabled(turnable, egui::Button::new("Rotate right"))
-                .on_hover_text(format!("{}: the picked photos", command_key(egui::Key::R)))
+                .on_hover_text(format!("{}: the picked photos", command_key(ui.ctx(), egui::Key::R)))
                 .clicked()
             {
                 self.turn_picked(true, now);
@@ -434,7 +437,7 @@ impl App {
                 .add_enabled(self.others_differ(), egui::Button::new(APPLY_TO_ALL_LABEL))
                 .on_hover_text(format!(
                     "Gives every photo in the list this photo's render size and adjustments ({} takes it back)",
-                    command_key(egui::Key::Z)
+                    command_key(ui.ctx(), egui::Key::Z)
                 ))
                 .clicked()
             {
@@ -466,7 +469,7 @@ impl App {
         ui.horizontal(|ui| {
             if ui
                 .add_enabled(self.selected.is_some(), egui::Button::new("Export"))
-                .on_hover_text(format!("{}: the picked photos", command_key(egui::Key::E)))
+                .on_hover_text(format!("{}: the picked photos", command_key(ui.ctx(), egui::Key::E)))
                 .clicked()
             {
                 self.export_picked();

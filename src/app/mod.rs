@@ -163,6 +163,8 @@ pub struct App {
     pub exported: Vec<PathBuf>,
     /// The "Export all" under way, if any.
     pub export_batch: Option<export::Batch>,
+    /// For naming shortcuts as egui can show them in the status line.
+    ctx: egui::Context,
     /// The window's title as last set: the photo on screen, and an Export all's progress, so
     /// both show in the taskbar while the window is behind others.
     pub title: String,
@@ -307,6 +309,7 @@ impl App {
             renders_finished: 0,
             exported: Vec::new(),
             title: "Tintype".into(),
+            ctx: ctx.clone(),
             export_batch: None,
             sheet: None,
             downloads: Default::default(),
@@ -1177,7 +1180,7 @@ impl App {
             return;
         }
         let them = if taken.len() == 1 { "it" } else { "them" };
-        let undo = command_key(egui::Key::Z);
+        let undo = command_key(&self.ctx, egui::Key::Z);
         self.notice = Some(Notice::info(format!("{}; {undo} puts {them} back.", taken_off_text(taken.len()))));
         self.history.record(Change::Removed(taken), None, now);
     }
@@ -1442,15 +1445,10 @@ fn default_export_folder() -> PathBuf {
         .join("Tintype")
 }
 
-/// A shortcut with the command key, named as the platform names it: "Ctrl+Z", or "⌘Z" on a
-/// Mac, where egui's command modifier is ⌘.
-pub fn command_key(key: egui::Key) -> String {
-    command_key_on(key, cfg!(target_os = "macos"))
-}
-
-fn command_key_on(key: egui::Key, mac: bool) -> String {
-    let shortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, key);
-    shortcut.format(if mac { &egui::ModifierNames::SYMBOLS } else { &egui::ModifierNames::NAMES }, mac)
+/// A shortcut with the command key, named as the platform names it and the fonts can show it:
+/// "Ctrl+Z", or on a Mac, where egui's command modifier is ⌘, "⌘Z" or "Cmd+Z".
+pub fn command_key(ctx: &egui::Context, key: egui::Key) -> String {
+    ctx.format_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, key))
 }
 
 /// What the status line says of photos taken off the list.
@@ -1477,7 +1475,13 @@ mod tests {
 
     #[test]
     fn a_shortcut_is_named_as_the_platform_names_it() {
-        assert_eq!(command_key_on(egui::Key::Z, false), "Ctrl+Z");
-        assert_eq!(command_key_on(egui::Key::E, true), "⌘E");
+        let ctx = egui::Context::default();
+        ctx.set_os(egui::os::OperatingSystem::Nix);
+        assert_eq!(command_key(&ctx, egui::Key::Z), "Ctrl+Z");
+        // On a Mac the command key is ⌘; the fonts egui ships cannot show the symbol, so it is
+        // named.
+        ctx.set_os(egui::os::OperatingSystem::Mac);
+        let _ = ctx.run_ui(Default::default(), |_| {});
+        assert_eq!(command_key(&ctx, egui::Key::E), "Cmd+E");
     }
 }
