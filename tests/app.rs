@@ -1,8 +1,8 @@
 //! The desktop app driven through its accessibility tree (what a screen reader sees), rendered
-//! with wgpu (lavapipe on machines without a GPU): adding photos the way a drop, a paste or a
-//! second launch does, colorizing with the built-in model, the split handle, coalesced
+//! with wgpu (lavapipe on machines without a GPU): adding photos the way a drop, a paste (of a
+//! file or of a picture) or a second launch does, copying the result, colorizing with the built-in model, the split handle, coalesced
 //! renders, each photo's own settings (with undo and turning), several photos picked at once,
-//! the right-click menu, photos taken off the list and put back, export (and stopping it), the
+//! the right-click menu (and its keys), photos taken off the list and put back, export (and stopping it), the
 //! keyboard, clicks and drags while the layout changes, the list and settings kept between
 //! runs, and snapshots of the main states.
 
@@ -580,6 +580,53 @@ fn a_copied_file_is_pasted_as_its_path_or_its_uri() {
 }
 
 #[test]
+fn ctrl_c_copies_the_colorized_photo_and_a_pasted_picture_joins_the_list() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    let copied = |harness: &Harness<'_, App>| {
+        harness.output().platform_output.commands.iter().find_map(|c| match c {
+            egui::OutputCommand::CopyImage(image) => Some(image.clone()),
+            _ => None,
+        })
+    };
+    drop_files(&mut harness, &[SAMPLE]);
+    // Before the result is in, nothing half-made goes on the clipboard.
+    harness.event(egui::Event::Copy);
+    harness.step();
+    assert!(copied(&harness).is_none());
+    let notice = harness.state().notice.as_ref().map(|n| n.text.clone()).unwrap_or_default();
+    assert_eq!(notice, "Wait for walt-whitman.jpg to be colorized, then copy it.");
+    step_until(&mut harness, "the render", all_done);
+    harness.event(egui::Event::Copy);
+    harness.step();
+    let image = copied(&harness).expect("the colorized photo on the clipboard");
+    let result = harness.state().photos[0].result.as_ref().unwrap().1.to_rgba8();
+    assert_eq!(image.size, [result.width() as usize, result.height() as usize]);
+    let pixels: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+    assert!(pixels == *result.as_raw(), "the clipboard holds the result as it is");
+    assert!(harness.state().notice.as_ref().unwrap().text.starts_with("Copied walt-whitman.jpg, colorized"));
+
+    // A picture copied elsewhere (a browser, a chat) is pasted as a photo of its own, kept as a
+    // file; a pixel that is partly see-through is saved over white.
+    let mut picture = egui::ColorImage::filled([40, 30], egui::Color32::from_gray(90));
+    picture.pixels[0] = egui::Color32::from_rgba_unmultiplied(0, 0, 0, 128);
+    for _ in 0..2 {
+        harness.event(egui::Event::PasteImage(Arc::new(picture.clone())));
+        harness.step();
+    }
+    step_until(&mut harness, "both pasted pictures", |app| app.photos.len() == 3);
+    let pasted = setup.dir.path().join("data").join("pasted");
+    let paths: Vec<_> = harness.state().photos.iter().skip(1).map(|p| p.path.clone()).collect();
+    assert_eq!(paths, [pasted.join("pasted-1.png"), pasted.join("pasted-2.png")]);
+    assert_eq!(harness.state().selected, Some(harness.state().photos[2].id), "the last pasted is on screen");
+    let saved = image::open(&paths[0]).unwrap().to_rgb8();
+    assert_eq!(saved.dimensions(), (40, 30));
+    assert_eq!(saved.get_pixel(1, 0).0, [90, 90, 90]);
+    assert_eq!(saved.get_pixel(0, 0).0, [127, 127, 127]);
+    step_until(&mut harness, "the pasted pictures colorized", all_done);
+}
+
+#[test]
 fn photos_opened_again_from_the_file_manager_join_the_open_window() {
     let setup = Setup::new();
     let porch = setup.dir.path().join("porch.jpg");
@@ -837,6 +884,32 @@ fn a_right_click_on_a_photo_offers_what_the_toolbar_does_for_it_or_for_the_picke
     harness.step();
     harness.step();
     assert_eq!(names(harness.state()), ["scan-02.jpg", "scan-03.jpg"]);
+
+    // From the keyboard: Shift+F10 on the focused row opens its menu under it, Export focused;
+    // Tab and Enter choose.
+    row(&harness, "scan-03.jpg").focus();
+    harness.event(egui::Event::PointerMoved(egui::pos2(600.0, 400.0)));
+    harness.step();
+    harness.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::F10);
+    harness.step();
+    harness.step();
+    assert_eq!(picked(harness.state()), ["scan-02.jpg"], "the keyboard's menu does not pick by itself");
+    harness.get_by_label("Open its folder");
+    let focused = harness.query_by(|n| n.is_focused()).expect("a focused item");
+    assert_eq!(focused.accesskit_node().label().unwrap_or_default(), "Export");
+    let (first, row_rect) = (focused.rect(), row(&harness, "scan-03.jpg").rect());
+    let under = (first.min.y - row_rect.max.y).abs() < 12.0 && row_rect.x_range().contains(first.min.x);
+    assert!(under, "the menu is under the row, not at the pointer: {first:?}, row {row_rect:?}");
+    for _ in 0..2 {
+        harness.key_press(egui::Key::Tab);
+        harness.step();
+    }
+    harness.key_press(egui::Key::Enter);
+    harness.step();
+    harness.step();
+    let turns: Vec<u8> = harness.state().photos.iter().map(|p| p.settings.quarter_turns).collect();
+    assert_eq!(turns, [1, 3], "scan-03.jpg turned left");
+    assert!(harness.query_by_label("Open its folder").is_none(), "the menu closed");
 }
 
 #[test]

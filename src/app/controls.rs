@@ -314,6 +314,7 @@ impl App {
         // toolbar does, for it or for all the picked photos.
         let (mut right_clicked, mut chosen) = (None, None);
         let picked_count = self.picked().len();
+        let mut menu_by_keys = self.row_menu_by_keys;
         egui::ScrollArea::vertical().show(ui, |ui| {
             for p in &self.photos {
                 let selected = self.selected == Some(p.id);
@@ -357,10 +358,26 @@ impl App {
                     }
                     if response.secondary_clicked() {
                         right_clicked = Some(p.id);
+                        menu_by_keys = None;
                     }
-                    response.context_menu(|ui| {
+                    // The menu key or Shift+F10 opens the menu of the row with the keyboard
+                    // focus, under the row rather than at the pointer, its first item focused.
+                    let by_keys = response.has_focus()
+                        && ui.input_mut(|i| {
+                            i.consume_key(egui::Modifiers::SHIFT, egui::Key::F10)
+                                || i.consume_key(egui::Modifiers::NONE, egui::Key::Menu)
+                        });
+                    let mut menu = egui::Popup::context_menu(&response);
+                    if by_keys {
+                        menu_by_keys = Some(p.id);
+                        menu = menu.open_memory(egui::SetOpenCommand::Bool(true));
+                    }
+                    if menu_by_keys == Some(p.id) {
+                        menu = menu.anchor(response.rect);
+                    }
+                    menu.show(|ui| {
                         let count = if self.is_picked(p.id) { picked_count } else { 1 };
-                        if let Some(action) = row_menu(ui, count) {
+                        if let Some(action) = row_menu(ui, count, by_keys) {
                             chosen = Some((p.id, action));
                         }
                     });
@@ -368,6 +385,7 @@ impl App {
             }
         });
         self.reveal_selected = false;
+        self.row_menu_by_keys = menu_by_keys;
         if let Some((id, modifiers)) = clicked {
             self.pick(id, modifiers);
         }
@@ -381,6 +399,7 @@ impl App {
             let now = ui.input(|i| i.time);
             match action {
                 RowAction::Export => self.export_picked(),
+                RowAction::Copy => self.copy_result(id),
                 RowAction::Turn { clockwise } => self.turn_picked(clockwise, now),
                 RowAction::OpenFolder => {
                     let folder = self
@@ -500,9 +519,18 @@ impl App {
                 }
             },
         );
-        if ui.add_enabled(self.selected.is_some(), egui::Button::new("Share before/after")).clicked() {
-            self.share();
-        }
+        ui.horizontal(|ui| {
+            if ui.add_enabled(self.selected.is_some(), egui::Button::new("Share before/after")).clicked() {
+                self.share();
+            }
+            let copy = ui.add_enabled(self.selected.is_some(), egui::Button::new("Copy")).on_hover_text(format!(
+                "{}: the colorized photo, to paste elsewhere",
+                command_key(ui.ctx(), egui::Key::C)
+            ));
+            if let Some(id) = self.selected.filter(|_| copy.clicked()) {
+                self.copy_result(id);
+            }
+        });
         if changed {
             self.settings_changed(now);
         }
@@ -729,16 +757,19 @@ impl App {
 #[derive(Clone, Copy)]
 enum RowAction {
     Export,
+    Copy,
     Turn { clockwise: bool },
     OpenFolder,
     Remove,
 }
 
-/// A photo's right-click menu, for `count` photos (the picked ones when it is among them).
-fn row_menu(ui: &mut egui::Ui, count: usize) -> Option<RowAction> {
+/// A photo's right-click menu, for `count` photos (the picked ones when it is among them);
+/// `focus_first` as it opens from the keyboard.
+fn row_menu(ui: &mut egui::Ui, count: usize, focus_first: bool) -> Option<RowAction> {
     let them = if count == 1 { String::new() } else { format!(" {count} photos") };
     let items = [
         (format!("Export{them}"), RowAction::Export),
+        ("Copy".to_string(), RowAction::Copy),
         (format!("Rotate{them} left"), RowAction::Turn { clockwise: false }),
         (format!("Rotate{them} right"), RowAction::Turn { clockwise: true }),
         ("Open its folder".to_string(), RowAction::OpenFolder),
@@ -746,10 +777,15 @@ fn row_menu(ui: &mut egui::Ui, count: usize) -> Option<RowAction> {
     ];
     let mut chosen = None;
     for (label, action) in items {
-        if matches!(action, RowAction::OpenFolder) && count > 1 {
+        // One photo at a time goes on the clipboard or has its folder opened.
+        if matches!(action, RowAction::Copy | RowAction::OpenFolder) && count > 1 {
             continue;
         }
-        if ui.button(label).clicked() {
+        let button = ui.button(label);
+        if focus_first && matches!(action, RowAction::Export) {
+            button.request_focus();
+        }
+        if button.clicked() {
             chosen = Some(action);
             ui.close();
         }

@@ -129,6 +129,10 @@ pub struct App {
     pick_anchor: Option<u64>,
     /// The selection moved by the keyboard: the list scrolls to it.
     reveal_selected: bool,
+    /// The photo whose right-click menu was opened from the keyboard: shown under its row.
+    row_menu_by_keys: Option<u64>,
+    /// A pasted picture, put on screen once it is listed.
+    show_when_listed: Option<PathBuf>,
     /// See `PIXEL_BUDGET`; tests lower it.
     pub pixel_budget: usize,
     /// Counts frames, for `Photo::last_used`.
@@ -289,6 +293,8 @@ impl App {
             also_picked: HashSet::new(),
             pick_anchor: None,
             reveal_selected: false,
+            row_menu_by_keys: None,
+            show_when_listed: None,
             pixel_budget: PIXEL_BUDGET,
             clock: 0,
             exports_in_flight: 0,
@@ -657,8 +663,14 @@ impl App {
                     }
                     let id = self.next_id;
                     self.next_id += 1;
+                    let shown_at_once = self.show_when_listed.as_ref() == Some(&path);
                     self.photos.push(Photo::new(id, path, self.prefs.photo_settings()));
                     self.selected.get_or_insert(id);
+                    if shown_at_once {
+                        self.show_when_listed = None;
+                        self.pick(id, egui::Modifiers::NONE);
+                        self.reveal_selected = true;
+                    }
                     added = true;
                 }
                 Loaded::Thumbnail(path, image) => {
@@ -1108,6 +1120,41 @@ impl App {
         }
     }
 
+    /// Puts photo `id`, colorized as it is now, on the clipboard, to paste into a message or a
+    /// document (Ctrl+C, or Copy in its right-click menu).
+    pub fn copy_result(&mut self, id: u64) {
+        let Some(p) = self.photos.iter().find(|p| p.id == id) else { return };
+        let current = self.runnable_model().is_ok_and(|m| p.is_current(&Self::key_for(p, &m)));
+        let Some((_, result)) = p.result.as_ref().filter(|_| current) else {
+            self.notice = Some(Notice::info(format!("Wait for {} to be colorized, then copy it.", p.name)));
+            return;
+        };
+        let rgba = result.to_rgba8();
+        let size = [rgba.width() as usize, rgba.height() as usize];
+        self.ctx.copy_image(egui::ColorImage::from_rgba_unmultiplied(size, rgba.as_raw()));
+        self.notice =
+            Some(Notice::info(format!("Copied {}, colorized: paste it into a message or a document.", p.name)));
+    }
+
+    /// A picture pasted from the clipboard (copied in a browser, a chat or an image viewer) is
+    /// saved as a PNG in the data folder and listed like a dropped file: the pipeline, the kept
+    /// list and Export all work from files.
+    fn add_pasted_picture(&mut self, picture: &egui::ColorImage) {
+        let Some(dir) = self.store.as_ref().map(Store::pasted_dir) else {
+            self.notice = Some(Notice::error(
+                "A pasted picture has nowhere to be kept (no home folder); set TINTYPE_DATA_DIR to a folder.",
+            ));
+            return;
+        };
+        match save_pasted(picture, &dir) {
+            Ok(path) => {
+                self.show_when_listed = Some(path.clone());
+                self.add_paths(vec![path]);
+            }
+            Err(why) => self.notice = Some(Notice::error(why)),
+        }
+    }
+
     /// What the exporter needs to write `what` of photo `p`, once it has a result.
     fn export_request(&self, p: &Photo, what: export::What, format: Format) -> Option<export::Request> {
         let (Some((key, result)), Some(original)) = (&p.result, &p.original) else { return None };
@@ -1279,6 +1326,15 @@ impl App {
         if !pasted.is_empty() {
             self.add_paths(pasted);
         }
+        let pictures: Vec<Arc<egui::ColorImage>> = ctx.input(|i| {
+            i.events
+                .iter()
+                .filter_map(|e| if let egui::Event::PasteImage(p) = e { Some(p.clone()) } else { None })
+                .collect()
+        });
+        for picture in pictures {
+            self.add_pasted_picture(&picture);
+        }
         // Delete belongs to a text field being typed in (a slider's value) before the list.
         let typing = ctx.text_edit_focused();
         // The arrows belong to a focused control (the split handle, the viewer, a slider).
@@ -1306,6 +1362,14 @@ impl App {
                 !typing && i.consume_key(Modifiers::COMMAND, Key::A),
             )
         });
+        // Ctrl+C copies the photo on screen, unless a text field or a label's selected text
+        // is what the person copies.
+        let text_selected =
+            ctx.plugin_opt::<egui::text_selection::LabelSelectionState>().is_some_and(|p| p.lock().has_selection());
+        let copy = !typing && !text_selected && ctx.input(|i| i.events.iter().any(|e| matches!(e, egui::Event::Copy)));
+        if let Some(id) = self.selected.filter(|_| copy) {
+            self.copy_result(id);
+        }
         if pick_all {
             self.also_picked = self.photos.iter().map(|p| p.id).filter(|&id| self.selected != Some(id)).collect();
         }
@@ -1425,6 +1489,29 @@ fn pasted_paths(text: &str) -> Vec<PathBuf> {
         })
         .filter(|p| p.exists())
         .collect()
+}
+
+/// Writes a pasted picture to `dir` as `pasted-N.png` (the first N free), opaque: a pixel that
+/// is partly transparent is shown over white, as a viewer shows it.
+fn save_pasted(picture: &egui::ColorImage, dir: &Path) -> Result<PathBuf, String> {
+    let [w, h] = picture.size;
+    let mut rgb = Vec::with_capacity(w * h * 3);
+    for c in &picture.pixels {
+        let [r, g, b, a] = c.to_srgba_unmultiplied();
+        let over_white = |v: u8| ((u32::from(v) * u32::from(a) + 255 * (255 - u32::from(a)) + 127) / 255) as u8;
+        rgb.extend([over_white(r), over_white(g), over_white(b)]);
+    }
+    let image = image::RgbImage::from_raw(w as u32, h as u32, rgb).ok_or("the pasted picture is malformed")?;
+    let bytes = crate::io::encode::encode(&DynamicImage::ImageRgb8(image), Format::Png, None, None)
+        .map_err(|e| format!("The pasted picture was not saved: {e}"))?;
+    let cannot = |e: &dyn std::fmt::Display| {
+        format!("The pasted picture was not saved: cannot make {}: {e}; check the disk has space.", dir.display())
+    };
+    std::fs::create_dir_all(dir).map_err(|e| cannot(&e))?;
+    let path = (1..).map(|n| dir.join(format!("pasted-{n}.png"))).find(|p| !p.exists()).expect("a free name");
+    crate::io::encode::write_atomic(&path, &bytes, &[])
+        .map_err(|e| format!("The pasted picture was not saved: {e}"))?;
+    Ok(path)
 }
 
 fn is_weight_file(path: &Path) -> bool {

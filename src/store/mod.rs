@@ -159,6 +159,11 @@ impl Store {
         self.root.join("models")
     }
 
+    /// Where pictures pasted into the window are kept as files.
+    pub fn pasted_dir(&self) -> PathBuf {
+        self.root.join("pasted")
+    }
+
     fn installed_path(&self, name: &str) -> PathBuf {
         self.models_dir().join(format!("{name}.safetensors"))
     }
