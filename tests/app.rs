@@ -1,10 +1,10 @@
 //! The desktop app driven through its accessibility tree (what a screen reader sees), rendered
 //! with wgpu (lavapipe on machines without a GPU): adding photos the way a drop, a paste (of a
-//! file or of a picture) or a second launch does, copying the result, colorizing with the built-in model, the split handle, coalesced
-//! renders, each photo's own settings (with undo and turning), several photos picked at once,
-//! the right-click menu (and its keys), photos taken off the list and put back, export (and stopping it), the
-//! keyboard, clicks and drags while the layout changes, the list and settings kept between
-//! runs, and snapshots of the main states.
+//! file or of a picture) or a second launch does, copying the result, colorizing with the
+//! built-in model, the split handle, coalesced renders, each photo's own settings (with undo and
+//! turning), several photos picked at once, the right-click menu (and its keys), photos taken off
+//! the list and put back, export (and stopping it), the keyboard, clicks and drags while the
+//! layout changes, the list and settings kept between runs, and snapshots of the main states.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
