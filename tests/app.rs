@@ -1,10 +1,10 @@
-//! The desktop app driven through its accessibility tree (what a screen reader sees), rendered
-//! with wgpu (lavapipe on machines without a GPU): adding photos the way a drop, a paste (of a
-//! file or of a picture) or a second launch does, copying the result, colorizing with the
-//! built-in model, the split handle, coalesced renders, each photo's own settings (with undo and
-//! turning), several photos picked at once, the right-click menu (and its keys), photos taken off
-//! the list and put back, export (and stopping it), the keyboard, clicks and drags while the
-//! layout changes, the list and settings kept between runs, and snapshots of the main states.
+//! The desktop app driven through its accessibility tree (what a screen reader sees), rendered with
+//! wgpu (lavapipe on machines without a GPU): adding photos the way a drop, a paste (of a file or
+//! of a picture) or a second launch does, copying the result, colorizing with the built-in model,
+//! the split handle, coalesced renders, each photo's own settings (with undo and turning), several
+//! photos picked at once, the right-click menu (and its keys), Help, photos taken off the list and
+//! put back, export (and stopping it), the keyboard, clicks and drags while the layout changes, the
+//! list and settings kept between runs, and snapshots of the main states.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -1129,6 +1129,41 @@ fn the_whole_flow_works_from_the_keyboard() {
     // Its record says how it was made.
     let description = tintype::io::provenance::read_description(exported).unwrap_or_default();
     assert!(description.contains(&format!("render factor 35, colour strength {value:.2})")), "{description:?}");
+}
+
+#[test]
+fn f1_opens_help_with_the_keys_the_folders_and_the_credits() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    harness.key_press(egui::Key::F1);
+    harness.step();
+    harness.get_by_label("Copy the colorized photo on screen");
+    harness.get_by_label("Ctrl+C");
+    harness.get_by_label_contains("Jason Antic");
+    harness.get_by_label_contains("non-commercial research use only");
+    // Each folder is named where it is, and a click on one not made yet says so.
+    let pasted = setup.dir.path().join("data").join("pasted");
+    harness.get_by_label(pasted.display().to_string().as_str()).click();
+    harness.step();
+    let notice = harness.state().notice.as_ref().map(|n| n.text.clone()).unwrap_or_default();
+    assert_eq!(notice, format!("{} holds nothing yet.", pasted.display()));
+    harness.get_by_label(&setup.export_dir().display().to_string());
+    harness.get_by_label(&setup.dir.path().join("config").display().to_string());
+    // The folders are temporary ones, named differently each run.
+    let temporary = setup.dir.path().display().to_string();
+    let folders: Vec<egui::Rect> = harness.query_all_by_label_contains(&temporary).map(|n| n.rect()).collect();
+    assert_eq!(
+        folders.len(),
+        6,
+        "settings, models, pasted pictures, thumbnails, exports, and the controls' export folder"
+    );
+    for rect in folders {
+        harness.mask(rect);
+    }
+    snapshot(&mut harness, "help");
+    harness.key_press(egui::Key::F1);
+    harness.step();
+    assert!(harness.query_by_label("Copy the colorized photo on screen").is_none(), "F1 closes it again");
 }
 
 #[test]

@@ -109,6 +109,7 @@ impl App {
             self.viewer.show(ui, mode, before.as_ref(), after.as_ref(), &hint, pending);
         });
         self.sheet_window(ui.ctx());
+        self.help_window(ui.ctx());
         self.quit_dialog(ui.ctx());
         drop_overlay(ui.ctx());
     }
@@ -230,11 +231,17 @@ impl App {
                 Some(z) => ui.label(format!("{z:.0} %")),
                 None => ui.label("fit"),
             };
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let help = ui.selectable_label(self.help_open, "Help");
+                if help.on_hover_text("F1: the keys, where things are kept, credits").clicked() {
+                    self.help_open = !self.help_open;
+                }
+            });
         });
     }
 
     /// Shows `folder` in the system's file manager.
-    fn open_folder(&mut self, folder: &std::path::Path) {
+    pub(super) fn open_folder(&mut self, folder: &std::path::Path) {
         if let Err(e) = open::that_detached(folder) {
             let text = format!("{}: no file manager could open it ({e}); open the folder yourself", folder.display());
             self.notice = Some(Notice::error(text));

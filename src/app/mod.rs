@@ -4,6 +4,7 @@
 
 mod controls;
 pub mod export;
+mod help;
 pub mod history;
 pub mod inbox;
 pub mod library;
@@ -133,6 +134,8 @@ pub struct App {
     row_menu_by_keys: Option<u64>,
     /// A pasted picture, put on screen once it is listed.
     show_when_listed: Option<PathBuf>,
+    /// The Help window (F1) is open.
+    pub help_open: bool,
     /// See `PIXEL_BUDGET`; tests lower it.
     pub pixel_budget: usize,
     /// Counts frames, for `Photo::last_used`.
@@ -295,6 +298,7 @@ impl App {
             reveal_selected: false,
             row_menu_by_keys: None,
             show_when_listed: None,
+            help_open: false,
             pixel_budget: PIXEL_BUDGET,
             clock: 0,
             exports_in_flight: 0,
@@ -1369,6 +1373,9 @@ impl App {
         let copy = !typing && !text_selected && ctx.input(|i| i.events.iter().any(|e| matches!(e, egui::Event::Copy)));
         if let Some(id) = self.selected.filter(|_| copy) {
             self.copy_result(id);
+        }
+        if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F1)) {
+            self.help_open = !self.help_open;
         }
         if pick_all {
             self.also_picked = self.photos.iter().map(|p| p.id).filter(|&id| self.selected != Some(id)).collect();
