@@ -624,6 +624,19 @@ fn ctrl_c_copies_the_colorized_photo_and_a_pasted_picture_joins_the_list() {
     assert_eq!(saved.get_pixel(1, 0).0, [90, 90, 90]);
     assert_eq!(saved.get_pixel(0, 0).0, [127, 127, 127]);
     step_until(&mut harness, "the pasted pictures colorized", all_done);
+
+    // A photo that failed says why it cannot be copied.
+    let broken = setup.dir.path().join("broken.jpg");
+    std::fs::write(&broken, "not a picture").unwrap();
+    drop_files(&mut harness, &[broken.to_str().unwrap()]);
+    step_until(&mut harness, "the broken file failed", |app| {
+        app.photos.iter().any(|p| p.path == broken && matches!(p.status, Status::Failed(_)))
+    });
+    let id = harness.state().photos.iter().find(|p| p.path == broken).unwrap().id;
+    harness.state_mut().copy_result(id);
+    let notice = harness.state().notice.as_ref().unwrap();
+    let says_why = notice.error && notice.text.starts_with("Not copied: ") && notice.text.contains("broken.jpg");
+    assert!(says_why, "{}", notice.text);
 }
 
 #[test]

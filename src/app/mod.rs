@@ -1127,9 +1127,19 @@ impl App {
     /// Puts photo `id`, colorized as it is now, on the clipboard, to paste into a message or a
     /// document (Ctrl+C, or Copy in its right-click menu).
     pub fn copy_result(&mut self, id: u64) {
+        let model = match self.runnable_model() {
+            Ok(model) => model,
+            Err(text) => {
+                self.notice = Some(Notice::error(text));
+                return;
+            }
+        };
         let Some(p) = self.photos.iter().find(|p| p.id == id) else { return };
-        let current = self.runnable_model().is_ok_and(|m| p.is_current(&Self::key_for(p, &m)));
-        let Some((_, result)) = p.result.as_ref().filter(|_| current) else {
+        if let Status::Failed(message) = &p.status {
+            self.notice = Some(Notice::error(format!("Not copied: {message}")));
+            return;
+        }
+        let Some((_, result)) = p.result.as_ref().filter(|_| p.is_current(&Self::key_for(p, &model))) else {
             self.notice = Some(Notice::info(format!("Wait for {} to be colorized, then copy it.", p.name)));
             return;
         };
