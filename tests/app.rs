@@ -1495,6 +1495,39 @@ fn a_picture_wider_than_a_texture_is_shown_as_tiles() {
 }
 
 #[test]
+fn a_double_click_shows_the_photo_at_100_percent_under_the_pointer_and_fits_it_again() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[SAMPLE]);
+    step_until(&mut harness, "the render", all_done);
+    let canvas = harness.get_by_role(Role::Image).rect();
+    let offset = egui::vec2(120.0, -80.0);
+    let pointer = canvas.center() + offset;
+    let double_click = |harness: &mut Harness<'_, App>| {
+        harness.event(egui::Event::PointerMoved(pointer));
+        for pressed in [true, false, true, false] {
+            harness.event(primary_button(pointer, pressed));
+        }
+        harness.step();
+        harness.step();
+    };
+    double_click(&mut harness);
+    assert_eq!(harness.state().viewer.zoom_percent(), Some(100.0));
+    // The point of the photo under the pointer stays there: fitted, it was `offset / fit` from
+    // the photo's centre (768 × 621 px); at 100 % it is `offset` from the view's centre.
+    let fit = (canvas.width() / 768.0).min(canvas.height() / 621.0);
+    let under_pointer = egui::pos2(384.0, 310.5) + offset / fit;
+    let centre = harness.state().viewer.centre().expect("zoomed in");
+    assert!((centre + offset - under_pointer).length() < 1.0, "{centre:?} + {offset:?} against {under_pointer:?}");
+    // A moment later (not a third click of the first two).
+    for _ in 0..10 {
+        harness.step();
+    }
+    double_click(&mut harness);
+    assert_eq!(harness.state().viewer.zoom_percent(), None, "fitted again");
+}
+
+#[test]
 fn a_pan_goes_on_when_a_message_appears_above_the_picture() {
     let setup = Setup::new();
     let mut harness = setup.harness();

@@ -26,6 +26,7 @@ impl App {
             ("Page Up, Page Down".into(), "The photo above, below"),
             ("Shift+F10".into(), "The menu of the photo with the keyboard focus"),
             ("+, −, wheel".into(), "Zoom the picture"),
+            ("Double-click".into(), "The picture at 100 % where clicked, or fitted"),
             (command(egui::Key::Plus) + ", " + &command(egui::Key::Minus), "Zoom the whole window"),
             ("F1".into(), "This window"),
         ];

@@ -10,7 +10,8 @@ use image::DynamicImage;
 use super::prefs::ViewMode;
 
 pub const SPLIT_LABEL: &str = "Before/after split";
-pub const VIEWER_LABEL: &str = "Photo viewer: drag to pan, scroll or + and − to zoom, 0 to fit";
+pub const VIEWER_LABEL: &str =
+    "Photo viewer: drag to pan, scroll or + and − to zoom, 0 to fit, double-click for 100 % or to fit";
 /// How far one arrow key press moves the split (Shift: a fifth of it).
 const SPLIT_STEP: f32 = 0.05;
 const HANDLE_WIDTH: f32 = 14.0;
@@ -138,6 +139,21 @@ impl Viewer {
         }
         if response.dragged() && self.zoom.is_some() {
             centre -= response.drag_delta() / scale;
+        }
+        // A double-click shows the photo at 100 %, the point clicked staying under the pointer,
+        // and fits it again.
+        if response.double_clicked() {
+            if self.zoom.is_some() {
+                self.zoom = None;
+                scale = fit;
+            } else {
+                if let Some(pointer) = response.interact_pointer_pos() {
+                    let from_centre = pointer - pane_of(area, pane_size, pointer).center();
+                    centre += from_centre / scale - from_centre;
+                }
+                scale = 1.0;
+                self.zoom = Some(scale);
+            }
         }
         // From the keyboard: + and − zoom, 0 fits, the arrows pan.
         response.widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::Image, true, VIEWER_LABEL));
