@@ -1177,6 +1177,13 @@ fn f1_opens_help_with_the_keys_the_folders_and_the_credits() {
     harness.key_press(egui::Key::F1);
     harness.step();
     assert!(harness.query_by_label("Copy the colorized photo on screen").is_none(), "F1 closes it again");
+    // F11 asks for the full screen.
+    // (Only the press, so that the frame it asks in is the last one.)
+    let (key, modifiers) = (egui::Key::F11, egui::Modifiers::NONE);
+    harness.event(egui::Event::Key { key, physical_key: None, pressed: true, repeat: false, modifiers });
+    harness.step();
+    let root = &harness.output().viewport_output[&egui::ViewportId::ROOT];
+    assert!(root.commands.contains(&egui::ViewportCommand::Fullscreen(true)), "{:?}", root.commands);
 }
 
 #[test]
