@@ -34,50 +34,39 @@ impl App {
         let folders = self.kept_folders();
         let mut open = true;
         let mut to_open = None;
-        egui::Window::new("Help").open(&mut open).collapsible(false).vscroll(true).default_size([520.0, 720.0]).show(
-            ctx,
-            |ui| {
-                ui.label(format!(
-                    "Tintype {} brings old black-and-white photos back to colour, offline. Drop scans on \
-                 the window; the photo on screen is colorized first. The originals are never changed.",
-                    env!("CARGO_PKG_VERSION")
-                ));
-                ui.add_space(6.0);
-                ui.strong("Keys");
-                egui::Grid::new("help-keys").num_columns(2).striped(true).show(ui, |ui| {
-                    for (key, what) in &keys {
-                        ui.label(RichText::new(key).monospace());
-                        ui.label(*what);
-                        ui.end_row();
+        let window = egui::Window::new("Help").open(&mut open).collapsible(false).vscroll(true);
+        window.default_size([520.0, 720.0]).show(ctx, |ui| {
+            ui.label(format!("Tintype {VERSION} brings old black-and-white photos back to colour, offline."));
+            ui.label(
+                "Drop scans on the window; the photo on screen is colorized first. The originals are never changed.",
+            );
+            ui.add_space(6.0);
+            ui.strong("Keys");
+            egui::Grid::new("help-keys").num_columns(2).striped(true).show(ui, |ui| {
+                for (key, what) in &keys {
+                    ui.label(RichText::new(key).monospace());
+                    ui.label(*what);
+                    ui.end_row();
+                }
+            });
+            ui.add_space(6.0);
+            ui.strong("Where Tintype keeps things");
+            egui::Grid::new("help-folders").num_columns(2).show(ui, |ui| {
+                for (what, folder) in &folders {
+                    ui.label(*what);
+                    let link = ui.link(folder.display().to_string()).on_hover_text("Open this folder");
+                    if link.clicked() {
+                        to_open = Some(folder.clone());
                     }
-                });
-                ui.add_space(6.0);
-                ui.strong("Where Tintype keeps things");
-                egui::Grid::new("help-folders").num_columns(2).show(ui, |ui| {
-                    for (what, folder) in &folders {
-                        ui.label(*what);
-                        let link = ui.link(folder.display().to_string()).on_hover_text("Open this folder");
-                        if link.clicked() {
-                            to_open = Some(folder.clone());
-                        }
-                        ui.end_row();
-                    }
-                });
-                ui.add_space(6.0);
-                ui.strong("Made with");
-                ui.label(
-                    "DeOldify's generators, by Jason Antic (MIT licence), ported to candle; their weight \
-                 files are downloaded only when asked for, from where DeOldify publishes them.",
-                );
-                ui.label(
-                    "The built-in model: an EfficientNet-Lite0 encoder (Apache-2.0) trained by the Tintype \
-                 developers on BSDS500 and a sample of ImageNet, whose photos allow non-commercial \
-                 research use only. Its model card (models/compact.md, with Tintype's source) gives its numbers \
-                 and failings.",
-                );
-                ui.label("candle, egui, eframe, wgpu and image, among other open-source crates.");
-            },
-        );
+                    ui.end_row();
+                }
+            });
+            ui.add_space(6.0);
+            ui.strong("Made with");
+            for credit in CREDITS {
+                ui.label(credit);
+            }
+        });
         if let Some(folder) = to_open {
             if folder.is_dir() {
                 self.open_folder(&folder);
@@ -107,6 +96,17 @@ impl App {
         folders
     }
 }
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+const CREDITS: [&str; 3] = [
+    "DeOldify's generators, by Jason Antic (MIT licence), ported to candle; their weight files are \
+     downloaded only when asked for, from where DeOldify publishes them.",
+    "The built-in model: an EfficientNet-Lite0 encoder (Apache-2.0) trained by the Tintype developers \
+     on BSDS500 and a sample of ImageNet, whose photos allow non-commercial research use only. Its \
+     model card (models/compact.md, with Tintype's source) gives its numbers and failings.",
+    "candle, egui, eframe, wgpu and image, among other open-source crates.",
+];
 
 /// `key` with Shift and the command key, as the platform names it ("Ctrl+Shift+Z").
 fn shifted(ctx: &egui::Context, key: egui::Key) -> String {
