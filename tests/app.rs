@@ -1145,7 +1145,7 @@ fn the_whole_flow_works_from_the_keyboard() {
 }
 
 #[test]
-fn f1_opens_help_with_the_keys_the_folders_and_the_credits() {
+fn f1_opens_help_with_the_keys_the_folders_and_the_credits_and_f11_the_full_screen() {
     let setup = Setup::new();
     let mut harness = setup.harness();
     harness.key_press(egui::Key::F1);
@@ -1184,6 +1184,13 @@ fn f1_opens_help_with_the_keys_the_folders_and_the_credits() {
     harness.step();
     let root = &harness.output().viewport_output[&egui::ViewportId::ROOT];
     assert!(root.commands.contains(&egui::ViewportCommand::Fullscreen(true)), "{:?}", root.commands);
+    // In the full screen, Escape leaves it.
+    harness.input_mut().viewports.entry(egui::ViewportId::ROOT).or_default().fullscreen = Some(true);
+    let key = egui::Key::Escape;
+    harness.event(egui::Event::Key { key, physical_key: None, pressed: true, repeat: false, modifiers });
+    harness.step();
+    let root = &harness.output().viewport_output[&egui::ViewportId::ROOT];
+    assert!(root.commands.contains(&egui::ViewportCommand::Fullscreen(false)), "{:?}", root.commands);
 }
 
 #[test]

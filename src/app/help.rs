@@ -28,7 +28,7 @@ impl App {
             ("+, −, wheel".into(), "Zoom the picture"),
             ("Double-click".into(), "The picture at 100 % where clicked, or fitted"),
             (command(egui::Key::Plus) + ", " + &command(egui::Key::Minus), "Zoom the whole window"),
-            ("F11".into(), "Full screen, and back"),
+            ("F11, Escape".into(), "Full screen, and back"),
             ("F1".into(), "This window"),
         ];
         let folders = self.kept_folders();

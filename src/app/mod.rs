@@ -1387,8 +1387,13 @@ impl App {
         if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F1)) {
             self.help_open = !self.help_open;
         }
-        if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F11)) {
-            let full = ctx.input(|i| i.viewport().fullscreen.unwrap_or(false));
+        // F11 toggles the full screen; Escape also leaves it, unless it closes a menu first.
+        let full = ctx.input(|i| i.viewport().fullscreen.unwrap_or(false));
+        let menu_open = egui::Popup::is_any_open(ctx);
+        if ctx.input_mut(|i| {
+            i.consume_key(egui::Modifiers::NONE, egui::Key::F11)
+                || (full && !menu_open && i.consume_key(egui::Modifiers::NONE, egui::Key::Escape))
+        }) {
             ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(!full));
         }
         if pick_all {
