@@ -923,6 +923,20 @@ fn a_right_click_on_a_photo_offers_what_the_toolbar_does_for_it_or_for_the_picke
     let turns: Vec<u8> = harness.state().photos.iter().map(|p| p.settings.quarter_turns).collect();
     assert_eq!(turns, [1, 3], "scan-03.jpg turned left");
     assert!(harness.query_by_label("Open its folder").is_none(), "the menu closed");
+
+    // With nothing focused (the photo was clicked, which does not focus it), the menu is the
+    // photo on screen's.
+    let first_id = harness.state().photos[0].id;
+    harness.state_mut().pick(first_id, egui::Modifiers::NONE);
+    harness.ctx.memory_mut(|m| m.surrender_focus(m.focused().unwrap_or(egui::Id::NULL)));
+    harness.step();
+    assert!(harness.query_by(|n| n.is_focused()).is_none());
+    harness.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::F10);
+    harness.step();
+    harness.step();
+    let first = harness.query_by(|n| n.is_focused()).expect("the menu's first item").rect();
+    let row_rect = row(&harness, "scan-02.jpg").rect();
+    assert!((first.min.y - row_rect.max.y).abs() < 12.0, "under scan-02.jpg: {first:?}, row {row_rect:?}");
 }
 
 #[test]

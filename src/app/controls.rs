@@ -322,6 +322,7 @@ impl App {
         let (mut right_clicked, mut chosen) = (None, None);
         let picked_count = self.picked().len();
         let mut menu_by_keys = self.row_menu_by_keys;
+        let nothing_focused = ui.memory(|m| m.focused().is_none());
         egui::ScrollArea::vertical().show(ui, |ui| {
             for p in &self.photos {
                 let selected = self.selected == Some(p.id);
@@ -368,8 +369,9 @@ impl App {
                         menu_by_keys = None;
                     }
                     // The menu key or Shift+F10 opens the menu of the row with the keyboard
-                    // focus, under the row rather than at the pointer, its first item focused.
-                    let by_keys = response.has_focus()
+                    // focus (with none focused, of the photo on screen), under the row rather
+                    // than at the pointer, its first item focused.
+                    let by_keys = (response.has_focus() || (selected && nothing_focused))
                         && ui.input_mut(|i| {
                             i.consume_key(egui::Modifiers::SHIFT, egui::Key::F10)
                                 || i.consume_key(egui::Modifiers::NONE, egui::Key::Menu)

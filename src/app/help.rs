@@ -24,7 +24,7 @@ impl App {
             (command(egui::Key::A), "Pick every photo"),
             ("Delete".into(), "Take the picked photos off the list"),
             ("Page Up, Page Down".into(), "The photo above, below"),
-            ("Shift+F10".into(), "The menu of the photo with the keyboard focus"),
+            ("Shift+F10".into(), "The menu of the photo on screen, or of the one focused"),
             ("+, −, wheel".into(), "Zoom the picture"),
             ("Double-click".into(), "The picture at 100 % where clicked, or fitted"),
             (command(egui::Key::Plus) + ", " + &command(egui::Key::Minus), "Zoom the whole window"),
