@@ -15,7 +15,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::{Harness, SnapshotOptions};
 use tintype::app::library::Status;
 use tintype::app::prefs::{KeptList, ModelPick, ViewMode};
-use tintype::app::{App, Options, Quit};
+use tintype::app::{App, Options, Quit, Sheet};
 use tintype::engine::worker::Stage;
 
 const SAMPLE: &str = "assets/samples/walt-whitman.jpg";
@@ -252,6 +252,13 @@ fn side_by_side_and_render_size_sheet() {
     });
     harness.step();
     snapshot(&mut harness, "render-size-sheet");
+    // Escape closes it (put back as it was, so as not to render it again).
+    let sheet = harness.state().sheet.as_ref().map(|s| Sheet { photo: s.photo, renders: s.renders.clone() });
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    assert!(harness.state().sheet.is_none());
+    harness.state_mut().sheet = sheet;
+    harness.step();
     // Choosing one uses it.
     // The built-in model sees the portrait in its own shape: 288 × 224 px at render size 16.
     harness.get_by_role_and_label(Role::Button, "Render size 16 (288 × 224 px)").click();
@@ -1188,9 +1195,16 @@ fn f1_opens_help_with_the_keys_the_folders_and_the_credits_and_f11_the_full_scre
         harness.mask(rect);
     }
     snapshot(&mut harness, "help");
+    let help_shown =
+        |harness: &Harness<'_, App>| harness.query_by_label("Copy the colorized photo on screen").is_some();
     harness.key_press(egui::Key::F1);
     harness.step();
-    assert!(harness.query_by_label("Copy the colorized photo on screen").is_none(), "F1 closes it again");
+    assert!(!help_shown(&harness), "F1 closes it again");
+    harness.key_press(egui::Key::F1);
+    harness.step();
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    assert!(!help_shown(&harness), "Escape closes it");
     // F11 asks for the full screen.
     // (Only the press, so that the frame it asks in is the last one.)
     let (key, modifiers) = (egui::Key::F11, egui::Modifiers::NONE);

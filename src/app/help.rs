@@ -29,7 +29,7 @@ impl App {
             ("Double-click".into(), "The picture at 100 % where clicked, or fitted"),
             (command(egui::Key::Plus) + ", " + &command(egui::Key::Minus), "Zoom the whole window"),
             ("F11, Escape".into(), "Full screen, and back"),
-            ("F1".into(), "This window"),
+            ("F1".into(), "This window (Escape closes it)"),
         ];
         let folders = self.kept_folders();
         let mut open = true;

@@ -1387,14 +1387,22 @@ impl App {
         if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F1)) {
             self.help_open = !self.help_open;
         }
-        // F11 toggles the full screen; Escape also leaves it, unless it closes a menu first.
         let full = ctx.input(|i| i.viewport().fullscreen.unwrap_or(false));
-        let menu_open = egui::Popup::is_any_open(ctx);
-        if ctx.input_mut(|i| {
-            i.consume_key(egui::Modifiers::NONE, egui::Key::F11)
-                || (full && !menu_open && i.consume_key(egui::Modifiers::NONE, egui::Key::Escape))
-        }) {
+        if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F11)) {
             ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(!full));
+        }
+        // Escape closes, in turn, a menu (egui's own), Help, the render-size sheet and the full
+        // screen; the quit question and a text field being typed in keep it for themselves.
+        let closable = self.help_open || self.sheet.is_some() || full;
+        let busy = typing || egui::Popup::is_any_open(ctx) || matches!(self.quit, Quit::Asking | Quit::WhenSaved);
+        if closable && !busy && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape)) {
+            if self.help_open {
+                self.help_open = false;
+            } else if self.sheet.is_some() {
+                self.sheet = None;
+            } else {
+                ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(false));
+            }
         }
         if pick_all {
             self.also_picked = self.photos.iter().map(|p| p.id).filter(|&id| self.selected != Some(id)).collect();
