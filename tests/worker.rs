@@ -75,9 +75,10 @@ fn a_moving_slider_gives_few_renders_and_the_last_settings_win() {
     let mut finished = Vec::new();
     loop {
         let e = worker.wait_event().unwrap();
-        if let Event::Finished { settings, result, original, .. } = &e {
+        if let Event::Finished { settings, result, original, took, device, .. } = &e {
             assert_eq!((result.width(), result.height()), (96, 64));
             assert_eq!((original.width(), original.height()), (96, 64));
+            assert!(!took.is_zero() && *device == "CPU", "{took:?} on {device}");
             finished.push(settings.chroma.saturation);
             if settings.chroma.saturation == 29.0 / 15.0 {
                 break;

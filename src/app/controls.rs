@@ -272,6 +272,12 @@ impl App {
                 let picked = self.picked().len();
                 if picked > 1 {
                     text += &format!(" · {picked} picked: Remove, Rotate and Export act on all {picked}");
+                } else if let Some(p) = self.selected_photo().filter(|p| p.status == Status::Done) {
+                    // How long the photo on screen took, so a slow device or a large render
+                    // size shows for what it costs.
+                    if let Some((took, device)) = p.took {
+                        text += &format!(" · {} took {:.2} s on the {device}", p.name, took.as_secs_f32());
+                    }
                 }
                 ui.label(text);
             }

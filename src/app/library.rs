@@ -50,6 +50,8 @@ pub struct Photo {
     pub waits_until_shown: bool,
     /// How its result was last saved by Export or Export all.
     pub saved_as: Option<super::export::SavedAs>,
+    /// How long its last render took, and where the model ran, for the status line.
+    pub took: Option<(std::time::Duration, &'static str)>,
 }
 
 impl Photo {
@@ -70,6 +72,7 @@ impl Photo {
             last_used: 0,
             waits_until_shown: false,
             saved_as: None,
+            took: None,
         }
     }
 

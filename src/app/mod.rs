@@ -750,7 +750,9 @@ impl App {
                     p.status = Status::Working(stage);
                 }
             }
-            Event::Finished { photo, model, settings, original, icc_profile, result } if photo < SHEET_ID_BASE => {
+            Event::Finished { photo, model, settings, original, icc_profile, result, took, device }
+                if photo < SHEET_ID_BASE =>
+            {
                 self.renders_finished += 1;
                 if let Some(icc) = icc_profile {
                     self.icc.insert(photo, icc);
@@ -759,6 +761,7 @@ impl App {
                 if let Some(p) = self.photo_mut(photo) {
                     (p.original, p.original_turns) = (Some(original), settings.quarter_turns);
                     p.result = Some((RenderKey { model, settings }, result));
+                    p.took = Some((took, device));
                     p.released = None;
                     p.status = Status::Done;
                     p.last_used = now;

@@ -54,6 +54,15 @@ pub fn name(device: &Device) -> &'static str {
     }
 }
 
+/// The device's name for people: "CPU", "GPU (CUDA)" or "GPU (Metal)".
+pub fn title(device: &Device) -> &'static str {
+    match device {
+        Device::Cpu => "CPU",
+        Device::Cuda(_) => "GPU (CUDA)",
+        Device::Metal(_) => "GPU (Metal)",
+    }
+}
+
 /// Whether an error from a forward pass means the GPU ran out of memory.
 pub fn is_out_of_memory(error: &candle_core::Error) -> bool {
     let text = error.to_string().to_ascii_lowercase();

@@ -68,6 +68,11 @@ pub enum Event {
         /// The original's colour profile, for the export.
         icc_profile: Option<Arc<Vec<u8>>>,
         result: Arc<DynamicImage>,
+        /// From the job's start to its result, loading a model aside: reading, colorizing (or
+        /// only merging again, after a change of colour strength or cast).
+        took: std::time::Duration,
+        /// Where the model ran: "CPU", "GPU (CUDA)" or "GPU (Metal)".
+        device: &'static str,
     },
     Failed {
         photo: u64,
@@ -224,6 +229,8 @@ struct Loaded {
     colorizer: Colorizer,
     /// The device actually in use (the CPU after an out-of-memory fallback).
     on_cpu: bool,
+    /// Its title, for the status line.
+    device: &'static str,
 }
 
 fn run(rx: Receiver<Message>, tx: Sender<Event>, cancel: Arc<AtomicBool>, notify: impl Fn()) {
@@ -247,17 +254,20 @@ fn run(rx: Receiver<Message>, tx: Sender<Event>, cancel: Arc<AtomicBool>, notify
         let Some(job) = queue.pop_front() else { continue };
         cancel.store(false, Ordering::SeqCst);
         send(Event::Started { photo: job.photo });
+        let started = std::time::Instant::now();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             process(&job, &mut model, &mut decoded, &mut layer, &cancel, &send)
         }));
         let event = match outcome {
-            Ok(Ok(Some((model, result)))) => Event::Finished {
+            Ok(Ok(Some(made))) => Event::Finished {
                 photo: job.photo,
-                model,
+                model: made.model,
                 settings: job.settings,
                 original: decoded.as_ref().map(|d| d.pixels.clone()).expect("decoded before colorizing"),
                 icc_profile: decoded.as_ref().and_then(|d| d.icc_profile.clone()),
-                result: Arc::new(result),
+                result: Arc::new(made.result),
+                took: started.elapsed().saturating_sub(made.loading),
+                device: made.device,
             },
             Ok(Ok(None)) if job.model.is_none() => Event::Read { photo: job.photo },
             Ok(Ok(None)) => Event::Cancelled { photo: job.photo },
@@ -294,8 +304,18 @@ impl From<String> for Failure {
     }
 }
 
-/// One job: the model that made the result and the result; `Ok(None)` when cancelled or when
-/// the job only reads; `Err` with a message for the person.
+/// What one job made.
+struct Made {
+    model: ModelChoice,
+    result: DynamicImage,
+    /// Where the model ran, by its title.
+    device: &'static str,
+    /// The time spent loading the model, when this job loaded it.
+    loading: std::time::Duration,
+}
+
+/// One job: what it made; `Ok(None)` when cancelled or when the job only reads; `Err` with a
+/// message for the person.
 fn process(
     job: &Job,
     model: &mut Option<Loaded>,
@@ -303,7 +323,7 @@ fn process(
     layer: &mut Option<CachedLayer>,
     cancel: &AtomicBool,
     send: &dyn Fn(Event),
-) -> Result<Option<(ModelChoice, DynamicImage)>, Failure> {
+) -> Result<Option<Made>, Failure> {
     let progress = |stage| send(Event::Progress { photo: job.photo, stage });
     let turns = job.settings.quarter_turns % 4;
     let photo = match decoded {
@@ -331,7 +351,9 @@ fn process(
     if cancel.load(Ordering::SeqCst) {
         return Ok(None);
     }
+    let mut loading = std::time::Duration::ZERO;
     if model.as_ref().is_none_or(|m| &m.choice != choice) {
+        let started = std::time::Instant::now();
         *model = None; // free the old model's memory before loading the next
         *layer = None;
         progress(Stage::LoadingModel);
@@ -339,7 +361,9 @@ fn process(
         let dev = device::open(choice.device).map_err(Failure::Model)?;
         let colorizer =
             Colorizer::load(&choice.path, choice.variant, &dev).map_err(|e| Failure::Model(e.to_string()))?;
-        *model = Some(Loaded { choice: choice.clone(), colorizer, on_cpu: dev.is_cpu() });
+        let (on_cpu, title) = (dev.is_cpu(), device::title(&dev));
+        *model = Some(Loaded { choice: choice.clone(), colorizer, on_cpu, device: title });
+        loading = started.elapsed();
     }
     if cancel.load(Ordering::SeqCst) {
         return Ok(None);
@@ -362,6 +386,7 @@ fn process(
                 loaded.colorizer = Colorizer::load(&choice.path, choice.variant, &candle_core::Device::Cpu)
                     .map_err(|e| e.to_string())?;
                 loaded.on_cpu = true;
+                loaded.device = device::title(&candle_core::Device::Cpu);
                 loaded
                     .colorizer
                     .colour_layer(&photo, settings.render_factor, settings.defade)
@@ -381,5 +406,7 @@ fn process(
         return Ok(None);
     }
     progress(Stage::Finishing);
-    Ok(Some((choice.clone(), layer.as_ref().expect("made above").layer.merge(&settings.chroma))))
+    let result = layer.as_ref().expect("made above").layer.merge(&settings.chroma);
+    let device = model.as_ref().expect("loaded above").device;
+    Ok(Some(Made { model: choice.clone(), result, device, loading }))
 }
