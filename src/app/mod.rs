@@ -1541,10 +1541,9 @@ fn save_pasted(picture: &egui::ColorImage, dir: &Path) -> Result<PathBuf, String
     let image = image::RgbImage::from_raw(w as u32, h as u32, rgb).ok_or("the pasted picture is malformed")?;
     let bytes = crate::io::encode::encode(&DynamicImage::ImageRgb8(image), Format::Png, None, None)
         .map_err(|e| format!("The pasted picture was not saved: {e}"))?;
-    let cannot = |e: &dyn std::fmt::Display| {
+    std::fs::create_dir_all(dir).map_err(|e| {
         format!("The pasted picture was not saved: cannot make {}: {e}; check the disk has space.", dir.display())
-    };
-    std::fs::create_dir_all(dir).map_err(|e| cannot(&e))?;
+    })?;
     let path = (1..).map(|n| dir.join(format!("pasted-{n}.png"))).find(|p| !p.exists()).expect("a free name");
     crate::io::encode::write_atomic(&path, &bytes, &[])
         .map_err(|e| format!("The pasted picture was not saved: {e}"))?;

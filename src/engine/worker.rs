@@ -228,9 +228,7 @@ struct Loaded {
     choice: ModelChoice,
     colorizer: Colorizer,
     /// The device actually in use (the CPU after an out-of-memory fallback).
-    on_cpu: bool,
-    /// Its title, for the status line.
-    device: &'static str,
+    device: candle_core::Device,
 }
 
 fn run(rx: Receiver<Message>, tx: Sender<Event>, cancel: Arc<AtomicBool>, notify: impl Fn()) {
@@ -361,8 +359,7 @@ fn process(
         let dev = device::open(choice.device).map_err(Failure::Model)?;
         let colorizer =
             Colorizer::load(&choice.path, choice.variant, &dev).map_err(|e| Failure::Model(e.to_string()))?;
-        let (on_cpu, title) = (dev.is_cpu(), device::title(&dev));
-        *model = Some(Loaded { choice: choice.clone(), colorizer, on_cpu, device: title });
+        *model = Some(Loaded { choice: choice.clone(), colorizer, device: dev });
         loading = started.elapsed();
     }
     if cancel.load(Ordering::SeqCst) {
@@ -381,12 +378,11 @@ fn process(
         let loaded = model.as_mut().expect("loaded above");
         let made = match loaded.colorizer.colour_layer(&photo, settings.render_factor, settings.defade) {
             Ok(made) => made,
-            Err(e) if device::is_out_of_memory(&e) && !loaded.on_cpu => {
+            Err(e) if device::is_out_of_memory(&e) && !loaded.device.is_cpu() => {
                 send(Event::FellBackToCpu { photo: job.photo, render_factor: settings.render_factor });
                 loaded.colorizer = Colorizer::load(&choice.path, choice.variant, &candle_core::Device::Cpu)
                     .map_err(|e| e.to_string())?;
-                loaded.on_cpu = true;
-                loaded.device = device::title(&candle_core::Device::Cpu);
+                loaded.device = candle_core::Device::Cpu;
                 loaded
                     .colorizer
                     .colour_layer(&photo, settings.render_factor, settings.defade)
@@ -407,6 +403,6 @@ fn process(
     }
     progress(Stage::Finishing);
     let result = layer.as_ref().expect("made above").layer.merge(&settings.chroma);
-    let device = model.as_ref().expect("loaded above").device;
+    let device = device::title(&model.as_ref().expect("loaded above").device);
     Ok(Some(Made { model: choice.clone(), result, device, loading }))
 }
