@@ -32,6 +32,7 @@ fn compact() -> (Colorizer, Settings) {
         defade: 0.0,
         chroma: ChromaControls::default(),
         quarter_turns: 0,
+        brush: Vec::new(),
     };
     (colorizer, settings)
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use tintype::engine::Settings;
 use tintype::engine::device::DeviceChoice;
 use tintype::engine::worker::{Event, Job, ModelChoice, Stage, Worker};
+use tintype::pipeline::brush::Stroke;
 use tintype::pipeline::chroma::ChromaControls;
 
 fn model() -> ModelChoice {
@@ -23,6 +24,7 @@ fn settings(render_factor: u32, saturation: f32) -> Settings {
         defade: 0.0,
         chroma: ChromaControls { saturation, ..Default::default() },
         quarter_turns: 0,
+        brush: Vec::new(),
     }
 }
 
@@ -168,4 +170,41 @@ fn a_turned_photo_is_read_and_colorized_upright() {
         assert_eq!(original.to_rgb8(), turned, "{quarter_turns} quarter turns");
         assert_eq!(result.to_rgb8().dimensions(), turned.dimensions());
     }
+}
+
+/// A brush stroke greys the colour under it and nothing else, and paints without running the
+/// network again: the colour layer at hand is merged once more.
+#[test]
+fn a_brush_stroke_greys_its_patch_without_colorizing_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = photo(dir.path());
+    let worker = Worker::spawn(|| {});
+    let plain = settings(7, 1.0);
+    // A horizontal stroke across the middle of the 96 × 64 photo, 8 px in radius.
+    let stroke = Stroke { points: vec![[0.25, 0.5], [0.75, 0.5]], radius: 8.0 / 64.0 };
+    let brushed = Settings { brush: vec![stroke], ..plain.clone() };
+    let mut results = Vec::new();
+    for (photo, settings) in [(1, plain), (2, brushed)] {
+        worker.submit(Job { photo, path: path.clone(), model: Some(model()), settings });
+        let events = until_done(&worker, photo);
+        let colorized = events.iter().any(|e| matches!(e, Event::Progress { stage: Stage::Colorizing, .. }));
+        assert_eq!(colorized, photo == 1, "the network runs for the first job only: {events:?}");
+        let Some(Event::Finished { result, .. }) = events.last() else { panic!("{events:?}") };
+        results.push(result.to_rgb8());
+    }
+    let (before, after) = (&results[0], &results[1]);
+    let mut coloured_in_core = 0;
+    for (x, y, px) in after.enumerate_pixels() {
+        let (dx, dy) = ((x as f32 + 0.5 - 48.0).abs() - 24.0, (y as f32 + 0.5 - 32.0).abs());
+        let distance = if dx > 0.0 { dx.hypot(dy) } else { dy };
+        let [r, g, b] = px.0;
+        if distance < 4.0 {
+            assert!(r.abs_diff(g) <= 2 && g.abs_diff(b) <= 2, "grey under the stroke at ({x}, {y}): {:?}", px.0);
+            let [r0, g0, b0] = before.get_pixel(x, y).0;
+            coloured_in_core += (r0.abs_diff(g0).max(g0.abs_diff(b0)) > 4) as usize;
+        } else if distance > 9.0 {
+            assert_eq!(px, before.get_pixel(x, y), "untouched away from the stroke at ({x}, {y})");
+        }
+    }
+    assert!(coloured_in_core > 50, "the model had coloured the patch: {coloured_in_core} pixels");
 }

@@ -82,6 +82,7 @@ mod tests {
             defade: 0.0,
             chroma: ChromaControls { saturation, ..Default::default() },
             quarter_turns: 0,
+            brush: Vec::new(),
         }
     }
 

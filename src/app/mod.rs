@@ -200,10 +200,10 @@ enum DialogPurpose {
     ExportFolder,
 }
 
-/// `settings`' render size and adjustments, with the way up `p` lies kept: a scan's turn is
-/// its own, never given to other photos.
-fn adjusted_like(p: &Photo, settings: Settings) -> Settings {
-    Settings { quarter_turns: p.settings.quarter_turns, ..settings }
+/// `settings`' render size and adjustments, with the way up `p` lies and its brush strokes
+/// kept: they are its own, never given to other photos.
+fn adjusted_like(p: &Photo, settings: &Settings) -> Settings {
+    Settings { quarter_turns: p.settings.quarter_turns, brush: p.settings.brush.clone(), ..settings.clone() }
 }
 
 /// Opens the window; returns when it is closed.
@@ -419,32 +419,32 @@ impl App {
     /// The settings the controls show: the selected photo's, or, with none selected, those
     /// the photos added next start with.
     pub fn shown_settings(&self) -> Settings {
-        self.selected_photo().map_or_else(|| self.prefs.photo_settings(), |p| p.settings)
+        self.selected_photo().map_or_else(|| self.prefs.photo_settings(), |p| p.settings.clone())
     }
 
     /// The controls set `settings`: for the photo on screen, and for the photos added next.
     pub fn set_shown_settings(&mut self, settings: Settings, now: f64) {
-        let photos = self.selected_photo().map(|p| vec![(p.id, p.settings)]).unwrap_or_default();
+        let photos = self.selected_photo().map(|p| vec![(p.id, p.settings.clone())]).unwrap_or_default();
         let before = history::Step { photos, new_photos: self.prefs.photo_settings() };
         self.history.record(Change::Settings(before), self.selected, now);
+        self.prefs.remember_photo_settings(&settings);
         if let Some(p) = self.selected.and_then(|id| self.photo_mut(id)) {
             p.settings = settings;
         }
-        self.prefs.remember_photo_settings(&settings);
         self.settings_changed(now);
     }
 
     /// Gives every photo the render size and adjustments of the one on screen.
     pub fn apply_to_all(&mut self, now: f64) {
         let settings = self.shown_settings();
-        let photos = self.photos.iter().map(|p| (p.id, p.settings)).collect();
+        let photos = self.photos.iter().map(|p| (p.id, p.settings.clone())).collect();
         self.history.record(
             Change::Settings(history::Step { photos, new_photos: self.prefs.photo_settings() }),
             None,
             now,
         );
         for p in &mut self.photos {
-            p.settings = adjusted_like(p, settings);
+            p.settings = adjusted_like(p, &settings);
         }
         self.settings_changed(now);
     }
@@ -452,7 +452,7 @@ impl App {
     /// Whether "Apply to all photos" would change anything.
     pub fn others_differ(&self) -> bool {
         let settings = self.shown_settings();
-        self.photos.len() > 1 && self.photos.iter().any(|p| p.settings != adjusted_like(p, settings))
+        self.photos.len() > 1 && self.photos.iter().any(|p| p.settings != adjusted_like(p, &settings))
     }
 
     /// Turns the picked photos a quarter turn clockwise (or back), as one step to undo.
@@ -461,14 +461,17 @@ impl App {
         if picked.is_empty() {
             return;
         }
-        let photos = self.photos.iter().filter(|p| self.is_picked(p.id)).map(|p| (p.id, p.settings)).collect();
+        let photos = self.photos.iter().filter(|p| self.is_picked(p.id)).map(|p| (p.id, p.settings.clone())).collect();
         let before = history::Step { photos, new_photos: self.prefs.photo_settings() };
         // Quick turns of one photo are one step, as a slider's drag is.
         let one = if let [id] = picked[..] { Some(id) } else { None };
         self.history.record(Change::Settings(before), one, now);
         for id in picked {
             if let Some(p) = self.photo_mut(id) {
-                p.settings.quarter_turns = (p.settings.quarter_turns + if clockwise { 1 } else { 3 }) % 4;
+                let more = if clockwise { 1 } else { 3 };
+                p.settings.quarter_turns = (p.settings.quarter_turns + more) % 4;
+                // The strokes stay on the parts of the photo they were painted on.
+                p.settings.brush = p.settings.brush.iter().map(|s| s.turned(more)).collect();
             }
         }
         self.settings_changed(now);
@@ -537,13 +540,13 @@ impl App {
             photos: step
                 .photos
                 .iter()
-                .filter_map(|(id, _)| self.photos.iter().find(|p| p.id == *id).map(|p| (p.id, p.settings)))
+                .filter_map(|(id, _)| self.photos.iter().find(|p| p.id == *id).map(|p| (p.id, p.settings.clone())))
                 .collect(),
             new_photos: self.prefs.photo_settings(),
         };
-        for &(id, settings) in &step.photos {
-            if let Some(p) = self.photo_mut(id) {
-                p.settings = settings;
+        for (id, settings) in &step.photos {
+            if let Some(p) = self.photo_mut(*id) {
+                p.settings = settings.clone();
             }
         }
         self.prefs.remember_photo_settings(&step.new_photos);
@@ -560,7 +563,7 @@ impl App {
 
     /// What a render of `p` with `model` is made with.
     fn key_for(p: &Photo, model: &ModelChoice) -> RenderKey {
-        RenderKey { model: model.clone(), settings: p.settings }
+        RenderKey { model: model.clone(), settings: p.settings.clone() }
     }
 
     fn device(&self) -> DeviceChoice {
@@ -906,7 +909,7 @@ impl App {
         let Some(p) = self.selected.and_then(|id| self.photo_mut(id)) else { return };
         if p.shown_original().is_none() && matches!(p.status, Status::Idle | Status::Done) {
             p.status = Status::Queued;
-            let job = Job { photo: p.id, path: p.path.clone(), model: None, settings: p.settings };
+            let job = Job { photo: p.id, path: p.path.clone(), model: None, settings: p.settings.clone() };
             self.worker.submit(job);
         }
     }
@@ -939,7 +942,8 @@ impl App {
     fn submit(&mut self, id: u64, key: RenderKey) {
         let Some(p) = self.photo_mut(id) else { return };
         p.status = Status::Queued;
-        let job = Job { photo: id, path: p.path.clone(), model: Some(key.model.clone()), settings: key.settings };
+        let job =
+            Job { photo: id, path: p.path.clone(), model: Some(key.model.clone()), settings: key.settings.clone() };
         self.requested.insert(id, key);
         self.worker.submit(job);
     }
@@ -1197,7 +1201,7 @@ impl App {
     /// Renders the selected photo at the sheet's six render factors.
     pub fn open_sheet(&mut self) {
         let Some(p) = self.selected_photo() else { return };
-        let (id, path, photo_settings) = (p.id, p.path.clone(), p.settings);
+        let (id, path, photo_settings) = (p.id, p.path.clone(), p.settings.clone());
         let model = match self.runnable_model() {
             Ok(m) => m,
             Err(text) => {
@@ -1206,7 +1210,7 @@ impl App {
             }
         };
         for (i, &rf) in SHEET_FACTORS.iter().enumerate() {
-            let settings = Settings { render_factor: rf, ..photo_settings };
+            let settings = Settings { render_factor: rf, ..photo_settings.clone() };
             let photo = SHEET_ID_BASE + id * SHEET_FACTORS.len() as u64 + i as u64;
             self.worker.submit(Job { photo, path: path.clone(), model: Some(model.clone()), settings });
         }

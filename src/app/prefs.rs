@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::export::SavedAs;
 use crate::engine::Settings;
+use crate::pipeline::brush::Stroke;
 use crate::pipeline::chroma::ChromaControls;
 
 /// The model the person picked.
@@ -104,8 +105,10 @@ impl Prefs {
             render_factor: self.render_factor,
             defade: self.defade,
             chroma: ChromaControls { saturation: self.saturation, warmth: self.warmth, tint: self.tint },
-            // Which way up a scan lies is its own: photos added next start upright.
+            // Which way up a scan lies is its own, and so are its brush strokes: photos added
+            // next start upright and unbrushed.
             quarter_turns: 0,
+            brush: Vec::new(),
         }
     }
 
@@ -148,13 +151,26 @@ pub struct KeptPhoto {
     /// Where Export last saved it, and how.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub saved_as: Option<SavedAs>,
+    /// Its "remove colour" brush strokes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub brush: Vec<Stroke>,
 }
 
 impl KeptPhoto {
     pub fn new(path: &Path, settings: &Settings) -> Self {
         let ChromaControls { saturation, warmth, tint } = settings.chroma;
-        let Settings { render_factor, defade, quarter_turns, .. } = *settings;
-        Self { path: path.to_owned(), render_factor, defade, saturation, warmth, tint, quarter_turns, saved_as: None }
+        let Settings { render_factor, defade, quarter_turns, ref brush, .. } = *settings;
+        Self {
+            path: path.to_owned(),
+            render_factor,
+            defade,
+            saturation,
+            warmth,
+            tint,
+            quarter_turns,
+            saved_as: None,
+            brush: brush.clone(),
+        }
     }
 
     /// Its settings, held to the controls' ranges: the file may have been edited by hand.
@@ -169,6 +185,8 @@ impl KeptPhoto {
                 tint: finite(self.tint, 0.0).clamp(-1.0, 1.0),
             },
             quarter_turns: self.quarter_turns % 4,
+            // A stroke the brush could not have made is left out rather than guessed at.
+            brush: self.brush.iter().filter(|s| s.is_sound()).cloned().collect(),
         }
     }
 }
@@ -283,7 +301,11 @@ mod tests {
     #[test]
     fn a_kept_list_comes_back_as_saved_and_a_hand_edited_one_within_the_controls_ranges() {
         let dir = tempfile::tempdir().unwrap();
-        let settings = Settings { render_factor: 28, quarter_turns: 3, ..Prefs::default().photo_settings() };
+        let brush = vec![
+            Stroke { points: vec![[0.25, 0.5], [0.3, 0.52], [0.35, 0.5]], radius: 0.04 },
+            Stroke { points: vec![[0.9, 0.1]], radius: 0.1 },
+        ];
+        let settings = Settings { render_factor: 28, quarter_turns: 3, brush, ..Prefs::default().photo_settings() };
         let list = KeptList {
             selected: Some("/scans/b.png".into()),
             photos: vec![
@@ -298,11 +320,15 @@ mod tests {
         assert_eq!(KeptList::load(dir.path()), list);
         assert_eq!(list.photos[0].settings(), settings);
 
-        let edited = "[[photos]]\npath = \"/a.jpg\"\nrender_factor = 900\ndefade = nan\nsaturation = -3.0\nwarmth = 0.5\ntint = 7.0\nquarter_turns = 6\n";
+        let edited = "[[photos]]\npath = \"/a.jpg\"\nrender_factor = 900\ndefade = nan\nsaturation = -3.0\nwarmth = 0.5\ntint = 7.0\nquarter_turns = 6\n\
+            [[photos.brush]]\npoints = [[0.5, 0.5]]\nradius = 0.05\n\
+            [[photos.brush]]\npoints = [[0.5, 7.0]]\nradius = 0.05\n\
+            [[photos.brush]]\npoints = [[0.5, 0.5]]\nradius = 90.0\n";
         std::fs::write(dir.path().join(LIST_FILE_NAME), edited).unwrap();
         let held = KeptList::load(dir.path()).photos[0].settings();
         assert_eq!((held.render_factor, held.defade, held.quarter_turns), (45, 0.0, 2));
         assert_eq!(held.chroma, ChromaControls { saturation: 0.0, warmth: 0.5, tint: 1.0 });
+        assert_eq!(held.brush, vec![Stroke { points: vec![[0.5, 0.5]], radius: 0.05 }], "unsound strokes left out");
 
         // A damaged file is an empty list, not a failure.
         std::fs::write(dir.path().join(LIST_FILE_NAME), "[[photos]\npath = ").unwrap();

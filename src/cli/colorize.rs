@@ -195,6 +195,8 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
         defade: args.defade,
         chroma: ChromaControls { saturation: args.saturation, warmth: args.warmth, tint: args.tint },
         quarter_turns: (args.rotate / 90) as u8,
+        // The brush is the window's: strokes are painted by hand on a photo on screen.
+        brush: Vec::new(),
     };
 
     let bar = ProgressBar::new(jobs.len() as u64);

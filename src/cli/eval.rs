@@ -69,6 +69,7 @@ pub fn run(
         defade: 0.0,
         chroma: ChromaControls::default(),
         quarter_turns: 0,
+        brush: Vec::new(),
     };
     let files = photos(&args.folder, args.limit)?;
     let name = |p: &Path| p.file_name().unwrap_or_default().to_string_lossy().into_owned();

@@ -13,12 +13,13 @@ use candle_core::Device;
 
 use crate::model::compact::Compact;
 use crate::model::{Generator, LoadError, Variant};
+use crate::pipeline::brush::{self, Stroke};
 use crate::pipeline::chroma::{self, ChromaControls};
 use crate::pipeline::defade::defade;
 use crate::pipeline::{deoldify, grain};
 
 /// What the user can tune per photo.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// The model sees a 16·render_factor square (or as many pixels in the photo's shape).
     pub render_factor: u32,
@@ -29,6 +30,8 @@ pub struct Settings {
     /// their side: the model sees, and the result keeps, the photo upright. Always 0–3 where
     /// the window and the command line make it (the engine takes any value modulo 4).
     pub quarter_turns: u8,
+    /// Strokes of the "remove colour" brush, on the photo as turned, oldest first.
+    pub brush: Vec<Stroke>,
 }
 
 impl Settings {
@@ -38,6 +41,10 @@ impl Settings {
         let mut parts = vec![format!("render factor {}", self.render_factor)];
         if !self.quarter_turns.is_multiple_of(4) {
             parts.push(format!("turned {}° clockwise", 90 * (self.quarter_turns % 4) as u32));
+        }
+        if !self.brush.is_empty() {
+            let n = self.brush.len();
+            parts.push(format!("colour removed by {n} brush stroke{}", if n == 1 { "" } else { "s" }));
         }
         let ChromaControls { saturation, warmth, tint } = self.chroma;
         for (name, value, neutral) in [
@@ -135,12 +142,12 @@ impl Colorizer {
     /// Colorizes `photo` (any colour type; alpha is dropped as DeOldify does). 16-bit input
     /// gives 16-bit output with its own luminance; everything else gives 8-bit RGB.
     pub fn colorize(&self, photo: &DynamicImage, settings: &Settings) -> candle_core::Result<DynamicImage> {
-        Ok(self.colour_layer(photo, settings.render_factor, settings.defade)?.merge(&settings.chroma))
+        Ok(self.colour_layer(photo, settings.render_factor, settings.defade)?.merge(&settings.chroma, &settings.brush))
     }
 
     /// The expensive part of [`Self::colorize`]: fading repair and the network. Colour
-    /// strength and cast are applied afterwards by [`ColourLayer::merge`], so moving those
-    /// sliders does not run the network again.
+    /// strength, cast and the brush are applied afterwards by [`ColourLayer::merge`], so moving
+    /// those sliders or painting does not run the network again.
     pub fn colour_layer(
         &self,
         photo: &DynamicImage,
@@ -173,12 +180,20 @@ pub struct ColourLayer {
 }
 
 impl ColourLayer {
-    /// The result: the photo's luminance under the model's chroma, with the chroma controls.
-    pub fn merge(&self, controls: &ChromaControls) -> DynamicImage {
-        if is_16_bit(&self.base) {
-            DynamicImage::ImageRgb16(chroma::merge_16bit(&self.base.to_rgb16(), &self.colour, controls))
+    /// The result: the photo's luminance under the model's chroma, with the chroma controls,
+    /// and grey where the brush's strokes took the colour away.
+    pub fn merge(&self, controls: &ChromaControls, strokes: &[Stroke]) -> DynamicImage {
+        let brushed;
+        let colour = if strokes.is_empty() {
+            &self.colour
         } else {
-            DynamicImage::ImageRgb8(chroma::merge_8bit(&self.orig8, &self.colour, controls))
+            brushed = brush::take_colour(&self.colour, strokes);
+            &brushed
+        };
+        if is_16_bit(&self.base) {
+            DynamicImage::ImageRgb16(chroma::merge_16bit(&self.base.to_rgb16(), colour, controls))
+        } else {
+            DynamicImage::ImageRgb8(chroma::merge_8bit(&self.orig8, colour, controls))
         }
     }
 }

@@ -402,7 +402,7 @@ fn process(
         return Ok(None);
     }
     progress(Stage::Finishing);
-    let result = layer.as_ref().expect("made above").layer.merge(&settings.chroma);
+    let result = layer.as_ref().expect("made above").layer.merge(&settings.chroma, &settings.brush);
     let device = device::title(&model.as_ref().expect("loaded above").device);
     Ok(Some(Made { model: choice.clone(), result, device, loading }))
 }

@@ -1,6 +1,7 @@
 //! Pure functions on image buffers between decoding and the model, and between the model
 //! and encoding. No files, threads or windows here.
 
+pub mod brush;
 pub mod chroma;
 pub mod defade;
 pub mod deoldify;

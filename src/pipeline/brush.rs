@@ -1,0 +1,190 @@
+//! The "remove colour" brush: strokes a person paints over a patch of wrong colour (a green
+//! beard, a red smear on a wall), and the colour layer turned grey under them. Only the model's
+//! colour is touched; the photo's own luminance is merged in afterwards as everywhere else.
+
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+
+/// Share of a stroke's radius that is fully grey; beyond it the colour comes back smoothly, so
+/// the edge of a brushed patch does not show.
+const CORE: f32 = 0.6;
+
+/// One stroke of the brush, in the proportions of the photo as shown (after its turn): points
+/// as fractions of its width and height, the radius as a fraction of its shorter side, so a
+/// stroke covers the same part of the photo at any size it is rendered or shown at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stroke {
+    pub points: Vec<[f32; 2]>,
+    pub radius: f32,
+}
+
+impl Stroke {
+    /// The same stroke on the photo turned clockwise by `quarter_turns` more quarter turns.
+    pub fn turned(&self, quarter_turns: u8) -> Stroke {
+        let mut points = self.points.clone();
+        for _ in 0..quarter_turns % 4 {
+            // A clockwise quarter turn moves the pixel at (x, y) to (height − y, x).
+            for p in &mut points {
+                *p = [1.0 - p[1], p[0]];
+            }
+        }
+        Stroke { points, radius: self.radius }
+    }
+
+    /// Whether the stroke can be used as it is: finite, inside the photo, with a radius in the
+    /// brush's range. A hand-edited file may hold anything.
+    pub fn is_sound(&self) -> bool {
+        !self.points.is_empty()
+            && self.points.iter().flatten().all(|v| v.is_finite() && (0.0..=1.0).contains(v))
+            && self.radius.is_finite()
+            && (MIN_RADIUS..=MAX_RADIUS).contains(&self.radius)
+    }
+}
+
+/// The brush's radius range, as a share of the photo's shorter side.
+pub const MIN_RADIUS: f32 = 0.001;
+pub const MAX_RADIUS: f32 = 0.5;
+
+/// How much of each pixel's colour the strokes take away, 0 (none) to 1 (all), row by row,
+/// for a picture of `width` × `height`.
+pub fn coverage(strokes: &[Stroke], width: u32, height: u32) -> Vec<f32> {
+    let (w, h) = (width as usize, height as usize);
+    let mut cover = vec![0.0f32; w * h];
+    let scale = [width as f32, height as f32];
+    for stroke in strokes {
+        let r = stroke.radius * width.min(height) as f32;
+        if r <= 0.0 {
+            continue;
+        }
+        let pixels: Vec<[f32; 2]> = stroke.points.iter().map(|p| [p[0] * scale[0], p[1] * scale[1]]).collect();
+        // A single point is a segment of no length: a dab.
+        let segments =
+            pixels.windows(2).map(|s| (s[0], s[1])).chain((pixels.len() == 1).then(|| (pixels[0], pixels[0])));
+        for (a, b) in segments {
+            let x0 = (a[0].min(b[0]) - r).floor().max(0.0) as usize;
+            let x1 = ((a[0].max(b[0]) + r).ceil().max(0.0) as usize).min(w);
+            let y0 = (a[1].min(b[1]) - r).floor().max(0.0) as usize;
+            let y1 = ((a[1].max(b[1]) + r).ceil().max(0.0) as usize).min(h);
+            for y in y0..y1 {
+                let row = &mut cover[y * w..(y + 1) * w];
+                for (x, c) in row.iter_mut().enumerate().take(x1).skip(x0) {
+                    // Distance from the pixel's centre to the segment.
+                    let d = distance_to_segment([x as f32 + 0.5, y as f32 + 0.5], a, b);
+                    *c = c.max(falloff(d / r));
+                }
+            }
+        }
+    }
+    cover
+}
+
+fn distance_to_segment(p: [f32; 2], a: [f32; 2], b: [f32; 2]) -> f32 {
+    let (ab, ap) = ([b[0] - a[0], b[1] - a[1]], [p[0] - a[0], p[1] - a[1]]);
+    let length2 = ab[0] * ab[0] + ab[1] * ab[1];
+    let t = if length2 > 0.0 { ((ap[0] * ab[0] + ap[1] * ab[1]) / length2).clamp(0.0, 1.0) } else { 0.0 };
+    let (dx, dy) = (ap[0] - t * ab[0], ap[1] - t * ab[1]);
+    (dx * dx + dy * dy).sqrt()
+}
+
+/// 1 in the stroke's core, 0 from its radius on, smooth between.
+fn falloff(t: f32) -> f32 {
+    let s = ((1.0 - t) / (1.0 - CORE)).clamp(0.0, 1.0);
+    s * s * (3.0 - 2.0 * s)
+}
+
+/// `colour` with the chroma under `strokes` taken away: each pixel moved towards the grey of
+/// its own luma by its coverage, which scales its U and V and keeps its Y. Pixels no stroke
+/// reaches are left exactly as they were.
+pub fn take_colour(colour: &RgbImage, strokes: &[Stroke]) -> RgbImage {
+    let mut out = colour.clone();
+    if strokes.is_empty() {
+        return out;
+    }
+    let cover = coverage(strokes, colour.width(), colour.height());
+    for (px, &m) in out.pixels_mut().zip(&cover) {
+        if m <= 0.0 {
+            continue;
+        }
+        let [r, g, b] = px.0.map(f32::from);
+        let y = 0.299 * r + 0.587 * g + 0.114 * b;
+        px.0 = [r, g, b].map(|c| (y + (c - y) * (1.0 - m)).round().clamp(0.0, 255.0) as u8);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stroke(points: &[[f32; 2]], radius: f32) -> Stroke {
+        Stroke { points: points.to_vec(), radius }
+    }
+
+    #[test]
+    fn a_stroke_greys_what_it_covers_and_leaves_the_rest_exactly() {
+        let colour = RgbImage::from_fn(100, 60, |x, y| image::Rgb([200, (x * 2) as u8, (y * 3) as u8]));
+        // Across the middle, radius 10 px (a sixth of the shorter side).
+        let out = take_colour(&colour, &[stroke(&[[0.2, 0.5], [0.8, 0.5]], 10.0 / 60.0)]);
+        for (x, y, px) in out.enumerate_pixels() {
+            let before = colour.get_pixel(x, y).0;
+            let d = if (20..80).contains(&x) { (y as f32 + 0.5 - 30.0).abs() } else { f32::INFINITY };
+            if d < 5.0 {
+                let [r, g, b] = px.0;
+                assert!(r.abs_diff(g) <= 1 && g.abs_diff(b) <= 1, "grey in the core at ({x}, {y}): {:?}", px.0);
+                let luma = |p: [u8; 3]| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32;
+                assert!((luma(px.0) - luma(before)).abs() <= 1.0, "luma kept at ({x}, {y})");
+            }
+            if (y as f32 + 0.5 - 30.0).abs() > 10.5 || x < 9 || x > 91 {
+                assert_eq!(px.0, before, "untouched outside the stroke at ({x}, {y})");
+            }
+        }
+        // Between the core and the radius, part of the colour stays.
+        let edge = out.get_pixel(50, 38).0; // 8.5 px from the line: t = 0.85
+        let orig = colour.get_pixel(50, 38).0;
+        assert!(edge != orig && edge[0].abs_diff(edge[2]) > 10, "the edge is a blend: {edge:?} from {orig:?}");
+    }
+
+    #[test]
+    fn a_single_point_is_a_round_dab() {
+        let cover = coverage(&[stroke(&[[0.5, 0.5]], 0.2)], 50, 50);
+        let at = |x: usize, y: usize| cover[y * 50 + x];
+        assert_eq!(at(25, 25), 1.0);
+        assert_eq!(at(25, 30), 1.0); // 5.5 px out of 10: in the core
+        assert!(at(25, 33) > 0.0 && at(25, 33) < 1.0);
+        assert_eq!(at(25, 36), 0.0);
+        assert_eq!(at(31, 31), at(18, 18), "round");
+        assert_eq!(at(31, 25), at(25, 31), "round");
+    }
+
+    #[test]
+    fn a_turned_stroke_covers_the_turned_pixels() {
+        let s = stroke(&[[0.1, 0.2], [0.3, 0.25]], 0.05);
+        let (w, h) = (80, 40);
+        let before = coverage(std::slice::from_ref(&s), w, h);
+        let after = coverage(&[s.turned(1)], h, w);
+        // Pixel (x, y) of the photo is (h − 1 − y, x) once turned clockwise.
+        let mut differ = 0;
+        for y in 0..h as usize {
+            for x in 0..w as usize {
+                let turned = after[x * h as usize + (h as usize - 1 - y)];
+                differ += ((before[y * w as usize + x] - turned).abs() > 1e-4) as usize;
+            }
+        }
+        assert_eq!(differ, 0);
+        assert_eq!(s.turned(4), s);
+        let round_trip = s.turned(1).turned(3);
+        for (a, b) in round_trip.points.iter().flatten().zip(s.points.iter().flatten()) {
+            assert!((a - b).abs() < 1e-6, "four quarter turns give the stroke back: {a} against {b}");
+        }
+    }
+
+    #[test]
+    fn unsound_strokes_are_told_apart() {
+        assert!(stroke(&[[0.0, 1.0]], 0.05).is_sound());
+        assert!(!stroke(&[], 0.05).is_sound());
+        assert!(!stroke(&[[f32::NAN, 0.5]], 0.05).is_sound());
+        assert!(!stroke(&[[1.5, 0.5]], 0.05).is_sound());
+        assert!(!stroke(&[[0.5, 0.5]], 0.0).is_sound());
+        assert!(!stroke(&[[0.5, 0.5]], 2.0).is_sound());
+    }
+}
