@@ -1303,7 +1303,7 @@ fn the_photo_list_is_kept_between_runs() {
     assert_eq!(names, ["walt-whitman.jpg", "migrant-mother.jpg"]);
     assert!(app.photos.iter().all(|p| p.path.is_absolute()));
     assert_eq!(app.selected, Some(app.photos[1].id));
-    let tuned = app.photos[1].settings;
+    let tuned = app.photos[1].settings.clone();
     assert_eq!((tuned.chroma.saturation, tuned.quarter_turns), (1.4, 1));
     assert_eq!(app.photos[0].settings.chroma.saturation, 1.0);
     // It is named, with what to do.
@@ -1734,4 +1734,96 @@ fn long_list_timings() {
     let (first, _) = thumbnails_shown(&setup, 200);
     let (next, _) = thumbnails_shown(&setup, 200);
     println!("200 kept scans of 2436 x 3370 px: thumbnails in {first:.2?} at the first start, {next:.2?} at the next");
+}
+
+/// The brush paints a stroke across the picture: once the result comes, the colour under the
+/// stroke is grey and the rest is as it was. Ctrl+Z takes the stroke back and Ctrl+Shift+Z puts
+/// it back; the stroke stays on the photo it was painted on, with the list; B and Escape pick the
+/// brush up and put it down, and while it is up a drag paints rather than pans.
+#[test]
+fn the_brush_takes_the_colour_away_where_it_paints() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[SAMPLE]);
+    step_until(&mut harness, "the render", all_done);
+    let result = |app: &App| app.photos[0].result.as_ref().expect("a result").1.to_rgb8();
+    let plain = result(harness.state());
+    harness.get_by_label("Remove colour with a brush").click();
+    harness.step();
+    assert_eq!(harness.state().viewer.brush, Some(24.0), "picked up at its remembered size");
+
+    // The picture is fitted in the viewer and centred: a drag across the middle third of its
+    // width, at half its height.
+    let canvas = harness.get_by_label_contains("Photo viewer").rect();
+    let (w, h) = (plain.width() as f32, plain.height() as f32);
+    let scale = (canvas.width() / w).min(canvas.height() / h);
+    let on_screen = |x: f32, y: f32| canvas.center() + (egui::vec2(x, y) - egui::vec2(w, h) / 2.0) * scale;
+    let mut pointer = on_screen(w / 3.0, h / 2.0);
+    harness.event(egui::Event::PointerMoved(pointer));
+    harness.event(primary_button(pointer, true));
+    harness.step();
+    for _ in 0..10 {
+        pointer.x += w / 3.0 * scale / 10.0;
+        harness.event(egui::Event::PointerMoved(pointer));
+        harness.step();
+    }
+    harness.event(primary_button(pointer, false));
+    harness.step();
+    assert_eq!(harness.state().viewer.centre(), None, "painting does not pan or zoom");
+    let strokes = |app: &App| app.photos[0].result.as_ref().map_or(0, |(k, _)| k.settings.brush.len());
+    step_until(&mut harness, "the brushed render", |app| strokes(app) == 1);
+    let brushed = result(harness.state());
+    let stroke = harness.state().photos[0].settings.brush[0].clone();
+    let radius = stroke.radius * w.min(h);
+    assert!((radius * scale - 24.0).abs() < 0.5, "the stroke is as wide as the brush on screen: {radius} px");
+    let (mut grey, mut coloured_before, mut far) = (0, 0, 0);
+    for (x, y, px) in brushed.enumerate_pixels() {
+        let (dx, dy) = ((x as f32 + 0.5 - w / 2.0).abs() - w / 6.0, (y as f32 + 0.5 - h / 2.0).abs());
+        let distance = if dx > 0.0 { dx.hypot(dy) } else { dy };
+        let colour = |p: &image::Rgb<u8>| p[0].abs_diff(p[1]).max(p[1].abs_diff(p[2]));
+        if distance < 0.5 * radius {
+            grey += (colour(px) <= 2) as usize;
+            coloured_before += (colour(plain.get_pixel(x, y)) > 4) as usize;
+        } else if distance > 1.1 * radius {
+            assert_eq!(px, plain.get_pixel(x, y), "untouched away from the stroke at ({x}, {y})");
+            far += 1;
+        }
+    }
+    let core = (w / 3.0 * radius) as usize; // about the core's area
+    assert!(grey > core * 9 / 10, "grey under the stroke: {grey} pixels of about {core}");
+    assert!(coloured_before > core / 4, "the model had coloured it: {coloured_before} pixels");
+    assert!(far > (w * h) as usize / 2);
+
+    // Taken back and put back.
+    let ctrl = egui::Modifiers::COMMAND;
+    harness.key_press_modifiers(ctrl, egui::Key::Z);
+    step_until(&mut harness, "the render without the stroke", |app| {
+        app.photos[0].result.as_ref().is_some_and(|(k, _)| k.settings.brush.is_empty())
+    });
+    assert_eq!(result(harness.state()), plain, "undo gives the colour back exactly");
+    harness.key_press_modifiers(ctrl | egui::Modifiers::SHIFT, egui::Key::Z);
+    step_until(&mut harness, "the stroke again", |app| strokes(app) == 1);
+    assert_eq!(result(harness.state()), brushed);
+
+    // Escape puts the brush down, B picks it up; put down, a drag pans again.
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    assert_eq!(harness.state().viewer.brush, None);
+    harness.key_press(egui::Key::B);
+    harness.step();
+    assert!(harness.state().viewer.brush.is_some());
+    harness.key_press(egui::Key::B);
+    harness.step();
+    assert_eq!(harness.state().viewer.brush, None);
+
+    // Turned, the stroke stays on the part of the photo it was painted on.
+    harness.get_by_label("Rotate right").click();
+    harness.step();
+    let turned = vec![stroke.turned(1)];
+    assert_eq!(harness.state().photos[0].settings.brush, turned);
+
+    harness.state_mut().save_prefs();
+    drop(harness);
+    let harness = setup.harness();
+    assert_eq!(harness.state().photos[0].settings.brush, turned, "kept with the list");
 }

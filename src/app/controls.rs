@@ -23,6 +23,11 @@ pub const SATURATION_LABEL: &str = "Colour strength";
 pub const APPLY_TO_ALL_LABEL: &str = "Apply to all photos";
 pub const WARMTH_LABEL: &str = "Warmth";
 pub const TINT_LABEL: &str = "Tint";
+pub const BRUSH_LABEL: &str = "Remove colour with a brush";
+pub const BRUSH_SIZE_LABEL: &str = "Brush size";
+pub const CLEAR_BRUSH_LABEL: &str = "Clear brush strokes";
+/// The brush's radius range, in screen points.
+const BRUSH_SIZES: std::ops::RangeInclusive<f32> = 4.0..=150.0;
 const ERROR_RED: Color32 = Color32::from_rgb(0xe0, 0x55, 0x4f);
 /// A photo's row in the list: its thumbnail, name and state.
 const ROW_HEIGHT: f32 = 56.0;
@@ -106,7 +111,9 @@ impl App {
             let mode = self.prefs.view;
             let hint = self.canvas_hint();
             let pending = self.after_pending();
-            self.viewer.show(ui, mode, before.as_ref(), after.as_ref(), &hint, pending);
+            if let Some(stroke) = self.viewer.show(ui, mode, before.as_ref(), after.as_ref(), &hint, pending) {
+                self.add_stroke(stroke, ui.input(|i| i.time));
+            }
         });
         self.sheet_window(ui.ctx());
         self.help_window(ui.ctx());
@@ -481,6 +488,7 @@ impl App {
         if adjusted {
             self.set_shown_settings(settings, now);
         }
+        self.touch_up(ui, now);
         ui.add_space(6.0);
         ui.heading("Save and share");
         egui::ComboBox::from_label("Format").selected_text(self.prefs.export_format.to_uppercase()).show_ui(ui, |ui| {
@@ -553,6 +561,36 @@ impl App {
 
     /// The model list: built in, the DeOldify models (with Download when missing), a file.
     /// Returns whether the pick changed.
+    /// The brush that takes wrong colour away (a green beard, a red smear on a wall): on and
+    /// off, its size, and the photo's strokes cleared.
+    fn touch_up(&mut self, ui: &mut egui::Ui, now: f64) {
+        ui.add_space(6.0);
+        ui.heading("Touch up");
+        let button = egui::Button::new(BRUSH_LABEL).selected(self.viewer.brush.is_some());
+        let hover = "B picks it up and puts it down; Escape puts it down";
+        if ui.add_enabled(self.selected.is_some(), button).on_hover_text(hover).clicked() {
+            self.toggle_brush();
+        }
+        if let Some(size) = &mut self.viewer.brush {
+            if ui.add(egui::Slider::new(size, BRUSH_SIZES).fixed_decimals(0).text(BRUSH_SIZE_LABEL)).changed() {
+                self.prefs.brush_size = *size;
+            }
+            let text = "Paint over a patch of wrong colour to make it grey. Drag with the right button to pan.";
+            ui.label(RichText::new(text).small());
+        }
+        let strokes = self.selected_photo().map_or(0, |p| p.settings.brush.len());
+        let undo = command_key(ui.ctx(), egui::Key::Z);
+        let hover = match strokes {
+            0 => "This photo has no brush strokes".to_owned(),
+            1 => format!("Takes away this photo's brush stroke ({undo} takes a stroke back)"),
+            n => format!("Takes away this photo's {n} brush strokes ({undo} takes the last one back)"),
+        };
+        if ui.add_enabled(strokes > 0, egui::Button::new(CLEAR_BRUSH_LABEL)).on_hover_text(hover).clicked() {
+            let settings = Settings { brush: Vec::new(), ..self.shown_settings() };
+            self.set_shown_settings(settings, now);
+        }
+    }
+
     fn model_picker(&mut self, ui: &mut egui::Ui) -> bool {
         let before = self.prefs.model.clone();
         let entries = self.models.manifest.clone();

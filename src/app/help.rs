@@ -27,6 +27,8 @@ impl App {
             ("Shift+F10".into(), "The menu of the photo on screen, or of the one focused"),
             ("+, −, wheel".into(), "Zoom the picture"),
             ("Double-click".into(), "The picture at 100 % where clicked, or fitted"),
+            ("B".into(), "The brush that takes wrong colour away (Escape puts it down)"),
+            ("Right-drag".into(), "Pan the picture while the brush is on"),
             (command(egui::Key::Plus) + ", " + &command(egui::Key::Minus), "Zoom the whole window"),
             ("F11, Escape".into(), "Full screen, and back"),
             ("F1".into(), "This window (Escape closes it)"),

@@ -455,6 +455,27 @@ impl App {
         self.photos.len() > 1 && self.photos.iter().any(|p| p.settings != adjusted_like(p, &settings))
     }
 
+    /// Adds a brush stroke to the photo on screen, as one step to undo of its own.
+    pub fn add_stroke(&mut self, stroke: crate::pipeline::brush::Stroke, now: f64) {
+        let Some(p) = self.selected_photo() else { return };
+        let before =
+            history::Step { photos: vec![(p.id, p.settings.clone())], new_photos: self.prefs.photo_settings() };
+        // No photo given: strokes painted in quick succession are still taken back one by one.
+        self.history.record(Change::Settings(before), None, now);
+        if let Some(p) = self.selected.and_then(|id| self.photo_mut(id)) {
+            p.settings.brush.push(stroke);
+        }
+        self.settings_changed(now);
+    }
+
+    /// Picks the brush up (at its remembered size) while a photo is on screen, or puts it down.
+    pub fn toggle_brush(&mut self) {
+        self.viewer.brush = match self.viewer.brush {
+            Some(_) => None,
+            None => self.selected.map(|_| self.prefs.brush_size),
+        };
+    }
+
     /// Turns the picked photos a quarter turn clockwise (or back), as one step to undo.
     pub fn turn_picked(&mut self, clockwise: bool, now: f64) {
         let picked = self.picked();
@@ -1360,7 +1381,7 @@ impl App {
         let typing = ctx.text_edit_focused();
         // The arrows belong to a focused control (the split handle, the viewer, a slider).
         let free = ctx.memory(|m| m.focused().is_none());
-        let (open, export, remove, step, redo, undo, turn_left, turn_right, pick_all) = ctx.input_mut(|i| {
+        let (open, export, remove, step, redo, undo, turn_left, turn_right, pick_all, brush) = ctx.input_mut(|i| {
             use egui::{Key, Modifiers};
             let mut key = |k| !typing && i.consume_key(Modifiers::NONE, k);
             let next = key(Key::PageDown) || (free && key(Key::ArrowDown));
@@ -1381,6 +1402,7 @@ impl App {
                 i.consume_key(Modifiers::COMMAND, Key::R),
                 // In a text field being typed in, Ctrl+A is the field's own.
                 !typing && i.consume_key(Modifiers::COMMAND, Key::A),
+                !typing && i.consume_key(Modifiers::NONE, Key::B),
             )
         });
         // Ctrl+C copies the photo on screen, unless a text field or a label's selected text
@@ -1398,18 +1420,24 @@ impl App {
         if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F11)) {
             ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(!full));
         }
-        // Escape closes, in turn, a menu (egui's own), Help, the render-size sheet and the full
-        // screen; the quit question and a text field being typed in keep it for themselves.
-        let closable = self.help_open || self.sheet.is_some() || full;
+        // Escape closes, in turn, a menu (egui's own), Help, the render-size sheet, then puts the
+        // brush down and leaves the full screen; the quit question and a text field being typed
+        // in keep it for themselves.
+        let closable = self.help_open || self.sheet.is_some() || self.viewer.brush.is_some() || full;
         let busy = typing || egui::Popup::is_any_open(ctx) || matches!(self.quit, Quit::Asking | Quit::WhenSaved);
         if closable && !busy && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape)) {
             if self.help_open {
                 self.help_open = false;
             } else if self.sheet.is_some() {
                 self.sheet = None;
+            } else if self.viewer.brush.is_some() {
+                self.viewer.brush = None;
             } else {
                 ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(false));
             }
+        }
+        if brush {
+            self.toggle_brush();
         }
         if pick_all {
             self.also_picked = self.photos.iter().map(|p| p.id).filter(|&id| self.selected != Some(id)).collect();

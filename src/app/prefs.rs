@@ -57,6 +57,8 @@ pub struct Prefs {
     pub share_layout: ShareLayout,
     /// Newest first.
     pub recent_folders: Vec<PathBuf>,
+    /// The "remove colour" brush's radius, in screen points.
+    pub brush_size: f32,
 }
 
 impl Default for Prefs {
@@ -74,6 +76,7 @@ impl Default for Prefs {
             export_format: "png".into(),
             share_layout: ShareLayout::SideBySide,
             recent_folders: Vec::new(),
+            brush_size: 24.0,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The viewer: before and after under one zoom and pan, split by a draggable handle (mouse or
 //! arrow keys) or side by side. Pictures larger than the GPU's texture limit are shown as tiles.
+//! With the brush on, dragging paints "remove colour" strokes instead of panning.
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use egui::{Color32, Pos2, Rect, Sense, Stroke, TextureOptions, Vec2, pos2, vec2}
 use image::DynamicImage;
 
 use super::prefs::ViewMode;
+use crate::pipeline::brush;
 
 pub const SPLIT_LABEL: &str = "Before/after split";
 pub const VIEWER_LABEL: &str =
@@ -78,17 +80,34 @@ pub struct Viewer {
     fit: f32,
     before: Option<TiledTexture>,
     after: Option<TiledTexture>,
+    /// The brush's radius in screen points while the brush is on: a drag paints, not pans.
+    pub brush: Option<f32>,
+    /// The stroke being painted, in the picture's pixels, and its radius there.
+    painting: Option<(Vec<Pos2>, f32)>,
+    /// Strokes handed out and not yet in the after picture: drawn over it until it comes.
+    waiting: Vec<(Vec<Pos2>, f32)>,
 }
 
 impl Default for Viewer {
     fn default() -> Self {
-        Self { split: 0.5, zoom: None, centre: None, fit: 1.0, before: None, after: None }
+        Self {
+            split: 0.5,
+            zoom: None,
+            centre: None,
+            fit: 1.0,
+            before: None,
+            after: None,
+            brush: None,
+            painting: None,
+            waiting: Vec::new(),
+        }
     }
 }
 
 impl Viewer {
     /// Shows `before` and `after` (either may be missing while work runs), or `hint` where
-    /// there is no picture yet; `pending` says why the after picture is missing.
+    /// there is no picture yet; `pending` says why the after picture is missing. Returns a
+    /// brush stroke the person has just finished painting.
     pub fn show(
         &mut self,
         ui: &mut egui::Ui,
@@ -97,10 +116,14 @@ impl Viewer {
         after: Option<&Arc<DynamicImage>>,
         hint: &str,
         pending: &str,
-    ) {
+    ) -> Option<brush::Stroke> {
         let ctx = ui.ctx().clone();
-        sync(&mut self.before, before, &ctx, "before");
-        sync(&mut self.after, after, &ctx, "after");
+        // Another photo, or a new result: the strokes waiting for it are in it, or no longer
+        // this picture's.
+        if sync(&mut self.before, before, &ctx, "before") | sync(&mut self.after, after, &ctx, "after") {
+            self.waiting.clear();
+            self.painting = None;
+        }
         let area = ui.available_rect_before_wrap().round_ui();
         ui.advance_cursor_after_rect(area);
         // An id of its own, not the next in the panel: a message appearing above the canvas
@@ -112,7 +135,7 @@ impl Viewer {
             // A label rather than painted text, so screen readers (and the tests) read it too.
             let weak = ui.visuals().weak_text_color();
             ui.put(area, egui::Label::new(egui::RichText::new(hint).heading().color(weak)));
-            return;
+            return None;
         };
         let size = shown.size;
         let panes = if mode == ViewMode::SideBySide { 2.0 } else { 1.0 };
@@ -137,12 +160,19 @@ impl Viewer {
                 self.zoom = Some(scale);
             }
         }
-        if response.dragged() && self.zoom.is_some() {
+        // With the brush on, the left button paints and the others pan.
+        let brushing = self.brush.is_some();
+        let panning = if brushing {
+            response.dragged_by(egui::PointerButton::Secondary) || response.dragged_by(egui::PointerButton::Middle)
+        } else {
+            response.dragged()
+        };
+        if panning && self.zoom.is_some() {
             centre -= response.drag_delta() / scale;
         }
         // A double-click shows the photo at 100 %, the point clicked staying under the pointer,
         // and fits it again.
-        if response.double_clicked() {
+        if response.double_clicked() && !brushing {
             if self.zoom.is_some() {
                 self.zoom = None;
                 scale = fit;
@@ -194,6 +224,10 @@ impl Viewer {
 
         let place =
             |pane: Rect| Rect::from_center_size(pane.center() - (centre.to_vec2() - size / 2.0) * scale, size * scale);
+        // The picture's pixel under a screen point, and back, in the pane it falls in.
+        let pane_at = |p: Pos2| if mode == ViewMode::SideBySide { pane_of(area, pane_size, p) } else { area };
+        let to_picture = |p: Pos2| ((p - place(pane_at(p)).min) / scale).to_pos2();
+        let finished = self.brush.and_then(|radius| self.paint(&ctx, &response, radius / scale, to_picture, size));
         match mode {
             ViewMode::SideBySide => {
                 let left = Rect::from_min_size(area.min, pane_size);
@@ -230,6 +264,68 @@ impl Viewer {
                 self.handle(ui, area, screen, x);
             }
         }
+        if let Some(radius) = self.brush {
+            let panes = match mode {
+                ViewMode::SideBySide => vec![
+                    Rect::from_min_size(area.min, pane_size),
+                    Rect::from_min_size(pos2(area.right() - pane_size.x, area.top()), pane_size),
+                ],
+                ViewMode::Split => vec![area],
+            };
+            for pane in panes {
+                let (painter, picture) = (painter.with_clip_rect(pane), place(pane));
+                for (points, r) in self.waiting.iter().chain(&self.painting) {
+                    let on_screen: Vec<Pos2> = points.iter().map(|p| picture.min + p.to_vec2() * scale).collect();
+                    stroke_shape(&painter, &on_screen, r * scale);
+                }
+            }
+            if let Some(pointer) = response.hover_pos() {
+                ctx.set_cursor_icon(egui::CursorIcon::Crosshair);
+                painter.circle_stroke(pointer, radius, Stroke::new(3.0, Color32::from_black_alpha(140)));
+                painter.circle_stroke(pointer, radius, Stroke::new(1.5, Color32::WHITE));
+            }
+        }
+        finished
+    }
+
+    /// Follows the left button with the brush: a drag adds to the stroke under way, a click is
+    /// a dab. Returns the stroke once the button is let go, in the picture's proportions.
+    fn paint(
+        &mut self,
+        ctx: &egui::Context,
+        response: &egui::Response,
+        radius: f32,
+        to_picture: impl Fn(Pos2) -> Pos2,
+        size: Vec2,
+    ) -> Option<brush::Stroke> {
+        use egui::PointerButton::Primary;
+        if response.drag_started_by(Primary) {
+            // The drag is seen some points after the press: the stroke starts where it was.
+            let origin = ctx.input(|i| i.pointer.press_origin()).or(response.interact_pointer_pos());
+            self.painting = origin.map(|p| (vec![to_picture(p)], radius));
+        }
+        if response.dragged_by(Primary)
+            && let (Some((points, r)), Some(p)) = (&mut self.painting, response.interact_pointer_pos())
+        {
+            let p = to_picture(p);
+            // Points a quarter of the radius apart draw a smooth stroke and keep the file small.
+            if points.last().is_none_or(|last| last.distance(p) >= (*r / 4.0).max(1.0)) {
+                points.push(p);
+            }
+        }
+        let done = if response.drag_stopped_by(Primary) {
+            self.painting.take()
+        } else if response.clicked_by(Primary) {
+            response.interact_pointer_pos().map(|p| (vec![to_picture(p)], radius))
+        } else {
+            None
+        }?;
+        let stroke = brush::Stroke {
+            points: done.0.iter().map(|p| [(p.x / size.x).clamp(0.0, 1.0), (p.y / size.y).clamp(0.0, 1.0)]).collect(),
+            radius: (done.1 / size.x.min(size.y)).clamp(brush::MIN_RADIUS, brush::MAX_RADIUS),
+        };
+        self.waiting.push(done);
+        Some(stroke)
     }
 
     /// The split handle: a focusable slider for screen readers, dragged with the mouse or moved
@@ -297,12 +393,31 @@ impl Viewer {
     }
 }
 
-/// Keeps `slot` showing `image`, uploading it again only when it changed.
-fn sync(slot: &mut Option<TiledTexture>, image: Option<&Arc<DynamicImage>>, ctx: &egui::Context, name: &str) {
+/// Keeps `slot` showing `image`, uploading it again only when it changed; says whether it did.
+fn sync(slot: &mut Option<TiledTexture>, image: Option<&Arc<DynamicImage>>, ctx: &egui::Context, name: &str) -> bool {
     match image {
-        None => *slot = None,
-        Some(img) if slot.as_ref().is_some_and(|t| t.is_of(img)) => {}
-        Some(img) => *slot = Some(TiledTexture::new(ctx, name, img.clone())),
+        None => slot.take().is_some(),
+        Some(img) if slot.as_ref().is_some_and(|t| t.is_of(img)) => false,
+        Some(img) => {
+            *slot = Some(TiledTexture::new(ctx, name, img.clone()));
+            true
+        }
+    }
+}
+
+/// A brush stroke as it is painted: a pale band the brush's width, round at its ends.
+fn stroke_shape(painter: &egui::Painter, points: &[Pos2], radius: f32) {
+    let colour = Color32::from_white_alpha(110);
+    match points {
+        [] => {}
+        [dab] => {
+            painter.circle_filled(*dab, radius, colour);
+        }
+        [first, .., last] => {
+            painter.add(egui::Shape::line(points.to_vec(), Stroke::new(2.0 * radius, colour)));
+            painter.circle_filled(*first, radius, colour);
+            painter.circle_filled(*last, radius, colour);
+        }
     }
 }
 
