@@ -3,6 +3,7 @@
 //! colour is touched; the photo's own luminance is merged in afterwards as everywhere else.
 
 use image::RgbImage;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// Share of a stroke's radius that is fully grey; beyond it the colour comes back smoothly, so
@@ -45,51 +46,118 @@ impl Stroke {
 pub const MIN_RADIUS: f32 = 0.001;
 pub const MAX_RADIUS: f32 = 0.5;
 
-/// How much of each pixel's colour the strokes take away, 0 (none) to 1 (all), row by row,
-/// for a picture of `width` × `height`.
-pub fn coverage(strokes: &[Stroke], width: u32, height: u32) -> Vec<f32> {
-    let (w, h) = (width as usize, height as usize);
-    let mut cover = vec![0.0f32; w * h];
-    let scale = [width as f32, height as f32];
-    for stroke in strokes {
-        let r = stroke.radius * width.min(height) as f32;
-        if r <= 0.0 {
-            continue;
-        }
-        let pixels: Vec<[f32; 2]> = stroke.points.iter().map(|p| [p[0] * scale[0], p[1] * scale[1]]).collect();
-        // A single point is a segment of no length: a dab.
-        let segments =
-            pixels.windows(2).map(|s| (s[0], s[1])).chain((pixels.len() == 1).then(|| (pixels[0], pixels[0])));
-        for (a, b) in segments {
-            let x0 = (a[0].min(b[0]) - r).floor().max(0.0) as usize;
-            let x1 = ((a[0].max(b[0]) + r).ceil().max(0.0) as usize).min(w);
-            let y0 = (a[1].min(b[1]) - r).floor().max(0.0) as usize;
-            let y1 = ((a[1].max(b[1]) + r).ceil().max(0.0) as usize).min(h);
-            for y in y0..y1 {
-                let row = &mut cover[y * w..(y + 1) * w];
-                for (x, c) in row.iter_mut().enumerate().take(x1).skip(x0) {
-                    // Distance from the pixel's centre to the segment.
-                    let d = distance_to_segment([x as f32 + 0.5, y as f32 + 0.5], a, b);
-                    *c = c.max(falloff(d / r));
+/// How much of each pixel's colour the strokes take away, 0 (none) to 1 (all), over the
+/// smallest rectangle of the picture that holds every stroke (a few strokes on a 24-megapixel
+/// scan need not cost a full-size buffer).
+pub struct Coverage {
+    /// The rectangle's left, top, width and height, in the picture's pixels.
+    x0: usize,
+    y0: usize,
+    width: usize,
+    height: usize,
+    /// Row by row.
+    values: Vec<f32>,
+}
+
+impl Coverage {
+    /// The coverage of `strokes` on a picture of `width` × `height`.
+    pub fn of(strokes: &[Stroke], width: u32, height: u32) -> Coverage {
+        let scale = [width as f32, height as f32];
+        let shorter = width.min(height) as f32;
+        // Each stroke in the picture's pixels, with its reach: the bounds of its points, widened
+        // by its radius and held to the picture.
+        let (w, h) = (width as usize, height as usize);
+        let bounds = |points: &[[f32; 2]], r: f32| {
+            let (mut lo, mut hi) = ([f32::INFINITY; 2], [f32::NEG_INFINITY; 2]);
+            for p in points {
+                for i in 0..2 {
+                    (lo[i], hi[i]) = (lo[i].min(p[i]), hi[i].max(p[i]));
                 }
             }
+            let clamp = |v: f32, max: usize| (v.max(0.0) as usize).min(max);
+            [
+                clamp((lo[0] - r).floor(), w),
+                clamp((lo[1] - r).floor(), h),
+                clamp((hi[0] + r).ceil(), w),
+                clamp((hi[1] + r).ceil(), h),
+            ]
+        };
+        let strokes: Vec<(Vec<[f32; 2]>, f32)> = strokes
+            .iter()
+            .map(|s| (s.points.iter().map(|p| [p[0] * scale[0], p[1] * scale[1]]).collect(), s.radius * shorter))
+            .filter(|(points, r): &(Vec<_>, f32)| !points.is_empty() && *r > 0.0)
+            .collect();
+        let reach = strokes
+            .iter()
+            .map(|(points, r)| bounds(points, *r))
+            .reduce(|a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])]);
+        let [x0, y0, x1, y1] = reach.unwrap_or([0; 4]);
+        let (cw, ch) = (x1.saturating_sub(x0), y1.saturating_sub(y0));
+        // Every segment with its reach; a single point is a segment of no length: a dab.
+        let segments: Vec<(Segment, [usize; 4])> = strokes
+            .iter()
+            .flat_map(|(pixels, r)| {
+                let single = (pixels.len() == 1).then(|| (pixels[0], pixels[0]));
+                let pairs = pixels.windows(2).map(|s| (s[0], s[1])).chain(single);
+                pairs.map(|(a, b)| (Segment::new(a, b, *r), bounds(&[a, b], *r)))
+            })
+            .collect();
+        let mut values = vec![0.0f32; cw * ch];
+        // Rows in parallel: a long stroke over a large scan is millions of distances.
+        values.par_chunks_mut(cw.max(1)).enumerate().for_each(|(i, row)| {
+            let y = y0 + i;
+            for (segment, [sx0, sy0, sx1, sy1]) in &segments {
+                if !(*sy0..*sy1).contains(&y) {
+                    continue;
+                }
+                for (x, c) in (*sx0..*sx1).zip(&mut row[sx0 - x0..sx1 - x0]) {
+                    if *c < 1.0 {
+                        *c = c.max(segment.cover([x as f32 + 0.5, y as f32 + 0.5]));
+                    }
+                }
+            }
+        });
+        Coverage { x0, y0, width: cw, height: ch, values }
+    }
+
+    /// The share of the colour taken away at pixel (x, y).
+    pub fn at(&self, x: usize, y: usize) -> f32 {
+        match (x.checked_sub(self.x0), y.checked_sub(self.y0)) {
+            (Some(dx), Some(dy)) if dx < self.width && dy < self.height => self.values[dy * self.width + dx],
+            _ => 0.0,
         }
     }
-    cover
 }
 
-fn distance_to_segment(p: [f32; 2], a: [f32; 2], b: [f32; 2]) -> f32 {
-    let (ab, ap) = ([b[0] - a[0], b[1] - a[1]], [p[0] - a[0], p[1] - a[1]]);
-    let length2 = ab[0] * ab[0] + ab[1] * ab[1];
-    let t = if length2 > 0.0 { ((ap[0] * ab[0] + ap[1] * ab[1]) / length2).clamp(0.0, 1.0) } else { 0.0 };
-    let (dx, dy) = (ap[0] - t * ab[0], ap[1] - t * ab[1]);
-    (dx * dx + dy * dy).sqrt()
+/// A stretch of a stroke between two of its points, in the picture's pixels.
+struct Segment {
+    a: [f32; 2],
+    ab: [f32; 2],
+    /// 1 / |ab|², or 0 for a dab.
+    inverse_length2: f32,
+    radius: f32,
 }
 
-/// 1 in the stroke's core, 0 from its radius on, smooth between.
-fn falloff(t: f32) -> f32 {
-    let s = ((1.0 - t) / (1.0 - CORE)).clamp(0.0, 1.0);
-    s * s * (3.0 - 2.0 * s)
+impl Segment {
+    fn new(a: [f32; 2], b: [f32; 2], radius: f32) -> Self {
+        let ab = [b[0] - a[0], b[1] - a[1]];
+        let length2 = ab[0] * ab[0] + ab[1] * ab[1];
+        Segment { a, ab, inverse_length2: if length2 > 0.0 { 1.0 / length2 } else { 0.0 }, radius }
+    }
+
+    /// How much of the colour at `p` (a pixel's centre) it takes away: 1 in the stroke's core,
+    /// 0 from its radius on, smooth between.
+    fn cover(&self, p: [f32; 2]) -> f32 {
+        let ap = [p[0] - self.a[0], p[1] - self.a[1]];
+        let t = ((ap[0] * self.ab[0] + ap[1] * self.ab[1]) * self.inverse_length2).clamp(0.0, 1.0);
+        let (dx, dy) = (ap[0] - t * self.ab[0], ap[1] - t * self.ab[1]);
+        let distance2 = dx * dx + dy * dy;
+        if distance2 >= self.radius * self.radius {
+            return 0.0;
+        }
+        let s = ((1.0 - distance2.sqrt() / self.radius) / (1.0 - CORE)).clamp(0.0, 1.0);
+        s * s * (3.0 - 2.0 * s)
+    }
 }
 
 /// `colour` with the chroma under `strokes` taken away: each pixel moved towards the grey of
@@ -97,17 +165,18 @@ fn falloff(t: f32) -> f32 {
 /// reaches are left exactly as they were.
 pub fn take_colour(colour: &RgbImage, strokes: &[Stroke]) -> RgbImage {
     let mut out = colour.clone();
-    if strokes.is_empty() {
-        return out;
-    }
-    let cover = coverage(strokes, colour.width(), colour.height());
-    for (px, &m) in out.pixels_mut().zip(&cover) {
-        if m <= 0.0 {
-            continue;
+    let cover = Coverage::of(strokes, colour.width(), colour.height());
+    for dy in 0..cover.height {
+        for dx in 0..cover.width {
+            let m = cover.values[dy * cover.width + dx];
+            if m <= 0.0 {
+                continue;
+            }
+            let px = out.get_pixel_mut((cover.x0 + dx) as u32, (cover.y0 + dy) as u32);
+            let [r, g, b] = px.0.map(f32::from);
+            let y = 0.299 * r + 0.587 * g + 0.114 * b;
+            px.0 = [r, g, b].map(|c| (y + (c - y) * (1.0 - m)).round().clamp(0.0, 255.0) as u8);
         }
-        let [r, g, b] = px.0.map(f32::from);
-        let y = 0.299 * r + 0.587 * g + 0.114 * b;
-        px.0 = [r, g, b].map(|c| (y + (c - y) * (1.0 - m)).round().clamp(0.0, 255.0) as u8);
     }
     out
 }
@@ -146,8 +215,8 @@ mod tests {
 
     #[test]
     fn a_single_point_is_a_round_dab() {
-        let cover = coverage(&[stroke(&[[0.5, 0.5]], 0.2)], 50, 50);
-        let at = |x: usize, y: usize| cover[y * 50 + x];
+        let cover = Coverage::of(&[stroke(&[[0.5, 0.5]], 0.2)], 50, 50);
+        let at = |x: usize, y: usize| cover.at(x, y);
         assert_eq!(at(25, 25), 1.0);
         assert_eq!(at(25, 30), 1.0); // 5.5 px out of 10: in the core
         assert!(at(25, 33) > 0.0 && at(25, 33) < 1.0);
@@ -157,17 +226,27 @@ mod tests {
     }
 
     #[test]
+    fn a_dab_on_a_large_scan_costs_only_its_own_rectangle() {
+        // 40 px in radius on a 6000 × 4000 scan.
+        let cover = Coverage::of(&[stroke(&[[0.5, 0.5]], 0.01)], 6000, 4000);
+        assert_eq!((cover.x0, cover.y0, cover.width, cover.height), (2960, 1960, 80, 80));
+        assert_eq!(cover.at(3000, 2000), 1.0);
+        assert_eq!(cover.at(0, 0), 0.0);
+        assert!(Coverage::of(&[], 6000, 4000).values.is_empty());
+    }
+
+    #[test]
     fn a_turned_stroke_covers_the_turned_pixels() {
         let s = stroke(&[[0.1, 0.2], [0.3, 0.25]], 0.05);
         let (w, h) = (80, 40);
-        let before = coverage(std::slice::from_ref(&s), w, h);
-        let after = coverage(&[s.turned(1)], h, w);
+        let before = Coverage::of(std::slice::from_ref(&s), w, h);
+        let after = Coverage::of(&[s.turned(1)], h, w);
         // Pixel (x, y) of the photo is (h − 1 − y, x) once turned clockwise.
         let mut differ = 0;
         for y in 0..h as usize {
             for x in 0..w as usize {
-                let turned = after[x * h as usize + (h as usize - 1 - y)];
-                differ += ((before[y * w as usize + x] - turned).abs() > 1e-4) as usize;
+                let turned = after.at(h as usize - 1 - y, x);
+                differ += ((before.at(x, y) - turned).abs() > 1e-4) as usize;
             }
         }
         assert_eq!(differ, 0);
