@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Takes the README's screenshots of the real window under Xvfb (Debian: xvfb, xdotool,
-# imagemagick, mesa-vulkan-drivers): the split view, side by side, and the render-size sheet.
+# imagemagick, mesa-vulkan-drivers): the split view, the brush, side by side, and the
+# render-size sheet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked
@@ -18,6 +19,13 @@ sleep 15  # both samples colorized
 win=$(xdotool search --name 'Tintype$' | head -n 1)
 shot() { import -window "$win" "$out/$1.png"; }
 shot split
+# The brush over the red smear on Migrant Mother's knee.
+xdotool windowfocus --sync "$win" key b; sleep 0.5
+xdotool mousemove 626 402 mousedown 1
+for i in $(seq 1 12); do xdotool mousemove $((626 + i * 4)) $((402 - i * 2)); sleep 0.03; done
+xdotool mouseup 1; sleep 5  # the network runs again: the worker holds the other photo's colour
+shot brush
+xdotool windowfocus --sync "$win" key Escape; sleep 0.5
 xdotool mousemove 567 12 click 1; sleep 1          # Side by side
 xdotool mousemove 120 135 click 1; sleep 2         # the second photo
 shot side-by-side

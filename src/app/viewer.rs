@@ -118,9 +118,10 @@ impl Viewer {
         pending: &str,
     ) -> Option<brush::Stroke> {
         let ctx = ui.ctx().clone();
-        // Another photo, or a new result: the strokes waiting for it are in it, or no longer
-        // this picture's.
-        if sync(&mut self.before, before, &ctx, "before") | sync(&mut self.after, after, &ctx, "after") {
+        sync(&mut self.before, before, &ctx, "before");
+        // A new result, or another photo: the strokes waiting for it are in it, or no longer
+        // this picture's. (The photo read again, as it is for a render, is the same picture.)
+        if sync(&mut self.after, after, &ctx, "after") {
             self.waiting.clear();
             self.painting = None;
         }
@@ -405,19 +406,28 @@ fn sync(slot: &mut Option<TiledTexture>, image: Option<&Arc<DynamicImage>>, ctx:
     }
 }
 
-/// A brush stroke as it is painted: a pale band the brush's width, round at its ends.
+/// A brush stroke as it is painted: a pale band the brush's width, round at its ends. Drawn as
+/// one band and two half discs that do not overlap, so the see-through colour is even.
 fn stroke_shape(painter: &egui::Painter, points: &[Pos2], radius: f32) {
     let colour = Color32::from_white_alpha(110);
-    match points {
-        [] => {}
-        [dab] => {
-            painter.circle_filled(*dab, radius, colour);
-        }
-        [first, .., last] => {
-            painter.add(egui::Shape::line(points.to_vec(), Stroke::new(2.0 * radius, colour)));
-            painter.circle_filled(*first, radius, colour);
-            painter.circle_filled(*last, radius, colour);
-        }
+    let (Some(&first), Some(&last)) = (points.first(), points.last()) else { return };
+    // The directions the stroke leaves its ends by.
+    let out_of_start = points.iter().find(|p| **p != first).map(|p| (first - *p).normalized());
+    let out_of_end = points.iter().rev().find(|p| **p != last).map(|p| (last - *p).normalized());
+    let (Some(out_of_start), Some(out_of_end)) = (out_of_start, out_of_end) else {
+        painter.circle_filled(first, radius, colour);
+        return;
+    };
+    painter.add(egui::Shape::line(points.to_vec(), Stroke::new(2.0 * radius, colour)));
+    for (centre, out) in [(first, out_of_start), (last, out_of_end)] {
+        let across = out.rot90();
+        let half_disc = (0..=16)
+            .map(|k| {
+                let angle = std::f32::consts::PI * (k as f32 / 16.0 - 0.5);
+                centre + radius * (angle.cos() * out + angle.sin() * across)
+            })
+            .collect();
+        painter.add(egui::Shape::convex_polygon(half_disc, colour, Stroke::NONE));
     }
 }
 
