@@ -1805,6 +1805,14 @@ fn the_brush_takes_the_colour_away_where_it_paints() {
     step_until(&mut harness, "the stroke again", |app| strokes(app) == 1);
     assert_eq!(result(harness.state()), brushed);
 
+    // The export is the brushed picture, and its record says so.
+    harness.key_press_modifiers(ctrl, egui::Key::E);
+    step_until(&mut harness, "the export", |app| !app.exported.is_empty());
+    let exported = harness.state().exported[0].clone();
+    assert_eq!(image::open(&exported).unwrap().to_rgb8(), brushed);
+    let description = tintype::io::provenance::read_description(&exported).unwrap_or_default();
+    assert!(description.contains("colour removed by 1 brush stroke"), "{description:?}");
+
     // Escape puts the brush down, B picks it up; put down, a drag pans again.
     harness.key_press(egui::Key::Escape);
     harness.step();
@@ -1812,9 +1820,32 @@ fn the_brush_takes_the_colour_away_where_it_paints() {
     harness.key_press(egui::Key::B);
     harness.step();
     assert!(harness.state().viewer.brush.is_some());
+    harness.key_press(egui::Key::CloseBracket);
+    harness.step();
+    assert_eq!(harness.state().viewer.brush, Some(30.0), "] makes it larger");
+    harness.key_press(egui::Key::OpenBracket);
+    harness.step();
+    assert_eq!(harness.state().viewer.brush, Some(24.0), "[ smaller");
     harness.key_press(egui::Key::B);
     harness.step();
     assert_eq!(harness.state().viewer.brush, None);
+
+    // Side by side, a click on the after picture's centre is a dab at the photo's centre.
+    harness.state_mut().prefs.view = ViewMode::SideBySide;
+    harness.key_press(egui::Key::B);
+    harness.step();
+    let after_pane = egui::Rect::from_min_max(egui::pos2(canvas.center().x + 4.0, canvas.top()), canvas.max);
+    harness.event(egui::Event::PointerMoved(after_pane.center()));
+    harness.event(primary_button(after_pane.center(), true));
+    harness.step();
+    harness.event(primary_button(after_pane.center(), false));
+    harness.step();
+    let brush = &harness.state().photos[0].settings.brush;
+    assert_eq!(brush.len(), 2, "{brush:?}");
+    let [[x, y]] = brush[1].points[..] else { panic!("a dab is one point: {:?}", brush[1]) };
+    assert!((x - 0.5).abs() < 0.01 && (y - 0.5).abs() < 0.01, "the dab is at ({x}, {y})");
+    harness.key_press_modifiers(ctrl, egui::Key::Z);
+    harness.step();
 
     // Turned, the stroke stays on the part of the photo it was painted on.
     harness.get_by_label("Rotate right").click();

@@ -27,7 +27,7 @@ pub const BRUSH_LABEL: &str = "Remove colour with a brush";
 pub const BRUSH_SIZE_LABEL: &str = "Brush size";
 pub const CLEAR_BRUSH_LABEL: &str = "Clear brush strokes";
 /// The brush's radius range, in screen points.
-const BRUSH_SIZES: std::ops::RangeInclusive<f32> = 4.0..=150.0;
+pub const BRUSH_SIZES: std::ops::RangeInclusive<f32> = 4.0..=150.0;
 const ERROR_RED: Color32 = Color32::from_rgb(0xe0, 0x55, 0x4f);
 /// A photo's row in the list: its thumbnail, name and state.
 const ROW_HEIGHT: f32 = 56.0;

@@ -1439,6 +1439,18 @@ impl App {
         if brush {
             self.toggle_brush();
         }
+        // [ and ] size the brush while it is up, as in photo editors.
+        if let Some(size) = self.viewer.brush.filter(|_| !typing) {
+            let (smaller, larger) = ctx.input_mut(|i| {
+                use egui::{Key, Modifiers};
+                (i.consume_key(Modifiers::NONE, Key::OpenBracket), i.consume_key(Modifiers::NONE, Key::CloseBracket))
+            });
+            if smaller || larger {
+                let sizes = controls::BRUSH_SIZES;
+                let size = (size * if larger { 1.25 } else { 0.8 }).clamp(*sizes.start(), *sizes.end());
+                (self.viewer.brush, self.prefs.brush_size) = (Some(size), size);
+            }
+        }
         if pick_all {
             self.also_picked = self.photos.iter().map(|p| p.id).filter(|&id| self.selected != Some(id)).collect();
         }
