@@ -23,7 +23,7 @@ shot split
 xdotool windowfocus --sync "$win" key b; sleep 0.5
 xdotool mousemove 626 402 mousedown 1
 for i in $(seq 1 12); do xdotool mousemove $((626 + i * 4)) $((402 - i * 2)); sleep 0.03; done
-xdotool mouseup 1; sleep 5  # the network runs again: the worker holds the other photo's colour
+xdotool mouseup 1; sleep 2
 shot brush
 xdotool windowfocus --sync "$win" key Escape; sleep 0.5
 xdotool mousemove 567 12 click 1; sleep 1          # Side by side

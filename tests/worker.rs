@@ -53,7 +53,7 @@ fn a_job_with_no_model_only_reads() {
     let dir = tempfile::tempdir().unwrap();
     let path = photo(dir.path());
     let worker = Worker::spawn(|| {});
-    worker.submit(Job { photo: 1, path, model: None, settings: settings(7, 1.0) });
+    worker.submit(Job { photo: 1, path, model: None, settings: settings(7, 1.0), on_screen: false });
     let events = until_done(&worker, 1);
     assert!(matches!(events.last(), Some(Event::Read { photo: 1 })), "{events:?}");
     assert!(events.iter().any(|e| matches!(e, Event::Decoded { photo: 1, .. })), "{events:?}");
@@ -72,6 +72,7 @@ fn a_moving_slider_gives_few_renders_and_the_last_settings_win() {
             path: path.clone(),
             model: Some(model()),
             settings: settings(7, step as f32 / 15.0),
+            on_screen: false,
         });
     }
     let mut finished = Vec::new();
@@ -99,7 +100,13 @@ fn bad_files_and_models_fail_as_events_and_the_worker_goes_on() {
     let bad = dir.path().join("bad.jpg");
     std::fs::write(&bad, b"not a picture").unwrap();
     let worker = Worker::spawn(|| {});
-    worker.submit(Job { photo: 1, path: bad.clone(), model: Some(model()), settings: settings(7, 1.0) });
+    worker.submit(Job {
+        photo: 1,
+        path: bad.clone(),
+        model: Some(model()),
+        settings: settings(7, 1.0),
+        on_screen: false,
+    });
     let events = until_done(&worker, 1);
     assert!(
         matches!(events.last(), Some(Event::Failed { message, by_model: false, .. }) if message.contains("bad.jpg") && message.contains("not a picture")),
@@ -107,13 +114,19 @@ fn bad_files_and_models_fail_as_events_and_the_worker_goes_on() {
     );
     let mut missing = model();
     missing.path = dir.path().join("nowhere.safetensors");
-    worker.submit(Job { photo: 2, path: good.clone(), model: Some(missing), settings: settings(7, 1.0) });
+    worker.submit(Job {
+        photo: 2,
+        path: good.clone(),
+        model: Some(missing),
+        settings: settings(7, 1.0),
+        on_screen: false,
+    });
     let events = until_done(&worker, 2);
     assert!(
         matches!(events.last(), Some(Event::Failed { message, by_model: true, .. }) if message.contains("nowhere.safetensors")),
         "{events:?}"
     );
-    worker.submit(Job { photo: 3, path: good, model: Some(model()), settings: settings(7, 1.0) });
+    worker.submit(Job { photo: 3, path: good, model: Some(model()), settings: settings(7, 1.0), on_screen: false });
     assert!(matches!(until_done(&worker, 3).last(), Some(Event::Finished { .. })));
 }
 
@@ -121,7 +134,13 @@ fn bad_files_and_models_fail_as_events_and_the_worker_goes_on() {
 fn the_photo_is_handed_over_as_soon_as_it_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let worker = Worker::spawn(|| {});
-    worker.submit(Job { photo: 1, path: photo(dir.path()), model: Some(model()), settings: settings(7, 1.0) });
+    worker.submit(Job {
+        photo: 1,
+        path: photo(dir.path()),
+        model: Some(model()),
+        settings: settings(7, 1.0),
+        on_screen: false,
+    });
     let events = until_done(&worker, 1);
     let decoded = events.iter().position(|e| matches!(e, Event::Decoded { photo: 1, .. })).expect("a Decoded event");
     let colorizing = events.iter().position(|e| matches!(e, Event::Progress { stage: Stage::Colorizing, .. })).unwrap();
@@ -141,7 +160,13 @@ fn quitting_while_work_runs_is_clean() {
     let path = photo(dir.path());
     let worker = Worker::spawn(|| {});
     for photo in 0..5 {
-        worker.submit(Job { photo, path: path.clone(), model: Some(model()), settings: settings(20, 1.0) });
+        worker.submit(Job {
+            photo,
+            path: path.clone(),
+            model: Some(model()),
+            settings: settings(20, 1.0),
+            on_screen: false,
+        });
     }
     let started = std::time::Instant::now();
     drop(worker);
@@ -158,7 +183,7 @@ fn a_turned_photo_is_read_and_colorized_upright() {
     let worker = Worker::spawn(|| {});
     for (photo, quarter_turns) in [(1, 1), (2, 2)] {
         let settings = Settings { quarter_turns, ..settings(7, 1.0) };
-        worker.submit(Job { photo, path: path.clone(), model: Some(model()), settings });
+        worker.submit(Job { photo, path: path.clone(), model: Some(model()), settings, on_screen: false });
         let events = until_done(&worker, photo);
         let read = events.iter().any(|e| matches!(e, Event::Progress { stage: Stage::Reading, .. }));
         assert_eq!(read, photo == 1, "read from the file only the first time: {events:?}");
@@ -185,7 +210,7 @@ fn a_brush_stroke_greys_its_patch_without_colorizing_again() {
     let brushed = Settings { brush: vec![stroke], ..plain.clone() };
     let mut results = Vec::new();
     for (photo, settings) in [(1, plain), (2, brushed)] {
-        worker.submit(Job { photo, path: path.clone(), model: Some(model()), settings });
+        worker.submit(Job { photo, path: path.clone(), model: Some(model()), settings, on_screen: false });
         let events = until_done(&worker, photo);
         let colorized = events.iter().any(|e| matches!(e, Event::Progress { stage: Stage::Colorizing, .. }));
         assert_eq!(colorized, photo == 1, "the network runs for the first job only: {events:?}");
@@ -207,4 +232,36 @@ fn a_brush_stroke_greys_its_patch_without_colorizing_again() {
         }
     }
     assert!(coloured_in_core > 50, "the model had coloured the patch: {coloured_in_core} pixels");
+}
+
+/// The photo on screen stays at hand while others are rendered: painting on it or moving its
+/// sliders then neither reads it nor runs the network again. A photo not on screen is let go.
+#[test]
+fn the_photo_on_screen_stays_at_hand_while_others_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<PathBuf> = (0..3)
+        .map(|i| {
+            let path = dir.path().join(format!("p{i}.png"));
+            std::fs::copy(photo(dir.path()), &path).unwrap();
+            path
+        })
+        .collect();
+    let worker = Worker::spawn(|| {});
+    let run = |photo: u64, path: &PathBuf, settings: Settings, on_screen: bool| {
+        worker.submit(Job { photo, path: path.clone(), model: Some(model()), settings, on_screen });
+        let events = until_done(&worker, photo);
+        assert!(matches!(events.last(), Some(Event::Finished { .. })), "{events:?}");
+        let stage = |s| events.iter().any(|e| matches!(e, Event::Progress { stage, .. } if *stage == s));
+        (stage(Stage::Reading), stage(Stage::Colorizing))
+    };
+    let stroke = Stroke { points: vec![[0.5, 0.5]], radius: 0.1 };
+    let brushed = Settings { brush: vec![stroke], ..settings(7, 1.0) };
+    assert_eq!(run(1, &paths[0], settings(7, 1.0), true), (true, true));
+    // Two other photos rendered in the background.
+    assert_eq!(run(2, &paths[1], settings(7, 1.0), false), (true, true));
+    assert_eq!(run(3, &paths[2], settings(7, 1.0), false), (true, true));
+    assert_eq!(run(1, &paths[0], brushed.clone(), true), (false, false), "the photo on screen, painted on");
+    // The background photo before the last was let go; the last is still at hand.
+    assert_eq!(run(2, &paths[1], brushed.clone(), false), (true, true));
+    assert_eq!(run(2, &paths[1], settings(7, 1.5), false), (false, false));
 }

@@ -930,7 +930,8 @@ impl App {
         let Some(p) = self.selected.and_then(|id| self.photo_mut(id)) else { return };
         if p.shown_original().is_none() && matches!(p.status, Status::Idle | Status::Done) {
             p.status = Status::Queued;
-            let job = Job { photo: p.id, path: p.path.clone(), model: None, settings: p.settings.clone() };
+            let job =
+                Job { photo: p.id, path: p.path.clone(), model: None, settings: p.settings.clone(), on_screen: true };
             self.worker.submit(job);
         }
     }
@@ -961,10 +962,16 @@ impl App {
     }
 
     fn submit(&mut self, id: u64, key: RenderKey) {
+        let on_screen = self.selected == Some(id);
         let Some(p) = self.photo_mut(id) else { return };
         p.status = Status::Queued;
-        let job =
-            Job { photo: id, path: p.path.clone(), model: Some(key.model.clone()), settings: key.settings.clone() };
+        let job = Job {
+            photo: id,
+            path: p.path.clone(),
+            model: Some(key.model.clone()),
+            settings: key.settings.clone(),
+            on_screen,
+        };
         self.requested.insert(id, key);
         self.worker.submit(job);
     }
@@ -1233,7 +1240,8 @@ impl App {
         for (i, &rf) in SHEET_FACTORS.iter().enumerate() {
             let settings = Settings { render_factor: rf, ..photo_settings.clone() };
             let photo = SHEET_ID_BASE + id * SHEET_FACTORS.len() as u64 + i as u64;
-            self.worker.submit(Job { photo, path: path.clone(), model: Some(model.clone()), settings });
+            let job = Job { photo, path: path.clone(), model: Some(model.clone()), settings, on_screen: false };
+            self.worker.submit(job);
         }
         self.sheet = Some(Sheet { photo: id, renders: vec![None; SHEET_FACTORS.len()] });
     }

@@ -1,7 +1,8 @@
 //! The worker thread that owns the loaded model: it takes jobs from a queue, keeps only the
 //! newest settings per photo (a moving slider gives one render, not dozens), reports what it
 //! does as events, can be cancelled between stages, and turns a panic into an error event so
-//! the window that drives it stays up.
+//! the window that drives it stays up. It keeps two photos' pixels and network output at hand:
+//! the last one worked on and the one on screen.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -33,6 +34,10 @@ pub struct Job {
     /// `None` only reads the photo, to show it while no model can run.
     pub model: Option<ModelChoice>,
     pub settings: Settings,
+    /// The photo is the one on screen: its pixels and the network's output for it are kept
+    /// while other photos are rendered, so that moving its sliders or painting on it does not
+    /// read it or run the network again.
+    pub on_screen: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -206,9 +211,10 @@ fn drain(rx: &Receiver<Message>, queue: &mut VecDeque<Job>, block: bool) -> bool
     }
 }
 
-/// The network's output for the last photo and settings: a change of colour strength or cast
-/// only merges again.
+/// The network's output for a photo and settings: a change of colour strength or cast, or a
+/// brush stroke, only merges again.
 struct CachedLayer {
+    model: ModelChoice,
     path: PathBuf,
     quarter_turns: u8,
     render_factor: u32,
@@ -222,6 +228,19 @@ struct Decoded {
     quarter_turns: u8,
     pixels: Arc<DynamicImage>,
     icc_profile: Option<Arc<Vec<u8>>>,
+}
+
+/// A photo as read, and the network's output for it.
+#[derive(Default)]
+struct Slot {
+    decoded: Option<Decoded>,
+    layer: Option<CachedLayer>,
+}
+
+impl Slot {
+    fn holds(&self, path: &std::path::Path) -> bool {
+        self.decoded.as_ref().is_some_and(|d| d.path == path)
+    }
 }
 
 struct Loaded {
@@ -238,9 +257,10 @@ fn run(rx: Receiver<Message>, tx: Sender<Event>, cancel: Arc<AtomicBool>, notify
     };
     let mut queue = VecDeque::new();
     let mut model: Option<Loaded> = None;
-    // The last decoded photo: moving a slider re-renders the same one.
-    let mut decoded: Option<Decoded> = None;
-    let mut layer: Option<CachedLayer> = None;
+    // The photo the last job was for, and the photo on screen: moving a slider re-renders the
+    // same one, and the one on screen stays at hand while the others are rendered.
+    let mut work = Slot::default();
+    let mut on_screen = Slot::default();
     loop {
         let idle = queue.is_empty();
         if idle {
@@ -253,9 +273,13 @@ fn run(rx: Receiver<Message>, tx: Sender<Event>, cancel: Arc<AtomicBool>, notify
         cancel.store(false, Ordering::SeqCst);
         send(Event::Started { photo: job.photo });
         let started = std::time::Instant::now();
+        if !work.holds(&job.path) && on_screen.holds(&job.path) {
+            std::mem::swap(&mut work, &mut on_screen);
+        }
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            process(&job, &mut model, &mut decoded, &mut layer, &cancel, &send)
+            process(&job, &mut model, &mut work.decoded, &mut work.layer, &cancel, &send)
         }));
+        let decoded = &work.decoded;
         let event = match outcome {
             Ok(Ok(Some(made))) => Event::Finished {
                 photo: job.photo,
@@ -274,8 +298,7 @@ fn run(rx: Receiver<Message>, tx: Sender<Event>, cancel: Arc<AtomicBool>, notify
             Err(_) => {
                 // State touched by the panic is not trusted again.
                 model = None;
-                decoded = None;
-                layer = None;
+                (work, on_screen) = (Slot::default(), Slot::default());
                 Event::Failed {
                     photo: job.photo,
                     message: format!(
@@ -286,6 +309,9 @@ fn run(rx: Receiver<Message>, tx: Sender<Event>, cancel: Arc<AtomicBool>, notify
                 }
             }
         };
+        if job.on_screen {
+            std::mem::swap(&mut work, &mut on_screen);
+        }
         send(event);
     }
 }
@@ -367,7 +393,8 @@ fn process(
     }
     let settings = &job.settings;
     let reusable = layer.as_ref().is_some_and(|l| {
-        l.path == job.path
+        &l.model == choice
+            && l.path == job.path
             && l.quarter_turns == turns
             && l.render_factor == settings.render_factor
             && l.defade == settings.defade
@@ -391,6 +418,7 @@ fn process(
             Err(e) => return Err(format!("{}: colorizing failed: {e}", job.path.display()).into()),
         };
         *layer = Some(CachedLayer {
+            model: choice.clone(),
             path: job.path.clone(),
             quarter_turns: turns,
             render_factor: settings.render_factor,
