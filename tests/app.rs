@@ -1010,6 +1010,35 @@ fn a_long_list_lays_out_only_the_rows_in_sight_and_follows_the_keyboard() {
     let rect = row(&harness, "scan-45.jpg").rect();
     assert!(rect.min.y >= 0.0 && rect.max.y <= SIZE[1], "row at {rect:?}");
     assert!(harness.query_by_label_contains("scan-00.jpg").is_none());
+
+    // Scrolled back to the top with the wheel, the photo on screen is out of sight; Shift+F10
+    // brings its row back and opens its menu under it.
+    harness.event(egui::Event::PointerMoved(egui::pos2(100.0, 300.0)));
+    harness.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, 5000.0),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Unknown,
+        modifiers: egui::Modifiers::NONE,
+    });
+    for _ in 0..20 {
+        harness.step();
+    }
+    let built = |harness: &Harness<'_, App>, name: &str| {
+        harness.query_all_by_label_contains(name).any(|n| n.accesskit_node().role() == Role::Button)
+    };
+    assert!(!built(&harness, "scan-45.jpg") && built(&harness, "scan-00.jpg"), "scrolled back to the top");
+    harness.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::F10);
+    for _ in 0..4 {
+        harness.step();
+    }
+    let first = harness.query_by(|n| n.is_focused()).expect("the menu's first item").rect();
+    let rect = row(&harness, "scan-45.jpg").rect();
+    assert!(rect.min.y >= 0.0 && rect.max.y <= SIZE[1], "row at {rect:?}");
+    // At the foot of the list there is no room under the row: the menu opens over it.
+    let under = (first.min.y - rect.max.y).abs() < 12.0;
+    let over = first.max.y < rect.min.y && rect.min.y - first.min.y < 300.0;
+    assert!((under || over) && rect.x_range().contains(first.min.x), "by scan-45.jpg: {first:?}, row {rect:?}");
 }
 
 #[test]

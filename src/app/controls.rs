@@ -336,6 +336,15 @@ impl App {
         let picked_count = self.picked().len();
         let mut menu_by_keys = self.row_menu_by_keys;
         let nothing_focused = ui.memory(|m| m.focused().is_none());
+        // The menu of the photo on screen, asked for from the keyboard while its row is scrolled
+        // out of sight: the row is laid out and brought into sight, and the menu opens under it.
+        let menu_keys = |e: &egui::Event| {
+            matches!(e, egui::Event::Key { key: egui::Key::F10, pressed: true, modifiers, .. } if modifiers.shift_only())
+                || matches!(e, egui::Event::Key { key: egui::Key::Menu, pressed: true, modifiers, .. } if modifiers.is_none())
+        };
+        if nothing_focused && ui.input(|i| i.events.iter().any(menu_keys)) {
+            self.reveal_selected = true;
+        }
         egui::ScrollArea::vertical().show(ui, |ui| {
             for p in &self.photos {
                 let selected = self.selected == Some(p.id);
@@ -344,7 +353,11 @@ impl App {
                 // the press and the release of a click would otherwise hand the click to
                 // another row.
                 let row = egui::Rect::from_min_size(ui.cursor().min, egui::vec2(ui.available_width(), ROW_HEIGHT));
-                if !(ui.is_rect_visible(row) || (selected && self.reveal_selected)) {
+                // A row whose menu was opened from the keyboard is laid out while it scrolls into
+                // sight, so that its menu stays open.
+                let laid_out =
+                    ui.is_rect_visible(row) || (selected && self.reveal_selected) || menu_by_keys == Some(p.id);
+                if !laid_out {
                     // A row scrolled out of sight only takes its room: laying out thousands of
                     // thumbnails and names (or a scope for each) would slow every frame of a
                     // long list.
