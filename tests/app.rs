@@ -1873,8 +1873,25 @@ fn the_brush_takes_the_colour_away_where_it_paints() {
     assert_eq!(brush.len(), 2, "{brush:?}");
     let [[x, y]] = brush[1].points[..] else { panic!("a dab is one point: {:?}", brush[1]) };
     assert!((x - 0.5).abs() < 0.01 && (y - 0.5).abs() < 0.01, "the dab is at ({x}, {y})");
-    harness.key_press_modifiers(ctrl, egui::Key::Z);
+    // A stroke dragged from the after picture over into the before one stays in the after
+    // picture's pane: it runs on leftwards, off the picture's edge, rather than jumping.
+    let mut pointer = after_pane.center();
+    harness.event(primary_button(pointer, true));
     harness.step();
+    for _ in 0..10 {
+        pointer.x -= 30.0;
+        harness.event(egui::Event::PointerMoved(pointer));
+        harness.step();
+    }
+    harness.event(primary_button(pointer, false));
+    harness.step();
+    let brush = &harness.state().photos[0].settings.brush;
+    let xs: Vec<f32> = brush[2].points.iter().map(|p| p[0]).collect();
+    assert!(xs.windows(2).all(|w| w[1] <= w[0]) && xs[xs.len() - 1] == 0.0, "{xs:?}");
+    for _ in 0..2 {
+        harness.key_press_modifiers(ctrl, egui::Key::Z);
+        harness.step();
+    }
 
     // Turned, the stroke stays on the part of the photo it was painted on.
     harness.get_by_label("Rotate right").click();

@@ -572,8 +572,6 @@ impl App {
         }
     }
 
-    /// The model list: built in, the DeOldify models (with Download when missing), a file.
-    /// Returns whether the pick changed.
     /// The brush that takes wrong colour away (a green beard, a red smear on a wall): on and
     /// off, its size, and the photo's strokes cleared.
     fn touch_up(&mut self, ui: &mut egui::Ui, now: f64) {
@@ -604,6 +602,8 @@ impl App {
         }
     }
 
+    /// The model list: built in, the DeOldify models (with Download when missing), a file.
+    /// Returns whether the pick changed.
     fn model_picker(&mut self, ui: &mut egui::Ui) -> bool {
         let before = self.prefs.model.clone();
         let entries = self.models.manifest.clone();

@@ -82,8 +82,9 @@ pub struct Viewer {
     after: Option<TiledTexture>,
     /// The brush's radius in screen points while the brush is on: a drag paints, not pans.
     pub brush: Option<f32>,
-    /// The stroke being painted, in the picture's pixels, and its radius there.
-    painting: Option<(Vec<Pos2>, f32)>,
+    /// The stroke being painted: its points in the picture's pixels, its radius there, and
+    /// where it started on screen (side by side, the pane it is painted in).
+    painting: Option<(Vec<Pos2>, f32, Pos2)>,
     /// Strokes handed out and not yet in the after picture: drawn over it until it comes.
     waiting: Vec<(Vec<Pos2>, f32)>,
 }
@@ -225,9 +226,10 @@ impl Viewer {
 
         let place =
             |pane: Rect| Rect::from_center_size(pane.center() - (centre.to_vec2() - size / 2.0) * scale, size * scale);
-        // The picture's pixel under a screen point, and back, in the pane it falls in.
+        // The picture's pixel under a screen point, in the pane where `start` falls (side by
+        // side, a stroke stays in the pane it started in).
         let pane_at = |p: Pos2| if mode == ViewMode::SideBySide { pane_of(area, pane_size, p) } else { area };
-        let to_picture = |p: Pos2| ((p - place(pane_at(p)).min) / scale).to_pos2();
+        let to_picture = |p: Pos2, start: Pos2| ((p - place(pane_at(start)).min) / scale).to_pos2();
         let finished = self.brush.and_then(|radius| self.paint(&ctx, &response, radius / scale, to_picture, size));
         match mode {
             ViewMode::SideBySide => {
@@ -275,7 +277,8 @@ impl Viewer {
             };
             for pane in panes {
                 let (painter, picture) = (painter.with_clip_rect(pane), place(pane));
-                for (points, r) in self.waiting.iter().chain(&self.painting) {
+                let painting = self.painting.iter().map(|(points, r, _)| (points, r));
+                for (points, r) in self.waiting.iter().map(|(points, r)| (points, r)).chain(painting) {
                     let on_screen: Vec<Pos2> = points.iter().map(|p| picture.min + p.to_vec2() * scale).collect();
                     stroke_shape(&painter, &on_screen, r * scale);
                 }
@@ -296,28 +299,28 @@ impl Viewer {
         ctx: &egui::Context,
         response: &egui::Response,
         radius: f32,
-        to_picture: impl Fn(Pos2) -> Pos2,
+        to_picture: impl Fn(Pos2, Pos2) -> Pos2,
         size: Vec2,
     ) -> Option<brush::Stroke> {
         use egui::PointerButton::Primary;
         if response.drag_started_by(Primary) {
             // The drag is seen some points after the press: the stroke starts where it was.
             let origin = ctx.input(|i| i.pointer.press_origin()).or(response.interact_pointer_pos());
-            self.painting = origin.map(|p| (vec![to_picture(p)], radius));
+            self.painting = origin.map(|p| (vec![to_picture(p, p)], radius, p));
         }
         if response.dragged_by(Primary)
-            && let (Some((points, r)), Some(p)) = (&mut self.painting, response.interact_pointer_pos())
+            && let (Some((points, r, start)), Some(p)) = (&mut self.painting, response.interact_pointer_pos())
         {
-            let p = to_picture(p);
+            let p = to_picture(p, *start);
             // Points a quarter of the radius apart draw a smooth stroke and keep the file small.
             if points.last().is_none_or(|last| last.distance(p) >= (*r / 4.0).max(1.0)) {
                 points.push(p);
             }
         }
         let done = if response.drag_stopped_by(Primary) {
-            self.painting.take()
+            self.painting.take().map(|(points, r, _)| (points, r))
         } else if response.clicked_by(Primary) {
-            response.interact_pointer_pos().map(|p| (vec![to_picture(p)], radius))
+            response.interact_pointer_pos().map(|p| (vec![to_picture(p, p)], radius))
         } else {
             None
         }?;
