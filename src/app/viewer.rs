@@ -324,8 +324,11 @@ impl Viewer {
         } else {
             None
         }?;
+        // Kept within a tenth of the radius of the path drawn: the edge of the patch moves by no
+        // more than that, and a long stroke keeps a few of its points rather than hundreds.
+        let path = brush::simplify(&done.0.iter().map(|p| [p.x, p.y]).collect::<Vec<_>>(), done.1 / 10.0);
         let stroke = brush::Stroke {
-            points: done.0.iter().map(|p| [(p.x / size.x).clamp(0.0, 1.0), (p.y / size.y).clamp(0.0, 1.0)]).collect(),
+            points: path.iter().map(|p| [(p[0] / size.x).clamp(0.0, 1.0), (p[1] / size.y).clamp(0.0, 1.0)]).collect(),
             radius: (done.1 / size.x.min(size.y)).clamp(brush::MIN_RADIUS, brush::MAX_RADIUS),
         };
         self.waiting.push(done);

@@ -42,6 +42,31 @@ impl Stroke {
     }
 }
 
+/// `points` (a stroke's path, in pixels) with the points dropped that lie within `tolerance` of
+/// the line through their neighbours kept (Ramer–Douglas–Peucker). A stroke drawn with points a
+/// few pixels apart loses most of them along its straight stretches; painting a segment costs
+/// its whole reach, so fewer segments make a long stroke on a large scan many times quicker.
+pub fn simplify(points: &[[f32; 2]], tolerance: f32) -> Vec<[f32; 2]> {
+    if points.len() < 3 {
+        return points.to_vec();
+    }
+    let mut keep = vec![false; points.len()];
+    let (first, last) = (0, points.len() - 1);
+    (keep[first], keep[last]) = (true, true);
+    let mut spans = vec![(first, last)];
+    while let Some((a, b)) = spans.pop() {
+        let segment = Segment::new(points[a], points[b], 1.0);
+        let farthest = (a + 1..b).map(|i| (i, segment.distance(points[i]))).max_by(|x, y| x.1.total_cmp(&y.1));
+        if let Some((i, d)) = farthest
+            && d > tolerance
+        {
+            keep[i] = true;
+            spans.extend([(a, i), (i, b)]);
+        }
+    }
+    points.iter().zip(keep).filter(|(_, k)| *k).map(|(p, _)| *p).collect()
+}
+
 /// The brush's radius range, as a share of the photo's shorter side.
 pub const MIN_RADIUS: f32 = 0.001;
 pub const MAX_RADIUS: f32 = 0.5;
@@ -145,13 +170,22 @@ impl Segment {
         Segment { a, ab, inverse_length2: if length2 > 0.0 { 1.0 / length2 } else { 0.0 }, radius }
     }
 
-    /// How much of the colour at `p` (a pixel's centre) it takes away: 1 in the stroke's core,
-    /// 0 from its radius on, smooth between.
-    fn cover(&self, p: [f32; 2]) -> f32 {
+    /// The squared distance from `p` to the segment.
+    fn distance2(&self, p: [f32; 2]) -> f32 {
         let ap = [p[0] - self.a[0], p[1] - self.a[1]];
         let t = ((ap[0] * self.ab[0] + ap[1] * self.ab[1]) * self.inverse_length2).clamp(0.0, 1.0);
         let (dx, dy) = (ap[0] - t * self.ab[0], ap[1] - t * self.ab[1]);
-        let distance2 = dx * dx + dy * dy;
+        dx * dx + dy * dy
+    }
+
+    fn distance(&self, p: [f32; 2]) -> f32 {
+        self.distance2(p).sqrt()
+    }
+
+    /// How much of the colour at `p` (a pixel's centre) it takes away: 1 in the stroke's core,
+    /// 0 from its radius on, smooth between.
+    fn cover(&self, p: [f32; 2]) -> f32 {
+        let distance2 = self.distance2(p);
         if distance2 >= self.radius * self.radius {
             return 0.0;
         }
@@ -166,18 +200,23 @@ impl Segment {
 pub fn take_colour(colour: &RgbImage, strokes: &[Stroke]) -> RgbImage {
     let mut out = colour.clone();
     let cover = Coverage::of(strokes, colour.width(), colour.height());
-    for dy in 0..cover.height {
-        for dx in 0..cover.width {
-            let m = cover.values[dy * cover.width + dx];
-            if m <= 0.0 {
-                continue;
-            }
-            let px = out.get_pixel_mut((cover.x0 + dx) as u32, (cover.y0 + dy) as u32);
-            let [r, g, b] = px.0.map(f32::from);
-            let y = 0.299 * r + 0.587 * g + 0.114 * b;
-            px.0 = [r, g, b].map(|c| (y + (c - y) * (1.0 - m)).round().clamp(0.0, 255.0) as u8);
-        }
+    if cover.values.is_empty() {
+        return out;
     }
+    let row_bytes = 3 * colour.width() as usize;
+    let rows = out.par_chunks_mut(row_bytes).skip(cover.y0).take(cover.height);
+    rows.zip(cover.values.par_chunks(cover.width)).for_each(|(row, shares)| {
+        let pixels = row[3 * cover.x0..3 * (cover.x0 + cover.width)].chunks_exact_mut(3);
+        for (px, &m) in pixels.zip(shares) {
+            if m > 0.0 {
+                let [r, g, b] = [px[0], px[1], px[2]].map(f32::from);
+                let y = 0.299 * r + 0.587 * g + 0.114 * b;
+                for (c, v) in px.iter_mut().zip([r, g, b]) {
+                    *c = (y + (v - y) * (1.0 - m)).round().clamp(0.0, 255.0) as u8;
+                }
+            }
+        }
+    });
     out
 }
 
@@ -255,6 +294,19 @@ mod tests {
         for (a, b) in round_trip.points.iter().flatten().zip(s.points.iter().flatten()) {
             assert!((a - b).abs() < 1e-6, "four quarter turns give the stroke back: {a} against {b}");
         }
+    }
+
+    #[test]
+    fn simplifying_keeps_the_corners_and_drops_the_straight_runs() {
+        // An L drawn with a point every pixel, and a little wobble along its first arm.
+        let mut points: Vec<[f32; 2]> = (0..=100).map(|x| [x as f32, if x % 2 == 1 { 0.3 } else { 0.0 }]).collect();
+        points.extend((1..=50).map(|y| [100.0, y as f32]));
+        let kept = simplify(&points, 0.5);
+        assert_eq!(kept, vec![[0.0, 0.0], [100.0, 0.0], [100.0, 50.0]]);
+        let kept = simplify(&points, 0.1);
+        assert!(kept.len() > 50, "the wobble is kept at a finer tolerance: {}", kept.len());
+        assert_eq!(simplify(&points[..2], 5.0), points[..2]);
+        assert_eq!(simplify(&[], 5.0), Vec::<[f32; 2]>::new());
     }
 
     #[test]

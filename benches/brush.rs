@@ -1,0 +1,70 @@
+//! `cargo bench --bench brush`: what a brush stroke costs after the network, on the path the
+//! window's worker takes for a photo on screen: the colour layer greyed under the strokes
+//! (`brush::take_colour`), then merged under the photo's luminance (`chroma::merge_8bit`).
+//! Strokes as the window makes them: a hand's wavy path across half the photo's width, points a
+//! quarter of the radius apart, simplified to a tenth of the radius; the radius 4 % of the
+//! shorter side. Medians of 5 runs after a warm-up.
+
+use std::time::Instant;
+
+use image::{Rgb, RgbImage};
+use tintype::pipeline::brush::{Stroke, simplify, take_colour};
+use tintype::pipeline::chroma::{ChromaControls, merge_8bit};
+
+fn median(mut runs: Vec<f64>) -> f64 {
+    runs.sort_by(f64::total_cmp);
+    runs[runs.len() / 2]
+}
+
+fn time(mut f: impl FnMut()) -> f64 {
+    f();
+    median(
+        (0..5)
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                start.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
+}
+
+/// `count` strokes, one under the other, each across the middle half of the photo, waving up
+/// and down by a third of the radius, as the window stores them.
+fn strokes(count: usize, width: u32, height: u32) -> Vec<Stroke> {
+    let (w, h) = (width as f32, height as f32);
+    let r = 0.04 * w.min(h);
+    (0..count)
+        .map(|i| {
+            let y = (0.1 + 0.04 * i as f32) * h;
+            let path: Vec<[f32; 2]> = (0..)
+                .map(|j| 0.25 * w + r / 4.0 * j as f32)
+                .take_while(|&x| x <= 0.75 * w)
+                .map(|x| [x, y + r / 3.0 * (x / (2.0 * r)).sin()])
+                .collect();
+            let points = simplify(&path, r / 10.0).iter().map(|p| [p[0] / w, p[1] / h]).collect();
+            Stroke { points, radius: 0.04 }
+        })
+        .collect()
+}
+
+fn main() {
+    println!("| photo | strokes | points each | grey under the strokes s | merge s | together s |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (width, height) in [(768, 621), (3000, 2000), (6000, 4000)] {
+        let orig = RgbImage::from_fn(width, height, |x, y| Rgb([((x ^ y) % 256) as u8; 3]));
+        let colour = RgbImage::from_fn(width, height, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
+        let controls = ChromaControls::default();
+        for count in [0, 1, 5, 20] {
+            let brush = strokes(count, width, height);
+            let grey = time(|| drop(std::hint::black_box(take_colour(&colour, &brush))));
+            let merge = time(|| drop(std::hint::black_box(merge_8bit(&orig, &colour, &controls))));
+            let together = time(|| {
+                let layer = if brush.is_empty() { colour.clone() } else { take_colour(&colour, &brush) };
+                drop(std::hint::black_box(merge_8bit(&orig, &layer, &controls)));
+            });
+            let points = brush.first().map_or(0, |s| s.points.len());
+            println!("| {width}×{height} | {count} | {points} | {grey:.3} | {merge:.3} | {together:.3} |");
+        }
+    }
+}
