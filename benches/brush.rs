@@ -30,8 +30,9 @@ fn time(mut f: impl FnMut()) -> f64 {
 }
 
 /// `count` strokes, one under the other, each across the middle half of the photo, waving up
-/// and down by a third of the radius, as the window stores them.
-fn strokes(count: usize, width: u32, height: u32) -> Vec<Stroke> {
+/// and down by a third of the radius; `simplified` as the window stores them, or else with
+/// every point drawn.
+fn strokes(count: usize, width: u32, height: u32, simplified: bool) -> Vec<Stroke> {
     let (w, h) = (width as f32, height as f32);
     let r = 0.04 * w.min(h);
     (0..count)
@@ -42,7 +43,8 @@ fn strokes(count: usize, width: u32, height: u32) -> Vec<Stroke> {
                 .take_while(|&x| x <= 0.75 * w)
                 .map(|x| [x, y + r / 3.0 * (x / (2.0 * r)).sin()])
                 .collect();
-            let points = simplify(&path, r / 10.0).iter().map(|p| [p[0] / w, p[1] / h]).collect();
+            let path = if simplified { simplify(&path, r / 10.0) } else { path };
+            let points = path.iter().map(|p| [p[0] / w, p[1] / h]).collect();
             Stroke { points, radius: 0.04 }
         })
         .collect()
@@ -55,8 +57,9 @@ fn main() {
         let orig = RgbImage::from_fn(width, height, |x, y| Rgb([((x ^ y) % 256) as u8; 3]));
         let colour = RgbImage::from_fn(width, height, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
         let controls = ChromaControls::default();
-        for count in [0, 1, 5, 20] {
-            let brush = strokes(count, width, height);
+        // The last row: the same 20 strokes with every point drawn, not simplified.
+        for (count, simplified) in [(0, true), (1, true), (5, true), (20, true), (20, false)] {
+            let brush = strokes(count, width, height, simplified);
             let grey = time(|| drop(std::hint::black_box(take_colour(&colour, &brush))));
             let merge = time(|| drop(std::hint::black_box(merge_8bit(&orig, &colour, &controls))));
             let together = time(|| {
