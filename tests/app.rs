@@ -1858,6 +1858,13 @@ fn the_brush_takes_the_colour_away_where_it_paints() {
     harness.key_press(egui::Key::B);
     harness.step();
     assert_eq!(harness.state().viewer.brush, None);
+    // A size from a hand-edited settings file is held to the slider's range.
+    harness.state_mut().prefs.brush_size = 1000.0;
+    harness.key_press(egui::Key::B);
+    harness.step();
+    assert_eq!(harness.state().viewer.brush, Some(150.0));
+    harness.key_press(egui::Key::B);
+    harness.step();
 
     // Side by side, a click on the after picture's centre is a dab at the photo's centre.
     harness.state_mut().prefs.view = ViewMode::SideBySide;

@@ -470,9 +470,14 @@ impl App {
 
     /// Picks the brush up (at its remembered size) while a photo is on screen, or puts it down.
     pub fn toggle_brush(&mut self) {
+        // The settings file may have been edited by hand.
+        let sizes = controls::BRUSH_SIZES;
+        let size = self.prefs.brush_size;
+        let size =
+            if size.is_finite() { size.clamp(*sizes.start(), *sizes.end()) } else { Prefs::default().brush_size };
         self.viewer.brush = match self.viewer.brush {
             Some(_) => None,
-            None => self.selected.map(|_| self.prefs.brush_size),
+            None => self.selected.map(|_| size),
         };
     }
 
