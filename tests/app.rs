@@ -4,7 +4,8 @@
 //! the split handle, coalesced renders, each photo's own settings (with undo and turning), several
 //! photos picked at once, the right-click menu (and its keys), Help, photos taken off the list and
 //! put back, export (and stopping it), the keyboard, clicks and drags while the layout changes, the
-//! list and settings kept between runs, and snapshots of the main states.
+//! brush that takes colour away, the list and settings kept between runs, and snapshots of the
+//! main states.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -1842,7 +1843,7 @@ fn the_brush_takes_the_colour_away_where_it_paints() {
     let description = tintype::io::provenance::read_description(&exported).unwrap_or_default();
     assert!(description.contains("colour removed by 1 brush stroke"), "{description:?}");
 
-    // Escape puts the brush down, B picks it up; put down, a drag pans again.
+    // Escape puts the brush down; B picks it up and puts it down; ] and [ size it.
     harness.key_press(egui::Key::Escape);
     harness.step();
     assert_eq!(harness.state().viewer.brush, None);
