@@ -5,28 +5,14 @@
 //! quarter of the radius apart, simplified to a tenth of the radius; the radius 4 % of the
 //! shorter side. Medians of 5 runs after a warm-up.
 
-use std::time::Instant;
+mod common;
 
 use image::{Rgb, RgbImage};
 use tintype::pipeline::brush::{Stroke, simplify, take_colour};
 use tintype::pipeline::chroma::{ChromaControls, merge_8bit};
 
-fn median(mut runs: Vec<f64>) -> f64 {
-    runs.sort_by(f64::total_cmp);
-    runs[runs.len() / 2]
-}
-
-fn time(mut f: impl FnMut()) -> f64 {
-    f();
-    median(
-        (0..5)
-            .map(|_| {
-                let start = Instant::now();
-                f();
-                start.elapsed().as_secs_f64()
-            })
-            .collect(),
-    )
+fn time(f: impl FnMut()) -> f64 {
+    common::median_seconds(5, f)
 }
 
 /// `count` strokes, one under the other, each across the middle half of the photo, waving up

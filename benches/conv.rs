@@ -2,27 +2,13 @@
 //! on the shapes that carry DeOldify Artistic's arithmetic at render factor 35 (560 px).
 //! Medians of 3 runs after a warm-up; GFLOP/s counts the direct convolution's 2·K·C·9·H·W.
 
-use std::time::Instant;
+mod common;
 
 use candle_core::{Device, Tensor};
 use tintype::model::winograd::{Epilogue, conv3x3};
 
-fn median(mut runs: Vec<f64>) -> f64 {
-    runs.sort_by(f64::total_cmp);
-    runs[runs.len() / 2]
-}
-
-fn time(mut f: impl FnMut()) -> f64 {
-    f();
-    median(
-        (0..3)
-            .map(|_| {
-                let start = Instant::now();
-                f();
-                start.elapsed().as_secs_f64()
-            })
-            .collect(),
-    )
+fn time(f: impl FnMut()) -> f64 {
+    common::median_seconds(3, f)
 }
 
 fn main() {
