@@ -11,7 +11,7 @@ use std::sync::mpsc::{self, Receiver};
 use egui::{Color32, RichText};
 
 use super::library::{Photo, Status};
-use super::prefs::{ModelPick, RENDER_FACTORS, ShareLayout, ViewMode};
+use super::prefs::{ModelPick, Prefs, RENDER_FACTORS, ShareLayout, ViewMode};
 use super::{App, DialogPurpose, Notice, Quit, SHEET_FACTORS, command_key};
 use crate::engine::Settings;
 use crate::pipeline::chroma::ChromaControls;
@@ -28,6 +28,12 @@ pub const BRUSH_SIZE_LABEL: &str = "Brush size";
 pub const CLEAR_BRUSH_LABEL: &str = "Clear brush strokes";
 /// The brush's radius range, in screen points.
 pub const BRUSH_SIZES: std::ops::RangeInclusive<f32> = 4.0..=150.0;
+
+/// `size` held to [`BRUSH_SIZES`]; one that is not a number (a hand-edited settings file) gives
+/// the default.
+pub fn brush_size_in_range(size: f32) -> f32 {
+    if size.is_finite() { size.clamp(*BRUSH_SIZES.start(), *BRUSH_SIZES.end()) } else { Prefs::default().brush_size }
+}
 const ERROR_RED: Color32 = Color32::from_rgb(0xe0, 0x55, 0x4f);
 /// A photo's row in the list: its thumbnail, name and state.
 const ROW_HEIGHT: f32 = 56.0;

@@ -471,10 +471,7 @@ impl App {
     /// Picks the brush up (at its remembered size) while a photo is on screen, or puts it down.
     pub fn toggle_brush(&mut self) {
         // The settings file may have been edited by hand.
-        let sizes = controls::BRUSH_SIZES;
-        let size = self.prefs.brush_size;
-        let size =
-            if size.is_finite() { size.clamp(*sizes.start(), *sizes.end()) } else { Prefs::default().brush_size };
+        let size = controls::brush_size_in_range(self.prefs.brush_size);
         self.viewer.brush = match self.viewer.brush {
             Some(_) => None,
             None => self.selected.map(|_| size),
@@ -1459,8 +1456,7 @@ impl App {
                 (i.consume_key(Modifiers::NONE, Key::OpenBracket), i.consume_key(Modifiers::NONE, Key::CloseBracket))
             });
             if smaller || larger {
-                let sizes = controls::BRUSH_SIZES;
-                let size = (size * if larger { 1.25 } else { 0.8 }).clamp(*sizes.start(), *sizes.end());
+                let size = controls::brush_size_in_range(size * if larger { 1.25 } else { 0.8 });
                 (self.viewer.brush, self.prefs.brush_size) = (Some(size), size);
             }
         }
