@@ -1,6 +1,6 @@
 //! `cargo bench --bench brush`: what a brush stroke costs after the network, on the path the
 //! window's worker takes for a photo on screen: the colour layer greyed under the strokes
-//! (`brush::take_colour`), then merged under the photo's luminance (`chroma::merge_8bit`).
+//! (`brush::apply`), then merged under the photo's luminance (`chroma::merge_8bit`).
 //! Strokes as the window makes them: a hand's wavy path across half the photo's width, points a
 //! quarter of the radius apart, simplified to a tenth of the radius; the radius 4 % of the
 //! shorter side. Medians of 5 runs after a warm-up.
@@ -8,7 +8,7 @@
 mod common;
 
 use image::{Rgb, RgbImage};
-use tintype::pipeline::brush::{Stroke, simplify, take_colour};
+use tintype::pipeline::brush::{Stroke, apply, simplify};
 use tintype::pipeline::chroma::{ChromaControls, merge_8bit};
 
 fn time(f: impl FnMut()) -> f64 {
@@ -31,7 +31,7 @@ fn strokes(count: usize, width: u32, height: u32, simplified: bool) -> Vec<Strok
                 .collect();
             let path = if simplified { simplify(&path, r / 10.0) } else { path };
             let points = path.iter().map(|p| [p[0] / w, p[1] / h]).collect();
-            Stroke { points, radius: 0.04 }
+            Stroke { points, radius: 0.04, colour: None }
         })
         .collect()
 }
@@ -46,10 +46,10 @@ fn main() {
         // The last row: the same 20 strokes with every point drawn, not simplified.
         for (count, simplified) in [(0, true), (1, true), (5, true), (20, true), (20, false)] {
             let brush = strokes(count, width, height, simplified);
-            let grey = time(|| drop(std::hint::black_box(take_colour(&colour, &brush))));
+            let grey = time(|| drop(std::hint::black_box(apply(&colour, &brush))));
             let merge = time(|| drop(std::hint::black_box(merge_8bit(&orig, &colour, &controls))));
             let together = time(|| {
-                let layer = if brush.is_empty() { colour.clone() } else { take_colour(&colour, &brush) };
+                let layer = if brush.is_empty() { colour.clone() } else { apply(&colour, &brush) };
                 drop(std::hint::black_box(merge_8bit(&orig, &layer, &controls)));
             });
             let points = brush.first().map_or(0, |s| s.points.len());

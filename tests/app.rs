@@ -1912,3 +1912,135 @@ fn the_brush_takes_the_colour_away_where_it_paints() {
     let harness = setup.harness();
     assert_eq!(harness.state().photos[0].settings.brush, turned, "kept with the list");
 }
+
+#[test]
+fn the_brush_paints_a_colour_and_picks_one_from_the_photo() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[SAMPLE]);
+    step_until(&mut harness, "the render", all_done);
+    let result = |app: &App| app.photos[0].result.as_ref().expect("a result").1.to_rgb8();
+    let plain = result(harness.state());
+    harness.get_by_label("Paint a colour with a brush").click();
+    harness.step();
+    let skin = harness.state().prefs.paint_colour;
+    assert_eq!((harness.state().viewer.brush, harness.state().viewer.paint), (Some(24.0), Some(skin)));
+
+    // Alt+click picks the colour under the pointer from the after picture.
+    let canvas = harness.get_by_label_contains("Photo viewer").rect();
+    let (w, h) = (plain.width() as f32, plain.height() as f32);
+    let scale = (canvas.width() / w).min(canvas.height() / h);
+    let on_screen = |x: f32, y: f32| canvas.center() + (egui::vec2(x, y) - egui::vec2(w, h) / 2.0) * scale;
+    let at = on_screen(w * 0.7, h * 0.3);
+    let alt = egui::Modifiers::ALT;
+    let button =
+        |pressed| egui::Event::PointerButton { pos: at, button: egui::PointerButton::Primary, pressed, modifiers: alt };
+    harness.event(egui::Event::PointerMoved(at));
+    harness.event(button(true));
+    harness.step();
+    harness.event(button(false));
+    harness.step();
+    let picked = plain
+        .get_pixel(((at.x - on_screen(0.0, 0.0).x) / scale) as u32, ((at.y - on_screen(0.0, 0.0).y) / scale) as u32)
+        .0;
+    assert_eq!(harness.state().viewer.paint, Some(picked), "the colour under the pointer");
+    assert_eq!(harness.state().prefs.paint_colour, picked, "and remembered");
+    assert!(harness.state().photos[0].settings.brush.is_empty(), "picking a colour paints nothing");
+
+    // A blue (as the colour picker sets it) painted across the middle: blue under the stroke,
+    // in the photo's own shades; exactly as before away from it.
+    let blue = [40, 90, 220];
+    harness.state_mut().prefs.paint_colour = blue;
+    harness.state_mut().take_brush(true);
+    let mut pointer = on_screen(w / 3.0, h / 2.0);
+    harness.event(egui::Event::PointerMoved(pointer));
+    harness.event(primary_button(pointer, true));
+    harness.step();
+    for _ in 0..10 {
+        pointer.x += w / 3.0 * scale / 10.0;
+        harness.event(egui::Event::PointerMoved(pointer));
+        harness.step();
+    }
+    harness.event(primary_button(pointer, false));
+    harness.step();
+    let strokes = |app: &App| app.photos[0].result.as_ref().map_or(0, |(k, _)| k.settings.brush.len());
+    step_until(&mut harness, "the painted render", |app| strokes(app) == 1);
+    let painted = result(harness.state());
+    let stroke = harness.state().photos[0].settings.brush[0].clone();
+    assert_eq!(stroke.colour, Some(blue));
+    let radius = stroke.radius * w.min(h);
+    let luma = |p: &image::Rgb<u8>| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32;
+    let (mut core, mut bluish, mut far) = (0, 0, 0);
+    let mut lumas = Vec::new();
+    for (x, y, px) in painted.enumerate_pixels() {
+        let (dx, dy) = ((x as f32 + 0.5 - w / 2.0).abs() - w / 6.0, (y as f32 + 0.5 - h / 2.0).abs());
+        let distance = if dx > 0.0 { dx.hypot(dy) } else { dy };
+        if distance < 0.5 * radius {
+            core += 1;
+            // In the mid-tones the blue fits in RGB unclipped, and the photo's shade is kept
+            // exactly (to the rounding); a bright or dark pixel takes as much of it as fits.
+            let grey = luma(plain.get_pixel(x, y));
+            if (55.0..=120.0).contains(&grey) {
+                bluish += (px[2] as f32 > px[0] as f32 + 100.0) as usize;
+                assert!((luma(px) - grey).abs() < 3.0, "the photo's shade kept at ({x}, {y})");
+                lumas.push(grey);
+            } else {
+                bluish += (px[2] > px[0]) as usize;
+            }
+        } else if distance > 1.1 * radius {
+            assert_eq!(px, plain.get_pixel(x, y), "untouched away from the stroke at ({x}, {y})");
+            far += 1;
+        }
+    }
+    assert!(bluish > core * 9 / 10, "blue under the stroke: {bluish} of {core} pixels");
+    assert!(lumas.len() > core / 20, "mid-tones under the stroke: {} of {core}", lumas.len());
+    assert!(far > (w * h) as usize / 2);
+
+    // Its record names it; a stroke that takes colour away, painted over it, greys it again.
+    let ctrl = egui::Modifiers::COMMAND;
+    harness.key_press_modifiers(ctrl, egui::Key::E);
+    step_until(&mut harness, "the export", |app| !app.exported.is_empty());
+    let exported = harness.state().exported[0].clone();
+    assert_eq!(image::open(&exported).unwrap().to_rgb8(), painted);
+    let description = tintype::io::provenance::read_description(&exported).unwrap_or_default();
+    assert!(description.contains("colour painted by 1 brush stroke"), "{description:?}");
+    harness.get_by_label("Remove colour with a brush").click();
+    harness.step();
+    assert_eq!(harness.state().viewer.paint, None, "the other button switches the brush's way");
+    // (Off the split handle, which sits at the middle.)
+    let dab = on_screen(w * 0.42, h / 2.0);
+    harness.event(egui::Event::PointerMoved(dab));
+    harness.event(primary_button(dab, true));
+    harness.step();
+    harness.event(primary_button(dab, false));
+    harness.step();
+    step_until(&mut harness, "the greyed render", |app| strokes(app) == 2);
+    let [r, g, b] = result(harness.state()).get_pixel((w * 0.42) as u32, h as u32 / 2).0;
+    assert!(r.abs_diff(g) <= 2 && g.abs_diff(b) <= 2, "grey over the blue: {:?}", [r, g, b]);
+
+    // Taken back, step by step, to the plain picture.
+    for n in [1, 0] {
+        harness.key_press_modifiers(ctrl, egui::Key::Z);
+        step_until(&mut harness, "a stroke taken back", |app| strokes(app) == n);
+    }
+    assert_eq!(result(harness.state()), plain, "undo gives the model's colour back exactly");
+
+    // B picks the brush up the way it was last used; the painting button puts it down.
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    harness.get_by_label("Paint a colour with a brush").click();
+    harness.step();
+    harness.key_press(egui::Key::B);
+    harness.step();
+    assert_eq!(harness.state().viewer.brush, None);
+    harness.key_press(egui::Key::B);
+    harness.step();
+    assert_eq!(harness.state().viewer.paint, Some(blue), "painting blue again");
+    harness.get_by_label("Paint a colour with a brush").click();
+    harness.step();
+    assert_eq!(harness.state().viewer.brush, None);
+    harness.state_mut().save_prefs();
+    drop(harness);
+    let harness = setup.harness();
+    assert_eq!((harness.state().prefs.paint_colour, harness.state().prefs.brush_paints), (blue, true), "remembered");
+}

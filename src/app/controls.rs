@@ -24,6 +24,8 @@ pub const APPLY_TO_ALL_LABEL: &str = "Apply to all photos";
 pub const WARMTH_LABEL: &str = "Warmth";
 pub const TINT_LABEL: &str = "Tint";
 pub const BRUSH_LABEL: &str = "Remove colour with a brush";
+pub const PAINT_LABEL: &str = "Paint a colour with a brush";
+pub const PAINT_COLOUR_LABEL: &str = "Colour to paint";
 pub const BRUSH_SIZE_LABEL: &str = "Brush size";
 pub const CLEAR_BRUSH_LABEL: &str = "Clear brush strokes";
 /// The brush's radius range, in screen points.
@@ -119,6 +121,10 @@ impl App {
             let pending = self.after_pending();
             if let Some(stroke) = self.viewer.show(ui, mode, before.as_ref(), after.as_ref(), &hint, pending) {
                 self.add_stroke(stroke, ui.input(|i| i.time));
+            }
+            // A colour picked from the photo (Alt+click) is the brush's colour from now on.
+            if let Some(colour) = self.viewer.paint.filter(|_| self.viewer.brush.is_some()) {
+                (self.prefs.paint_colour, self.prefs.brush_paints) = (colour, true);
             }
         });
         self.sheet_window(ui.ctx());
@@ -578,21 +584,49 @@ impl App {
         }
     }
 
-    /// The brush that takes wrong colour away (a green beard, a red smear on a wall): on and
-    /// off, its size, and the photo's strokes cleared.
+    /// The brush that mends wrong colour (a green beard, a red smear on a wall), taking it
+    /// away or painting the right one: its two ways, its colour and size, and the photo's
+    /// strokes cleared.
     fn touch_up(&mut self, ui: &mut egui::Ui, now: f64) {
         ui.add_space(6.0);
         ui.heading("Touch up");
-        let button = egui::Button::new(BRUSH_LABEL).selected(self.viewer.brush.is_some());
-        let hover = "B picks it up and puts it down; Escape puts it down";
-        if ui.add_enabled(self.selected.is_some(), button).on_hover_text(hover).clicked() {
-            self.toggle_brush();
+        let up = self.viewer.brush.map(|_| self.viewer.paint.is_some());
+        let hover = "B picks the brush up and puts it down; Escape puts it down";
+        let photo = self.selected.is_some();
+        let button = egui::Button::new(BRUSH_LABEL).selected(up == Some(false));
+        if ui.add_enabled(photo, button).on_hover_text(hover).clicked() {
+            self.brush_button(false);
         }
+        ui.horizontal(|ui| {
+            let button = egui::Button::new(PAINT_LABEL).selected(up == Some(true));
+            if ui.add_enabled(photo, button).on_hover_text(hover).clicked() {
+                self.brush_button(true);
+            }
+            let mut colour = self.prefs.paint_colour;
+            let picker = ui.add_enabled_ui(photo, |ui| egui::color_picker::color_edit_button_srgb(ui, &mut colour));
+            let alt_click = super::alt_click(ui.ctx());
+            let picker =
+                picker.inner.on_hover_text(format!("The colour the brush paints ({alt_click} on the photo picks one)"));
+            picker
+                .widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::ColorWell, photo, PAINT_COLOUR_LABEL));
+            if colour != self.prefs.paint_colour {
+                self.prefs.paint_colour = colour;
+                self.take_brush(true);
+            }
+        });
         if let Some(size) = &mut self.viewer.brush {
             if ui.add(egui::Slider::new(size, BRUSH_SIZES).fixed_decimals(0).text(BRUSH_SIZE_LABEL)).changed() {
                 self.prefs.brush_size = *size;
             }
-            let text = "Paint over a patch of wrong colour to make it grey. Drag with the right button to pan.";
+            let text = if up == Some(true) {
+                format!(
+                    "Paint over a patch of wrong colour to give it this colour; the photo's shading stays. \
+                     {} picks a colour from the photo. Drag with the right button to pan.",
+                    super::alt_click(ui.ctx())
+                )
+            } else {
+                "Paint over a patch of wrong colour to make it grey. Drag with the right button to pan.".to_owned()
+            };
             ui.label(RichText::new(text).small());
         }
         let strokes = self.selected_photo().map_or(0, |p| p.settings.brush.len());

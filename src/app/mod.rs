@@ -468,14 +468,33 @@ impl App {
         self.settings_changed(now);
     }
 
-    /// Picks the brush up (at its remembered size) while a photo is on screen, or puts it down.
+    /// Picks the brush up (at its remembered size, painting or taking colour away as it last
+    /// did) while a photo is on screen, or puts it down.
     pub fn toggle_brush(&mut self) {
+        match self.viewer.brush {
+            Some(_) => self.viewer.brush = None,
+            None => self.take_brush(self.prefs.brush_paints),
+        }
+    }
+
+    /// The button of one of the brush's two ways: takes the brush up that way, or puts it down
+    /// when it is already up that way.
+    pub fn brush_button(&mut self, paints: bool) {
+        if self.viewer.brush.is_some() && self.viewer.paint.is_some() == paints {
+            self.viewer.brush = None;
+        } else {
+            self.take_brush(paints);
+        }
+    }
+
+    /// Takes the brush up, while a photo is on screen, to paint the picked colour or to take
+    /// colour away; one already up keeps its size.
+    pub fn take_brush(&mut self, paints: bool) {
         // The settings file may have been edited by hand.
-        let size = controls::brush_size_in_range(self.prefs.brush_size);
-        self.viewer.brush = match self.viewer.brush {
-            Some(_) => None,
-            None => self.selected.map(|_| size),
-        };
+        let size = self.viewer.brush.unwrap_or(controls::brush_size_in_range(self.prefs.brush_size));
+        self.viewer.brush = self.selected.map(|_| size);
+        self.viewer.paint = paints.then_some(self.prefs.paint_colour);
+        self.prefs.brush_paints = paints;
     }
 
     /// Turns the picked photos a quarter turn clockwise (or back), as one step to undo.
@@ -1625,6 +1644,11 @@ fn default_export_folder() -> PathBuf {
 /// "Ctrl+Z", or on a Mac, where egui's command modifier is ⌘, "⌘Z" or "Cmd+Z".
 pub fn command_key(ctx: &egui::Context, key: egui::Key) -> String {
     ctx.format_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, key))
+}
+
+/// "Alt+click", or "Option+click" where the key is called that.
+pub fn alt_click(ctx: &egui::Context) -> &'static str {
+    if ctx.os() == egui::os::OperatingSystem::Mac { "Option+click" } else { "Alt+click" }
 }
 
 /// What the status line says of photos taken off the list.

@@ -57,8 +57,13 @@ pub struct Prefs {
     pub share_layout: ShareLayout,
     /// Newest first.
     pub recent_folders: Vec<PathBuf>,
-    /// The "remove colour" brush's radius, in screen points.
+    /// The brush's radius, in screen points.
     pub brush_size: f32,
+    /// Whether the brush last painted a colour (rather than taking colour away): B picks it
+    /// up that way again.
+    pub brush_paints: bool,
+    /// The colour the brush paints.
+    pub paint_colour: [u8; 3],
 }
 
 impl Default for Prefs {
@@ -77,6 +82,9 @@ impl Default for Prefs {
             share_layout: ShareLayout::SideBySide,
             recent_folders: Vec::new(),
             brush_size: 24.0,
+            brush_paints: false,
+            // A warm skin tone: the colour old portraits most often need mended.
+            paint_colour: [198, 150, 122],
         }
     }
 }
@@ -154,7 +162,7 @@ pub struct KeptPhoto {
     /// Where Export last saved it, and how.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub saved_as: Option<SavedAs>,
-    /// Its "remove colour" brush strokes.
+    /// Its brush strokes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub brush: Vec<Stroke>,
 }
@@ -305,8 +313,8 @@ mod tests {
     fn a_kept_list_comes_back_as_saved_and_a_hand_edited_one_within_the_controls_ranges() {
         let dir = tempfile::tempdir().unwrap();
         let brush = vec![
-            Stroke { points: vec![[0.25, 0.5], [0.3, 0.52], [0.35, 0.5]], radius: 0.04 },
-            Stroke { points: vec![[0.9, 0.1]], radius: 0.1 },
+            Stroke { points: vec![[0.25, 0.5], [0.3, 0.52], [0.35, 0.5]], radius: 0.04, colour: None },
+            Stroke { points: vec![[0.9, 0.1]], radius: 0.1, colour: Some([200, 150, 120]) },
         ];
         let settings = Settings { render_factor: 28, quarter_turns: 3, brush, ..Prefs::default().photo_settings() };
         let list = KeptList {
@@ -331,7 +339,11 @@ mod tests {
         let held = KeptList::load(dir.path()).photos[0].settings();
         assert_eq!((held.render_factor, held.defade, held.quarter_turns), (45, 0.0, 2));
         assert_eq!(held.chroma, ChromaControls { saturation: 0.0, warmth: 0.5, tint: 1.0 });
-        assert_eq!(held.brush, vec![Stroke { points: vec![[0.5, 0.5]], radius: 0.05 }], "unsound strokes left out");
+        assert_eq!(
+            held.brush,
+            vec![Stroke { points: vec![[0.5, 0.5]], radius: 0.05, colour: None }],
+            "unsound strokes left out"
+        );
 
         // A damaged file is an empty list, not a failure.
         std::fs::write(dir.path().join(LIST_FILE_NAME), "[[photos]\npath = ").unwrap();

@@ -1,12 +1,13 @@
 //! The viewer: before and after under one zoom and pan, split by a draggable handle (mouse or
 //! arrow keys) or side by side. Pictures larger than the GPU's texture limit are shown as tiles.
-//! With the brush on, dragging paints "remove colour" strokes instead of panning.
+//! With the brush on, dragging paints strokes (taking colour away, or painting one) instead of
+//! panning.
 
 use std::sync::Arc;
 
 use egui::emath::GuiRounding as _;
 use egui::{Color32, Pos2, Rect, Sense, Stroke, TextureOptions, Vec2, pos2, vec2};
-use image::DynamicImage;
+use image::{DynamicImage, GenericImageView as _};
 
 use super::prefs::ViewMode;
 use crate::pipeline::brush;
@@ -82,11 +83,14 @@ pub struct Viewer {
     after: Option<TiledTexture>,
     /// The brush's radius in screen points while the brush is on: a drag paints, not pans.
     pub brush: Option<f32>,
+    /// The colour the brush paints, or `None` while it takes colour away. Alt+click on the
+    /// photo picks the colour under the pointer.
+    pub paint: Option<[u8; 3]>,
     /// The stroke being painted: its points in the picture's pixels, its radius there, and
     /// where it started on screen (side by side, the pane it is painted in).
     painting: Option<(Vec<Pos2>, f32, Pos2)>,
     /// Strokes handed out and not yet in the after picture: drawn over it until it comes.
-    waiting: Vec<(Vec<Pos2>, f32)>,
+    waiting: Vec<Pending>,
 }
 
 impl Default for Viewer {
@@ -99,6 +103,7 @@ impl Default for Viewer {
             before: None,
             after: None,
             brush: None,
+            paint: None,
             painting: None,
             waiting: Vec::new(),
         }
@@ -230,7 +235,23 @@ impl Viewer {
         // side, a stroke stays in the pane it started in).
         let pane_at = |p: Pos2| if mode == ViewMode::SideBySide { pane_of(area, pane_size, p) } else { area };
         let to_picture = |p: Pos2, start: Pos2| ((p - place(pane_at(start)).min) / scale).to_pos2();
-        let finished = self.brush.and_then(|radius| self.paint(&ctx, &response, radius / scale, to_picture, size));
+        let finished = match self.brush {
+            Some(_) if picks_colour(&ctx, &response) => {
+                // Read from the after picture at its own size (it is the before picture's
+                // size, but the two arrive apart).
+                let colour = after.zip(response.interact_pointer_pos()).map(|(after, p)| {
+                    let at = to_picture(p, p);
+                    let x = (at.x / size.x * after.width() as f32).clamp(0.0, after.width() as f32 - 1.0);
+                    let y = (at.y / size.y * after.height() as f32).clamp(0.0, after.height() as f32 - 1.0);
+                    let [r, g, b, _] = after.get_pixel(x as u32, y as u32).0;
+                    [r, g, b]
+                });
+                self.paint = colour.or(self.paint);
+                None
+            }
+            Some(radius) => self.paint(&ctx, &response, radius / scale, to_picture, size),
+            None => None,
+        };
         match mode {
             ViewMode::SideBySide => {
                 let left = Rect::from_min_size(area.min, pane_size);
@@ -277,16 +298,25 @@ impl Viewer {
             };
             for pane in panes {
                 let (painter, picture) = (painter.with_clip_rect(pane), place(pane));
-                let painting = self.painting.iter().map(|(points, r, _)| (points, r));
-                for (points, r) in self.waiting.iter().map(|(points, r)| (points, r)).chain(painting) {
+                let painting = self.painting.iter().map(|(points, r, _)| (points, r, self.paint));
+                let waiting = self.waiting.iter().map(|w| (&w.points, &w.radius, w.colour));
+                for (points, r, colour) in waiting.chain(painting) {
                     let on_screen: Vec<Pos2> = points.iter().map(|p| picture.min + p.to_vec2() * scale).collect();
-                    stroke_shape(&painter, &on_screen, r * scale);
+                    stroke_shape(&painter, &on_screen, r * scale, colour);
                 }
             }
             if let Some(pointer) = response.hover_pos() {
                 ctx.set_cursor_icon(egui::CursorIcon::Crosshair);
                 painter.circle_stroke(pointer, radius, Stroke::new(3.0, Color32::from_black_alpha(140)));
                 painter.circle_stroke(pointer, radius, Stroke::new(1.5, Color32::WHITE));
+                // A painting brush shows its colour inside the ring.
+                if let Some([r, g, b]) = self.paint {
+                    painter.circle_stroke(
+                        pointer,
+                        (radius - 2.5).max(1.0),
+                        Stroke::new(2.0, Color32::from_rgb(r, g, b)),
+                    );
+                }
             }
         }
         finished
@@ -330,8 +360,9 @@ impl Viewer {
         let stroke = brush::Stroke {
             points: path.iter().map(|p| [(p[0] / size.x).clamp(0.0, 1.0), (p[1] / size.y).clamp(0.0, 1.0)]).collect(),
             radius: (done.1 / size.x.min(size.y)).clamp(brush::MIN_RADIUS, brush::MAX_RADIUS),
+            colour: self.paint,
         };
-        self.waiting.push(done);
+        self.waiting.push(Pending { points: done.0, radius: done.1, colour: self.paint });
         Some(stroke)
     }
 
@@ -412,10 +443,30 @@ fn sync(slot: &mut Option<TiledTexture>, image: Option<&Arc<DynamicImage>>, ctx:
     }
 }
 
-/// A brush stroke as it is painted: a pale band the brush's width, round at its ends. Drawn as
-/// one band and two half discs that do not overlap, so the see-through colour is even.
-fn stroke_shape(painter: &egui::Painter, points: &[Pos2], radius: f32) {
-    let colour = Color32::from_white_alpha(110);
+/// A stroke handed out and not yet in the after picture.
+struct Pending {
+    /// In the picture's pixels.
+    points: Vec<Pos2>,
+    radius: f32,
+    colour: Option<[u8; 3]>,
+}
+
+/// Whether the brush is picking a colour from the photo rather than painting: Alt+click. (The
+/// click's own modifiers are asked too: they are what a click synthesised by a test carries.)
+fn picks_colour(ctx: &egui::Context, response: &egui::Response) -> bool {
+    response.clicked_by(egui::PointerButton::Primary)
+        && ctx.input(|i| {
+            i.modifiers.alt
+                || i.events.iter().any(|e| matches!(e, egui::Event::PointerButton { modifiers, .. } if modifiers.alt))
+        })
+}
+
+/// A brush stroke as it is painted: a see-through band the brush's width in the colour it paints
+/// (pale for one that takes colour away), round at its ends. Drawn as one band and two half
+/// discs that do not overlap, so the see-through colour is even.
+fn stroke_shape(painter: &egui::Painter, points: &[Pos2], radius: f32, paint: Option<[u8; 3]>) {
+    let colour =
+        paint.map_or(Color32::from_white_alpha(110), |[r, g, b]| Color32::from_rgba_unmultiplied(r, g, b, 150));
     let (Some(&first), Some(&last)) = (points.first(), points.last()) else { return };
     // The directions the stroke leaves its ends by.
     let out_of_start = points.iter().find(|p| **p != first).map(|p| (first - *p).normalized());

@@ -30,7 +30,8 @@ pub struct Settings {
     /// their side: the model sees, and the result keeps, the photo upright. Always 0–3 where
     /// the window and the command line make it (the engine takes any value modulo 4).
     pub quarter_turns: u8,
-    /// Strokes of the "remove colour" brush, on the photo as turned, oldest first.
+    /// The brush's strokes (taking colour away or painting one), on the photo as turned, oldest
+    /// first.
     pub brush: Vec<Stroke>,
 }
 
@@ -42,9 +43,11 @@ impl Settings {
         if !self.quarter_turns.is_multiple_of(4) {
             parts.push(format!("turned {}° clockwise", 90 * (self.quarter_turns % 4) as u32));
         }
-        if !self.brush.is_empty() {
-            let n = self.brush.len();
-            parts.push(format!("colour removed by {n} brush stroke{}", if n == 1 { "" } else { "s" }));
+        let painted = self.brush.iter().filter(|s| s.colour.is_some()).count();
+        for (done, n) in [("colour removed", self.brush.len() - painted), ("colour painted", painted)] {
+            if n > 0 {
+                parts.push(format!("{done} by {n} brush stroke{}", if n == 1 { "" } else { "s" }));
+            }
         }
         let ChromaControls { saturation, warmth, tint } = self.chroma;
         for (name, value, neutral) in [
@@ -181,13 +184,13 @@ pub struct ColourLayer {
 
 impl ColourLayer {
     /// The result: the photo's luminance under the model's chroma, with the chroma controls,
-    /// and grey where the brush's strokes took the colour away.
+    /// and grey, or the colour painted, under the brush's strokes.
     pub fn merge(&self, controls: &ChromaControls, strokes: &[Stroke]) -> DynamicImage {
         let brushed;
         let colour = if strokes.is_empty() {
             &self.colour
         } else {
-            brushed = brush::take_colour(&self.colour, strokes);
+            brushed = brush::apply(&self.colour, strokes);
             &brushed
         };
         if is_16_bit(&self.base) {

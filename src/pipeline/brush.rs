@@ -1,6 +1,7 @@
-//! The "remove colour" brush: strokes a person paints over a patch of wrong colour (a green
-//! beard, a red smear on a wall), and the colour layer turned grey under them. Only the model's
-//! colour is touched; the photo's own luminance is merged in afterwards as everywhere else.
+//! The brush: strokes a person paints over a patch of wrong colour (a green beard, a red smear
+//! on a wall), and the colour layer turned grey, or to the colour they picked, under them. Only
+//! the model's colour is touched; the photo's own luminance is merged in afterwards as
+//! everywhere else, so a painted colour keeps every shade of the photo beneath it.
 
 use image::RgbImage;
 use rayon::prelude::*;
@@ -17,6 +18,10 @@ const CORE: f32 = 0.6;
 pub struct Stroke {
     pub points: Vec<[f32; 2]>,
     pub radius: f32,
+    /// The colour the stroke paints (its hue and saturation; the brightness stays the photo's),
+    /// or `None` for a stroke that takes the colour away.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colour: Option<[u8; 3]>,
 }
 
 impl Stroke {
@@ -29,7 +34,7 @@ impl Stroke {
                 *p = [1.0 - p[1], p[0]];
             }
         }
-        Stroke { points, radius: self.radius }
+        Stroke { points, ..self.clone() }
     }
 
     /// Whether the stroke can be used as it is: finite, inside the photo, with a radius in the
@@ -194,30 +199,50 @@ impl Segment {
     }
 }
 
-/// `colour` with the chroma under `strokes` taken away: each pixel moved towards the grey of
-/// its own luma by its coverage, which scales its U and V and keeps its Y. Pixels no stroke
-/// reaches are left exactly as they were.
-pub fn take_colour(colour: &RgbImage, strokes: &[Stroke]) -> RgbImage {
+/// `colour` with `strokes` laid on it, oldest first: under a stroke that takes colour away each
+/// pixel moves towards the grey of its own luma, under one that paints towards its own luma
+/// with the painted colour's chroma, by the stroke's coverage. Either way the pixel's luma (Y)
+/// stays; only its chroma (R − Y, G − Y, B − Y) changes. Pixels no stroke reaches are left
+/// exactly as they were.
+pub fn apply(colour: &RgbImage, strokes: &[Stroke]) -> RgbImage {
     let mut out = colour.clone();
-    let cover = Coverage::of(strokes, colour.width(), colour.height());
-    if cover.values.is_empty() {
-        return out;
+    // A run of strokes of one kind is laid as one coverage: where they overlap the patch is as
+    // even as under one stroke, rather than darker at every crossing.
+    for run in strokes.chunk_by(|a, b| a.colour == b.colour) {
+        lay(&mut out, &Coverage::of(run, colour.width(), colour.height()), run[0].colour);
     }
-    let row_bytes = 3 * colour.width() as usize;
+    out
+}
+
+/// The luma of an RGB colour (BT.601, as the merge with the photo uses).
+fn luma([r, g, b]: [f32; 3]) -> f32 {
+    0.299 * r + 0.587 * g + 0.114 * b
+}
+
+/// Moves `out`'s chroma towards `paint`'s (none: grey) by `cover`.
+fn lay(out: &mut RgbImage, cover: &Coverage, paint: Option<[u8; 3]>) {
+    if cover.values.is_empty() {
+        return;
+    }
+    let target = paint.map_or([0.0; 3], |c| {
+        let c = c.map(f32::from);
+        let y = luma(c);
+        c.map(|v| v - y)
+    });
+    let row_bytes = 3 * out.width() as usize;
     let rows = out.par_chunks_mut(row_bytes).skip(cover.y0).take(cover.height);
     rows.zip(cover.values.par_chunks(cover.width)).for_each(|(row, shares)| {
         let pixels = row[3 * cover.x0..3 * (cover.x0 + cover.width)].chunks_exact_mut(3);
         for (px, &m) in pixels.zip(shares) {
             if m > 0.0 {
-                let [r, g, b] = [px[0], px[1], px[2]].map(f32::from);
-                let y = 0.299 * r + 0.587 * g + 0.114 * b;
-                for (c, v) in px.iter_mut().zip([r, g, b]) {
-                    *c = (y + (v - y) * (1.0 - m)).round().clamp(0.0, 255.0) as u8;
+                let rgb = [px[0], px[1], px[2]].map(f32::from);
+                let y = luma(rgb);
+                for ((c, v), t) in px.iter_mut().zip(rgb).zip(target) {
+                    *c = (y + (v - y) * (1.0 - m) + t * m).round().clamp(0.0, 255.0) as u8;
                 }
             }
         }
     });
-    out
 }
 
 #[cfg(test)]
@@ -225,14 +250,14 @@ mod tests {
     use super::*;
 
     fn stroke(points: &[[f32; 2]], radius: f32) -> Stroke {
-        Stroke { points: points.to_vec(), radius }
+        Stroke { points: points.to_vec(), radius, colour: None }
     }
 
     #[test]
     fn a_stroke_greys_what_it_covers_and_leaves_the_rest_exactly() {
         let colour = RgbImage::from_fn(100, 60, |x, y| image::Rgb([200, (x * 2) as u8, (y * 3) as u8]));
         // Across the middle, radius 10 px (a sixth of the shorter side).
-        let out = take_colour(&colour, &[stroke(&[[0.2, 0.5], [0.8, 0.5]], 10.0 / 60.0)]);
+        let out = apply(&colour, &[stroke(&[[0.2, 0.5], [0.8, 0.5]], 10.0 / 60.0)]);
         for (x, y, px) in out.enumerate_pixels() {
             let before = colour.get_pixel(x, y).0;
             let d = if (20..80).contains(&x) { (y as f32 + 0.5 - 30.0).abs() } else { f32::INFINITY };
@@ -250,6 +275,56 @@ mod tests {
         let edge = out.get_pixel(50, 38).0; // 8.5 px from the line: t = 0.85
         let orig = colour.get_pixel(50, 38).0;
         assert!(edge != orig && edge[0].abs_diff(edge[2]) > 10, "the edge is a blend: {edge:?} from {orig:?}");
+    }
+
+    #[test]
+    fn a_painted_stroke_gives_its_colour_under_the_photos_own_shades() {
+        // A grey ramp from dark to light, with a little colour of its own.
+        let colour = RgbImage::from_fn(100, 60, |x, _| {
+            let v = (40 + 2 * x) as u8;
+            image::Rgb([v, v.saturating_add(6), v])
+        });
+        let skin = [200, 150, 120];
+        let painted = Stroke { colour: Some(skin), ..stroke(&[[0.2, 0.5], [0.8, 0.5]], 10.0 / 60.0) };
+        let out = apply(&colour, std::slice::from_ref(&painted));
+        let luma = |p: [u8; 3]| luma(p.map(f32::from));
+        let chroma = |p: [u8; 3]| p.map(|v| v as f32 - luma(p));
+        for (x, y, px) in out.enumerate_pixels() {
+            let before = colour.get_pixel(x, y).0;
+            if (25..75).contains(&x) && (y as f32 + 0.5 - 30.0).abs() < 5.0 {
+                assert!((luma(px.0) - luma(before)).abs() <= 1.0, "luma kept at ({x}, {y})");
+                for (got, want) in chroma(px.0).iter().zip(chroma(skin)) {
+                    assert!((got - want).abs() <= 1.0, "the skin's chroma at ({x}, {y}): {:?}", px.0);
+                }
+            }
+            if (y as f32 + 0.5 - 30.0).abs() > 10.5 || !(9..=91).contains(&x) {
+                assert_eq!(px.0, before, "untouched outside the stroke at ({x}, {y})");
+            }
+        }
+        // The ramp's shades are still there under the paint.
+        assert!(luma(out.get_pixel(70, 30).0) > luma(out.get_pixel(30, 30).0) + 70.0);
+    }
+
+    #[test]
+    fn a_later_stroke_lies_over_an_earlier_one() {
+        let colour = RgbImage::from_pixel(40, 40, image::Rgb([90, 140, 60]));
+        let dab = stroke(&[[0.5, 0.5]], 0.25);
+        let blue = Stroke { colour: Some([60, 90, 200]), ..dab.clone() };
+        let centre = |strokes: &[Stroke]| apply(&colour, strokes).get_pixel(20, 20).0;
+        let [r, g, b] = centre(&[blue.clone(), dab.clone()]);
+        assert!(r.abs_diff(g) <= 1 && g.abs_diff(b) <= 1, "taken away after painting: grey, {:?}", [r, g, b]);
+        let [r, g, b] = centre(&[dab.clone(), blue.clone()]);
+        assert!(b > r + 80 && b > g + 60, "painted after taking away: blue, {:?}", [r, g, b]);
+        // Two overlapping strokes of one kind are one patch: no darker crossing.
+        let crossing = [stroke(&[[0.2, 0.5], [0.8, 0.5]], 0.1), stroke(&[[0.5, 0.2], [0.5, 0.8]], 0.1)];
+        let once = Coverage::of(&crossing, 40, 40);
+        let strokes: Vec<Stroke> =
+            crossing.iter().map(|s| Stroke { colour: Some([60, 90, 200]), ..s.clone() }).collect();
+        assert_eq!(apply(&colour, &strokes), {
+            let mut one = colour.clone();
+            lay(&mut one, &once, Some([60, 90, 200]));
+            one
+        });
     }
 
     #[test]
