@@ -1,6 +1,6 @@
 //! `cargo bench --bench brush`: what a brush stroke costs after the network, on the path the
-//! window's worker takes for a photo on screen: the colour layer greyed under the strokes
-//! (`brush::apply`), then merged under the photo's luminance (`chroma::merge_8bit`).
+//! window's worker takes for a photo on screen: the colour layer greyed (or painted) under the
+//! strokes (`brush::apply`), then merged under the photo's luminance (`chroma::merge_8bit`).
 //! Strokes as the window makes them: a hand's wavy path across half the photo's width, points a
 //! quarter of the radius apart, simplified to a tenth of the radius; the radius 4 % of the
 //! shorter side. Medians of 5 runs after a warm-up.
@@ -17,8 +17,9 @@ fn time(f: impl FnMut()) -> f64 {
 
 /// `count` strokes, one under the other, each across the middle half of the photo, waving up
 /// and down by a third of the radius; `simplified` as the window stores them, or else with
-/// every point drawn.
-fn strokes(count: usize, width: u32, height: u32, simplified: bool) -> Vec<Stroke> {
+/// every point drawn; with `mixed`, every other stroke paints a colour (the most runs of one kind
+/// that `apply` lays apart).
+fn strokes(count: usize, width: u32, height: u32, simplified: bool, mixed: bool) -> Vec<Stroke> {
     let (w, h) = (width as f32, height as f32);
     let r = 0.04 * w.min(h);
     (0..count)
@@ -31,21 +32,30 @@ fn strokes(count: usize, width: u32, height: u32, simplified: bool) -> Vec<Strok
                 .collect();
             let path = if simplified { simplify(&path, r / 10.0) } else { path };
             let points = path.iter().map(|p| [p[0] / w, p[1] / h]).collect();
-            Stroke { points, radius: 0.04, colour: None }
+            let colour = (mixed && i % 2 == 1).then_some([200, 150, 120]);
+            Stroke { points, radius: 0.04, colour }
         })
         .collect()
 }
 
 fn main() {
-    println!("| photo | strokes | points each | grey under the strokes s | merge s | together s |");
+    println!("| photo | strokes | points each | strokes laid s | merge s | together s |");
     println!("|---|---:|---:|---:|---:|---:|");
     for (width, height) in [(768, 621), (3000, 2000), (6000, 4000)] {
         let orig = RgbImage::from_fn(width, height, |x, y| Rgb([((x ^ y) % 256) as u8; 3]));
         let colour = RgbImage::from_fn(width, height, |x, y| Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
         let controls = ChromaControls::default();
-        // The last row: the same 20 strokes with every point drawn, not simplified.
-        for (count, simplified) in [(0, true), (1, true), (5, true), (20, true), (20, false)] {
-            let brush = strokes(count, width, height, simplified);
+        // The last rows: the same 20 strokes with every point drawn, not simplified; and
+        // simplified, every other one painting.
+        for (count, simplified, mixed) in [
+            (0, true, false),
+            (1, true, false),
+            (5, true, false),
+            (20, true, false),
+            (20, false, false),
+            (20, true, true),
+        ] {
+            let brush = strokes(count, width, height, simplified, mixed);
             let grey = time(|| drop(std::hint::black_box(apply(&colour, &brush))));
             let merge = time(|| drop(std::hint::black_box(merge_8bit(&orig, &colour, &controls))));
             let together = time(|| {
@@ -53,6 +63,7 @@ fn main() {
                 drop(std::hint::black_box(merge_8bit(&orig, &layer, &controls)));
             });
             let points = brush.first().map_or(0, |s| s.points.len());
+            let count = if mixed { format!("{count}, half painting") } else { count.to_string() };
             println!("| {width}×{height} | {count} | {points} | {grey:.3} | {merge:.3} | {together:.3} |");
         }
     }

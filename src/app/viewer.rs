@@ -241,10 +241,8 @@ impl Viewer {
                 // size, but the two arrive apart).
                 let colour = after.zip(response.interact_pointer_pos()).map(|(after, p)| {
                     let at = to_picture(p, p);
-                    let x = (at.x / size.x * after.width() as f32).clamp(0.0, after.width() as f32 - 1.0);
-                    let y = (at.y / size.y * after.height() as f32).clamp(0.0, after.height() as f32 - 1.0);
-                    let [r, g, b, _] = after.get_pixel(x as u32, y as u32).0;
-                    [r, g, b]
+                    let at = [at.x / size.x * after.width() as f32, at.y / size.y * after.height() as f32];
+                    colour_around(after, at)
                 });
                 self.paint = colour.or(self.paint);
                 None
@@ -441,6 +439,22 @@ fn sync(slot: &mut Option<TiledTexture>, image: Option<&Arc<DynamicImage>>, ctx:
             true
         }
     }
+}
+
+/// The mean colour of the 5 × 5 pixels around `at` (those inside the picture): one pixel of a
+/// scan is grain as much as colour.
+fn colour_around(picture: &DynamicImage, at: [f32; 2]) -> [u8; 3] {
+    let (w, h) = (picture.width() as i64, picture.height() as i64);
+    let (x, y) = ((at[0].floor() as i64).clamp(0, w - 1), (at[1].floor() as i64).clamp(0, h - 1));
+    let (mut sum, mut n) = ([0u32; 3], 0);
+    for py in (y - 2).max(0)..=(y + 2).min(h - 1) {
+        for px in (x - 2).max(0)..=(x + 2).min(w - 1) {
+            let [r, g, b, _] = picture.get_pixel(px as u32, py as u32).0;
+            sum = [sum[0] + r as u32, sum[1] + g as u32, sum[2] + b as u32];
+            n += 1;
+        }
+    }
+    sum.map(|v| ((v + n / 2) / n) as u8)
 }
 
 /// A stroke handed out and not yet in the after picture.
