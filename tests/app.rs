@@ -1926,31 +1926,31 @@ fn the_brush_paints_a_colour_and_picks_one_from_the_photo() {
     let skin = harness.state().prefs.paint_colour;
     assert_eq!((harness.state().viewer.brush, harness.state().viewer.paint), (Some(24.0), Some(skin)));
 
-    // Alt+click picks the colour under the pointer from the after picture.
+    // Alt+click, or Ctrl+click, picks the colour under the pointer from the after picture: the
+    // mean of the 5 × 5 pixels there (one pixel of a scan is grain as much as colour).
     let canvas = harness.get_by_label_contains("Photo viewer").rect();
     let (w, h) = (plain.width() as f32, plain.height() as f32);
     let scale = (canvas.width() / w).min(canvas.height() / h);
     let on_screen = |x: f32, y: f32| canvas.center() + (egui::vec2(x, y) - egui::vec2(w, h) / 2.0) * scale;
-    let at = on_screen(w * 0.7, h * 0.3);
-    let alt = egui::Modifiers::ALT;
-    let button =
-        |pressed| egui::Event::PointerButton { pos: at, button: egui::PointerButton::Primary, pressed, modifiers: alt };
-    harness.event(egui::Event::PointerMoved(at));
-    harness.event(button(true));
-    harness.step();
-    harness.event(button(false));
-    harness.step();
-    // The mean of the 5 × 5 pixels there: one pixel of a scan is grain as much as colour.
-    let origin = on_screen(0.0, 0.0);
-    let (x, y) = (((at.x - origin.x) / scale) as u32, ((at.y - origin.y) / scale) as u32);
-    let mut sum = [0u32; 3];
-    for (dx, dy) in (0..25).map(|i| (i % 5, i / 5)) {
-        let px = plain.get_pixel(x + dx - 2, y + dy - 2);
-        sum = [0, 1, 2].map(|c| sum[c] + px[c] as u32);
+    for (x, y, modifiers) in [(0.7, 0.3, egui::Modifiers::ALT), (0.3, 0.8, egui::Modifiers::COMMAND)] {
+        let (x, y) = (w * x, h * y);
+        let at = on_screen(x, y);
+        let button =
+            |pressed| egui::Event::PointerButton { pos: at, button: egui::PointerButton::Primary, pressed, modifiers };
+        harness.event(egui::Event::PointerMoved(at));
+        harness.event(button(true));
+        harness.step();
+        harness.event(button(false));
+        harness.step();
+        let mut sum = [0u32; 3];
+        for (dx, dy) in (0..25).map(|i| (i % 5, i / 5)) {
+            let px = plain.get_pixel(x as u32 + dx - 2, y as u32 + dy - 2);
+            sum = [0, 1, 2].map(|c| sum[c] + px[c] as u32);
+        }
+        let picked = sum.map(|v| ((v + 12) / 25) as u8);
+        assert_eq!(harness.state().viewer.paint, Some(picked), "the colour under the pointer, {modifiers:?}");
+        assert_eq!(harness.state().prefs.paint_colour, picked, "and remembered");
     }
-    let picked = sum.map(|v| ((v + 12) / 25) as u8);
-    assert_eq!(harness.state().viewer.paint, Some(picked), "the colour under the pointer");
-    assert_eq!(harness.state().prefs.paint_colour, picked, "and remembered");
     assert!(harness.state().photos[0].settings.brush.is_empty(), "picking a colour paints nothing");
 
     // A blue (as the colour picker sets it) painted across the middle: blue under the stroke,

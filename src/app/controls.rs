@@ -604,9 +604,9 @@ impl App {
             }
             let mut colour = self.prefs.paint_colour;
             let picker = ui.add_enabled_ui(photo, |ui| egui::color_picker::color_edit_button_srgb(ui, &mut colour));
-            let alt_click = super::alt_click(ui.ctx());
+            let clicks = super::colour_pick_click(ui.ctx());
             let picker =
-                picker.inner.on_hover_text(format!("The colour the brush paints ({alt_click} on the photo picks one)"));
+                picker.inner.on_hover_text(format!("The colour the brush paints ({clicks} on the photo picks one)"));
             picker
                 .widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::ColorWell, photo, PAINT_COLOUR_LABEL));
             if colour != self.prefs.paint_colour {
@@ -622,7 +622,7 @@ impl App {
                 format!(
                     "Paint over a patch of wrong colour to give it this colour; the photo's shading stays. \
                      {} picks a colour from the photo. Drag with the right button to pan.",
-                    super::alt_click(ui.ctx())
+                    super::colour_pick_click(ui.ctx()).replace(", ", " or ")
                 )
             } else {
                 "Paint over a patch of wrong colour to make it grey. Drag with the right button to pan.".to_owned()

@@ -1646,9 +1646,9 @@ pub fn command_key(ctx: &egui::Context, key: egui::Key) -> String {
     ctx.format_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, key))
 }
 
-/// "Alt+click", or "Option+click" where the key is called that.
-pub fn alt_click(ctx: &egui::Context) -> &'static str {
-    if ctx.os() == egui::os::OperatingSystem::Mac { "Option+click" } else { "Alt+click" }
+/// The clicks that pick the brush's colour from the photo, named as the keyboard names them.
+pub fn colour_pick_click(ctx: &egui::Context) -> &'static str {
+    if ctx.os() == egui::os::OperatingSystem::Mac { "Option+click, ⌘+click" } else { "Alt+click, Ctrl+click" }
 }
 
 /// What the status line says of photos taken off the list.

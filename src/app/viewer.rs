@@ -83,8 +83,8 @@ pub struct Viewer {
     after: Option<TiledTexture>,
     /// The brush's radius in screen points while the brush is on: a drag paints, not pans.
     pub brush: Option<f32>,
-    /// The colour the brush paints, or `None` while it takes colour away. Alt+click on the
-    /// photo picks the colour under the pointer.
+    /// The colour the brush paints, or `None` while it takes colour away. Alt+click (or
+    /// Ctrl+click) on the photo picks the colour under the pointer.
     pub paint: Option<[u8; 3]>,
     /// The stroke being painted: its points in the picture's pixels, its radius there, and
     /// where it started on screen (side by side, the pane it is painted in).
@@ -465,13 +465,18 @@ struct Pending {
     colour: Option<[u8; 3]>,
 }
 
-/// Whether the brush is picking a colour from the photo rather than painting: Alt+click. (The
-/// click's own modifiers are asked too: they are what a click synthesised by a test carries.)
+/// Whether the brush is picking a colour from the photo rather than painting: Alt+click, as in
+/// Photoshop, or Ctrl+click (⌘ on a Mac), as in GIMP and Krita, for desktops that keep Alt+click
+/// for moving windows. (The click's own modifiers are asked too: they are what a click
+/// synthesised by a test carries.)
 fn picks_colour(ctx: &egui::Context, response: &egui::Response) -> bool {
+    let picking = |m: egui::Modifiers| m.alt || m.command;
     response.clicked_by(egui::PointerButton::Primary)
         && ctx.input(|i| {
-            i.modifiers.alt
-                || i.events.iter().any(|e| matches!(e, egui::Event::PointerButton { modifiers, .. } if modifiers.alt))
+            picking(i.modifiers)
+                || i.events
+                    .iter()
+                    .any(|e| matches!(e, egui::Event::PointerButton { modifiers, .. } if picking(*modifiers)))
         })
 }
 
