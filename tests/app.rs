@@ -1381,7 +1381,7 @@ fn the_photo_on_screen_is_kept_as_soon_as_it_is_picked() {
     // No quit and no half-minute save: a run that ends in a crash still comes back to it.
     let config = setup.options().config_dir.unwrap();
     step_until(&mut harness, "the photo on screen in the kept list", |_| {
-        KeptList::load(&config).selected.is_some_and(|p| p.ends_with("migrant-mother.jpg"))
+        KeptList::load(&config).0.selected.is_some_and(|p| p.ends_with("migrant-mother.jpg"))
     });
 }
 
@@ -2049,4 +2049,41 @@ fn the_brush_paints_a_colour_and_picks_one_from_the_photo() {
     drop(harness);
     let harness = setup.harness();
     assert_eq!((harness.state().prefs.paint_colour, harness.state().prefs.brush_paints), (blue, true), "remembered");
+}
+
+#[test]
+fn a_damaged_photo_list_keeps_what_it_can_and_says_what_it_left_out() {
+    let setup = Setup::new();
+    let config = setup.dir.path().join("config");
+    std::fs::create_dir_all(&config).unwrap();
+    let sample = std::fs::canonicalize(SAMPLE).unwrap();
+    let photo = |path: &Path, extra: &str| {
+        format!(
+            "[[photos]]\npath = {:?}\nrender_factor = 28\ndefade = 0.0\nsaturation = 1.0\nwarmth = 0.0\ntint = 0.0\nquarter_turns = 0\n{extra}",
+            path.to_str().unwrap()
+        )
+    };
+    // The second photo's render size is not a number: it alone is left out.
+    let other = std::fs::canonicalize("assets/samples/migrant-mother.jpg").unwrap();
+    let list = photo(&sample, "") + &photo(&other, "").replace("render_factor = 28", "render_factor = \"big\"");
+    std::fs::write(config.join("photos.toml"), &list).unwrap();
+    let mut harness = setup.harness();
+    harness.step();
+    let app = harness.state();
+    assert_eq!(app.photos.len(), 1);
+    assert_eq!((app.photos[0].path.as_path(), app.photos[0].settings.render_factor), (sample.as_path(), 28));
+    let notice = app.notice.as_ref().expect("a notice");
+    let aside = config.join("photos.toml.damaged");
+    assert!(notice.error && notice.folder.as_deref() == Some(config.as_path()), "{}", notice.text);
+    let kept = format!("the file as it was is kept as {}", aside.display());
+    assert!(notice.text.contains("photo 2 left out") && notice.text.contains(&kept), "{}", notice.text);
+    harness.get_by_label_contains("photo 2 left out");
+    assert_eq!(std::fs::read_to_string(&aside).unwrap(), list, "the file as it was");
+
+    // The next save writes the list anew, without the photo that could not be read.
+    harness.state_mut().save_prefs();
+    drop(harness);
+    let harness = setup.harness();
+    assert_eq!(harness.state().photos.len(), 1);
+    assert!(harness.state().notice.is_none());
 }

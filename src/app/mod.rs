@@ -281,7 +281,7 @@ impl App {
         if let Some(inbox) = &inbox {
             inbox.wake(ctx);
         }
-        let prefs = options.config_dir.as_deref().map(Prefs::load).unwrap_or_default();
+        let (prefs, prefs_note) = options.config_dir.as_deref().map(Prefs::load).unwrap_or_default();
         let repaint = |ctx: &egui::Context| {
             let ctx = ctx.clone();
             move || ctx.request_repaint()
@@ -333,19 +333,26 @@ impl App {
             options: options.clone(),
         };
         // Photos named at start (a file opened with Tintype) join the list and go on screen.
-        app.restore_list(options.open.is_empty());
+        let list_note = app.restore_list(options.open.is_empty());
         if !options.open.is_empty() {
             app.add_paths(options.open);
+        }
+        // A settings file or list damaged (by hand, or by a disk): what was left out is said,
+        // with the folder that holds the file as it was.
+        let notes: Vec<String> = prefs_note.into_iter().chain(list_note).collect();
+        if !notes.is_empty() {
+            app.notice = Some(Notice { folder: options.config_dir.clone(), ..Notice::error(notes.join(" ")) });
         }
         app
     }
 
     /// Brings back the photo list the window was last closed with, each photo with its own
     /// settings. The loader then looks for them, off the window's thread: photos no longer
-    /// where they were are taken off again, and the status line names them.
-    fn restore_list(&mut self, select: bool) {
-        let Some(dir) = &self.options.config_dir else { return };
-        let kept = KeptList::load(dir);
+    /// where they were are taken off again, and the status line names them. Returns a note for
+    /// the person when the list could not be read whole.
+    fn restore_list(&mut self, select: bool) -> Option<String> {
+        let dir = self.options.config_dir.as_ref()?;
+        let (kept, note) = KeptList::load(dir);
         for k in &kept.photos {
             if self.photos.iter().any(|p| p.path == k.path) {
                 continue;
@@ -361,6 +368,7 @@ impl App {
             self.selected = on_screen.or(self.photos.first()).map(|p| p.id);
         }
         self.loader.look_for_kept(self.photos.iter().map(|p| p.path.clone()).collect());
+        note
     }
 
     /// A photo kept from the last run is no longer where it was: it leaves the list, and the

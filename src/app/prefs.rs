@@ -1,7 +1,8 @@
 //! What the app remembers between runs, as TOML in the per-user config folder: the model and
 //! device, the render size and adjustments set last (which photos added next start with), the
 //! export choices and recent folders; and the photo list, each photo with its own settings. A
-//! missing or damaged file gives the defaults.
+//! missing file gives the defaults; a damaged one gives what can still be read of it, and is kept
+//! aside for the person to see.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -100,8 +101,9 @@ impl Prefs {
             .or_else(|| crate::store::project_dirs().map(|d| d.config_dir().to_owned()))
     }
 
-    pub fn load(dir: &Path) -> Self {
-        load(&dir.join(FILE_NAME))
+    /// The settings in `dir`, with a note for the person when the file could not be read whole.
+    pub fn load(dir: &Path) -> (Self, Option<String>) {
+        load(&dir.join(FILE_NAME), "The remembered settings")
     }
 
     /// Written atomically; a failure only costs the remembered settings, so it is returned for
@@ -206,8 +208,9 @@ impl KeptPhoto {
 pub const RENDER_FACTORS: std::ops::RangeInclusive<u32> = 7..=45;
 
 impl KeptList {
-    pub fn load(dir: &Path) -> Self {
-        load(&dir.join(LIST_FILE_NAME))
+    /// The list in `dir`, with a note for the person when the file could not be read whole.
+    pub fn load(dir: &Path) -> (Self, Option<String>) {
+        load(&dir.join(LIST_FILE_NAME), "The photo list")
     }
 
     /// As [`Prefs::save`]. A photo whose path TOML cannot hold (not Unicode) is left out.
@@ -295,8 +298,70 @@ impl Saver {
     }
 }
 
-fn load<T: DeserializeOwned + Default>(file: &Path) -> T {
-    std::fs::read_to_string(file).ok().and_then(|text| toml::from_str(&text).ok()).unwrap_or_default()
+/// Reads `file` (of a type whose fields all have defaults), keeping what can be read: a setting,
+/// or one photo of the list, that cannot be read is left out, rather than costing the rest. A file
+/// not read whole is moved aside as `NAME.damaged`, since the next save writes the file anew; the
+/// note returned says so, beginning with `what` ("The photo list").
+fn load<T: DeserializeOwned + Default>(file: &Path, what: &str) -> (T, Option<String>) {
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (T::default(), None),
+        Err(e) => return (T::default(), Some(format!("{what} could not be read ({}: {e}).", file.display()))),
+    };
+    if let Ok(value) = toml::from_str(&text) {
+        return (value, None);
+    }
+    let (value, damage) = match text.parse::<toml::Table>() {
+        Ok(table) => {
+            let (value, left_out) = salvage(table);
+            (value, format!("could not be read whole: {} left out", left_out.join(", ")))
+        }
+        Err(_) => (T::default(), "could not be read: it is not TOML".to_owned()),
+    };
+    let mut aside = file.as_os_str().to_owned();
+    aside.push(".damaged");
+    let aside = PathBuf::from(aside);
+    let kept = match std::fs::rename(file, &aside) {
+        Ok(()) => format!("the file as it was is kept as {}", aside.display()),
+        Err(e) => format!("the file could not be kept aside ({e})"),
+    };
+    let note = format!("{what} {damage}; {kept}.");
+    (value, Some(note))
+}
+
+/// The keys of `table` that make a `T`, each tried on its own; of a list of tables (the
+/// photos), each entry on its own. Returns the `T` and what was left out.
+fn salvage<T: DeserializeOwned + Default>(table: toml::Table) -> (T, Vec<String>) {
+    let reads = |t: &toml::Table| t.clone().try_into::<T>().is_ok();
+    let mut good = toml::Table::new();
+    let mut left_out = Vec::new();
+    for (key, value) in table {
+        let value = match value {
+            toml::Value::Array(items) if !items.is_empty() && items.iter().all(|i| i.is_table()) => {
+                let mut kept = Vec::new();
+                for (i, item) in items.into_iter().enumerate() {
+                    let mut trial = good.clone();
+                    trial.insert(key.clone(), toml::Value::Array(vec![item.clone()]));
+                    if reads(&trial) {
+                        kept.push(item);
+                    } else {
+                        // "photo 2" of "photos".
+                        left_out.push(format!("{} {}", key.strip_suffix('s').unwrap_or(&key), i + 1));
+                    }
+                }
+                toml::Value::Array(kept)
+            }
+            value => value,
+        };
+        let mut trial = good.clone();
+        trial.insert(key.clone(), value);
+        if reads(&trial) {
+            good = trial;
+        } else {
+            left_out.push(key);
+        }
+    }
+    (good.try_into().unwrap_or_default(), left_out)
 }
 
 fn save<T: Serialize>(value: &T, dir: &Path, name: &str) -> Result<(), String> {
@@ -328,7 +393,7 @@ mod tests {
             ],
         };
         list.save(dir.path()).unwrap();
-        assert_eq!(KeptList::load(dir.path()), list);
+        assert_eq!(KeptList::load(dir.path()).0, list);
         assert_eq!(list.photos[0].settings(), settings);
 
         let edited = "[[photos]]\npath = \"/a.jpg\"\nrender_factor = 900\ndefade = nan\nsaturation = -3.0\nwarmth = 0.5\ntint = 7.0\nquarter_turns = 6\n\
@@ -336,7 +401,7 @@ mod tests {
             [[photos.brush]]\npoints = [[0.5, 7.0]]\nradius = 0.05\n\
             [[photos.brush]]\npoints = [[0.5, 0.5]]\nradius = 90.0\n";
         std::fs::write(dir.path().join(LIST_FILE_NAME), edited).unwrap();
-        let held = KeptList::load(dir.path()).photos[0].settings();
+        let held = KeptList::load(dir.path()).0.photos[0].settings();
         assert_eq!((held.render_factor, held.defade, held.quarter_turns), (45, 0.0, 2));
         assert_eq!(held.chroma, ChromaControls { saturation: 0.0, warmth: 0.5, tint: 1.0 });
         assert_eq!(
@@ -345,9 +410,51 @@ mod tests {
             "unsound strokes left out"
         );
 
-        // A damaged file is an empty list, not a failure.
-        std::fs::write(dir.path().join(LIST_FILE_NAME), "[[photos]\npath = ").unwrap();
-        assert_eq!(KeptList::load(dir.path()), KeptList::default());
+        // A file that is not TOML is an empty list, not a failure, and is kept aside.
+        let file = dir.path().join(LIST_FILE_NAME);
+        let aside = dir.path().join("photos.toml.damaged");
+        std::fs::write(&file, "[[photos]\npath = ").unwrap();
+        let (list, note) = KeptList::load(dir.path());
+        assert_eq!(list, KeptList::default());
+        let note = note.expect("a note");
+        assert!(note.contains("not TOML") && note.contains(&aside.display().to_string()), "{note}");
+        assert!(!file.exists());
+        assert_eq!(std::fs::read_to_string(&aside).unwrap(), "[[photos]\npath = ");
+        // Nothing to read is no news.
+        assert_eq!(KeptList::load(dir.path()), (KeptList::default(), None));
+    }
+
+    #[test]
+    fn a_damaged_file_keeps_what_can_be_read() {
+        let dir = tempfile::tempdir().unwrap();
+        // The second photo's stroke has a colour out of range, and the third lost its path.
+        let list = "selected = \"/b.jpg\"\n\
+            [[photos]]\npath = \"/a.jpg\"\nrender_factor = 28\ndefade = 0.0\nsaturation = 1.0\nwarmth = 0.0\ntint = 0.0\nquarter_turns = 1\n\
+            [[photos]]\npath = \"/b.jpg\"\nrender_factor = 35\ndefade = 0.0\nsaturation = 1.0\nwarmth = 0.0\ntint = 0.0\nquarter_turns = 0\n\
+            [[photos.brush]]\npoints = [[0.5, 0.5]]\nradius = 0.05\ncolour = [300, 0, 0]\n\
+            [[photos]]\nrender_factor = 35\ndefade = 0.0\nsaturation = 1.0\nwarmth = 0.0\ntint = 0.0\nquarter_turns = 0\n\
+            [[photos]]\npath = \"/d.jpg\"\nrender_factor = 40\ndefade = 0.5\nsaturation = 1.0\nwarmth = 0.0\ntint = 0.0\nquarter_turns = 0\n";
+        std::fs::write(dir.path().join(LIST_FILE_NAME), list).unwrap();
+        let (kept, note) = KeptList::load(dir.path());
+        let paths: Vec<&str> = kept.photos.iter().map(|p| p.path.to_str().unwrap()).collect();
+        assert_eq!(paths, ["/a.jpg", "/d.jpg"]);
+        assert_eq!((kept.photos[0].quarter_turns, kept.photos[1].render_factor), (1, 40));
+        assert_eq!(kept.selected, Some(PathBuf::from("/b.jpg")));
+        let note = note.expect("a note");
+        assert!(note.starts_with("The photo list could not be read whole: photo 2, photo 3 left out;"), "{note}");
+        assert_eq!(std::fs::read_to_string(dir.path().join("photos.toml.damaged")).unwrap(), list);
+
+        // A setting of the wrong kind costs that setting alone.
+        std::fs::write(
+            dir.path().join(FILE_NAME),
+            "render_factor = \"big\"\nbrush_size = 40.0\nview = \"SideBySide\"\n",
+        )
+        .unwrap();
+        let (prefs, note) = Prefs::load(dir.path());
+        assert_eq!((prefs.render_factor, prefs.brush_size, prefs.view), (35, 40.0, ViewMode::SideBySide));
+        let note = note.expect("a note");
+        assert!(note.starts_with("The remembered settings could not be read whole: render_factor left out;"), "{note}");
+        assert!(dir.path().join("settings.toml.damaged").exists());
     }
 
     #[test]
@@ -367,17 +474,17 @@ mod tests {
             saver.save_soon(snapshot(n));
         }
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while KeptList::load(dir.path()).photos.len() != 299 {
+        while KeptList::load(dir.path()).0.photos.len() != 299 {
             assert!(std::time::Instant::now() < deadline, "the newest list never reached the disk");
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
-        assert_eq!(KeptList::load(dir.path()), snapshot(299).list);
-        assert_eq!(Prefs::load(dir.path()).render_factor, snapshot(299).prefs.render_factor);
+        assert_eq!(KeptList::load(dir.path()).0, snapshot(299).list);
+        assert_eq!(Prefs::load(dir.path()).0.render_factor, snapshot(299).prefs.render_factor);
         assert_eq!(saver.error(), None);
 
         saver.save_now(snapshot(3)).unwrap();
-        assert_eq!(KeptList::load(dir.path()).photos.len(), 3);
+        assert_eq!(KeptList::load(dir.path()).0.photos.len(), 3);
 
         // A config folder that is a file: save_now says so, and save_soon through error().
         let file = dir.path().join("not-a-folder");
