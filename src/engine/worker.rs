@@ -74,7 +74,7 @@ pub enum Event {
         icc_profile: Option<Arc<Vec<u8>>>,
         result: Arc<DynamicImage>,
         /// From the job's start to its result, loading a model aside: reading, colorizing (or
-        /// only merging again, after a change of colour strength or cast).
+        /// only merging again, after a change of colour strength or cast, or a brush stroke).
         took: std::time::Duration,
         /// Where the model ran: "CPU", "GPU (CUDA)" or "GPU (Metal)".
         device: &'static str,
@@ -277,7 +277,7 @@ fn run(rx: Receiver<Message>, tx: Sender<Event>, cancel: Arc<AtomicBool>, notify
             std::mem::swap(&mut work, &mut on_screen);
         }
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            process(&job, &mut model, &mut work.decoded, &mut work.layer, &cancel, &send)
+            process(&job, &mut model, &mut work, &cancel, &send)
         }));
         let decoded = &work.decoded;
         let event = match outcome {
@@ -343,8 +343,7 @@ struct Made {
 fn process(
     job: &Job,
     model: &mut Option<Loaded>,
-    decoded: &mut Option<Decoded>,
-    layer: &mut Option<CachedLayer>,
+    Slot { decoded, layer }: &mut Slot,
     cancel: &AtomicBool,
     send: &dyn Fn(Event),
 ) -> Result<Option<Made>, Failure> {
