@@ -122,7 +122,7 @@ impl App {
             if let Some(stroke) = self.viewer.show(ui, mode, before.as_ref(), after.as_ref(), &hint, pending) {
                 self.add_stroke(stroke, ui.input(|i| i.time));
             }
-            // A colour picked from the photo (Alt+click) is the brush's colour from now on.
+            // A colour picked from the photo (Alt+click or Ctrl+click) is the brush's colour from now on.
             if let Some(colour) = self.viewer.paint.filter(|_| self.viewer.brush.is_some()) {
                 (self.prefs.paint_colour, self.prefs.brush_paints) = (colour, true);
             }
