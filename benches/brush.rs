@@ -8,7 +8,7 @@
 mod common;
 
 use image::{Rgb, RgbImage};
-use tintype::pipeline::brush::{Stroke, apply, simplify};
+use tintype::pipeline::brush::{Stroke, Tool, apply, simplify};
 use tintype::pipeline::chroma::{ChromaControls, merge_8bit};
 
 fn time(f: impl FnMut()) -> f64 {
@@ -32,8 +32,8 @@ fn strokes(count: usize, width: u32, height: u32, simplified: bool, mixed: bool)
                 .collect();
             let path = if simplified { simplify(&path, r / 10.0) } else { path };
             let points = path.iter().map(|p| [p[0] / w, p[1] / h]).collect();
-            let colour = (mixed && i % 2 == 1).then_some([200, 150, 120]);
-            Stroke { points, radius: 0.04, colour }
+            let tool = if mixed && i % 2 == 1 { Tool::Paint([200, 150, 120]) } else { Tool::Remove };
+            Stroke { points, radius: 0.04, tool }
         })
         .collect()
 }

@@ -18,6 +18,7 @@ use tintype::app::library::Status;
 use tintype::app::prefs::{KeptList, ModelPick, ViewMode};
 use tintype::app::{App, Options, Quit, Sheet};
 use tintype::engine::worker::Stage;
+use tintype::pipeline::brush::Tool;
 
 const SAMPLE: &str = "assets/samples/walt-whitman.jpg";
 const SIZE: [f32; 2] = [1200.0, 780.0];
@@ -1924,7 +1925,7 @@ fn the_brush_paints_a_colour_and_picks_one_from_the_photo() {
     harness.get_by_label("Paint a colour with a brush").click();
     harness.step();
     let skin = harness.state().prefs.paint_colour;
-    assert_eq!((harness.state().viewer.brush, harness.state().viewer.paint), (Some(24.0), Some(skin)));
+    assert_eq!((harness.state().viewer.brush, harness.state().viewer.tool), (Some(24.0), Tool::Paint(skin)));
 
     // Alt+click, or Ctrl+click, picks the colour under the pointer from the after picture: the
     // mean of the 5 × 5 pixels there (one pixel of a scan is grain as much as colour).
@@ -1948,7 +1949,7 @@ fn the_brush_paints_a_colour_and_picks_one_from_the_photo() {
             sum = [0, 1, 2].map(|c| sum[c] + px[c] as u32);
         }
         let picked = sum.map(|v| ((v + 12) / 25) as u8);
-        assert_eq!(harness.state().viewer.paint, Some(picked), "the colour under the pointer, {modifiers:?}");
+        assert_eq!(harness.state().viewer.tool, Tool::Paint(picked), "the colour under the pointer, {modifiers:?}");
         assert_eq!(harness.state().prefs.paint_colour, picked, "and remembered");
     }
     assert!(harness.state().photos[0].settings.brush.is_empty(), "picking a colour paints nothing");
@@ -1957,7 +1958,7 @@ fn the_brush_paints_a_colour_and_picks_one_from_the_photo() {
     // in the photo's own shades; exactly as before away from it.
     let blue = [40, 90, 220];
     harness.state_mut().prefs.paint_colour = blue;
-    harness.state_mut().take_brush(true);
+    harness.state_mut().take_brush(Tool::Paint(blue));
     let mut pointer = on_screen(w / 3.0, h / 2.0);
     harness.event(egui::Event::PointerMoved(pointer));
     harness.event(primary_button(pointer, true));
@@ -1973,7 +1974,7 @@ fn the_brush_paints_a_colour_and_picks_one_from_the_photo() {
     step_until(&mut harness, "the painted render", |app| strokes(app) == 1);
     let painted = result(harness.state());
     let stroke = harness.state().photos[0].settings.brush[0].clone();
-    assert_eq!(stroke.colour, Some(blue));
+    assert_eq!(stroke.tool, Tool::Paint(blue));
     let radius = stroke.radius * w.min(h);
     let luma = |p: &image::Rgb<u8>| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32;
     let (mut core, mut bluish, mut far) = (0, 0, 0);
@@ -2012,20 +2013,36 @@ fn the_brush_paints_a_colour_and_picks_one_from_the_photo() {
     assert!(description.contains("colour painted by 1 brush stroke"), "{description:?}");
     harness.get_by_label("Remove colour with a brush").click();
     harness.step();
-    assert_eq!(harness.state().viewer.paint, None, "the other button switches the brush's way");
+    assert_eq!(harness.state().viewer.tool, Tool::Remove, "the other button switches the brush's tool");
     // (Off the split handle, which sits at the middle.)
-    let dab = on_screen(w * 0.42, h / 2.0);
-    harness.event(egui::Event::PointerMoved(dab));
-    harness.event(primary_button(dab, true));
-    harness.step();
-    harness.event(primary_button(dab, false));
-    harness.step();
+    let dab = |harness: &mut Harness<'_, App>| {
+        let at = on_screen(w * 0.42, h / 2.0);
+        harness.event(egui::Event::PointerMoved(at));
+        harness.event(primary_button(at, true));
+        harness.step();
+        harness.event(primary_button(at, false));
+        harness.step();
+    };
+    dab(&mut harness);
     step_until(&mut harness, "the greyed render", |app| strokes(app) == 2);
-    let [r, g, b] = result(harness.state()).get_pixel((w * 0.42) as u32, h as u32 / 2).0;
+    let (x, y) = ((w * 0.42) as u32, h as u32 / 2);
+    let [r, g, b] = result(harness.state()).get_pixel(x, y).0;
     assert!(r.abs_diff(g) <= 2 && g.abs_diff(b) <= 2, "grey over the blue: {:?}", [r, g, b]);
+    // Restoring there gives back the model's own colour, over both strokes.
+    harness.get_by_label("Restore the colour with a brush").click();
+    harness.step();
+    assert_eq!(harness.state().viewer.tool, Tool::Restore);
+    dab(&mut harness);
+    step_until(&mut harness, "the restored render", |app| strokes(app) == 3);
+    let restored = result(harness.state());
+    assert_eq!(restored.get_pixel(x, y), plain.get_pixel(x, y), "the model's colour at the dab");
+    // Along the blue stroke, beyond the dab's reach, the blue stays.
+    let along = x + (2.0 * radius) as u32;
+    assert_eq!(restored.get_pixel(along, y), painted.get_pixel(along, y));
+    assert_ne!(restored.get_pixel(along, y), plain.get_pixel(along, y));
 
     // Taken back, step by step, to the plain picture.
-    for n in [1, 0] {
+    for n in [2, 1, 0] {
         harness.key_press_modifiers(ctrl, egui::Key::Z);
         step_until(&mut harness, "a stroke taken back", |app| strokes(app) == n);
     }
@@ -2041,14 +2058,18 @@ fn the_brush_paints_a_colour_and_picks_one_from_the_photo() {
     assert_eq!(harness.state().viewer.brush, None);
     harness.key_press(egui::Key::B);
     harness.step();
-    assert_eq!(harness.state().viewer.paint, Some(blue), "painting blue again");
+    assert_eq!(harness.state().viewer.tool, Tool::Paint(blue), "painting blue again");
     harness.get_by_label("Paint a colour with a brush").click();
     harness.step();
     assert_eq!(harness.state().viewer.brush, None);
     harness.state_mut().save_prefs();
     drop(harness);
     let harness = setup.harness();
-    assert_eq!((harness.state().prefs.paint_colour, harness.state().prefs.brush_paints), (blue, true), "remembered");
+    assert_eq!(
+        (harness.state().prefs.paint_colour, harness.state().prefs.brush_tool),
+        (blue, Tool::Paint(blue)),
+        "remembered"
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use tintype::engine::Settings;
 use tintype::engine::device::DeviceChoice;
 use tintype::engine::worker::{Event, Job, ModelChoice, Stage, Worker};
-use tintype::pipeline::brush::Stroke;
+use tintype::pipeline::brush::{Stroke, Tool};
 use tintype::pipeline::chroma::ChromaControls;
 
 fn model() -> ModelChoice {
@@ -206,7 +206,7 @@ fn a_brush_stroke_greys_its_patch_without_colorizing_again() {
     let worker = Worker::spawn(|| {});
     let plain = settings(7, 1.0);
     // A horizontal stroke across the middle of the 96 × 64 photo, 8 px in radius.
-    let stroke = Stroke { points: vec![[0.25, 0.5], [0.75, 0.5]], radius: 8.0 / 64.0, colour: None };
+    let stroke = Stroke { points: vec![[0.25, 0.5], [0.75, 0.5]], radius: 8.0 / 64.0, tool: Tool::Remove };
     let brushed = Settings { brush: vec![stroke], ..plain.clone() };
     let mut results = Vec::new();
     for (photo, settings) in [(1, plain), (2, brushed)] {
@@ -254,7 +254,7 @@ fn the_photo_on_screen_stays_at_hand_while_others_render() {
         let stage = |s| events.iter().any(|e| matches!(e, Event::Progress { stage, .. } if *stage == s));
         (stage(Stage::Reading), stage(Stage::Colorizing))
     };
-    let stroke = Stroke { points: vec![[0.5, 0.5]], radius: 0.1, colour: None };
+    let stroke = Stroke { points: vec![[0.5, 0.5]], radius: 0.1, tool: Tool::Remove };
     let brushed = Settings { brush: vec![stroke], ..settings(7, 1.0) };
     assert_eq!(run(1, &paths[0], settings(7, 1.0), true), (true, true));
     // Two other photos rendered in the background.

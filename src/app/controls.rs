@@ -14,6 +14,7 @@ use super::library::{Photo, Status};
 use super::prefs::{ModelPick, Prefs, RENDER_FACTORS, ShareLayout, ViewMode};
 use super::{App, DialogPurpose, Notice, Quit, SHEET_FACTORS, command_key};
 use crate::engine::Settings;
+use crate::pipeline::brush::Tool;
 use crate::pipeline::chroma::ChromaControls;
 use crate::store::FetchOptions;
 
@@ -25,6 +26,7 @@ pub const WARMTH_LABEL: &str = "Warmth";
 pub const TINT_LABEL: &str = "Tint";
 pub const BRUSH_LABEL: &str = "Remove colour with a brush";
 pub const PAINT_LABEL: &str = "Paint a colour with a brush";
+pub const RESTORE_LABEL: &str = "Restore the colour with a brush";
 pub const PAINT_COLOUR_LABEL: &str = "Colour to paint";
 pub const BRUSH_SIZE_LABEL: &str = "Brush size";
 pub const CLEAR_BRUSH_LABEL: &str = "Clear brush strokes";
@@ -123,8 +125,8 @@ impl App {
                 self.add_stroke(stroke, ui.input(|i| i.time));
             }
             // A colour picked from the photo (Alt+click or Ctrl+click) is the brush's colour from now on.
-            if let Some(colour) = self.viewer.paint.filter(|_| self.viewer.brush.is_some()) {
-                (self.prefs.paint_colour, self.prefs.brush_paints) = (colour, true);
+            if let (Some(_), Tool::Paint(colour)) = (self.viewer.brush, self.viewer.tool) {
+                (self.prefs.paint_colour, self.prefs.brush_tool) = (colour, self.viewer.tool);
             }
         });
         self.sheet_window(ui.ctx());
@@ -585,23 +587,23 @@ impl App {
     }
 
     /// The brush that mends wrong colour (a green beard, a red smear on a wall), taking it
-    /// away or painting the right one: its two ways, its colour and size, and the photo's
-    /// strokes cleared.
+    /// away or painting the right one, or giving the model's colour back where a stroke went
+    /// too far: its three tools, its colour and size, and the photo's strokes cleared.
     fn touch_up(&mut self, ui: &mut egui::Ui, now: f64) {
         ui.add_space(6.0);
         ui.heading("Touch up");
-        let up = self.viewer.brush.map(|_| self.viewer.paint.is_some());
+        let up = self.viewer.brush.map(|_| self.viewer.tool);
+        let has = |tool| up.is_some_and(|t| super::same_tool(t, tool));
         let hover = "B picks the brush up and puts it down; Escape puts it down";
         let photo = self.selected.is_some();
-        let button = egui::Button::new(BRUSH_LABEL).selected(up == Some(false));
-        if ui.add_enabled(photo, button).on_hover_text(hover).clicked() {
-            self.brush_button(false);
-        }
-        ui.horizontal(|ui| {
-            let button = egui::Button::new(PAINT_LABEL).selected(up == Some(true));
-            if ui.add_enabled(photo, button).on_hover_text(hover).clicked() {
-                self.brush_button(true);
+        let tool_button = |app: &mut Self, ui: &mut egui::Ui, label, tool| {
+            if ui.add_enabled(photo, egui::Button::new(label).selected(has(tool))).on_hover_text(hover).clicked() {
+                app.brush_button(tool);
             }
+        };
+        tool_button(self, ui, BRUSH_LABEL, Tool::Remove);
+        ui.horizontal(|ui| {
+            tool_button(self, ui, PAINT_LABEL, Tool::Paint(self.prefs.paint_colour));
             let mut colour = self.prefs.paint_colour;
             let picker = ui.add_enabled_ui(photo, |ui| egui::color_picker::color_edit_button_srgb(ui, &mut colour));
             let clicks = super::colour_pick_click(ui.ctx());
@@ -611,21 +613,26 @@ impl App {
                 .widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::ColorWell, photo, PAINT_COLOUR_LABEL));
             if colour != self.prefs.paint_colour {
                 self.prefs.paint_colour = colour;
-                self.take_brush(true);
+                self.take_brush(Tool::Paint(colour));
             }
         });
+        tool_button(self, ui, RESTORE_LABEL, Tool::Restore);
         if let Some(size) = &mut self.viewer.brush {
             if ui.add(egui::Slider::new(size, BRUSH_SIZES).fixed_decimals(0).text(BRUSH_SIZE_LABEL)).changed() {
                 self.prefs.brush_size = *size;
             }
-            let text = if up == Some(true) {
-                format!(
+            let text = match up {
+                Some(Tool::Paint(_)) => format!(
                     "Paint over a patch of wrong colour to give it this colour; the photo's shading stays. \
                      {} picks a colour from the photo. Drag with the right button to pan.",
                     super::colour_pick_click(ui.ctx()).replace(", ", " or ")
-                )
-            } else {
-                "Paint over a patch of wrong colour to make it grey. Drag with the right button to pan.".to_owned()
+                ),
+                Some(Tool::Restore) => "Paint where a stroke went too far to give back the model's own colour. \
+                                        Drag with the right button to pan."
+                    .to_owned(),
+                _ => {
+                    "Paint over a patch of wrong colour to make it grey. Drag with the right button to pan.".to_owned()
+                }
             };
             ui.label(RichText::new(text).small());
         }

@@ -24,6 +24,7 @@ use crate::engine::Settings;
 use crate::engine::device::DeviceChoice;
 use crate::engine::worker::{Event, Job, ModelChoice, Stage, Worker};
 use crate::io::encode::Format;
+use crate::pipeline::brush::Tool;
 use crate::store::Store;
 use history::Change;
 use library::{Loaded, Loader, Photo, Status};
@@ -476,33 +477,36 @@ impl App {
         self.settings_changed(now);
     }
 
-    /// Picks the brush up (at its remembered size, painting or taking colour away as it last
-    /// did) while a photo is on screen, or puts it down.
+    /// Picks the brush up (at its remembered size, with the tool it last had) while a photo is
+    /// on screen, or puts it down.
     pub fn toggle_brush(&mut self) {
         match self.viewer.brush {
             Some(_) => self.viewer.brush = None,
-            None => self.take_brush(self.prefs.brush_paints),
+            None => self.take_brush(self.prefs.brush_tool),
         }
     }
 
-    /// The button of one of the brush's two ways: takes the brush up that way, or puts it down
-    /// when it is already up that way.
-    pub fn brush_button(&mut self, paints: bool) {
-        if self.viewer.brush.is_some() && self.viewer.paint.is_some() == paints {
+    /// The button of one of the brush's tools: takes the brush up with it, or puts the brush
+    /// down when it already has it.
+    pub fn brush_button(&mut self, tool: Tool) {
+        if self.viewer.brush.is_some() && same_tool(self.viewer.tool, tool) {
             self.viewer.brush = None;
         } else {
-            self.take_brush(paints);
+            self.take_brush(tool);
         }
     }
 
-    /// Takes the brush up, while a photo is on screen, to paint the picked colour or to take
-    /// colour away; one already up keeps its size.
-    pub fn take_brush(&mut self, paints: bool) {
+    /// Takes the brush up, while a photo is on screen, with `tool` (a painting one with the
+    /// picked colour); a brush already up keeps its size.
+    pub fn take_brush(&mut self, tool: Tool) {
         // The settings file may have been edited by hand.
         let size = self.viewer.brush.unwrap_or(controls::brush_size_in_range(self.prefs.brush_size));
         self.viewer.brush = self.selected.map(|_| size);
-        self.viewer.paint = paints.then_some(self.prefs.paint_colour);
-        self.prefs.brush_paints = paints;
+        self.viewer.tool = match tool {
+            Tool::Paint(_) => Tool::Paint(self.prefs.paint_colour),
+            other => other,
+        };
+        self.prefs.brush_tool = self.viewer.tool;
     }
 
     /// Turns the picked photos a quarter turn clockwise (or back), as one step to undo.
@@ -1652,6 +1656,11 @@ fn default_export_folder() -> PathBuf {
 /// "Ctrl+Z", or on a Mac, where egui's command modifier is ⌘, "⌘Z" or "Cmd+Z".
 pub fn command_key(ctx: &egui::Context, key: egui::Key) -> String {
     ctx.format_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, key))
+}
+
+/// Whether two tools are the same but for the colour they paint.
+pub fn same_tool(a: Tool, b: Tool) -> bool {
+    std::mem::discriminant(&a) == std::mem::discriminant(&b)
 }
 
 /// The clicks that pick the brush's colour from the photo, named as the keyboard names them.

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::export::SavedAs;
 use crate::engine::Settings;
-use crate::pipeline::brush::Stroke;
+use crate::pipeline::brush::{Stroke, Tool};
 use crate::pipeline::chroma::ChromaControls;
 
 /// The model the person picked.
@@ -60,9 +60,9 @@ pub struct Prefs {
     pub recent_folders: Vec<PathBuf>,
     /// The brush's radius, in screen points.
     pub brush_size: f32,
-    /// Whether the brush last painted a colour (rather than taking colour away): B picks it
-    /// up that way again.
-    pub brush_paints: bool,
+    /// What the brush did when last picked up (its colour aside, which is `paint_colour`): B
+    /// picks it up that way again.
+    pub brush_tool: Tool,
     /// The colour the brush paints.
     pub paint_colour: [u8; 3],
 }
@@ -83,7 +83,7 @@ impl Default for Prefs {
             share_layout: ShareLayout::SideBySide,
             recent_folders: Vec::new(),
             brush_size: 24.0,
-            brush_paints: false,
+            brush_tool: Tool::Remove,
             // A warm skin tone: the colour old portraits most often need mended.
             paint_colour: [198, 150, 122],
         }
@@ -378,8 +378,9 @@ mod tests {
     fn a_kept_list_comes_back_as_saved_and_a_hand_edited_one_within_the_controls_ranges() {
         let dir = tempfile::tempdir().unwrap();
         let brush = vec![
-            Stroke { points: vec![[0.25, 0.5], [0.3, 0.52], [0.35, 0.5]], radius: 0.04, colour: None },
-            Stroke { points: vec![[0.9, 0.1]], radius: 0.1, colour: Some([200, 150, 120]) },
+            Stroke { points: vec![[0.25, 0.5], [0.3, 0.52], [0.35, 0.5]], radius: 0.04, tool: Tool::Remove },
+            Stroke { points: vec![[0.9, 0.1]], radius: 0.1, tool: Tool::Paint([200, 150, 120]) },
+            Stroke { points: vec![[0.9, 0.1]], radius: 0.05, tool: Tool::Restore },
         ];
         let settings = Settings { render_factor: 28, quarter_turns: 3, brush, ..Prefs::default().photo_settings() };
         let list = KeptList {
@@ -406,7 +407,7 @@ mod tests {
         assert_eq!(held.chroma, ChromaControls { saturation: 0.0, warmth: 0.5, tint: 1.0 });
         assert_eq!(
             held.brush,
-            vec![Stroke { points: vec![[0.5, 0.5]], radius: 0.05, colour: None }],
+            vec![Stroke { points: vec![[0.5, 0.5]], radius: 0.05, tool: Tool::Remove }],
             "unsound strokes left out"
         );
 
@@ -431,7 +432,7 @@ mod tests {
         let list = "selected = \"/b.jpg\"\n\
             [[photos]]\npath = \"/a.jpg\"\nrender_factor = 28\ndefade = 0.0\nsaturation = 1.0\nwarmth = 0.0\ntint = 0.0\nquarter_turns = 1\n\
             [[photos]]\npath = \"/b.jpg\"\nrender_factor = 35\ndefade = 0.0\nsaturation = 1.0\nwarmth = 0.0\ntint = 0.0\nquarter_turns = 0\n\
-            [[photos.brush]]\npoints = [[0.5, 0.5]]\nradius = 0.05\ncolour = [300, 0, 0]\n\
+            [[photos.brush]]\npoints = [[0.5, 0.5]]\nradius = 0.05\ntool = { Paint = [300, 0, 0] }\n\
             [[photos]]\nrender_factor = 35\ndefade = 0.0\nsaturation = 1.0\nwarmth = 0.0\ntint = 0.0\nquarter_turns = 0\n\
             [[photos]]\npath = \"/d.jpg\"\nrender_factor = 40\ndefade = 0.5\nsaturation = 1.0\nwarmth = 0.0\ntint = 0.0\nquarter_turns = 0\n";
         std::fs::write(dir.path().join(LIST_FILE_NAME), list).unwrap();

@@ -1,7 +1,7 @@
 //! The viewer: before and after under one zoom and pan, split by a draggable handle (mouse or
 //! arrow keys) or side by side. Pictures larger than the GPU's texture limit are shown as tiles.
-//! With the brush on, dragging paints strokes (taking colour away, or painting one) instead of
-//! panning.
+//! With the brush on, dragging paints strokes (taking colour away, painting one, or giving the
+//! model's back) instead of panning.
 
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use egui::{Color32, Pos2, Rect, Sense, Stroke, TextureOptions, Vec2, pos2, vec2}
 use image::{DynamicImage, GenericImageView as _};
 
 use super::prefs::ViewMode;
-use crate::pipeline::brush;
+use crate::pipeline::brush::{self, Tool};
 
 pub const SPLIT_LABEL: &str = "Before/after split";
 pub const VIEWER_LABEL: &str =
@@ -83,9 +83,9 @@ pub struct Viewer {
     after: Option<TiledTexture>,
     /// The brush's radius in screen points while the brush is on: a drag paints, not pans.
     pub brush: Option<f32>,
-    /// The colour the brush paints, or `None` while it takes colour away. Alt+click (or
-    /// Ctrl+click) on the photo picks the colour under the pointer.
-    pub paint: Option<[u8; 3]>,
+    /// What the brush does. Alt+click (or Ctrl+click) on the photo picks the colour under the
+    /// pointer to paint with.
+    pub tool: Tool,
     /// The stroke being painted: its points in the picture's pixels, its radius there, and
     /// where it started on screen (side by side, the pane it is painted in).
     painting: Option<(Vec<Pos2>, f32, Pos2)>,
@@ -103,7 +103,7 @@ impl Default for Viewer {
             before: None,
             after: None,
             brush: None,
-            paint: None,
+            tool: Tool::Remove,
             painting: None,
             waiting: Vec::new(),
         }
@@ -244,7 +244,9 @@ impl Viewer {
                     let at = [at.x / size.x * after.width() as f32, at.y / size.y * after.height() as f32];
                     colour_around(after, at)
                 });
-                self.paint = colour.or(self.paint);
+                if let Some(colour) = colour {
+                    self.tool = Tool::Paint(colour);
+                }
                 None
             }
             Some(radius) => self.paint(&ctx, &response, radius / scale, to_picture, size),
@@ -296,11 +298,11 @@ impl Viewer {
             };
             for pane in panes {
                 let (painter, picture) = (painter.with_clip_rect(pane), place(pane));
-                let painting = self.painting.iter().map(|(points, r, _)| (points, r, self.paint));
-                let waiting = self.waiting.iter().map(|w| (&w.points, &w.radius, w.colour));
-                for (points, r, colour) in waiting.chain(painting) {
+                let painting = self.painting.iter().map(|(points, r, _)| (points, r, self.tool));
+                let waiting = self.waiting.iter().map(|w| (&w.points, &w.radius, w.tool));
+                for (points, r, tool) in waiting.chain(painting) {
                     let on_screen: Vec<Pos2> = points.iter().map(|p| picture.min + p.to_vec2() * scale).collect();
-                    stroke_shape(&painter, &on_screen, r * scale, colour);
+                    stroke_shape(&painter, &on_screen, r * scale, tool);
                 }
             }
             if let Some(pointer) = response.hover_pos() {
@@ -308,7 +310,7 @@ impl Viewer {
                 painter.circle_stroke(pointer, radius, Stroke::new(3.0, Color32::from_black_alpha(140)));
                 painter.circle_stroke(pointer, radius, Stroke::new(1.5, Color32::WHITE));
                 // A painting brush shows its colour inside the ring.
-                if let Some([r, g, b]) = self.paint {
+                if let Tool::Paint([r, g, b]) = self.tool {
                     painter.circle_stroke(
                         pointer,
                         (radius - 2.5).max(1.0),
@@ -358,9 +360,9 @@ impl Viewer {
         let stroke = brush::Stroke {
             points: path.iter().map(|p| [(p[0] / size.x).clamp(0.0, 1.0), (p[1] / size.y).clamp(0.0, 1.0)]).collect(),
             radius: (done.1 / size.x.min(size.y)).clamp(brush::MIN_RADIUS, brush::MAX_RADIUS),
-            colour: self.paint,
+            tool: self.tool,
         };
-        self.waiting.push(Pending { points: done.0, radius: done.1, colour: self.paint });
+        self.waiting.push(Pending { points: done.0, radius: done.1, tool: self.tool });
         Some(stroke)
     }
 
@@ -462,7 +464,7 @@ struct Pending {
     /// In the picture's pixels.
     points: Vec<Pos2>,
     radius: f32,
-    colour: Option<[u8; 3]>,
+    tool: Tool,
 }
 
 /// Whether the brush is picking a colour from the photo rather than painting: Alt+click, as in
@@ -480,12 +482,16 @@ fn picks_colour(ctx: &egui::Context, response: &egui::Response) -> bool {
         })
 }
 
-/// A brush stroke as it is painted: a see-through band the brush's width in the colour it paints
-/// (pale for one that takes colour away), round at its ends. Drawn as one band and two half
-/// discs that do not overlap, so the see-through colour is even.
-fn stroke_shape(painter: &egui::Painter, points: &[Pos2], radius: f32, paint: Option<[u8; 3]>) {
-    let colour =
-        paint.map_or(Color32::from_white_alpha(110), |[r, g, b]| Color32::from_rgba_unmultiplied(r, g, b, 150));
+/// A brush stroke as it is painted: a see-through band the brush's width, round at its ends, in
+/// the colour it paints (pale for one that takes colour away, pale gold for one that gives the
+/// model's back). Drawn as one band and two half discs that do not overlap, so the see-through
+/// colour is even.
+fn stroke_shape(painter: &egui::Painter, points: &[Pos2], radius: f32, tool: Tool) {
+    let colour = match tool {
+        Tool::Remove => Color32::from_white_alpha(110),
+        Tool::Paint([r, g, b]) => Color32::from_rgba_unmultiplied(r, g, b, 150),
+        Tool::Restore => Color32::from_rgba_unmultiplied(255, 214, 120, 110),
+    };
     let (Some(&first), Some(&last)) = (points.first(), points.last()) else { return };
     // The directions the stroke leaves its ends by.
     let out_of_start = points.iter().find(|p| **p != first).map(|p| (first - *p).normalized());

@@ -13,7 +13,7 @@ use candle_core::Device;
 
 use crate::model::compact::Compact;
 use crate::model::{Generator, LoadError, Variant};
-use crate::pipeline::brush::{self, Stroke};
+use crate::pipeline::brush::{self, Stroke, Tool};
 use crate::pipeline::chroma::{self, ChromaControls};
 use crate::pipeline::defade::defade;
 use crate::pipeline::{deoldify, grain};
@@ -30,8 +30,8 @@ pub struct Settings {
     /// their side: the model sees, and the result keeps, the photo upright. Always 0–3 where
     /// the window and the command line make it (the engine takes any value modulo 4).
     pub quarter_turns: u8,
-    /// The brush's strokes (taking colour away or painting one), on the photo as turned, oldest
-    /// first.
+    /// The brush's strokes (taking colour away, painting one, or giving the model's back), on
+    /// the photo as turned, oldest first.
     pub brush: Vec<Stroke>,
 }
 
@@ -43,8 +43,12 @@ impl Settings {
         if !self.quarter_turns.is_multiple_of(4) {
             parts.push(format!("turned {}° clockwise", 90 * (self.quarter_turns % 4) as u32));
         }
-        let painted = self.brush.iter().filter(|s| s.colour.is_some()).count();
-        for (done, n) in [("colour removed", self.brush.len() - painted), ("colour painted", painted)] {
+        let used = |tool: fn(&Tool) -> bool| self.brush.iter().filter(|s| tool(&s.tool)).count();
+        for (done, n) in [
+            ("colour removed", used(|t| *t == Tool::Remove)),
+            ("colour painted", used(|t| matches!(t, Tool::Paint(_)))),
+            ("colour restored", used(|t| *t == Tool::Restore)),
+        ] {
             if n > 0 {
                 parts.push(format!("{done} by {n} brush stroke{}", if n == 1 { "" } else { "s" }));
             }
@@ -184,7 +188,7 @@ pub struct ColourLayer {
 
 impl ColourLayer {
     /// The result: the photo's luminance under the model's chroma, with the chroma controls,
-    /// and grey, or the colour painted, under the brush's strokes.
+    /// and what the brush's strokes did (grey, a colour painted, the model's colour given back).
     pub fn merge(&self, controls: &ChromaControls, strokes: &[Stroke]) -> DynamicImage {
         let brushed;
         let colour = if strokes.is_empty() {
@@ -209,4 +213,29 @@ fn is_16_bit(img: &DynamicImage) -> bool {
             | DynamicImage::ImageRgb16(_)
             | DynamicImage::ImageRgba16(_)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_record_names_each_tool_the_brush_used() {
+        let stroke = |tool| Stroke { points: vec![[0.5, 0.5]], radius: 0.1, tool };
+        let settings = |brush| Settings {
+            render_factor: 35,
+            defade: 0.0,
+            chroma: ChromaControls::default(),
+            quarter_turns: 1,
+            brush,
+        };
+        assert_eq!(settings(vec![]).describe(), "render factor 35, turned 90° clockwise");
+        let brush =
+            vec![stroke(Tool::Remove), stroke(Tool::Paint([1, 2, 3])), stroke(Tool::Remove), stroke(Tool::Restore)];
+        assert_eq!(
+            settings(brush).describe(),
+            "render factor 35, turned 90° clockwise, colour removed by 2 brush strokes, \
+             colour painted by 1 brush stroke, colour restored by 1 brush stroke"
+        );
+    }
 }

@@ -1,7 +1,8 @@
 //! The brush: strokes a person paints over a patch of wrong colour (a green beard, a red smear
-//! on a wall), and the colour layer turned grey, or to the colour they picked, under them. Only
-//! the model's colour is touched; the photo's own luminance is merged in afterwards as
-//! everywhere else, so a painted colour keeps every shade of the photo beneath it.
+//! on a wall), and the colour layer turned grey, or to the colour they picked, under them; or
+//! the model's own colour given back where earlier strokes went too far. Only the model's colour
+//! is touched; the photo's own luminance is merged in afterwards as everywhere else, so a
+//! painted colour keeps every shade of the photo beneath it.
 
 use image::RgbImage;
 use rayon::prelude::*;
@@ -18,10 +19,26 @@ const CORE: f32 = 0.6;
 pub struct Stroke {
     pub points: Vec<[f32; 2]>,
     pub radius: f32,
-    /// The colour the stroke paints (its hue and saturation; the brightness stays the photo's),
-    /// or `None` for a stroke that takes the colour away.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub colour: Option<[u8; 3]>,
+    #[serde(default, skip_serializing_if = "Tool::is_default")]
+    pub tool: Tool,
+}
+
+/// What a stroke does to the colour under it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Tool {
+    /// Takes the colour away: grey.
+    #[default]
+    Remove,
+    /// Paints this colour's hue and strength; the brightness stays the photo's.
+    Paint([u8; 3]),
+    /// Gives back the model's own colour, over what earlier strokes did.
+    Restore,
+}
+
+impl Tool {
+    fn is_default(&self) -> bool {
+        *self == Tool::default()
+    }
 }
 
 impl Stroke {
@@ -199,17 +216,17 @@ impl Segment {
     }
 }
 
-/// `colour` with `strokes` laid on it, oldest first: under a stroke that takes colour away each
-/// pixel moves towards the grey of its own luma, under one that paints towards its own luma
-/// with the painted colour's chroma, by the stroke's coverage. Either way the pixel's luma (Y)
-/// stays; only its chroma (R − Y, G − Y, B − Y) changes. Pixels no stroke reaches are left
-/// exactly as they were.
+/// `colour` with `strokes` laid on it, oldest first, each pixel moved by the stroke's coverage:
+/// under a stroke that takes colour away towards the grey of its own luma; under one that
+/// paints towards its own luma with the painted colour's chroma; under one that restores back
+/// towards `colour` itself. Taking away and painting keep the pixel's luma (Y) and change only
+/// its chroma (R − Y, G − Y, B − Y). Pixels no stroke reaches are left exactly as they were.
 pub fn apply(colour: &RgbImage, strokes: &[Stroke]) -> RgbImage {
     let mut out = colour.clone();
-    // A run of strokes of one kind is laid as one coverage: where they overlap the patch is as
-    // even as under one stroke, rather than darker at every crossing.
-    for run in strokes.chunk_by(|a, b| a.colour == b.colour) {
-        lay(&mut out, &Coverage::of(run, colour.width(), colour.height()), run[0].colour);
+    // A run of strokes with one tool is laid as one coverage: where they overlap the patch is
+    // as even as under one stroke, rather than darker at every crossing.
+    for run in strokes.chunk_by(|a, b| a.tool == b.tool) {
+        lay(&mut out, colour, &Coverage::of(run, colour.width(), colour.height()), run[0].tool);
     }
     out
 }
@@ -219,25 +236,37 @@ fn luma([r, g, b]: [f32; 3]) -> f32 {
     0.299 * r + 0.587 * g + 0.114 * b
 }
 
-/// Moves `out`'s chroma towards `paint`'s (none: grey) by `cover`.
-fn lay(out: &mut RgbImage, cover: &Coverage, paint: Option<[u8; 3]>) {
+/// Moves `out` by `cover` towards what `tool` makes of each pixel; `model` is the colour layer
+/// before any stroke.
+fn lay(out: &mut RgbImage, model: &RgbImage, cover: &Coverage, tool: Tool) {
     if cover.values.is_empty() {
         return;
     }
-    let target = paint.map_or([0.0; 3], |c| {
-        let c = c.map(f32::from);
-        let y = luma(c);
-        c.map(|v| v - y)
-    });
+    let paint = match tool {
+        Tool::Paint(c) => {
+            let c = c.map(f32::from);
+            let y = luma(c);
+            c.map(|v| v - y)
+        }
+        _ => [0.0; 3],
+    };
     let row_bytes = 3 * out.width() as usize;
-    let rows = out.par_chunks_mut(row_bytes).skip(cover.y0).take(cover.height);
-    rows.zip(cover.values.par_chunks(cover.width)).for_each(|(row, shares)| {
-        let pixels = row[3 * cover.x0..3 * (cover.x0 + cover.width)].chunks_exact_mut(3);
-        for (px, &m) in pixels.zip(shares) {
-            if m > 0.0 {
-                let rgb = [px[0], px[1], px[2]].map(f32::from);
+    let rows = out.par_chunks_mut(row_bytes).zip(model.par_chunks(row_bytes)).skip(cover.y0).take(cover.height);
+    rows.zip(cover.values.par_chunks(cover.width)).for_each(|((row, model_row), shares)| {
+        let span = 3 * cover.x0..3 * (cover.x0 + cover.width);
+        let pixels = row[span.clone()].chunks_exact_mut(3).zip(model_row[span].chunks_exact(3));
+        for ((px, model_px), &m) in pixels.zip(shares) {
+            if m <= 0.0 {
+                continue;
+            }
+            let rgb = [px[0], px[1], px[2]].map(f32::from);
+            if tool == Tool::Restore {
+                for ((c, v), o) in px.iter_mut().zip(rgb).zip(model_px) {
+                    *c = (v + (*o as f32 - v) * m).round() as u8;
+                }
+            } else {
                 let y = luma(rgb);
-                for ((c, v), t) in px.iter_mut().zip(rgb).zip(target) {
+                for ((c, v), t) in px.iter_mut().zip(rgb).zip(paint) {
                     *c = (y + (v - y) * (1.0 - m) + t * m).round().clamp(0.0, 255.0) as u8;
                 }
             }
@@ -250,7 +279,7 @@ mod tests {
     use super::*;
 
     fn stroke(points: &[[f32; 2]], radius: f32) -> Stroke {
-        Stroke { points: points.to_vec(), radius, colour: None }
+        Stroke { points: points.to_vec(), radius, tool: Tool::Remove }
     }
 
     #[test]
@@ -285,7 +314,7 @@ mod tests {
             image::Rgb([v, v.saturating_add(6), v])
         });
         let skin = [200, 150, 120];
-        let painted = Stroke { colour: Some(skin), ..stroke(&[[0.2, 0.5], [0.8, 0.5]], 10.0 / 60.0) };
+        let painted = Stroke { tool: Tool::Paint(skin), ..stroke(&[[0.2, 0.5], [0.8, 0.5]], 10.0 / 60.0) };
         let out = apply(&colour, std::slice::from_ref(&painted));
         let luma = |p: [u8; 3]| luma(p.map(f32::from));
         let chroma = |p: [u8; 3]| p.map(|v| v as f32 - luma(p));
@@ -309,7 +338,7 @@ mod tests {
     fn a_later_stroke_lies_over_an_earlier_one() {
         let colour = RgbImage::from_pixel(40, 40, image::Rgb([90, 140, 60]));
         let dab = stroke(&[[0.5, 0.5]], 0.25);
-        let blue = Stroke { colour: Some([60, 90, 200]), ..dab.clone() };
+        let blue = Stroke { tool: Tool::Paint([60, 90, 200]), ..dab.clone() };
         let centre = |strokes: &[Stroke]| apply(&colour, strokes).get_pixel(20, 20).0;
         let [r, g, b] = centre(&[blue.clone(), dab.clone()]);
         assert!(r.abs_diff(g) <= 1 && g.abs_diff(b) <= 1, "taken away after painting: grey, {:?}", [r, g, b]);
@@ -319,12 +348,31 @@ mod tests {
         let crossing = [stroke(&[[0.2, 0.5], [0.8, 0.5]], 0.1), stroke(&[[0.5, 0.2], [0.5, 0.8]], 0.1)];
         let once = Coverage::of(&crossing, 40, 40);
         let strokes: Vec<Stroke> =
-            crossing.iter().map(|s| Stroke { colour: Some([60, 90, 200]), ..s.clone() }).collect();
+            crossing.iter().map(|s| Stroke { tool: Tool::Paint([60, 90, 200]), ..s.clone() }).collect();
         assert_eq!(apply(&colour, &strokes), {
             let mut one = colour.clone();
-            lay(&mut one, &once, Some([60, 90, 200]));
+            lay(&mut one, &colour, &once, Tool::Paint([60, 90, 200]));
             one
         });
+    }
+
+    #[test]
+    fn a_restoring_stroke_gives_the_models_colour_back() {
+        let colour = RgbImage::from_fn(100, 60, |x, y| image::Rgb([200, (x * 2) as u8, (y * 3) as u8]));
+        let blue = Stroke { tool: Tool::Paint([60, 90, 200]), ..stroke(&[[0.1, 0.5], [0.9, 0.5]], 0.2) };
+        let restore = Stroke { tool: Tool::Restore, ..stroke(&[[0.5, 0.2], [0.5, 0.8]], 0.1) };
+        let painted = apply(&colour, std::slice::from_ref(&blue));
+        let out = apply(&colour, &[blue.clone(), restore.clone()]);
+        for (x, y, px) in out.enumerate_pixels() {
+            let dx = (x as f32 + 0.5 - 50.0).abs();
+            if dx < 3.5 && (15..45).contains(&y) {
+                assert_eq!(px, colour.get_pixel(x, y), "the model's own colour in the core at ({x}, {y})");
+            } else if dx > 6.5 {
+                assert_eq!(px, painted.get_pixel(x, y), "the paint stays beyond the stroke at ({x}, {y})");
+            }
+        }
+        // With nothing to undo it changes nothing.
+        assert_eq!(apply(&colour, &[restore]), colour);
     }
 
     #[test]
