@@ -24,7 +24,7 @@ pub const SATURATION_LABEL: &str = "Colour strength";
 pub const APPLY_TO_ALL_LABEL: &str = "Apply to all photos";
 pub const WARMTH_LABEL: &str = "Warmth";
 pub const TINT_LABEL: &str = "Tint";
-pub const BRUSH_LABEL: &str = "Remove colour with a brush";
+pub const REMOVE_LABEL: &str = "Remove colour with a brush";
 pub const PAINT_LABEL: &str = "Paint a colour with a brush";
 pub const RESTORE_LABEL: &str = "Restore the colour with a brush";
 pub const PAINT_COLOUR_LABEL: &str = "Colour to paint";
@@ -601,7 +601,7 @@ impl App {
                 app.brush_button(tool);
             }
         };
-        tool_button(self, ui, BRUSH_LABEL, Tool::Remove);
+        tool_button(self, ui, REMOVE_LABEL, Tool::Remove);
         ui.horizontal(|ui| {
             tool_button(self, ui, PAINT_LABEL, Tool::Paint(self.prefs.paint_colour));
             let mut colour = self.prefs.paint_colour;
