@@ -104,6 +104,40 @@ fn primary_button(pos: egui::Pos2, pressed: bool) -> egui::Event {
     egui::Event::PointerButton { pos, button: egui::PointerButton::Primary, pressed, modifiers: egui::Modifiers::NONE }
 }
 
+/// The screen point of a picture's pixel (x, y), with the picture (of `size`) fitted in the
+/// viewer and centred, as it is before any zoom; and the scale, screen points per pixel.
+fn fitted(harness: &Harness<'_, App>, size: (u32, u32)) -> (impl Fn(f32, f32) -> egui::Pos2 + use<>, f32) {
+    let canvas = harness.get_by_label_contains("Photo viewer").rect();
+    let (w, h) = (size.0 as f32, size.1 as f32);
+    let scale = (canvas.width() / w).min(canvas.height() / h);
+    (move |x: f32, y: f32| canvas.center() + (egui::vec2(x, y) - egui::vec2(w, h) / 2.0) * scale, scale)
+}
+
+/// The first photo's result, as 8 bits.
+fn first_result(app: &App) -> image::RgbImage {
+    app.photos[0].result.as_ref().expect("a result").1.to_rgb8()
+}
+
+/// A drag with the left button from `from` to `by` further on, in ten moves.
+fn drag(harness: &mut Harness<'_, App>, from: egui::Pos2, by: egui::Vec2) {
+    harness.event(egui::Event::PointerMoved(from));
+    harness.event(primary_button(from, true));
+    harness.step();
+    for i in 1..=10 {
+        harness.event(egui::Event::PointerMoved(from + by * i as f32 / 10.0));
+        harness.step();
+    }
+    harness.event(primary_button(from + by, false));
+    harness.step();
+}
+
+/// How far pixel (x, y) of a `w` × `h` picture is from the line across its middle third at
+/// half its height (the stroke the brush tests paint).
+fn from_middle_third(x: u32, y: u32, w: f32, h: f32) -> f32 {
+    let (dx, dy) = ((x as f32 + 0.5 - w / 2.0).abs() - w / 6.0, (y as f32 + 0.5 - h / 2.0).abs());
+    if dx > 0.0 { dx.hypot(dy) } else { dy }
+}
+
 /// The two sample photos added and colorized.
 fn drop_both_samples_and_render(harness: &mut Harness<'_, App>) {
     drop_files(harness, &[SAMPLE, "assets/samples/migrant-mother.jpg"]);
@@ -1777,40 +1811,26 @@ fn the_brush_takes_the_colour_away_where_it_paints() {
     let mut harness = setup.harness();
     drop_files(&mut harness, &[SAMPLE]);
     step_until(&mut harness, "the render", all_done);
-    let result = |app: &App| app.photos[0].result.as_ref().expect("a result").1.to_rgb8();
-    let plain = result(harness.state());
+    let plain = first_result(harness.state());
     harness.get_by_label("Remove colour with a brush").click();
     harness.step();
     assert_eq!(harness.state().viewer.brush, Some(24.0), "picked up at its remembered size");
 
     // The picture is fitted in the viewer and centred: a drag across the middle third of its
     // width, at half its height.
-    let canvas = harness.get_by_label_contains("Photo viewer").rect();
+    let (on_screen, scale) = fitted(&harness, plain.dimensions());
     let (w, h) = (plain.width() as f32, plain.height() as f32);
-    let scale = (canvas.width() / w).min(canvas.height() / h);
-    let on_screen = |x: f32, y: f32| canvas.center() + (egui::vec2(x, y) - egui::vec2(w, h) / 2.0) * scale;
-    let mut pointer = on_screen(w / 3.0, h / 2.0);
-    harness.event(egui::Event::PointerMoved(pointer));
-    harness.event(primary_button(pointer, true));
-    harness.step();
-    for _ in 0..10 {
-        pointer.x += w / 3.0 * scale / 10.0;
-        harness.event(egui::Event::PointerMoved(pointer));
-        harness.step();
-    }
-    harness.event(primary_button(pointer, false));
-    harness.step();
+    drag(&mut harness, on_screen(w / 3.0, h / 2.0), egui::vec2(w / 3.0 * scale, 0.0));
     assert_eq!(harness.state().viewer.centre(), None, "painting does not pan or zoom");
     let strokes = |app: &App| app.photos[0].result.as_ref().map_or(0, |(k, _)| k.settings.brush.len());
     step_until(&mut harness, "the brushed render", |app| strokes(app) == 1);
-    let brushed = result(harness.state());
+    let brushed = first_result(harness.state());
     let stroke = harness.state().photos[0].settings.brush[0].clone();
     let radius = stroke.radius * w.min(h);
     assert!((radius * scale - 24.0).abs() < 0.5, "the stroke is as wide as the brush on screen: {radius} px");
     let (mut grey, mut coloured_before, mut far) = (0, 0, 0);
     for (x, y, px) in brushed.enumerate_pixels() {
-        let (dx, dy) = ((x as f32 + 0.5 - w / 2.0).abs() - w / 6.0, (y as f32 + 0.5 - h / 2.0).abs());
-        let distance = if dx > 0.0 { dx.hypot(dy) } else { dy };
+        let distance = from_middle_third(x, y, w, h);
         let colour = |p: &image::Rgb<u8>| p[0].abs_diff(p[1]).max(p[1].abs_diff(p[2]));
         if distance < 0.5 * radius {
             grey += (colour(px) <= 2) as usize;
@@ -1831,10 +1851,10 @@ fn the_brush_takes_the_colour_away_where_it_paints() {
     step_until(&mut harness, "the render without the stroke", |app| {
         app.photos[0].result.as_ref().is_some_and(|(k, _)| k.settings.brush.is_empty())
     });
-    assert_eq!(result(harness.state()), plain, "undo gives the colour back exactly");
+    assert_eq!(first_result(harness.state()), plain, "undo gives the colour back exactly");
     harness.key_press_modifiers(ctrl | egui::Modifiers::SHIFT, egui::Key::Z);
     step_until(&mut harness, "the stroke again", |app| strokes(app) == 1);
-    assert_eq!(result(harness.state()), brushed);
+    assert_eq!(first_result(harness.state()), brushed);
 
     // The export is the brushed picture, and its record says so.
     harness.key_press_modifiers(ctrl, egui::Key::E);
@@ -1872,6 +1892,7 @@ fn the_brush_takes_the_colour_away_where_it_paints() {
     harness.state_mut().prefs.view = ViewMode::SideBySide;
     harness.key_press(egui::Key::B);
     harness.step();
+    let canvas = harness.get_by_label_contains("Photo viewer").rect();
     let after_pane = egui::Rect::from_min_max(egui::pos2(canvas.center().x + 4.0, canvas.top()), canvas.max);
     harness.event(egui::Event::PointerMoved(after_pane.center()));
     harness.event(primary_button(after_pane.center(), true));
@@ -1920,8 +1941,7 @@ fn the_brush_paints_a_colour_and_picks_one_from_the_photo() {
     let mut harness = setup.harness();
     drop_files(&mut harness, &[SAMPLE]);
     step_until(&mut harness, "the render", all_done);
-    let result = |app: &App| app.photos[0].result.as_ref().expect("a result").1.to_rgb8();
-    let plain = result(harness.state());
+    let plain = first_result(harness.state());
     harness.get_by_label("Paint a colour with a brush").click();
     harness.step();
     let skin = harness.state().prefs.paint_colour;
@@ -1929,10 +1949,8 @@ fn the_brush_paints_a_colour_and_picks_one_from_the_photo() {
 
     // Alt+click, or Ctrl+click, picks the colour under the pointer from the after picture: the
     // mean of the 5 × 5 pixels there (one pixel of a scan is grain as much as colour).
-    let canvas = harness.get_by_label_contains("Photo viewer").rect();
+    let (on_screen, scale) = fitted(&harness, plain.dimensions());
     let (w, h) = (plain.width() as f32, plain.height() as f32);
-    let scale = (canvas.width() / w).min(canvas.height() / h);
-    let on_screen = |x: f32, y: f32| canvas.center() + (egui::vec2(x, y) - egui::vec2(w, h) / 2.0) * scale;
     for (x, y, modifiers) in [(0.7, 0.3, egui::Modifiers::ALT), (0.3, 0.8, egui::Modifiers::COMMAND)] {
         let (x, y) = (w * x, h * y);
         let at = on_screen(x, y);
@@ -1959,20 +1977,10 @@ fn the_brush_paints_a_colour_and_picks_one_from_the_photo() {
     let blue = [40, 90, 220];
     harness.state_mut().prefs.paint_colour = blue;
     harness.state_mut().take_brush(Tool::Paint(blue));
-    let mut pointer = on_screen(w / 3.0, h / 2.0);
-    harness.event(egui::Event::PointerMoved(pointer));
-    harness.event(primary_button(pointer, true));
-    harness.step();
-    for _ in 0..10 {
-        pointer.x += w / 3.0 * scale / 10.0;
-        harness.event(egui::Event::PointerMoved(pointer));
-        harness.step();
-    }
-    harness.event(primary_button(pointer, false));
-    harness.step();
+    drag(&mut harness, on_screen(w / 3.0, h / 2.0), egui::vec2(w / 3.0 * scale, 0.0));
     let strokes = |app: &App| app.photos[0].result.as_ref().map_or(0, |(k, _)| k.settings.brush.len());
     step_until(&mut harness, "the painted render", |app| strokes(app) == 1);
-    let painted = result(harness.state());
+    let painted = first_result(harness.state());
     let stroke = harness.state().photos[0].settings.brush[0].clone();
     assert_eq!(stroke.tool, Tool::Paint(blue));
     let radius = stroke.radius * w.min(h);
@@ -1980,8 +1988,7 @@ fn the_brush_paints_a_colour_and_picks_one_from_the_photo() {
     let (mut core, mut bluish, mut far) = (0, 0, 0);
     let mut lumas = Vec::new();
     for (x, y, px) in painted.enumerate_pixels() {
-        let (dx, dy) = ((x as f32 + 0.5 - w / 2.0).abs() - w / 6.0, (y as f32 + 0.5 - h / 2.0).abs());
-        let distance = if dx > 0.0 { dx.hypot(dy) } else { dy };
+        let distance = from_middle_third(x, y, w, h);
         if distance < 0.5 * radius {
             core += 1;
             // In the mid-tones the blue fits in RGB unclipped, and the photo's shade is kept
@@ -2026,7 +2033,7 @@ fn the_brush_paints_a_colour_and_picks_one_from_the_photo() {
     dab(&mut harness);
     step_until(&mut harness, "the greyed render", |app| strokes(app) == 2);
     let (x, y) = ((w * 0.42) as u32, h as u32 / 2);
-    let [r, g, b] = result(harness.state()).get_pixel(x, y).0;
+    let [r, g, b] = first_result(harness.state()).get_pixel(x, y).0;
     assert!(r.abs_diff(g) <= 2 && g.abs_diff(b) <= 2, "grey over the blue: {:?}", [r, g, b]);
     // Restoring there gives back the model's own colour, over both strokes.
     harness.get_by_label("Restore the colour with a brush").click();
@@ -2034,7 +2041,7 @@ fn the_brush_paints_a_colour_and_picks_one_from_the_photo() {
     assert_eq!(harness.state().viewer.tool, Tool::Restore);
     dab(&mut harness);
     step_until(&mut harness, "the restored render", |app| strokes(app) == 3);
-    let restored = result(harness.state());
+    let restored = first_result(harness.state());
     assert_eq!(restored.get_pixel(x, y), plain.get_pixel(x, y), "the model's colour at the dab");
     // Along the blue stroke, beyond the dab's reach, the blue stays.
     let along = x + (2.0 * radius) as u32;
@@ -2046,7 +2053,7 @@ fn the_brush_paints_a_colour_and_picks_one_from_the_photo() {
         harness.key_press_modifiers(ctrl, egui::Key::Z);
         step_until(&mut harness, "a stroke taken back", |app| strokes(app) == n);
     }
-    assert_eq!(result(harness.state()), plain, "undo gives the model's colour back exactly");
+    assert_eq!(first_result(harness.state()), plain, "undo gives the model's colour back exactly");
 
     // B picks the brush up the way it was last used; the painting button puts it down.
     harness.key_press(egui::Key::Escape);
