@@ -12,6 +12,7 @@ use egui::{Color32, RichText};
 
 use super::library::{Photo, Status};
 use super::prefs::{ModelPick, Prefs, RENDER_FACTORS, ShareLayout, ViewMode};
+use super::viewer::Touch;
 use super::{App, DialogPurpose, Notice, Quit, SHEET_FACTORS, command_key};
 use crate::engine::Settings;
 use crate::pipeline::brush::Tool;
@@ -121,12 +122,14 @@ impl App {
             let mode = self.prefs.view;
             let hint = self.canvas_hint();
             let pending = self.after_pending();
-            if let Some(stroke) = self.viewer.show(ui, mode, before.as_ref(), after.as_ref(), &hint, pending) {
-                self.add_stroke(stroke, ui.input(|i| i.time));
-            }
-            // A colour picked from the photo (Alt+click or Ctrl+click) is the brush's colour from now on.
-            if let (Some(_), Tool::Paint(colour)) = (self.viewer.brush, self.viewer.tool) {
-                (self.prefs.paint_colour, self.prefs.brush_tool) = (colour, self.viewer.tool);
+            match self.viewer.show(ui, mode, before.as_ref(), after.as_ref(), &hint, pending) {
+                Some(Touch::Stroke(stroke)) => self.add_stroke(stroke, ui.input(|i| i.time)),
+                // A colour picked from the photo is the brush's colour from now on.
+                Some(Touch::Picked(colour)) => {
+                    self.prefs.paint_colour = colour;
+                    self.take_brush(Tool::Paint(colour));
+                }
+                None => {}
             }
         });
         self.sheet_window(ui.ctx());
@@ -593,7 +596,7 @@ impl App {
         ui.add_space(6.0);
         ui.heading("Touch up");
         let up = self.viewer.brush.map(|_| self.viewer.tool);
-        let has = |tool| up.is_some_and(|t| super::same_tool(t, tool));
+        let has = |tool: Tool| up.is_some_and(|t| t.same_kind(tool));
         let hover = "B picks the brush up and puts it down; Escape puts it down";
         let photo = self.selected.is_some();
         let tool_button = |app: &mut Self, ui: &mut egui::Ui, label, tool| {
@@ -606,7 +609,7 @@ impl App {
             tool_button(self, ui, PAINT_LABEL, Tool::Paint(self.prefs.paint_colour));
             let mut colour = self.prefs.paint_colour;
             let picker = ui.add_enabled_ui(photo, |ui| egui::color_picker::color_edit_button_srgb(ui, &mut colour));
-            let clicks = super::colour_pick_click(ui.ctx());
+            let clicks = super::colour_pick_clicks(ui.ctx()).join(", ");
             let picker =
                 picker.inner.on_hover_text(format!("The colour the brush paints ({clicks} on the photo picks one)"));
             picker
@@ -625,7 +628,7 @@ impl App {
                 Some(Tool::Paint(_)) => format!(
                     "Paint over a patch of wrong colour to give it this colour; the photo's shading stays. \
                      {} picks a colour from the photo. Drag with the right button to pan.",
-                    super::colour_pick_click(ui.ctx()).replace(", ", " or ")
+                    super::colour_pick_clicks(ui.ctx()).join(" or ")
                 ),
                 Some(Tool::Restore) => "Paint where a stroke went too far to give back the model's own colour. \
                                         Drag with the right button to pan."

@@ -28,7 +28,7 @@ impl App {
             ("+, −, wheel".into(), "Zoom the picture"),
             ("Double-click".into(), "The picture at 100 % where clicked, or fitted"),
             ("B".into(), "The brush that mends wrong colour (Escape puts it down)"),
-            (super::colour_pick_click(ctx).into(), "The brush's colour, picked from the photo"),
+            (super::colour_pick_clicks(ctx).join(", "), "The brush's colour, picked from the photo"),
             ("[, ]".into(), "A smaller, larger brush"),
             ("Right-drag".into(), "Pan the picture while the brush is up"),
             (command(egui::Key::Plus) + ", " + &command(egui::Key::Minus), "Zoom the whole window"),

@@ -489,7 +489,7 @@ impl App {
     /// The button of one of the brush's tools: takes the brush up with it, or puts the brush
     /// down when it already has it.
     pub fn brush_button(&mut self, tool: Tool) {
-        if self.viewer.brush.is_some() && same_tool(self.viewer.tool, tool) {
+        if self.viewer.brush.is_some() && self.viewer.tool.same_kind(tool) {
             self.viewer.brush = None;
         } else {
             self.take_brush(tool);
@@ -1658,14 +1658,9 @@ pub fn command_key(ctx: &egui::Context, key: egui::Key) -> String {
     ctx.format_shortcut(&egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, key))
 }
 
-/// Whether two tools are the same but for the colour they paint.
-pub fn same_tool(a: Tool, b: Tool) -> bool {
-    std::mem::discriminant(&a) == std::mem::discriminant(&b)
-}
-
 /// The clicks that pick the brush's colour from the photo, named as the keyboard names them.
-pub fn colour_pick_click(ctx: &egui::Context) -> &'static str {
-    if ctx.os() == egui::os::OperatingSystem::Mac { "Option+click, ⌘+click" } else { "Alt+click, Ctrl+click" }
+pub fn colour_pick_clicks(ctx: &egui::Context) -> [&'static str; 2] {
+    if ctx.os() == egui::os::OperatingSystem::Mac { ["Option+click", "⌘+click"] } else { ["Alt+click", "Ctrl+click"] }
 }
 
 /// What the status line says of photos taken off the list.

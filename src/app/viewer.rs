@@ -83,8 +83,7 @@ pub struct Viewer {
     after: Option<TiledTexture>,
     /// The brush's radius in screen points while the brush is on: a drag paints, not pans.
     pub brush: Option<f32>,
-    /// What the brush does. Alt+click (or Ctrl+click) on the photo picks the colour under the
-    /// pointer to paint with.
+    /// What the brush does.
     pub tool: Tool,
     /// The stroke being painted: its points in the picture's pixels, its radius there, and
     /// where it started on screen (side by side, the pane it is painted in).
@@ -112,8 +111,8 @@ impl Default for Viewer {
 
 impl Viewer {
     /// Shows `before` and `after` (either may be missing while work runs), or `hint` where
-    /// there is no picture yet; `pending` says why the after picture is missing. Returns a
-    /// brush stroke the person has just finished painting.
+    /// there is no picture yet; `pending` says why the after picture is missing. Returns what the
+    /// person has just done with the brush.
     pub fn show(
         &mut self,
         ui: &mut egui::Ui,
@@ -122,7 +121,7 @@ impl Viewer {
         after: Option<&Arc<DynamicImage>>,
         hint: &str,
         pending: &str,
-    ) -> Option<brush::Stroke> {
+    ) -> Option<Touch> {
         let ctx = ui.ctx().clone();
         sync(&mut self.before, before, &ctx, "before");
         // A new result, or another photo: the strokes waiting for it are in it, or no longer
@@ -244,12 +243,9 @@ impl Viewer {
                     let at = [at.x / size.x * after.width() as f32, at.y / size.y * after.height() as f32];
                     colour_around(after, at)
                 });
-                if let Some(colour) = colour {
-                    self.tool = Tool::Paint(colour);
-                }
-                None
+                colour.map(Touch::Picked)
             }
-            Some(radius) => self.paint(&ctx, &response, radius / scale, to_picture, size),
+            Some(radius) => self.paint(&ctx, &response, radius / scale, to_picture, size).map(Touch::Stroke),
             None => None,
         };
         match mode {
@@ -457,6 +453,15 @@ fn colour_around(picture: &DynamicImage, at: [f32; 2]) -> [u8; 3] {
         }
     }
     sum.map(|v| ((v + n / 2) / n) as u8)
+}
+
+/// What the person did with the brush.
+pub enum Touch {
+    /// Painted a stroke.
+    Stroke(brush::Stroke),
+    /// Picked a colour from the photo (Alt+click or Ctrl+click): the mean of the 5 × 5 pixels
+    /// under the pointer.
+    Picked([u8; 3]),
 }
 
 /// A stroke handed out and not yet in the after picture.

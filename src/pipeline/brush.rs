@@ -39,6 +39,11 @@ impl Tool {
     fn is_default(&self) -> bool {
         *self == Tool::default()
     }
+
+    /// Whether `other` is the same tool but for the colour it paints.
+    pub fn same_kind(self, other: Tool) -> bool {
+        std::mem::discriminant(&self) == std::mem::discriminant(&other)
+    }
 }
 
 impl Stroke {
