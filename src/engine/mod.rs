@@ -43,11 +43,11 @@ impl Settings {
         if !self.quarter_turns.is_multiple_of(4) {
             parts.push(format!("turned {}° clockwise", 90 * (self.quarter_turns % 4) as u32));
         }
-        let used = |tool: fn(&Tool) -> bool| self.brush.iter().filter(|s| tool(&s.tool)).count();
+        let used = |kind: Tool| self.brush.iter().filter(|s| s.tool.same_kind(kind)).count();
         for (done, n) in [
-            ("colour removed", used(|t| *t == Tool::Remove)),
-            ("colour painted", used(|t| matches!(t, Tool::Paint(_)))),
-            ("colour restored", used(|t| *t == Tool::Restore)),
+            ("colour removed", used(Tool::Remove)),
+            ("colour painted", used(Tool::Paint([0; 3]))),
+            ("colour restored", used(Tool::Restore)),
         ] {
             if n > 0 {
                 parts.push(format!("{done} by {n} brush stroke{}", if n == 1 { "" } else { "s" }));
