@@ -2091,27 +2091,33 @@ fn a_damaged_photo_list_keeps_what_it_can_and_says_what_it_left_out() {
             path.to_str().unwrap()
         )
     };
-    // The second photo's render size is not a number: it alone is left out.
+    // The second photo's render size is not a number, and so is its stroke's radius: it comes
+    // back with the default render size and no stroke. The third lost its path: it is left out.
     let other = std::fs::canonicalize("assets/samples/migrant-mother.jpg").unwrap();
-    let list = photo(&sample, "") + &photo(&other, "").replace("render_factor = 28", "render_factor = \"big\"");
+    let stroke = "[[photos.brush]]\npoints = [[0.5, 0.5]]\nradius = \"wide\"\n";
+    let list = photo(&sample, "")
+        + &photo(&other, stroke).replace("render_factor = 28", "render_factor = \"big\"")
+        + &photo(&other, "").replace(&format!("path = {:?}\n", other.to_str().unwrap()), "");
     std::fs::write(config.join("photos.toml"), &list).unwrap();
     let mut harness = setup.harness();
     harness.step();
     let app = harness.state();
-    assert_eq!(app.photos.len(), 1);
-    assert_eq!((app.photos[0].path.as_path(), app.photos[0].settings.render_factor), (sample.as_path(), 28));
+    let kept: Vec<_> = app.photos.iter().map(|p| (p.path.as_path(), p.settings.render_factor)).collect();
+    assert_eq!(kept, [(sample.as_path(), 28), (other.as_path(), 35)]);
+    assert!(app.photos[1].settings.brush.is_empty());
     let notice = app.notice.as_ref().expect("a notice");
     let aside = config.join("photos.toml.damaged");
     assert!(notice.error && notice.folder.as_deref() == Some(config.as_path()), "{}", notice.text);
     let kept = format!("the file as it was is kept as {}", aside.display());
-    assert!(notice.text.contains("photo 2 left out") && notice.text.contains(&kept), "{}", notice.text);
-    harness.get_by_label_contains("photo 2 left out");
+    let left_out = "photo 2's render_factor, photo 2's brush stroke 1, photo 3 left out";
+    assert!(notice.text.contains(left_out) && notice.text.contains(&kept), "{}", notice.text);
+    harness.get_by_label_contains(left_out);
     assert_eq!(std::fs::read_to_string(&aside).unwrap(), list, "the file as it was");
 
-    // The next save writes the list anew, without the photo that could not be read.
+    // The next save writes the list anew, with what could be read.
     harness.state_mut().save_prefs();
     drop(harness);
     let harness = setup.harness();
-    assert_eq!(harness.state().photos.len(), 1);
+    assert_eq!(harness.state().photos.len(), 2);
     assert!(harness.state().notice.is_none());
 }

@@ -155,11 +155,19 @@ pub struct KeptList {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KeptPhoto {
     pub path: PathBuf,
+    // A setting missing (or left out of a damaged file) is the default's; only the path is a
+    // photo's own.
+    #[serde(default = "KeptPhoto::default_render_factor")]
     pub render_factor: u32,
+    #[serde(default)]
     pub defade: f32,
+    #[serde(default = "KeptPhoto::default_saturation")]
     pub saturation: f32,
+    #[serde(default)]
     pub warmth: f32,
+    #[serde(default)]
     pub tint: f32,
+    #[serde(default)]
     pub quarter_turns: u8,
     /// Where Export last saved it, and how.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -170,6 +178,14 @@ pub struct KeptPhoto {
 }
 
 impl KeptPhoto {
+    fn default_render_factor() -> u32 {
+        Prefs::default().render_factor
+    }
+
+    fn default_saturation() -> f32 {
+        Prefs::default().saturation
+    }
+
     pub fn new(path: &Path, settings: &Settings) -> Self {
         let ChromaControls { saturation, warmth, tint } = settings.chroma;
         let Settings { render_factor, defade, quarter_turns, ref brush, .. } = *settings;
@@ -299,7 +315,8 @@ impl Saver {
 }
 
 /// Reads `file` (of a type whose fields all have defaults), keeping what can be read: a setting,
-/// or one photo of the list, that cannot be read is left out, rather than costing the rest. A file
+/// a photo's setting or stroke, or a photo, that cannot be read is left out, rather than costing
+/// the rest. A file
 /// not read whole is moved aside as `NAME.damaged`, since the next save writes the file anew; the
 /// note returned says so, beginning with `what` ("The photo list").
 fn load<T: DeserializeOwned + Default>(file: &Path, what: &str) -> (T, Option<String>) {
@@ -330,38 +347,80 @@ fn load<T: DeserializeOwned + Default>(file: &Path, what: &str) -> (T, Option<St
 }
 
 /// The keys of `table` that make a `T`, each tried on its own; of a list of tables (the
-/// photos), each entry on its own. Returns the `T` and what was left out.
+/// photos, a photo's strokes), each entry on its own, and of an entry that does not read whole,
+/// what of it does. Returns the `T` and what was left out.
 fn salvage<T: DeserializeOwned + Default>(table: toml::Table) -> (T, Vec<String>) {
-    let reads = |t: &toml::Table| t.clone().try_into::<T>().is_ok();
-    let mut good = toml::Table::new();
     let mut left_out = Vec::new();
-    for (key, value) in table {
-        let value = match value {
-            toml::Value::Array(items) if !items.is_empty() && items.iter().all(|i| i.is_table()) => {
-                let mut kept = Vec::new();
-                for (i, item) in items.into_iter().enumerate() {
-                    let mut trial = good.clone();
-                    trial.insert(key.clone(), toml::Value::Array(vec![item.clone()]));
-                    if reads(&trial) {
-                        kept.push(item);
-                    } else {
-                        // "photo 2" of "photos".
-                        left_out.push(format!("{} {}", key.strip_suffix('s').unwrap_or(&key), i + 1));
-                    }
-                }
-                toml::Value::Array(kept)
+    let kept = keep_what_reads(table, &|t| t.clone().try_into::<T>().is_ok(), "", &mut left_out);
+    (kept.try_into().unwrap_or_default(), left_out)
+}
+
+/// What of `table` `reads` takes, naming what it leaves out in `left_out`, each name after
+/// `prefix` ("photo 2's "). A key is tried beside those already kept, in passes, so that a key
+/// the others need (a photo's path) is found wherever it sorts; lists of tables come last, when
+/// the keys their entries are tried beside are settled.
+fn keep_what_reads(
+    table: toml::Table,
+    reads: &dyn Fn(&toml::Table) -> bool,
+    prefix: &str,
+    left_out: &mut Vec<String>,
+) -> toml::Table {
+    let is_list = |v: &toml::Value| matches!(v, toml::Value::Array(items) if !items.is_empty() && items.iter().all(|i| i.is_table()));
+    let (lists, mut rest): (Vec<_>, Vec<_>) = table.into_iter().partition(|(_, v)| is_list(v));
+    let mut kept = toml::Table::new();
+    loop {
+        let before = rest.len();
+        rest.retain(|(key, value)| {
+            let mut trial = kept.clone();
+            trial.insert(key.clone(), value.clone());
+            let taken = reads(&trial);
+            if taken {
+                kept = trial;
             }
-            value => value,
-        };
-        let mut trial = good.clone();
-        trial.insert(key.clone(), value);
-        if reads(&trial) {
-            good = trial;
-        } else {
-            left_out.push(key);
+            !taken
+        });
+        if rest.len() == before {
+            break;
         }
     }
-    (good.try_into().unwrap_or_default(), left_out)
+    left_out.extend(rest.into_iter().map(|(key, _)| format!("{prefix}{key}")));
+    for (key, value) in lists {
+        let toml::Value::Array(items) = value else { unreachable!("a list") };
+        let mut entries = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            let toml::Value::Table(entry) = item else { unreachable!("a list of tables") };
+            let name = format!("{prefix}{} {}", entry_name(&key), i + 1);
+            // The entry alone in its list, beside what of this table is kept.
+            let fits = |entry: &toml::Table| {
+                let mut trial = kept.clone();
+                trial.insert(key.clone(), toml::Value::Array(vec![toml::Value::Table(entry.clone())]));
+                reads(&trial)
+            };
+            if fits(&entry) {
+                entries.push(toml::Value::Table(entry));
+                continue;
+            }
+            let mut inside = Vec::new();
+            let part = keep_what_reads(entry, &fits, &format!("{name}'s "), &mut inside);
+            if fits(&part) {
+                entries.push(toml::Value::Table(part));
+                left_out.extend(inside);
+            } else {
+                left_out.push(name);
+            }
+        }
+        kept.insert(key, toml::Value::Array(entries));
+    }
+    kept
+}
+
+/// What one entry of a list in the files is called: "photo" of `photos`, "brush stroke" of a
+/// photo's `brush`.
+fn entry_name(list: &str) -> &str {
+    match list {
+        "brush" => "brush stroke",
+        list => list.strip_suffix('s').unwrap_or(list),
+    }
 }
 
 fn save<T: Serialize>(value: &T, dir: &Path, name: &str) -> Result<(), String> {
@@ -428,21 +487,32 @@ mod tests {
     #[test]
     fn a_damaged_file_keeps_what_can_be_read() {
         let dir = tempfile::tempdir().unwrap();
-        // The second photo's stroke has a colour out of range, and the third lost its path.
+        // The second photo's second stroke has a colour out of range, the third photo lost its
+        // path, and the fourth's render size is not a number.
         let list = "selected = \"/b.jpg\"\n\
             [[photos]]\npath = \"/a.jpg\"\nrender_factor = 28\ndefade = 0.0\nsaturation = 1.0\nwarmth = 0.0\ntint = 0.0\nquarter_turns = 1\n\
             [[photos]]\npath = \"/b.jpg\"\nrender_factor = 35\ndefade = 0.0\nsaturation = 1.0\nwarmth = 0.0\ntint = 0.0\nquarter_turns = 0\n\
+            [[photos.brush]]\npoints = [[0.5, 0.5]]\nradius = 0.05\n\
             [[photos.brush]]\npoints = [[0.5, 0.5]]\nradius = 0.05\ntool = { Paint = [300, 0, 0] }\n\
+            [[photos.brush]]\npoints = [[0.2, 0.5]]\nradius = 0.05\ntool = { Paint = [30, 60, 90] }\n\
             [[photos]]\nrender_factor = 35\ndefade = 0.0\nsaturation = 1.0\nwarmth = 0.0\ntint = 0.0\nquarter_turns = 0\n\
-            [[photos]]\npath = \"/d.jpg\"\nrender_factor = 40\ndefade = 0.5\nsaturation = 1.0\nwarmth = 0.0\ntint = 0.0\nquarter_turns = 0\n";
+            [[photos]]\npath = \"/d.jpg\"\nrender_factor = \"big\"\ndefade = 0.5\nsaturation = 1.0\nwarmth = 0.0\ntint = 0.0\nquarter_turns = 0\n";
         std::fs::write(dir.path().join(LIST_FILE_NAME), list).unwrap();
         let (kept, note) = KeptList::load(dir.path());
         let paths: Vec<&str> = kept.photos.iter().map(|p| p.path.to_str().unwrap()).collect();
-        assert_eq!(paths, ["/a.jpg", "/d.jpg"]);
-        assert_eq!((kept.photos[0].quarter_turns, kept.photos[1].render_factor), (1, 40));
+        assert_eq!(paths, ["/a.jpg", "/b.jpg", "/d.jpg"]);
+        assert_eq!(kept.photos[0].quarter_turns, 1);
+        let tools: Vec<Tool> = kept.photos[1].brush.iter().map(|s| s.tool).collect();
+        assert_eq!(tools, [Tool::Remove, Tool::Paint([30, 60, 90])], "the sound strokes kept");
+        assert_eq!((kept.photos[2].render_factor, kept.photos[2].defade), (35, 0.5), "the default render size");
         assert_eq!(kept.selected, Some(PathBuf::from("/b.jpg")));
         let note = note.expect("a note");
-        assert!(note.starts_with("The photo list could not be read whole: photo 2, photo 3 left out;"), "{note}");
+        assert!(
+            note.starts_with(
+                "The photo list could not be read whole: photo 2's brush stroke 2, photo 3, photo 4's render_factor left out;"
+            ),
+            "{note}"
+        );
         assert_eq!(std::fs::read_to_string(dir.path().join("photos.toml.damaged")).unwrap(), list);
 
         // A setting of the wrong kind costs that setting alone.
