@@ -316,9 +316,8 @@ impl Saver {
 
 /// Reads `file` (of a type whose fields all have defaults), keeping what can be read: a setting,
 /// a photo's setting or stroke, or a photo, that cannot be read is left out, rather than costing
-/// the rest. A file
-/// not read whole is moved aside as `NAME.damaged`, since the next save writes the file anew; the
-/// note returned says so, beginning with `what` ("The photo list").
+/// the rest. A file not read whole is moved aside as `NAME.damaged`, since the next save writes
+/// the file anew; the note returned says so, beginning with `what` ("The photo list").
 fn load<T: DeserializeOwned + Default>(file: &Path, what: &str) -> (T, Option<String>) {
     let text = match std::fs::read_to_string(file) {
         Ok(text) => text,
