@@ -323,19 +323,28 @@ fn rotated_photos_come_out_upright_with_their_metadata_and_a_provenance_record()
 fn icc_profiles_are_carried_over() {
     let dir = tempfile::tempdir().unwrap();
     let img = picture(64, 48);
-    // Any bytes do for carrying: PNG stores the profile compressed and hands it back as is.
-    let icc: Vec<u8> = (0..600u32).map(|i| (i * 7 % 251) as u8).collect();
+    // An RGB profile comes back byte for byte (PNG stores it compressed).
+    let icc = moxcms::ColorProfile::new_adobe_rgb().encode().unwrap();
     let mut png = Vec::new();
     let mut enc = image::codecs::png::PngEncoder::new(&mut png);
     enc.set_icc_profile(icc.clone()).unwrap();
     enc.write_image(img.as_raw(), 64, 48, image::ExtendedColorType::Rgb8).unwrap();
     let input = dir.path().join("profiled.png");
     std::fs::write(&input, png).unwrap();
+    // A grey scan's profile cannot describe the colorized copy: it carries the RGB profile that
+    // shows its greys alike (io/encode.rs tests how).
+    let grey_scan =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/old-photos/deoldify__BoulevardDuTemple1838.jpg");
     let out_dir = dir.path().join("out");
-    let out = colorize(&[&input], &out_dir, &[]);
+    let out = colorize(&[&input, &grey_scan], &out_dir, &[]);
     assert!(out.status.success(), "{}", text(&out));
     let photo = tintype::io::decode::decode(&out_dir.join("profiled.png")).unwrap();
     assert_eq!(photo.icc_profile.as_deref(), Some(&icc[..]));
+    let grey = tintype::io::decode::decode(&grey_scan).unwrap().icc_profile.unwrap();
+    let colorized = tintype::io::decode::decode(&out_dir.join("deoldify__BoulevardDuTemple1838.png")).unwrap();
+    assert_eq!(colorized.icc_profile, tintype::io::encode::profile_for_rgb(&grey));
+    let profile = moxcms::ColorProfile::new_from_slice(&colorized.icc_profile.unwrap()).unwrap();
+    assert_eq!(profile.color_space, moxcms::DataColorSpace::Rgb);
 }
 
 #[test]

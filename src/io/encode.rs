@@ -1,6 +1,6 @@
-//! Writing results: PNG (8/16-bit), JPEG, TIFF, WebP, with the source's ICC profile, written
-//! to a temporary file beside the target and renamed, so a crash never leaves half a file
-//! and an input is never overwritten.
+//! Writing results: PNG (8/16-bit), JPEG, TIFF, WebP, with the source's ICC profile (a grey
+//! scan's made into the RGB one that shows its greys alike), written to a temporary file beside
+//! the target and renamed, so a crash never leaves half a file and an input is never overwritten.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -47,22 +47,23 @@ pub enum EncodeError {
     Encode { path: PathBuf, format: &'static str, why: String },
 }
 
-/// Encodes `image` to bytes with the source's ICC profile and an EXIF block (see
-/// `provenance::exif_for`). 16-bit images stay 16-bit in PNG and TIFF; JPEG and WebP are 8-bit.
-/// Metadata a format cannot hold is left out rather than failing the export.
+/// Encodes `image` to bytes with the source's ICC profile (see [`profile_for_rgb`]) and an EXIF
+/// block (see `provenance::exif_for`). 16-bit images stay 16-bit in PNG and TIFF; JPEG and WebP
+/// are 8-bit. Metadata a format cannot hold is left out rather than failing the export.
 pub fn encode(
     image: &DynamicImage,
     format: Format,
     icc_profile: Option<&[u8]>,
     exif: Option<&[u8]>,
 ) -> Result<Vec<u8>, String> {
+    let icc_profile = icc_profile.and_then(profile_for_rgb);
     let mut out = Vec::new();
     let sixteen =
         matches!(image, DynamicImage::ImageRgb16(_) | DynamicImage::ImageLuma16(_) | DynamicImage::ImageRgba16(_));
     let with_meta = |enc: &mut dyn ImageEncoder| {
-        if let Some(icc) = icc_profile {
+        if let Some(icc) = &icc_profile {
             // Formats without ICC support simply go without.
-            let _ = enc.set_icc_profile(icc.to_vec());
+            let _ = enc.set_icc_profile(icc.clone());
         }
         if let Some(exif) = exif {
             let _ = enc.set_exif_metadata(exif.to_vec());
@@ -98,6 +99,65 @@ pub fn encode(
     Ok(out)
 }
 
+/// The ICC profile an RGB result carries, made from its photo's `source` profile. An RGB
+/// profile is kept as it is. A grey scan's profile cannot describe RGB pixels (libpng drops it
+/// with a warning, other readers ignore it or complain), so it becomes an RGB profile with the
+/// scan's own tone curve on each channel and sRGB's primaries: a grey pixel of the result shows
+/// as the scan's profile shows that grey, and its colour as sRGB's. Any other profile (CMYK,
+/// Lab, one that cannot be read) is left out, and the result is read as sRGB.
+pub fn profile_for_rgb(source: &[u8]) -> Option<Vec<u8>> {
+    use moxcms::{ColorProfile, DataColorSpace, LocalizableString, ProfileText};
+    let profile = ColorProfile::new_from_slice(source).ok()?;
+    match profile.color_space {
+        DataColorSpace::Rgb => Some(source.to_vec()),
+        DataColorSpace::Gray => {
+            let tone = profile.gray_trc?;
+            let mut rgb = ColorProfile::new_srgb();
+            (rgb.red_trc, rgb.green_trc, rgb.blue_trc) = (Some(tone.clone()), Some(tone.clone()), Some(tone));
+            // sRGB's coding-independent code points would name sRGB's tone curve over ours.
+            rgb.cicp = None;
+            let name = "sRGB primaries with the grey scan's tone curve (Tintype)";
+            rgb.description =
+                Some(ProfileText::Localizable(vec![LocalizableString::new("en".into(), "US".into(), name.into())]));
+            rgb.copyright = None;
+            conformed(&rgb.encode().ok()?)
+        }
+        _ => None,
+    }
+}
+
+/// `profile` as the ICC specification asks and libpng insists on, where moxcms's writing is
+/// looser: each tag's data starting on a 4-byte boundary (tags that share their data still share
+/// it), the whole a multiple of 4 bytes long, and the header's illuminant exactly D50.
+fn conformed(profile: &[u8]) -> Option<Vec<u8>> {
+    let at = |i: usize| Some(u32::from_be_bytes(profile.get(i..i + 4)?.try_into().ok()?) as usize);
+    // The header is 128 bytes, then the tag count and 12 bytes a tag: signature, offset, size.
+    let count = at(128)?;
+    let mut out = profile.get(..132 + 12 * count)?.to_vec();
+    let mut moved = std::collections::HashMap::new();
+    for entry in (132..).step_by(12).take(count) {
+        let (offset, size) = (at(entry + 4)?, at(entry + 8)?);
+        let new = match moved.get(&(offset, size)) {
+            Some(&new) => new,
+            None => {
+                out.resize(out.len().next_multiple_of(4), 0);
+                let new = out.len();
+                out.extend_from_slice(profile.get(offset..offset.checked_add(size)?)?);
+                moved.insert((offset, size), new);
+                new
+            }
+        };
+        out[entry + 4..entry + 8].copy_from_slice(&u32::try_from(new).ok()?.to_be_bytes());
+    }
+    out.resize(out.len().next_multiple_of(4), 0);
+    let length = u32::try_from(out.len()).ok()?;
+    out[..4].copy_from_slice(&length.to_be_bytes());
+    // D50's X, Y and Z in s15Fixed16 (ICC.1:2010, 7.2.16).
+    let d50: Vec<u8> = [0xF6D6u32, 0x1_0000, 0xD32D].iter().flat_map(|v| v.to_be_bytes()).collect();
+    out[68..80].copy_from_slice(&d50);
+    Some(out)
+}
+
 /// RGB pixels, 16-bit when asked (the encoders take 16-bit samples as native-endian bytes).
 fn write_rgb(enc: impl ImageEncoder, image: &DynamicImage, sixteen: bool) -> image::ImageResult<()> {
     let (w, h) = (image.width(), image.height());
@@ -129,4 +189,71 @@ pub fn write_atomic(target: &Path, bytes: &[u8], inputs: &[&Path]) -> Result<(),
         let _ = std::fs::remove_file(&tmp);
         EncodeError::Write { path: target.to_owned(), source }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use moxcms::{ColorProfile, DataColorSpace, Layout, TransformOptions};
+
+    /// The grey profile of one of the old photos (Boulevard du Temple, 1838): a real scan's.
+    fn grey_scan_profile() -> Vec<u8> {
+        let path =
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/old-photos/deoldify__BoulevardDuTemple1838.jpg");
+        let profile = crate::io::decode::decode(Path::new(path)).unwrap().icc_profile.expect("a profile");
+        assert_eq!(ColorProfile::new_from_slice(&profile).unwrap().color_space, DataColorSpace::Gray);
+        profile
+    }
+
+    #[test]
+    fn a_grey_scans_profile_becomes_an_rgb_one_that_shows_its_greys_alike() {
+        let grey = grey_scan_profile();
+        let rgb = profile_for_rgb(&grey).expect("an RGB profile");
+        // What libpng checks: the length in the header, a multiple of 4, tags on 4-byte
+        // boundaries and within the profile, the illuminant D50.
+        let at = |i: usize| u32::from_be_bytes(rgb[i..i + 4].try_into().unwrap()) as usize;
+        assert_eq!((at(0), rgb.len() % 4), (rgb.len(), 0));
+        for entry in (132..).step_by(12).take(at(128)) {
+            let (offset, size) = (at(entry + 4), at(entry + 8));
+            assert!(offset % 4 == 0 && offset + size <= rgb.len(), "tag at {offset}, {size} bytes");
+        }
+        assert_eq!((at(68), at(72), at(76)), (0xF6D6, 0x1_0000, 0xD32D));
+
+        // Every grey level shows as the scan's profile shows it.
+        let parsed = ColorProfile::new_from_slice(&rgb).unwrap();
+        assert_eq!(parsed.color_space, DataColorSpace::Rgb);
+        let srgb = ColorProfile::new_srgb();
+        let options = TransformOptions::default();
+        let from_grey = ColorProfile::new_from_slice(&grey).unwrap();
+        let from_grey = from_grey.create_transform_8bit(Layout::Gray, &srgb, Layout::Rgb, options).unwrap();
+        let from_rgb = parsed.create_transform_8bit(Layout::Rgb, &srgb, Layout::Rgb, options).unwrap();
+        let levels: Vec<u8> = (0..=255).collect();
+        let (mut want, mut got) = (vec![0u8; 3 * 256], vec![0u8; 3 * 256]);
+        from_grey.transform(&levels, &mut want).unwrap();
+        from_rgb.transform(&levels.iter().flat_map(|&v| [v; 3]).collect::<Vec<_>>(), &mut got).unwrap();
+        for (v, (w, g)) in want.chunks(3).zip(got.chunks(3)).enumerate() {
+            assert!(w.iter().zip(g).all(|(a, b)| a.abs_diff(*b) <= 1), "grey {v}: {g:?} against {w:?}");
+        }
+        // This scan's greys are not sRGB's: its profile matters (mid-grey shows lighter).
+        assert!(want[3 * 128] > 140, "{}", want[3 * 128]);
+        // And a colour is read with sRGB's primaries.
+        let mut red = [0u8; 3];
+        from_rgb.transform(&[255, 0, 0], &mut red).unwrap();
+        assert!(red[0] >= 250 && red[1] <= 5 && red[2] <= 5, "{red:?}");
+    }
+
+    #[test]
+    fn an_rgb_profile_is_kept_as_it_is_and_others_are_left_out() {
+        let adobe = ColorProfile::new_adobe_rgb().encode().unwrap();
+        assert_eq!(profile_for_rgb(&adobe).as_deref(), Some(&adobe[..]));
+        let cmyk_like = {
+            let mut p = ColorProfile::new_gray_with_gamma(2.2).encode().unwrap();
+            p[16..20].copy_from_slice(b"CMYK");
+            p
+        };
+        assert_eq!(ColorProfile::new_from_slice(&cmyk_like).unwrap().color_space, DataColorSpace::Cmyk);
+        assert_eq!(profile_for_rgb(&cmyk_like), None);
+        let junk: Vec<u8> = (0..600u32).map(|i| (i * 7 % 251) as u8).collect();
+        assert_eq!(profile_for_rgb(&junk), None);
+    }
 }
