@@ -293,15 +293,27 @@ fn rotated_photos_come_out_upright_with_their_metadata_and_a_provenance_record()
     let input = dir.path().join("phone.jpg");
     std::fs::write(
         &input,
-        jpeg_with_exif(&stored, vec![ExifTag::Orientation(vec![6]), ExifTag::Artist("Grandma Rose".into())]),
+        jpeg_with_exif(
+            &stored,
+            vec![
+                ExifTag::Orientation(vec![6]),
+                ExifTag::Artist("Grandma Rose".into()),
+                // Kept in the EXIF directory, not the image's.
+                ExifTag::DateTimeOriginal("1952:07:04 15:30:00".into()),
+            ],
+        ),
     )
     .unwrap();
     assert_eq!(provenance::read_orientation(&input), Some(6));
     let out_dir = dir.path().join("out");
-    for format in ["png", "jpeg", "webp"] {
+    for format in ["png", "jpeg", "webp", "tiff"] {
         let out = colorize(&[&input], &out_dir, &["--format", format, "--saturation", "1.2", "--warmth", "-0.3"]);
         assert!(out.status.success(), "{}", text(&out));
-        let ext = if format == "jpeg" { "jpg" } else { format };
+        let ext = match format {
+            "jpeg" => "jpg",
+            "tiff" => "tif",
+            other => other,
+        };
         let path = out_dir.join(format!("phone.{ext}"));
         let result = image::open(&path).unwrap();
         assert_eq!((result.width(), result.height()), (80, 120), "{format}: not upright");
@@ -316,6 +328,11 @@ fn rotated_photos_come_out_upright_with_their_metadata_and_a_provenance_record()
         let meta = Metadata::new_from_path(&path).unwrap();
         let artist = meta.get_tag(&ExifTag::Artist(String::new())).next().cloned();
         assert!(matches!(artist, Some(ExifTag::Artist(a)) if a.starts_with("Grandma Rose")), "{format}: artist lost");
+        let taken = meta.get_tag(&ExifTag::DateTimeOriginal(String::new())).next().cloned();
+        assert!(
+            matches!(&taken, Some(ExifTag::DateTimeOriginal(d)) if d.starts_with("1952:07:04 15:30:00")),
+            "{format}: date taken lost: {taken:?}"
+        );
     }
 }
 
@@ -345,6 +362,11 @@ fn icc_profiles_are_carried_over() {
     assert_eq!(colorized.icc_profile, tintype::io::encode::profile_for_rgb(&grey));
     let profile = moxcms::ColorProfile::new_from_slice(&colorized.icc_profile.unwrap()).unwrap();
     assert_eq!(profile.color_space, moxcms::DataColorSpace::Rgb);
+    // TIFF, written by its own path, carries it too.
+    let out = colorize(&[&grey_scan], &out_dir, &["--format", "tiff"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let tiff = tintype::io::decode::decode(&out_dir.join("deoldify__BoulevardDuTemple1838.tif")).unwrap();
+    assert_eq!(tiff.icc_profile, tintype::io::encode::profile_for_rgb(&grey));
 }
 
 #[test]

@@ -81,10 +81,10 @@ pub fn encode(
             write_rgb(enc, image, false)
         }
         Format::Tiff => {
-            let mut cursor = std::io::Cursor::new(&mut out);
-            let mut enc = image::codecs::tiff::TiffEncoder::new(&mut cursor);
-            with_meta(&mut enc);
-            write_rgb(enc, image, sixteen)
+            // image's TIFF encoder writes neither a profile nor EXIF: the tiff crate it wraps
+            // writes both.
+            out = tiff(image, sixteen, icc_profile.as_deref(), exif).map_err(|e| e.to_string())?;
+            Ok(())
         }
         Format::WebP => {
             let mut enc = image::codecs::webp::WebPEncoder::new_lossless(&mut out);
@@ -93,10 +93,74 @@ pub fn encode(
         }
     }
     .map_err(|e| e.to_string())?;
-    if let (Format::Tiff, Some(exif)) = (format, exif) {
-        super::provenance::write_exif_into_tiff(&mut out, exif);
-    }
     Ok(out)
+}
+
+/// An uncompressed RGB TIFF (8 or 16 bits a sample), with `icc` and the fields of `exif` in
+/// the image's directory and an EXIF directory.
+fn tiff(image: &DynamicImage, sixteen: bool, icc: Option<&[u8]>, exif: Option<&[u8]>) -> tiff::TiffResult<Vec<u8>> {
+    use super::provenance::{TiffDirectory, tiff_fields};
+    use tiff::encoder::{DirectoryEncoder, TiffEncoder, TiffKindStandard, colortype};
+    use tiff::tags::{Tag, Type};
+
+    /// Adds an entry of `field_type` holding `bytes` (in the file's byte order) to `directory`.
+    fn put<W: std::io::Write + std::io::Seek>(
+        directory: &mut DirectoryEncoder<'_, W, TiffKindStandard>,
+        tag: Tag,
+        field_type: Type,
+        bytes: &[u8],
+    ) -> tiff::TiffResult<()> {
+        let entry = directory.write_entry_bytes(field_type, bytes)?;
+        directory.extend_from(&[(tag, entry)].into_iter().collect());
+        Ok(())
+    }
+
+    /// Adds `fields` to `directory` as entries.
+    fn add<'a, W: std::io::Write + std::io::Seek>(
+        directory: &mut DirectoryEncoder<'_, W, TiffKindStandard>,
+        fields: impl Iterator<Item = &'a super::provenance::TiffField>,
+    ) -> tiff::TiffResult<()> {
+        for field in fields {
+            if let Some(field_type) = Type::from_u16(field.field_type) {
+                put(directory, Tag::from_u16_exhaustive(field.tag), field_type, &field.bytes)?;
+            }
+        }
+        Ok(())
+    }
+
+    let fields = exif.map(tiff_fields).unwrap_or_default();
+    let in_dir = |d: TiffDirectory| fields.iter().filter(move |f| f.directory == d);
+    let mut cursor = std::io::Cursor::new(Vec::new());
+    let mut encoder = TiffEncoder::new(&mut cursor)?;
+    // The EXIF directory first, so the image's can point to it.
+    let exif_dir = if in_dir(TiffDirectory::Exif).next().is_some() {
+        let mut directory = encoder.extra_directory()?;
+        add(&mut directory, in_dir(TiffDirectory::Exif))?;
+        Some(directory.finish_with_offsets()?.offset)
+    } else {
+        None
+    };
+    let (w, h) = (image.width(), image.height());
+    macro_rules! write {
+        ($colour:ty, $pixels:expr) => {{
+            let mut picture = encoder.new_image::<$colour>(w, h)?;
+            let directory = picture.encoder();
+            add(directory, in_dir(TiffDirectory::Image))?;
+            if let Some(icc) = icc {
+                put(directory, Tag::IccProfile, Type::UNDEFINED, icc)?;
+            }
+            if let Some(offset) = exif_dir {
+                directory.write_tag(Tag::ExifDirectory, offset)?;
+            }
+            picture.write_data($pixels)?;
+        }};
+    }
+    if sixteen {
+        write!(colortype::RGB16, image.to_rgb16().as_raw());
+    } else {
+        write!(colortype::RGB8, image.to_rgb8().as_raw());
+    }
+    Ok(cursor.into_inner())
 }
 
 /// The ICC profile an RGB result carries, made from its photo's `source` profile. An RGB
@@ -120,6 +184,8 @@ pub fn profile_for_rgb(source: &[u8]) -> Option<Vec<u8>> {
             rgb.description =
                 Some(ProfileText::Localizable(vec![LocalizableString::new("en".into(), "US".into(), name.into())]));
             rgb.copyright = None;
+            // The scan profile's date rather than now, so that one scan always gives one file.
+            rgb.creation_date_time = profile.creation_date_time;
             conformed(&rgb.encode().ok()?)
         }
         _ => None,
@@ -209,6 +275,7 @@ mod tests {
     fn a_grey_scans_profile_becomes_an_rgb_one_that_shows_its_greys_alike() {
         let grey = grey_scan_profile();
         let rgb = profile_for_rgb(&grey).expect("an RGB profile");
+        assert_eq!(profile_for_rgb(&grey).as_ref(), Some(&rgb), "one scan, one profile");
         // What libpng checks: the length in the header, a multiple of 4, tags on 4-byte
         // boundaries and within the profile, the illuminant D50.
         let at = |i: usize| u32::from_be_bytes(rgb[i..i + 4].try_into().unwrap()) as usize;

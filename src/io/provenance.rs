@@ -81,20 +81,63 @@ pub fn exif_for(source: Option<&Path>, provenance: &Provenance) -> Option<Vec<u8
     app1.get(JPEG_APP1_PREFIX..).map(<[u8]>::to_vec)
 }
 
-/// Writes an EXIF block into an encoded TIFF file (the `image` TIFF encoder has no EXIF
-/// support). Returns whether it succeeded; on failure `tiff` is left as it was.
-pub(crate) fn write_exif_into_tiff(tiff: &mut Vec<u8>, exif: &[u8]) -> bool {
-    let mut out = tiff.clone();
-    let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        Metadata::new_from_vec(&exif.to_vec(), FileExtension::TIFF)
-            .and_then(|meta| meta.write_to_vec(&mut out, FileExtension::TIFF))
-            .is_ok()
-    }))
-    .unwrap_or(false);
-    if ok {
-        *tiff = out;
+/// Where a TIFF keeps an EXIF field: in the image's own directory (IFD0: the description,
+/// artist, copyright, dates) or in the EXIF directory it points to (camera and capture fields).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TiffDirectory {
+    Image,
+    Exif,
+}
+
+/// A field of an EXIF block as a TIFF directory entry holds it: where, its tag, its TIFF type
+/// and its value's bytes in this machine's byte order (the order the `tiff` encoder writes).
+pub struct TiffField {
+    pub directory: TiffDirectory,
+    pub tag: u16,
+    pub field_type: u16,
+    pub bytes: Vec<u8>,
+}
+
+/// The fields of `exif` (a block from [`exif_for`]) for a TIFF file, which keeps EXIF as
+/// directory entries rather than as a block. Fields that describe the image's layout (its size,
+/// strips, thumbnail, the pointers to other directories) are the encoder's own and left out, as
+/// are GPS fields (a scan rarely has them).
+pub fn tiff_fields(exif: &[u8]) -> Vec<TiffField> {
+    use little_exif::endian::Endian;
+    use little_exif::ifd::ExifTagGroup;
+    // Tags the encoder writes from the pixels, the thumbnail's, and directory pointers.
+    const LAYOUT: [u16; 17] = [
+        0x0100, 0x0101, 0x0102, 0x0103, 0x0106, 0x0111, 0x0115, 0x0116, 0x0117, 0x011C, 0x013D, 0x0153, 0x0201, 0x0202,
+        0x8769, 0x8825, 0xA005,
+    ];
+    let Ok(meta) = std::panic::catch_unwind(|| Metadata::new_from_vec(&exif.to_vec(), FileExtension::TIFF)) else {
+        return Vec::new();
+    };
+    let Ok(meta) = meta else { return Vec::new() };
+    let endian = if cfg!(target_endian = "little") { Endian::Little } else { Endian::Big };
+    let mut fields = Vec::new();
+    for tag in &meta {
+        let directory = match tag.get_group() {
+            ExifTagGroup::GENERIC => TiffDirectory::Image,
+            ExifTagGroup::EXIF => TiffDirectory::Exif,
+            _ => continue,
+        };
+        if LAYOUT.contains(&tag.as_u16()) {
+            continue;
+        }
+        let mut bytes = tag.value_as_u8_vec(&endian);
+        if tag.is_string() {
+            // One NUL at the end, as TIFF's ASCII asks: readers cut a value at its first.
+            while bytes.last() == Some(&0) {
+                bytes.pop();
+            }
+            bytes.push(0);
+        }
+        if !bytes.is_empty() {
+            fields.push(TiffField { directory, tag: tag.as_u16(), field_type: tag.format().as_u16(), bytes });
+        }
     }
-    ok
+    fields
 }
 
 /// The provenance description stored in a file, if any (for tests and `tintype` itself).
