@@ -132,7 +132,8 @@ pub fn run_pipeline(width: u32, height: u32, render_factor: u32, runs: usize) ->
                 + (x ^ y) as u16 % 97;
             image::Rgb([v, v.saturating_sub(900), v.saturating_sub(2500)])
         });
-        let bytes = encode::encode(&image::DynamicImage::ImageRgb16(scan), encode::Format::Tiff, None, None)?;
+        let bytes =
+            encode::encode(&image::DynamicImage::ImageRgb16(scan), encode::Format::Tiff, &Default::default(), None)?;
         std::fs::write(&input, bytes).map_err(|e| e.to_string())?;
     }
     let output = dir.join("scan-out.tif");
@@ -149,7 +150,8 @@ pub fn run_pipeline(width: u32, height: u32, render_factor: u32, runs: usize) ->
         drop(orig8);
         let merged = chroma::merge_16bit(&orig16, &colour, &chroma::ChromaControls::default());
         drop((orig16, colour));
-        let bytes = encode::encode(&image::DynamicImage::ImageRgb16(merged), encode::Format::Tiff, None, None)?;
+        let bytes =
+            encode::encode(&image::DynamicImage::ImageRgb16(merged), encode::Format::Tiff, &Default::default(), None)?;
         encode::write_atomic(&output, &bytes, &[&input]).map_err(|e| e.to_string())?;
         times.push(start.elapsed().as_secs_f64());
     }

@@ -2121,3 +2121,32 @@ fn a_damaged_photo_list_keeps_what_it_can_and_says_what_it_left_out() {
     assert_eq!(harness.state().photos.len(), 2);
     assert!(harness.state().notice.is_none());
 }
+
+#[test]
+fn an_export_keeps_the_scans_resolution_turned_with_the_photo() {
+    let setup = Setup::new();
+    // The sample, said to be scanned at 300 dpi across and 150 down, so that a turn shows.
+    let sample = image::open(SAMPLE).unwrap().to_rgb8();
+    let mut jpeg = Vec::new();
+    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 95);
+    let unit = image::codecs::jpeg::PixelDensityUnit::Inches;
+    enc.set_pixel_density(image::codecs::jpeg::PixelDensity { density: (300, 150), unit });
+    enc.encode_image(&sample).unwrap();
+    let scan = setup.dir.path().join("scan.jpg");
+    std::fs::write(&scan, jpeg).unwrap();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[scan.to_str().unwrap()]);
+    step_until(&mut harness, "the first render", |app| app.photos.first().is_some_and(|p| p.result.is_some()));
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::R);
+    step_until(&mut harness, "the turned render", |app| {
+        app.photos[0].result.as_ref().is_some_and(|(k, _)| k.settings.quarter_turns == 1)
+    });
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::E);
+    step_until(&mut harness, "the export", |app| !app.exported.is_empty());
+    let exported = tintype::io::decode::decode(&harness.state().exported[0]).unwrap();
+    let density = exported.carried.density.expect("a resolution");
+    // PNG holds whole pixels per metre: within a fiftieth of a dot per inch.
+    let near = |v: f32, want: f32| (v - want).abs() < 0.02;
+    assert!(near(density.x, 150.0) && near(density.y, 300.0), "{density:?}");
+    assert_eq!(exported.pixels.width(), sample.height(), "turned");
+}

@@ -337,6 +337,36 @@ fn rotated_photos_come_out_upright_with_their_metadata_and_a_provenance_record()
 }
 
 #[test]
+fn a_scans_resolution_is_carried_over_in_every_format_and_turned_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // Scanned at 300 dpi across and 150 down (unusual, so that a turn shows), lying on its side.
+    let mut jpeg = Vec::new();
+    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 95);
+    let unit = image::codecs::jpeg::PixelDensityUnit::Inches;
+    enc.set_pixel_density(image::codecs::jpeg::PixelDensity { density: (300, 150), unit });
+    enc.encode_image(&picture(64, 48)).unwrap();
+    let input = dir.path().join("scan.jpg");
+    std::fs::write(&input, jpeg).unwrap();
+    let out_dir = dir.path().join("out");
+    for (format, ext) in [("png", "png"), ("jpeg", "jpg"), ("tiff", "tif"), ("webp", "webp")] {
+        let out = colorize(&[&input], &out_dir, &["--format", format, "--rotate", "90"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let path = out_dir.join(format!("scan.{ext}"));
+        let near = |v: f32, want: f32| (v - want).abs() < 0.02;
+        // Turned upright, 150 dpi across and 300 down, in the format's own field…
+        if format != "webp" {
+            let density = tintype::io::decode::decode(&path).unwrap().carried.density.expect("a resolution");
+            assert!(near(density.x, 150.0) && near(density.y, 300.0), "{format}: {density:?}");
+        }
+        // …and in EXIF (WebP's only place for it).
+        let meta = Metadata::new_from_path(&path).unwrap();
+        let x = meta.get_tag(&ExifTag::XResolution(vec![])).next().cloned();
+        let Some(ExifTag::XResolution(x)) = x else { panic!("{format}: no XResolution in EXIF") };
+        assert!(near(x[0].nominator as f32 / x[0].denominator as f32, 150.0), "{format}: {x:?}");
+    }
+}
+
+#[test]
 fn icc_profiles_are_carried_over() {
     let dir = tempfile::tempdir().unwrap();
     let img = picture(64, 48);
@@ -356,17 +386,18 @@ fn icc_profiles_are_carried_over() {
     let out = colorize(&[&input, &grey_scan], &out_dir, &[]);
     assert!(out.status.success(), "{}", text(&out));
     let photo = tintype::io::decode::decode(&out_dir.join("profiled.png")).unwrap();
-    assert_eq!(photo.icc_profile.as_deref(), Some(&icc[..]));
-    let grey = tintype::io::decode::decode(&grey_scan).unwrap().icc_profile.unwrap();
+    assert_eq!(photo.carried.icc_profile.as_deref(), Some(&icc));
+    let grey = tintype::io::decode::decode(&grey_scan).unwrap().carried.icc_profile.unwrap();
     let colorized = tintype::io::decode::decode(&out_dir.join("deoldify__BoulevardDuTemple1838.png")).unwrap();
-    assert_eq!(colorized.icc_profile, tintype::io::encode::profile_for_rgb(&grey));
-    let profile = moxcms::ColorProfile::new_from_slice(&colorized.icc_profile.unwrap()).unwrap();
+    let colorized = colorized.carried.icc_profile.map(|p| p.to_vec());
+    assert_eq!(colorized, tintype::io::encode::profile_for_rgb(&grey));
+    let profile = moxcms::ColorProfile::new_from_slice(&colorized.unwrap()).unwrap();
     assert_eq!(profile.color_space, moxcms::DataColorSpace::Rgb);
     // TIFF, written by its own path, carries it too.
     let out = colorize(&[&grey_scan], &out_dir, &["--format", "tiff"]);
     assert!(out.status.success(), "{}", text(&out));
     let tiff = tintype::io::decode::decode(&out_dir.join("deoldify__BoulevardDuTemple1838.tif")).unwrap();
-    assert_eq!(tiff.icc_profile, tintype::io::encode::profile_for_rgb(&grey));
+    assert_eq!(tiff.carried.icc_profile.map(|p| p.to_vec()), tintype::io::encode::profile_for_rgb(&grey));
 }
 
 #[test]

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::prefs::ShareLayout;
 use super::{Notice, RenderKey};
+use crate::io::decode::Carried;
 use crate::io::encode::{self, Format};
 use crate::io::provenance::{self, Provenance};
 
@@ -24,7 +25,8 @@ pub struct Request {
     pub source: PathBuf,
     pub original: Arc<DynamicImage>,
     pub result: Arc<DynamicImage>,
-    pub icc_profile: Option<Arc<Vec<u8>>>,
+    /// What the picture carries of its source, for the picture as turned.
+    pub carried: Carried,
     pub what: What,
     pub format: Format,
     pub folder: PathBuf,
@@ -219,8 +221,8 @@ fn export(r: &Request) -> Result<PathBuf, String> {
     };
     let target = unused_name(&r.folder, &format!("{stem}-{suffix}"), r.format.extension());
     let record = Provenance::now(r.model.clone(), r.key.settings.describe());
-    let exif = provenance::exif_for(Some(&r.source), &record);
-    let bytes = encode::encode(&image, r.format, r.icc_profile.as_deref().map(|v| v.as_slice()), exif.as_deref())
+    let exif = provenance::exif_for(Some(&r.source), &record, r.carried.density);
+    let bytes = encode::encode(&image, r.format, &r.carried, exif.as_deref())
         .map_err(|e| format!("{}: cannot encode: {e}", target.display()))?;
     encode::write_atomic(&target, &bytes, &[&r.source]).map_err(|e| format!("{e}; choose another export folder"))?;
     Ok(target)

@@ -23,6 +23,7 @@ use image::DynamicImage;
 use crate::engine::Settings;
 use crate::engine::device::DeviceChoice;
 use crate::engine::worker::{Event, Job, ModelChoice, Stage, Worker};
+use crate::io::decode::Carried;
 use crate::io::encode::Format;
 use crate::pipeline::brush::Tool;
 use crate::store::Store;
@@ -158,7 +159,8 @@ pub struct App {
     history: history::History,
     /// Photos to export as soon as their result matches the settings.
     pending_export: HashSet<u64>,
-    icc: std::collections::HashMap<u64, Arc<Vec<u8>>>,
+    /// What each photo's export carries of its file (profile, resolution), as read.
+    carried: std::collections::HashMap<u64, Carried>,
     pub notice: Option<Notice>,
     /// A model the worker could not load, and why; not tried again until another is chosen,
     /// the same file is picked again, or the model files change.
@@ -313,7 +315,7 @@ impl App {
             requested: Default::default(),
             history: Default::default(),
             pending_export: HashSet::new(),
-            icc: Default::default(),
+            carried: Default::default(),
             notice: None,
             broken_model: None,
             input_shape: None,
@@ -807,13 +809,11 @@ impl App {
                     p.status = Status::Working(stage);
                 }
             }
-            Event::Finished { photo, model, settings, original, icc_profile, result, took, device }
+            Event::Finished { photo, model, settings, original, carried, result, took, device }
                 if photo < SHEET_ID_BASE =>
             {
                 self.renders_finished += 1;
-                if let Some(icc) = icc_profile {
-                    self.icc.insert(photo, icc);
-                }
+                self.carried.insert(photo, carried);
                 let now = self.clock;
                 if let Some(p) = self.photo_mut(photo) {
                     (p.original, p.original_turns) = (Some(original), settings.quarter_turns);
@@ -1249,8 +1249,13 @@ impl App {
             source: p.path.clone(),
             original: original.clone(),
             result: result.clone(),
-            // The shared picture is a new one, in plain sRGB.
-            icc_profile: if matches!(what, export::What::Result) { self.icc.get(&p.id).cloned() } else { None },
+            // The shared picture is a new one, in plain sRGB, with no size to print at.
+            carried: match what {
+                export::What::Result => {
+                    self.carried.get(&p.id).map(|c| c.turned(key.settings.quarter_turns)).unwrap_or_default()
+                }
+                export::What::Share(_) => Carried::default(),
+            },
             what,
             format,
             folder: self.export_folder(),
@@ -1345,7 +1350,7 @@ impl App {
             self.also_picked.remove(id);
             self.requested.remove(id);
             self.pending_export.remove(id);
-            self.icc.remove(id);
+            self.carried.remove(id);
             self.update_batch(*id, |b| b.forget(*id));
         }
         if self.selected.is_some_and(|id| gone.contains(&id)) {
@@ -1623,7 +1628,7 @@ fn save_pasted(picture: &egui::ColorImage, dir: &Path) -> Result<PathBuf, String
         rgb.extend([over_white(r), over_white(g), over_white(b)]);
     }
     let image = image::RgbImage::from_raw(w as u32, h as u32, rgb).ok_or("the pasted picture is malformed")?;
-    let bytes = crate::io::encode::encode(&DynamicImage::ImageRgb8(image), Format::Png, None, None)
+    let bytes = crate::io::encode::encode(&DynamicImage::ImageRgb8(image), Format::Png, &Default::default(), None)
         .map_err(|e| format!("The pasted picture was not saved: {e}"))?;
     std::fs::create_dir_all(dir).map_err(|e| {
         format!("The pasted picture was not saved: cannot make {}: {e}; check the disk has space.", dir.display())

@@ -137,8 +137,9 @@ fn colorize_one(
         }
     };
     let record = provenance::Provenance::now(colorizer.name(), settings.describe());
-    let exif = provenance::exif_for(Some(&job.input), &record);
-    let bytes = encode::encode(&result, format, photo.icc_profile.as_deref(), exif.as_deref())
+    let carried = photo.carried.turned(settings.quarter_turns);
+    let exif = provenance::exif_for(Some(&job.input), &record, carried.density);
+    let bytes = encode::encode(&result, format, &carried, exif.as_deref())
         .map_err(|why| anyhow::anyhow!("{}: cannot encode: {why}", out_path.display()))?;
     if let Some(parent) = out_path.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("{}: cannot create the folder", parent.display()))?;

@@ -15,7 +15,7 @@ use image::DynamicImage;
 
 use super::device::{self, DeviceChoice};
 use super::{Colorizer, ColourLayer, Settings};
-use crate::io::decode;
+use crate::io::decode::{self, Carried};
 use crate::model::Variant;
 
 /// Which model a job wants: a file, and the variant when the user chose one.
@@ -70,8 +70,8 @@ pub enum Event {
         model: ModelChoice,
         settings: Settings,
         original: Arc<DynamicImage>,
-        /// The original's colour profile, for the export.
-        icc_profile: Option<Arc<Vec<u8>>>,
+        /// The original's colour profile and resolution, for the export, as it was read.
+        carried: Carried,
         result: Arc<DynamicImage>,
         /// From the job's start to its result, loading a model aside: reading, colorizing (or
         /// only merging again, after a change of colour strength or cast, or a brush stroke).
@@ -227,7 +227,8 @@ struct Decoded {
     /// Turned by this many quarter turns since it was read.
     quarter_turns: u8,
     pixels: Arc<DynamicImage>,
-    icc_profile: Option<Arc<Vec<u8>>>,
+    /// As read, before any turn.
+    carried: Carried,
 }
 
 /// A photo as read, and the network's output for it.
@@ -286,7 +287,7 @@ fn run(rx: Receiver<Message>, tx: Sender<Event>, cancel: Arc<AtomicBool>, notify
                 model: made.model,
                 settings: job.settings,
                 original: decoded.as_ref().map(|d| d.pixels.clone()).expect("decoded before colorizing"),
-                icc_profile: decoded.as_ref().and_then(|d| d.icc_profile.clone()),
+                carried: decoded.as_ref().map(|d| d.carried.clone()).unwrap_or_default(),
                 result: Arc::new(made.result),
                 took: started.elapsed().saturating_sub(made.loading),
                 device: made.device,
@@ -363,9 +364,8 @@ fn process(
             *decoded = None;
             let photo = decode::decode(&job.path).map_err(|e| e.to_string())?;
             let pixels = Arc::new(super::turn(photo.pixels, turns));
-            let icc_profile = photo.icc_profile.map(Arc::new);
-            *decoded =
-                Some(Decoded { path: job.path.clone(), quarter_turns: turns, pixels: pixels.clone(), icc_profile });
+            let carried = photo.carried;
+            *decoded = Some(Decoded { path: job.path.clone(), quarter_turns: turns, pixels: pixels.clone(), carried });
             pixels
         }
     };

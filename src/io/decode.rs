@@ -1,9 +1,10 @@
 //! Reading photos: JPEG, PNG (8/16-bit), TIFF (8/16-bit, first page), WebP, BMP, GIF (first
-//! frame), with the EXIF orientation applied, the ICC profile kept for export, and
-//! decompression bombs refused before their pixels are allocated.
+//! frame), with the EXIF orientation applied, the ICC profile and the scan's resolution kept
+//! for export, and decompression bombs refused before their pixels are allocated.
 
 use std::io::{BufRead, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
@@ -31,7 +32,47 @@ const ENDS_EARLY: &str = "the file ends too early";
 pub struct Photo {
     /// Upright pixels (EXIF orientation applied), in the file's own colour type and depth.
     pub pixels: DynamicImage,
-    pub icc_profile: Option<Vec<u8>>,
+    pub carried: Carried,
+}
+
+/// What of a photo's file its colorized copy carries, besides EXIF (which export reads from the
+/// file itself): how to show its colours and at what size to print it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Carried {
+    pub icc_profile: Option<Arc<Vec<u8>>>,
+    /// The scan's resolution, as the photo stands upright.
+    pub density: Option<Density>,
+}
+
+impl Carried {
+    /// The same, for the photo turned by `quarter_turns` clockwise.
+    pub fn turned(&self, quarter_turns: u8) -> Carried {
+        Carried { density: self.density.map(|d| d.turned(quarter_turns)), ..self.clone() }
+    }
+}
+
+/// Pixels per inch across and down: what a scanner was set to (600 dpi), so that the photo
+/// prints at its own size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Density {
+    pub x: f32,
+    pub y: f32,
+}
+
+impl Density {
+    const CM_PER_INCH: f32 = 2.54;
+
+    /// From pixels per `unit` (2: inch, 3: centimetre, as JFIF's 1 and 2 and TIFF's 2 and 3
+    /// are mapped by the callers); None when it says nothing or nonsense.
+    fn per_inch(x: f32, y: f32, per_centimetre: bool) -> Option<Density> {
+        let scale = if per_centimetre { Self::CM_PER_INCH } else { 1.0 };
+        let (x, y) = (x * scale, y * scale);
+        (x.is_finite() && y.is_finite() && x >= 1.0 && y >= 1.0).then_some(Density { x, y })
+    }
+
+    pub fn turned(self, quarter_turns: u8) -> Density {
+        if quarter_turns % 2 == 1 { Density { x: self.y, y: self.x } } else { self }
+    }
 }
 
 fn classify(path: &Path, e: image::ImageError) -> DecodeError {
@@ -105,23 +146,44 @@ fn is_heif(head: &[u8]) -> bool {
 /// after each start of scan. False when the file ends first. PNG's decoder reports a file cut
 /// short; JPEG's fills the missing rows with grey and says nothing, and the model then paints
 /// that grey in wild colour, so a half-copied JPEG would come back looking colorized.
-fn jpeg_reaches_end(mut r: impl BufRead) -> std::io::Result<bool> {
+///
+/// On the way it reads the JFIF header's density, where it gives dots per inch or centimetre.
+fn walk_jpeg(mut r: impl BufRead) -> std::io::Result<(bool, Option<Density>)> {
+    let mut density = None;
     loop {
         match next_marker(&mut r)? {
-            None => return Ok(false),
-            Some(0xD9) => return Ok(true),
+            None => return Ok((false, density)),
+            Some(0xD9) => return Ok((true, density)),
             Some(0xD8 | 0x01) => {} // start of image, TEM: no length, no payload
-            Some(_) => {
+            Some(code) => {
                 let mut length = [0; 2];
                 if r.read_exact(&mut length).is_err() {
-                    return Ok(false);
+                    return Ok((false, density));
                 }
                 let payload = u64::from(u16::from_be_bytes(length)).saturating_sub(2);
-                if std::io::copy(&mut r.by_ref().take(payload), &mut std::io::sink())? < payload {
-                    return Ok(false);
+                let mut head = Vec::new();
+                if code == 0xE0 {
+                    r.by_ref().take(payload.min(12)).read_to_end(&mut head)?;
+                    density = density.or_else(|| jfif_density(&head));
+                }
+                let rest = payload - head.len() as u64;
+                if std::io::copy(&mut r.by_ref().take(rest), &mut std::io::sink())? < rest {
+                    return Ok((false, density));
                 }
             }
         }
+    }
+}
+
+/// The density of a JFIF APP0 segment's payload: "JFIF\0", version, units (1: per inch, 2: per
+/// centimetre; 0 gives only the pixels' aspect), then the densities across and down.
+fn jfif_density(app0: &[u8]) -> Option<Density> {
+    let [b'J', b'F', b'I', b'F', 0, _, _, units, x0, x1, y0, y1] = *app0 else { return None };
+    let (x, y) = (u16::from_be_bytes([x0, x1]) as f32, u16::from_be_bytes([y0, y1]) as f32);
+    match units {
+        1 => Density::per_inch(x, y, false),
+        2 => Density::per_inch(x, y, true),
+        _ => None,
     }
 }
 
@@ -157,19 +219,28 @@ fn next_marker(r: &mut impl BufRead) -> std::io::Result<Option<u8>> {
 }
 
 fn decode_reader<R: BufRead + Seek>(path: &Path, reader: ImageReader<R>) -> Result<Photo, DecodeError> {
-    let mut reader = if reader.format() == Some(ImageFormat::Jpeg) {
-        let open = |e| DecodeError::Open { path: path.to_owned(), source: e };
-        let mut inner = reader.into_inner();
-        let start = inner.stream_position().map_err(open)?;
-        let complete = jpeg_reaches_end(&mut inner).map_err(open)?;
-        if !complete {
-            return Err(DecodeError::Damaged { path: path.to_owned(), why: ENDS_EARLY.into() });
+    let open = |e| DecodeError::Open { path: path.to_owned(), source: e };
+    let format = reader.format();
+    let mut inner = reader.into_inner();
+    let start = inner.stream_position().map_err(open)?;
+    // The resolution is read by each format's own means, as the image crate does not give it.
+    let density = match format {
+        Some(ImageFormat::Jpeg) => {
+            let (complete, density) = walk_jpeg(&mut inner).map_err(open)?;
+            if !complete {
+                return Err(DecodeError::Damaged { path: path.to_owned(), why: ENDS_EARLY.into() });
+            }
+            density
         }
-        inner.seek(SeekFrom::Start(start)).map_err(open)?;
-        ImageReader::with_format(inner, ImageFormat::Jpeg)
-    } else {
-        reader
+        Some(ImageFormat::Png) => png_density(&mut inner),
+        Some(ImageFormat::Tiff) => tiff_density(&mut inner),
+        _ => None,
     };
+    inner.seek(SeekFrom::Start(start)).map_err(open)?;
+    let mut reader = ImageReader::new(inner);
+    if let Some(format) = format {
+        reader.set_format(format);
+    }
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
@@ -178,16 +249,61 @@ fn decode_reader<R: BufRead + Seek>(path: &Path, reader: ImageReader<R>) -> Resu
     let mut decoder = reader.into_decoder().map_err(|e| classify(path, e))?;
     // Metadata is a courtesy: a broken block must not cost the photo. (EXIF is carried over
     // at export from the source file itself.)
-    let icc_profile = decoder.icc_profile().ok().flatten();
+    let icc_profile = decoder.icc_profile().ok().flatten().map(Arc::new);
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut pixels = DynamicImage::from_decoder(decoder).map_err(|e| classify(path, e))?;
     pixels.apply_orientation(orientation);
-    Ok(Photo { pixels, icc_profile })
+    use image::metadata::Orientation::{Rotate90, Rotate90FlipH, Rotate270, Rotate270FlipH};
+    let on_its_side = matches!(orientation, Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH);
+    let density = density.map(|d| d.turned(on_its_side as u8));
+    Ok(Photo { pixels, carried: Carried { icc_profile, density } })
+}
+
+/// A PNG's pHYs chunk, when it gives pixels per metre.
+fn png_density(r: &mut (impl BufRead + Seek)) -> Option<Density> {
+    let reader = png::Decoder::new(r).read_info().ok()?;
+    let dims = reader.info().pixel_dims?;
+    let per_metre = |v: u32| v as f32 / 100.0;
+    (dims.unit == png::Unit::Meter).then(|| Density::per_inch(per_metre(dims.xppu), per_metre(dims.yppu), true))?
+}
+
+/// A TIFF's XResolution and YResolution, in its ResolutionUnit (inches when it names none, as
+/// the specification has it; none when it says the unit is unknown).
+fn tiff_density(r: &mut (impl Read + Seek)) -> Option<Density> {
+    use tiff::decoder::ifd::Value;
+    use tiff::tags::Tag;
+    let mut decoder = tiff::decoder::Decoder::new(r).ok()?;
+    let unit = decoder.find_tag(Tag::ResolutionUnit).ok()?.map_or(Some(2), |v| v.into_u16().ok())?;
+    let mut read = |tag| match decoder.get_tag(tag).ok()? {
+        Value::Rational(n, d) if d > 0 => Some(n as f32 / d as f32),
+        other => other.into_f32().ok(),
+    };
+    let (x, y) = (read(Tag::XResolution)?, read(Tag::YResolution)?);
+    match unit {
+        2 => Density::per_inch(x, y, false),
+        3 => Density::per_inch(x, y, true),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scans_resolution_is_read_from_its_jfif_header() {
+        // One of the old photos, scanned at 600 dpi.
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/old-photos/deoldify__AnselAdamsBuildings.jpg");
+        assert_eq!(decode(Path::new(path)).unwrap().carried.density, Some(Density { x: 600.0, y: 600.0 }));
+        let app0 = |units: u8| [b'J', b'F', b'I', b'F', 0, 1, 2, units, 0, 118, 0, 59];
+        assert_eq!(jfif_density(&app0(1)), Some(Density { x: 118.0, y: 59.0 }));
+        let per_cm = jfif_density(&app0(2)).unwrap();
+        assert!((per_cm.x - 299.72).abs() < 0.01 && (per_cm.y - 149.86).abs() < 0.01, "{per_cm:?}");
+        // Units 0 give only the pixels' shape.
+        assert_eq!(jfif_density(&app0(0)), None);
+        assert_eq!(jfif_density(b"Exif"), None);
+        assert_eq!(Density { x: 300.0, y: 150.0 }.turned(3), Density { x: 150.0, y: 300.0 });
+    }
 
     /// A small baseline JPEG (the progressive files are among the real photos below).
     fn jpeg(quality: u8) -> Vec<u8> {
@@ -213,14 +329,14 @@ mod tests {
     #[test]
     fn a_jpeg_cut_anywhere_is_incomplete_and_a_whole_one_is_not() {
         let whole = jpeg(90);
-        assert!(jpeg_reaches_end(&whole[..]).unwrap());
+        assert!(walk_jpeg(&whole[..]).unwrap().0);
         for cut in (2..whole.len() - 1).step_by(37) {
-            assert!(!jpeg_reaches_end(&whole[..cut]).unwrap(), "cut at {cut} of {}", whole.len());
+            assert!(!walk_jpeg(&whole[..cut]).unwrap().0, "cut at {cut} of {}", whole.len());
         }
         // Bytes after the end (a phone's appended video, padding) do not matter.
         let mut padded = whole.clone();
         padded.extend_from_slice(&[0xFF, 0x00, 0x12, 0x34, 0xFF]);
-        assert!(jpeg_reaches_end(&padded[..]).unwrap());
+        assert!(walk_jpeg(&padded[..]).unwrap().0);
     }
 
     #[test]
@@ -233,12 +349,12 @@ mod tests {
         file.extend_from_slice(&((thumb.len() + 2) as u16).to_be_bytes());
         file.extend_from_slice(&thumb);
         file.extend_from_slice(&main[2..main.len() * 2 / 3]);
-        assert!(!jpeg_reaches_end(&file[..]).unwrap());
+        assert!(!walk_jpeg(&file[..]).unwrap().0);
         let err = decode_bytes(Path::new("cut.jpg"), &file).unwrap_err();
         assert!(matches!(err, DecodeError::Damaged { .. }), "{err}");
         assert!(err.to_string().contains("cut.jpg") && err.to_string().contains("ends too early"), "{err}");
         file.extend_from_slice(&main[main.len() * 2 / 3..]);
-        assert!(jpeg_reaches_end(&file[..]).unwrap());
+        assert!(walk_jpeg(&file[..]).unwrap().0);
         assert!(decode_bytes(Path::new("whole.jpg"), &file).is_ok());
     }
 
@@ -266,7 +382,7 @@ mod tests {
         assert!(files.len() > 1000, "the photo sets are missing: {} JPEGs", files.len());
         for path in &files {
             let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
-            assert!(jpeg_reaches_end(file).unwrap(), "{} reads as cut short", path.display());
+            assert!(walk_jpeg(file).unwrap().0, "{} reads as cut short", path.display());
         }
     }
 }

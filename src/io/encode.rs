@@ -1,11 +1,14 @@
 //! Writing results: PNG (8/16-bit), JPEG, TIFF, WebP, with the source's ICC profile (a grey
-//! scan's made into the RGB one that shows its greys alike), written to a temporary file beside
-//! the target and renamed, so a crash never leaves half a file and an input is never overwritten.
+//! scan's made into the RGB one that shows its greys alike) and resolution, written to a
+//! temporary file beside the target and renamed, so a crash never leaves half a file and an
+//! input is never overwritten.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageEncoder};
+
+use super::decode::{Carried, Density};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -47,16 +50,14 @@ pub enum EncodeError {
     Encode { path: PathBuf, format: &'static str, why: String },
 }
 
-/// Encodes `image` to bytes with the source's ICC profile (see [`profile_for_rgb`]) and an EXIF
-/// block (see `provenance::exif_for`). 16-bit images stay 16-bit in PNG and TIFF; JPEG and WebP
-/// are 8-bit. Metadata a format cannot hold is left out rather than failing the export.
-pub fn encode(
-    image: &DynamicImage,
-    format: Format,
-    icc_profile: Option<&[u8]>,
-    exif: Option<&[u8]>,
-) -> Result<Vec<u8>, String> {
-    let icc_profile = icc_profile.and_then(profile_for_rgb);
+/// Encodes `image` to bytes with what it carries of its source (the ICC profile, see
+/// [`profile_for_rgb`], and the resolution, in the format's own field; WebP has none, and keeps
+/// it in EXIF) and an EXIF block (see `provenance::exif_for`). 16-bit images stay 16-bit in PNG
+/// and TIFF; JPEG and WebP are 8-bit. Metadata a format cannot hold is left out rather than
+/// failing the export.
+pub fn encode(image: &DynamicImage, format: Format, carried: &Carried, exif: Option<&[u8]>) -> Result<Vec<u8>, String> {
+    let icc_profile = carried.icc_profile.as_deref().and_then(|icc| profile_for_rgb(icc));
+    let density = carried.density;
     let mut out = Vec::new();
     let sixteen =
         matches!(image, DynamicImage::ImageRgb16(_) | DynamicImage::ImageLuma16(_) | DynamicImage::ImageRgba16(_));
@@ -73,17 +74,26 @@ pub fn encode(
         Format::Png => {
             let mut enc = image::codecs::png::PngEncoder::new(&mut out);
             with_meta(&mut enc);
-            write_rgb(enc, image, sixteen)
+            write_rgb(enc, image, sixteen).map(|()| {
+                if let Some(density) = density {
+                    out = with_png_density(&out, density);
+                }
+            })
         }
         Format::Jpeg { quality } => {
             let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality);
             with_meta(&mut enc);
+            if let Some(Density { x, y }) = density {
+                let dots = |v: f32| v.round().clamp(1.0, u16::MAX as f32) as u16;
+                let unit = image::codecs::jpeg::PixelDensityUnit::Inches;
+                enc.set_pixel_density(image::codecs::jpeg::PixelDensity { density: (dots(x), dots(y)), unit });
+            }
             write_rgb(enc, image, false)
         }
         Format::Tiff => {
             // image's TIFF encoder writes neither a profile nor EXIF: the tiff crate it wraps
             // writes both.
-            out = tiff(image, sixteen, icc_profile.as_deref(), exif).map_err(|e| e.to_string())?;
+            out = tiff(image, sixteen, icc_profile.as_deref(), density, exif).map_err(|e| e.to_string())?;
             Ok(())
         }
         Format::WebP => {
@@ -96,12 +106,36 @@ pub fn encode(
     Ok(out)
 }
 
-/// An uncompressed RGB TIFF (8 or 16 bits a sample), with `icc` and the fields of `exif` in
-/// the image's directory and an EXIF directory.
-fn tiff(image: &DynamicImage, sixteen: bool, icc: Option<&[u8]>, exif: Option<&[u8]>) -> tiff::TiffResult<Vec<u8>> {
+/// `png` (a whole file) with a pHYs chunk giving `density`, right after the header chunk, where
+/// the specification wants it (before the image data).
+fn with_png_density(png: &[u8], density: Density) -> Vec<u8> {
+    // The signature (8 bytes), then IHDR: length, type, 13 bytes of data, checksum.
+    const AFTER_IHDR: usize = 8 + 4 + 4 + 13 + 4;
+    let per_metre = |v: f32| (v / 0.0254).round() as u32;
+    let mut chunk = b"pHYs".to_vec();
+    chunk.extend(per_metre(density.x).to_be_bytes());
+    chunk.extend(per_metre(density.y).to_be_bytes());
+    chunk.push(1); // the unit: the metre
+    let mut out = png[..AFTER_IHDR].to_vec();
+    out.extend(9u32.to_be_bytes());
+    out.extend(&chunk);
+    out.extend(crc32fast::hash(&chunk).to_be_bytes());
+    out.extend(&png[AFTER_IHDR..]);
+    out
+}
+
+/// An uncompressed RGB TIFF (8 or 16 bits a sample), with `icc`, `density` and the fields of
+/// `exif` in the image's directory and an EXIF directory.
+fn tiff(
+    image: &DynamicImage,
+    sixteen: bool,
+    icc: Option<&[u8]>,
+    density: Option<Density>,
+    exif: Option<&[u8]>,
+) -> tiff::TiffResult<Vec<u8>> {
     use super::provenance::{TiffDirectory, tiff_fields};
-    use tiff::encoder::{DirectoryEncoder, TiffEncoder, TiffKindStandard, colortype};
-    use tiff::tags::{Tag, Type};
+    use tiff::encoder::{DirectoryEncoder, Rational, TiffEncoder, TiffKindStandard, colortype};
+    use tiff::tags::{ResolutionUnit, Tag, Type};
 
     /// Adds an entry of `field_type` holding `bytes` (in the file's byte order) to `directory`.
     fn put<W: std::io::Write + std::io::Seek>(
@@ -144,6 +178,13 @@ fn tiff(image: &DynamicImage, sixteen: bool, icc: Option<&[u8]>, exif: Option<&[
     macro_rules! write {
         ($colour:ty, $pixels:expr) => {{
             let mut picture = encoder.new_image::<$colour>(w, h)?;
+            if let Some(Density { x, y }) = density {
+                // In hundredths: a resolution need not be whole (a scan set in dots per cm).
+                let rational = |v: f32| Rational { n: (v * 100.0).round() as u32, d: 100 };
+                picture.x_resolution(rational(x));
+                picture.y_resolution(rational(y));
+                picture.resolution_unit(ResolutionUnit::Inch);
+            }
             let directory = picture.encoder();
             add(directory, in_dir(TiffDirectory::Image))?;
             if let Some(icc) = icc {
@@ -266,9 +307,9 @@ mod tests {
     fn grey_scan_profile() -> Vec<u8> {
         let path =
             concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/old-photos/deoldify__BoulevardDuTemple1838.jpg");
-        let profile = crate::io::decode::decode(Path::new(path)).unwrap().icc_profile.expect("a profile");
+        let profile = crate::io::decode::decode(Path::new(path)).unwrap().carried.icc_profile.expect("a profile");
         assert_eq!(ColorProfile::new_from_slice(&profile).unwrap().color_space, DataColorSpace::Gray);
-        profile
+        profile.to_vec()
     }
 
     #[test]
@@ -307,6 +348,29 @@ mod tests {
         let mut red = [0u8; 3];
         from_rgb.transform(&[255, 0, 0], &mut red).unwrap();
         assert!(red[0] >= 250 && red[1] <= 5 && red[2] <= 5, "{red:?}");
+    }
+
+    #[test]
+    fn a_resolution_comes_back_from_every_format_that_has_a_place_for_it() {
+        let picture = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(20, 10, image::Rgb([90, 120, 60])));
+        // Across and down differ, as they may in a scan, so a swap would show.
+        let carried = Carried { density: Some(Density { x: 300.0, y: 150.0 }), ..Carried::default() };
+        for format in [Format::Png, Format::Jpeg { quality: 90 }, Format::Tiff] {
+            let bytes = encode(&picture, format, &carried, None).unwrap();
+            let photo = crate::io::decode::decode_bytes(Path::new("resolution"), &bytes).unwrap();
+            let Density { x, y } = photo.carried.density.expect("a resolution");
+            // PNG keeps whole pixels per metre: 300 dpi is 11,811 px/m, 299.9994 dpi.
+            assert!((x - 300.0).abs() < 0.02 && (y - 150.0).abs() < 0.02, "{format:?}: {x} × {y}");
+            if format != (Format::Jpeg { quality: 90 }) {
+                assert_eq!(photo.pixels.to_rgb8(), picture.to_rgb8(), "{format:?}: the pixels unchanged");
+            }
+        }
+        // Without one, none is made up (a TIFF's own default says its unit is unknown).
+        for format in [Format::Png, Format::Jpeg { quality: 90 }, Format::Tiff] {
+            let bytes = encode(&picture, format, &Carried::default(), None).unwrap();
+            let photo = crate::io::decode::decode_bytes(Path::new("none"), &bytes).unwrap();
+            assert_eq!(photo.carried.density, None, "{format:?}");
+        }
     }
 
     #[test]

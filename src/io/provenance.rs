@@ -7,6 +7,9 @@ use std::path::Path;
 use little_exif::exif_tag::ExifTag;
 use little_exif::filetype::FileExtension;
 use little_exif::metadata::Metadata;
+use little_exif::rational::uR64;
+
+use super::decode::Density;
 
 /// What the record says about how the picture was made.
 #[derive(Debug, Clone)]
@@ -68,11 +71,19 @@ fn source_exif(source: &Path) -> Metadata {
 const JPEG_APP1_PREFIX: usize = 2 + 2 + 6;
 
 /// The EXIF block (TIFF structure) for an export: the source's tags, orientation reset to
-/// upright, and the provenance record (ImageDescription, Software, ModifyDate). `None` when
-/// it cannot be built; the export then goes without EXIF.
-pub fn exif_for(source: Option<&Path>, provenance: &Provenance) -> Option<Vec<u8>> {
+/// upright, the resolution the export carries (WebP has no other place for it), and the
+/// provenance record (ImageDescription, Software, ModifyDate). `None` when it cannot be built;
+/// the export then goes without EXIF.
+pub fn exif_for(source: Option<&Path>, provenance: &Provenance, density: Option<Density>) -> Option<Vec<u8>> {
     let mut meta = source.map(source_exif).unwrap_or_default();
     meta.set_tag(ExifTag::Orientation(vec![1]));
+    if let Some(Density { x, y }) = density {
+        // In hundredths, as the TIFF export writes it.
+        let rational = |v: f32| vec![uR64 { nominator: (v * 100.0).round() as u32, denominator: 100 }];
+        meta.set_tag(ExifTag::XResolution(rational(x)));
+        meta.set_tag(ExifTag::YResolution(rational(y)));
+        meta.set_tag(ExifTag::ResolutionUnit(vec![2])); // inches
+    }
     meta.set_tag(ExifTag::ImageDescription(provenance.description()));
     meta.set_tag(ExifTag::Software(format!("Tintype {}", env!("CARGO_PKG_VERSION"))));
     meta.set_tag(ExifTag::ModifyDate(provenance.exif_date()));
