@@ -298,6 +298,7 @@ fn rotated_photos_come_out_upright_with_their_metadata_and_a_provenance_record()
             vec![
                 ExifTag::Orientation(vec![6]),
                 ExifTag::Artist("Grandma Rose".into()),
+                ExifTag::ImageDescription("Rose at Coney Island, 1952".into()),
                 // Kept in the EXIF directory, not the image's.
                 ExifTag::DateTimeOriginal("1952:07:04 15:30:00".into()),
             ],
@@ -319,8 +320,9 @@ fn rotated_photos_come_out_upright_with_their_metadata_and_a_provenance_record()
         assert_eq!((result.width(), result.height()), (80, 120), "{format}: not upright");
         assert_eq!(provenance::read_orientation(&path), Some(1), "{format}: orientation not reset");
         let description = provenance::read_description(&path).unwrap_or_default();
+        // The photo's caption first, then the record.
         assert!(
-            description.contains("Colorized by Tintype")
+            description.starts_with("Rose at Coney Island, 1952 — Colorized by Tintype")
                 && description.contains("artistic")
                 && description.contains("render factor 7, colour strength 1.20, warmth -0.30)"),
             "{format}: {description:?}"
@@ -334,6 +336,13 @@ fn rotated_photos_come_out_upright_with_their_metadata_and_a_provenance_record()
             "{format}: date taken lost: {taken:?}"
         );
     }
+    // Colorized again, the caption stays and the records do not pile up.
+    let again = dir.path().join("again");
+    let out = colorize(&[&out_dir.join("phone.jpg")], &again, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let description = provenance::read_description(&again.join("phone.png")).unwrap_or_default();
+    assert!(description.starts_with("Rose at Coney Island, 1952 — Colorized by Tintype"), "{description:?}");
+    assert_eq!(description.matches("Colorized by Tintype").count(), 1, "{description:?}");
 }
 
 #[test]

@@ -32,7 +32,7 @@ impl Provenance {
     pub fn description(&self) -> String {
         let (y, mo, d, h, mi, _) = civil_time(self.when);
         format!(
-            "Colorized by Tintype {} (model {}, {}) on {y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC",
+            "{RECORD_START} {} (model {}, {}) on {y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC",
             env!("CARGO_PKG_VERSION"),
             self.model,
             self.settings
@@ -67,12 +67,17 @@ fn source_exif(source: &Path) -> Metadata {
     std::panic::catch_unwind(|| Metadata::new_from_path(source).ok()).ok().flatten().unwrap_or_else(Metadata::new)
 }
 
+/// How the record begins, and what stands between it and a caption before it.
+const RECORD_START: &str = "Colorized by Tintype";
+const RECORD_SEPARATOR: &str = " — ";
+
 /// Length of the APP1 marker, segment length and "Exif\0\0" header before the TIFF structure.
 const JPEG_APP1_PREFIX: usize = 2 + 2 + 6;
 
 /// The EXIF block (TIFF structure) for an export: the source's tags, orientation reset to
 /// upright, the resolution the export carries (WebP has no other place for it), and the
-/// provenance record (ImageDescription, Software, ModifyDate). `None` when it cannot be built;
+/// provenance record (ImageDescription, after the photo's own caption if it has one; Software;
+/// ModifyDate). `None` when it cannot be built;
 /// the export then goes without EXIF.
 pub fn exif_for(source: Option<&Path>, provenance: &Provenance, density: Option<Density>) -> Option<Vec<u8>> {
     let mut meta = source.map(source_exif).unwrap_or_default();
@@ -84,7 +89,21 @@ pub fn exif_for(source: Option<&Path>, provenance: &Provenance, density: Option<
         meta.set_tag(ExifTag::YResolution(rational(y)));
         meta.set_tag(ExifTag::ResolutionUnit(vec![2])); // inches
     }
-    meta.set_tag(ExifTag::ImageDescription(provenance.description()));
+    // A caption the photo already has ("Rose at Coney Island, 1952") stays first; the record
+    // of an earlier colorizing does not pile up.
+    let caption = meta.get_tag(&ExifTag::ImageDescription(String::new())).find_map(|t| match t {
+        ExifTag::ImageDescription(text) => {
+            let text = text.trim_end_matches('\0');
+            let own = text.find(RECORD_START).map_or(text, |at| &text[..at]);
+            Some(own.trim().trim_end_matches(RECORD_SEPARATOR.trim()).trim().to_owned())
+        }
+        _ => None,
+    });
+    let description = match caption {
+        Some(caption) if !caption.is_empty() => format!("{caption}{RECORD_SEPARATOR}{}", provenance.description()),
+        _ => provenance.description(),
+    };
+    meta.set_tag(ExifTag::ImageDescription(description));
     meta.set_tag(ExifTag::Software(format!("Tintype {}", env!("CARGO_PKG_VERSION"))));
     meta.set_tag(ExifTag::ModifyDate(provenance.exif_date()));
     let app1 =
