@@ -376,6 +376,29 @@ fn a_scans_resolution_is_carried_over_in_every_format_and_turned_with_it() {
 }
 
 #[test]
+fn an_xmp_caption_is_carried_over_in_every_format_and_says_the_photo_is_upright() {
+    let dir = tempfile::tempdir().unwrap();
+    // A photo manager's XMP: a caption, and the turn the EXIF asks for too (a quarter turn).
+    let xmp = r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"><dc:description><rdf:Alt><rdf:li xml:lang="x-default">Rose at Coney Island, 1952</rdf:li></rdf:Alt></dc:description></rdf:Description></rdf:RDF></x:xmpmeta>"#;
+    let jpeg = jpeg_with_exif(&picture(120, 80), vec![ExifTag::Orientation(vec![6])]);
+    let namespace = b"http://ns.adobe.com/xap/1.0/\0";
+    let length = (2 + namespace.len() + xmp.len()) as u16;
+    let app1 = [&[0xFF, 0xE1][..], &length.to_be_bytes(), namespace, xmp.as_bytes()].concat();
+    let input = dir.path().join("captioned.jpg");
+    std::fs::write(&input, [&jpeg[..2], &app1, &jpeg[2..]].concat()).unwrap();
+    let out_dir = dir.path().join("out");
+    for (format, ext) in [("png", "png"), ("jpeg", "jpg"), ("tiff", "tif"), ("webp", "webp")] {
+        let out = colorize(&[&input], &out_dir, &["--format", format]);
+        assert!(out.status.success(), "{}", text(&out));
+        let photo = tintype::io::decode::decode(&out_dir.join(format!("captioned.{ext}"))).unwrap();
+        assert_eq!((photo.pixels.width(), photo.pixels.height()), (80, 120), "{format}: upright");
+        let kept = photo.carried.xmp.map(|x| String::from_utf8(x.to_vec()).unwrap()).unwrap_or_default();
+        assert!(kept.contains("Rose at Coney Island, 1952"), "{format}: caption lost: {kept:?}");
+        assert!(kept.contains(r#"tiff:Orientation="1""#), "{format}: still says turn me: {kept:?}");
+    }
+}
+
+#[test]
 fn icc_profiles_are_carried_over() {
     let dir = tempfile::tempdir().unwrap();
     let img = picture(64, 48);

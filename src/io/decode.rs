@@ -1,6 +1,6 @@
 //! Reading photos: JPEG, PNG (8/16-bit), TIFF (8/16-bit, first page), WebP, BMP, GIF (first
-//! frame), with the EXIF orientation applied, the ICC profile and the scan's resolution kept
-//! for export, and decompression bombs refused before their pixels are allocated.
+//! frame), with the EXIF orientation applied, the ICC profile, XMP and the scan's resolution
+//! kept for export, and decompression bombs refused before their pixels are allocated.
 
 use std::io::{BufRead, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -36,12 +36,15 @@ pub struct Photo {
 }
 
 /// What of a photo's file its colorized copy carries, besides EXIF (which export reads from the
-/// file itself): how to show its colours and at what size to print it.
+/// file itself): how to show its colours, at what size to print it, and the XMP packet in which
+/// photo managers keep captions, people and keywords.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Carried {
     pub icc_profile: Option<Arc<Vec<u8>>>,
     /// The scan's resolution, as the photo stands upright.
     pub density: Option<Density>,
+    /// The XMP packet, saying the photo stands upright (as its pixels now do).
+    pub xmp: Option<Arc<Vec<u8>>>,
 }
 
 impl Carried {
@@ -250,13 +253,30 @@ fn decode_reader<R: BufRead + Seek>(path: &Path, reader: ImageReader<R>) -> Resu
     // Metadata is a courtesy: a broken block must not cost the photo. (EXIF is carried over
     // at export from the source file itself.)
     let icc_profile = decoder.icc_profile().ok().flatten().map(Arc::new);
+    let xmp = decoder.xmp_metadata().ok().flatten().and_then(|x| upright_xmp(&x)).map(Arc::new);
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut pixels = DynamicImage::from_decoder(decoder).map_err(|e| classify(path, e))?;
     pixels.apply_orientation(orientation);
     use image::metadata::Orientation::{Rotate90, Rotate90FlipH, Rotate270, Rotate270FlipH};
     let on_its_side = matches!(orientation, Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH);
     let density = density.map(|d| d.turned(on_its_side as u8));
-    Ok(Photo { pixels, carried: Carried { icc_profile, density } })
+    Ok(Photo { pixels, carried: Carried { icc_profile, density, xmp } })
+}
+
+/// `xmp` with its orientation (tiff:Orientation, as an attribute or an element) set to 1,
+/// upright: the pixels are turned upright when read, and an XMP still saying "turn me" would
+/// have a viewer turn them again. None when it is not UTF-8 text, as XMP must be.
+fn upright_xmp(xmp: &[u8]) -> Option<Vec<u8>> {
+    let mut text = std::str::from_utf8(xmp).ok()?.to_owned();
+    for (open, close) in [("tiff:Orientation=\"", "\""), ("<tiff:Orientation>", "</tiff:Orientation>")] {
+        let mut from = 0;
+        while let Some(at) = text[from..].find(open).map(|i| from + i + open.len()) {
+            let Some(end) = text[at..].find(close).map(|i| at + i) else { break };
+            text.replace_range(at..end, "1");
+            from = at + 1;
+        }
+    }
+    Some(text.into_bytes())
 }
 
 /// A PNG's pHYs chunk, when it gives pixels per metre.
@@ -289,6 +309,15 @@ fn tiff_density(r: &mut (impl Read + Seek)) -> Option<Density> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_xmp_packet_is_made_to_say_upright() {
+        let xmp = br#"<rdf:Description tiff:Orientation="6" dc:x="a"><tiff:Orientation>8</tiff:Orientation>"#;
+        let upright = String::from_utf8(upright_xmp(xmp).unwrap()).unwrap();
+        assert_eq!(upright, r#"<rdf:Description tiff:Orientation="1" dc:x="a"><tiff:Orientation>1</tiff:Orientation>"#);
+        assert_eq!(upright_xmp(b"<x:xmpmeta/>").unwrap(), b"<x:xmpmeta/>");
+        assert_eq!(upright_xmp(&[0xFF, 0xFE, 0x00]), None, "not UTF-8");
+    }
 
     #[test]
     fn a_scans_resolution_is_read_from_its_jfif_header() {

@@ -58,6 +58,7 @@ pub enum EncodeError {
 pub fn encode(image: &DynamicImage, format: Format, carried: &Carried, exif: Option<&[u8]>) -> Result<Vec<u8>, String> {
     let icc_profile = carried.icc_profile.as_deref().and_then(|icc| profile_for_rgb(icc));
     let density = carried.density;
+    let xmp = carried.xmp.as_deref().map(Vec::as_slice);
     let mut out = Vec::new();
     let sixteen =
         matches!(image, DynamicImage::ImageRgb16(_) | DynamicImage::ImageLuma16(_) | DynamicImage::ImageRgba16(_));
@@ -76,7 +77,12 @@ pub fn encode(image: &DynamicImage, format: Format, carried: &Carried, exif: Opt
             with_meta(&mut enc);
             write_rgb(enc, image, sixteen).map(|()| {
                 if let Some(density) = density {
-                    out = with_png_density(&out, density);
+                    out = with_png_chunk(&out, b"pHYs", &png_density(density));
+                }
+                if let Some(xmp) = xmp {
+                    // iTXt: keyword, NUL, uncompressed, no language or translated keyword.
+                    let chunk = [b"XML:com.adobe.xmp\0\0\0\0\0".as_slice(), xmp].concat();
+                    out = with_png_chunk(&out, b"iTXt", &chunk);
                 }
             })
         }
@@ -88,49 +94,77 @@ pub fn encode(image: &DynamicImage, format: Format, carried: &Carried, exif: Opt
                 let unit = image::codecs::jpeg::PixelDensityUnit::Inches;
                 enc.set_pixel_density(image::codecs::jpeg::PixelDensity { density: (dots(x), dots(y)), unit });
             }
-            write_rgb(enc, image, false)
+            write_rgb(enc, image, false).map(|()| {
+                if let Some(xmp) = xmp {
+                    out = with_jpeg_xmp(&out, xmp);
+                }
+            })
         }
         Format::Tiff => {
             // image's TIFF encoder writes neither a profile nor EXIF: the tiff crate it wraps
             // writes both.
-            out = tiff(image, sixteen, icc_profile.as_deref(), density, exif).map_err(|e| e.to_string())?;
+            out = tiff(image, sixteen, icc_profile.as_deref(), density, xmp, exif).map_err(|e| e.to_string())?;
             Ok(())
         }
         Format::WebP => {
-            let mut enc = image::codecs::webp::WebPEncoder::new_lossless(&mut out);
-            with_meta(&mut enc);
-            write_rgb(enc, image, false)
+            // image's WebP encoder has no way to set XMP: the image-webp one it wraps has.
+            let mut enc = image_webp::WebPEncoder::new(&mut out);
+            enc.set_icc_profile(icc_profile.clone().unwrap_or_default());
+            enc.set_exif_metadata(exif.map(<[u8]>::to_vec).unwrap_or_default());
+            enc.set_xmp_metadata(xmp.map(<[u8]>::to_vec).unwrap_or_default());
+            let rgb = image.to_rgb8();
+            enc.encode(rgb.as_raw(), rgb.width(), rgb.height(), image_webp::ColorType::Rgb8).map_err(|e| {
+                image::ImageError::Encoding(image::error::EncodingError::new(image::ImageFormat::WebP.into(), e))
+            })
         }
     }
     .map_err(|e| e.to_string())?;
     Ok(out)
 }
 
-/// `png` (a whole file) with a pHYs chunk giving `density`, right after the header chunk, where
-/// the specification wants it (before the image data).
-fn with_png_density(png: &[u8], density: Density) -> Vec<u8> {
+/// A pHYs chunk's data: pixels per metre across and down, and the unit, the metre.
+fn png_density(density: Density) -> Vec<u8> {
+    let per_metre = |v: f32| (v / 0.0254).round() as u32;
+    [per_metre(density.x).to_be_bytes(), per_metre(density.y).to_be_bytes()].concat().into_iter().chain([1]).collect()
+}
+
+/// `png` (a whole file) with a chunk of `kind` holding `data` right after the header chunk,
+/// before the image data, where the specification wants pHYs and XMP.
+fn with_png_chunk(png: &[u8], kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
     // The signature (8 bytes), then IHDR: length, type, 13 bytes of data, checksum.
     const AFTER_IHDR: usize = 8 + 4 + 4 + 13 + 4;
-    let per_metre = |v: f32| (v / 0.0254).round() as u32;
-    let mut chunk = b"pHYs".to_vec();
-    chunk.extend(per_metre(density.x).to_be_bytes());
-    chunk.extend(per_metre(density.y).to_be_bytes());
-    chunk.push(1); // the unit: the metre
+    let typed = [kind.as_slice(), data].concat();
     let mut out = png[..AFTER_IHDR].to_vec();
-    out.extend(9u32.to_be_bytes());
-    out.extend(&chunk);
-    out.extend(crc32fast::hash(&chunk).to_be_bytes());
+    out.extend((data.len() as u32).to_be_bytes());
+    out.extend(&typed);
+    out.extend(crc32fast::hash(&typed).to_be_bytes());
     out.extend(&png[AFTER_IHDR..]);
     out
 }
 
-/// An uncompressed RGB TIFF (8 or 16 bits a sample), with `icc`, `density` and the fields of
-/// `exif` in the image's directory and an EXIF directory.
+/// `jpeg` (a whole file) with `xmp` in an APP1 segment after its JFIF and EXIF segments, as
+/// XMP's specification places it; left out when it does not fit in one segment (64 KB: the
+/// extended form that splits a larger packet is not written).
+fn with_jpeg_xmp(jpeg: &[u8], xmp: &[u8]) -> Vec<u8> {
+    const NAMESPACE: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
+    let Ok(length) = u16::try_from(2 + NAMESPACE.len() + xmp.len()) else { return jpeg.to_vec() };
+    // After SOI, past the APP0 and APP1 segments the encoder wrote.
+    let mut at = 2;
+    while let Some(&[0xFF, 0xE0 | 0xE1, hi, lo, ..]) = jpeg.get(at..) {
+        at += 2 + u16::from_be_bytes([hi, lo]) as usize;
+    }
+    let at = at.min(jpeg.len());
+    [&jpeg[..at], &[0xFF, 0xE1], &length.to_be_bytes(), NAMESPACE, xmp, &jpeg[at..]].concat()
+}
+
+/// An uncompressed RGB TIFF (8 or 16 bits a sample), with `icc`, `density`, `xmp` and the
+/// fields of `exif` in the image's directory and an EXIF directory.
 fn tiff(
     image: &DynamicImage,
     sixteen: bool,
     icc: Option<&[u8]>,
     density: Option<Density>,
+    xmp: Option<&[u8]>,
     exif: Option<&[u8]>,
 ) -> tiff::TiffResult<Vec<u8>> {
     use super::provenance::{TiffDirectory, tiff_fields};
@@ -189,6 +223,9 @@ fn tiff(
             add(directory, in_dir(TiffDirectory::Image))?;
             if let Some(icc) = icc {
                 put(directory, Tag::IccProfile, Type::UNDEFINED, icc)?;
+            }
+            if let Some(xmp) = xmp {
+                put(directory, Tag::Unknown(700), Type::BYTE, xmp)?;
             }
             if let Some(offset) = exif_dir {
                 directory.write_tag(Tag::ExifDirectory, offset)?;

@@ -82,7 +82,9 @@ const JPEG_APP1_PREFIX: usize = 2 + 2 + 6;
 pub fn exif_for(source: Option<&Path>, provenance: &Provenance, density: Option<Density>) -> Option<Vec<u8>> {
     let mut meta = source.map(source_exif).unwrap_or_default();
     meta.set_tag(ExifTag::Orientation(vec![1]));
-    if let Some(Density { x, y }) = density {
+    // EXIF requires a resolution; where the photo gives none, EXIF's own default, 72 dpi.
+    let has_one = meta.get_tag(&ExifTag::XResolution(vec![])).next().is_some();
+    if let Some(Density { x, y }) = density.or((!has_one).then_some(Density { x: 72.0, y: 72.0 })) {
         // In hundredths, as the TIFF export writes it.
         let rational = |v: f32| vec![uR64 { nominator: (v * 100.0).round() as u32, denominator: 100 }];
         meta.set_tag(ExifTag::XResolution(rational(x)));
