@@ -62,9 +62,18 @@ fn civil_time(secs: u64) -> (i64, u32, u32, u32, u32, u32) {
 }
 
 /// The source's EXIF, if it has any that can be read; metadata is a courtesy, never a reason
-/// to fail.
+/// to fail. Only the first image's fields (IFD0 and the directories it points to): the second
+/// (IFD1) holds the source's thumbnail, its grey picture, which file browsers would show for the
+/// colorized one.
 fn source_exif(source: &Path) -> Metadata {
-    std::panic::catch_unwind(|| Metadata::new_from_path(source).ok()).ok().flatten().unwrap_or_else(Metadata::new)
+    let read = std::panic::catch_unwind(|| Metadata::new_from_path(source).ok()).ok().flatten();
+    let mut kept = Metadata::new();
+    for ifd in read.iter().flat_map(|m| m.get_ifds()).filter(|ifd| ifd.get_generic_ifd_nr() == 0) {
+        for tag in ifd.get_tags() {
+            kept.set_tag(tag.clone());
+        }
+    }
+    kept
 }
 
 /// How the record begins, and what stands between it and a caption before it.
@@ -192,7 +201,27 @@ pub fn read_orientation(path: &Path) -> Option<u16> {
 
 #[cfg(test)]
 mod tests {
-    use super::civil_time;
+    use super::*;
+
+    #[test]
+    fn the_sources_thumbnail_is_not_carried_over() {
+        use little_exif::ifd::ExifTagGroup::GENERIC;
+        // A JPEG whose EXIF has a second directory (IFD1, where the thumbnail lives).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scan.jpg");
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new(&mut jpeg).encode_image(&image::RgbImage::new(16, 16)).unwrap();
+        let mut meta = Metadata::new();
+        meta.set_tag(ExifTag::Artist("Rose".into()));
+        meta.get_ifd_mut(GENERIC, 1).set_tag(ExifTag::Software("the thumbnail's".into()));
+        meta.write_to_vec(&mut jpeg, FileExtension::JPEG).unwrap();
+        std::fs::write(&path, &jpeg).unwrap();
+        assert!(Metadata::new_from_path(&path).unwrap().get_ifds().iter().any(|i| i.get_generic_ifd_nr() == 1));
+
+        let kept = source_exif(&path);
+        assert!(kept.get_ifds().iter().all(|i| i.get_generic_ifd_nr() == 0), "{:?}", kept.get_ifds());
+        assert!(kept.get_tag(&ExifTag::Artist(String::new())).next().is_some(), "IFD0 kept");
+    }
 
     #[test]
     fn civil_time_matches_known_dates() {
