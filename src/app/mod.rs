@@ -159,7 +159,7 @@ pub struct App {
     history: history::History,
     /// Photos to export as soon as their result matches the settings.
     pending_export: HashSet<u64>,
-    /// What each photo's export carries of its file (profile, resolution), as read.
+    /// What each photo's export carries of its file (profile, resolution, XMP), as read.
     carried: std::collections::HashMap<u64, Carried>,
     pub notice: Option<Notice>,
     /// A model the worker could not load, and why; not tried again until another is chosen,

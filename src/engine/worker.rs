@@ -70,7 +70,7 @@ pub enum Event {
         model: ModelChoice,
         settings: Settings,
         original: Arc<DynamicImage>,
-        /// The original's colour profile and resolution, for the export, as it was read.
+        /// What the export carries of the original's file (profile, resolution, XMP), as read.
         carried: Carried,
         result: Arc<DynamicImage>,
         /// From the job's start to its result, loading a model aside: reading, colorizing (or

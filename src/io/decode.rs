@@ -65,8 +65,8 @@ pub struct Density {
 impl Density {
     const CM_PER_INCH: f32 = 2.54;
 
-    /// From pixels per `unit` (2: inch, 3: centimetre, as JFIF's 1 and 2 and TIFF's 2 and 3
-    /// are mapped by the callers); None when it says nothing or nonsense.
+    /// From pixels per inch, or per centimetre; None when it says nothing or nonsense (under
+    /// one pixel per inch, not a number).
     fn per_inch(x: f32, y: f32, per_centimetre: bool) -> Option<Density> {
         let scale = if per_centimetre { Self::CM_PER_INCH } else { 1.0 };
         let (x, y) = (x * scale, y * scale);
@@ -146,11 +146,11 @@ fn is_heif(head: &[u8]) -> bool {
 
 /// Walks a JPEG's markers to its end-of-image marker (EOI), skipping each segment by its length
 /// (so a thumbnail's own EOI inside the EXIF block does not count) and the entropy-coded data
-/// after each start of scan. False when the file ends first. PNG's decoder reports a file cut
-/// short; JPEG's fills the missing rows with grey and says nothing, and the model then paints
-/// that grey in wild colour, so a half-copied JPEG would come back looking colorized.
-///
-/// On the way it reads the JFIF header's density, where it gives dots per inch or centimetre.
+/// after each start of scan: whether it gets there (false when the file ends first). PNG's
+/// decoder reports a file cut short; JPEG's fills the missing rows with grey and says nothing,
+/// and the model then paints that grey in wild colour, so a half-copied JPEG would come back
+/// looking colorized. On the way it reads the JFIF header's density, where it gives dots per
+/// inch or centimetre.
 fn walk_jpeg(mut r: impl BufRead) -> std::io::Result<(bool, Option<Density>)> {
     let mut density = None;
     loop {

@@ -1,7 +1,7 @@
-//! Writing results: PNG (8/16-bit), JPEG, TIFF, WebP, with the source's ICC profile (a grey
-//! scan's made into the RGB one that shows its greys alike) and resolution, written to a
-//! temporary file beside the target and renamed, so a crash never leaves half a file and an
-//! input is never overwritten.
+//! Writing results: PNG (8/16-bit), JPEG, TIFF, WebP, with what they carry of their source
+//! (the ICC profile, a grey scan's made into the RGB one that shows its greys alike; the
+//! resolution; XMP; EXIF), written to a temporary file beside the target and renamed, so a crash
+//! never leaves half a file and an input is never overwritten.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -51,8 +51,8 @@ pub enum EncodeError {
 }
 
 /// Encodes `image` to bytes with what it carries of its source (the ICC profile, see
-/// [`profile_for_rgb`], and the resolution, in the format's own field; WebP has none, and keeps
-/// it in EXIF) and an EXIF block (see `provenance::exif_for`). 16-bit images stay 16-bit in PNG
+/// [`profile_for_rgb`]; the resolution, in the format's own field, where WebP has none and
+/// keeps it in EXIF; the XMP packet) and an EXIF block (see `provenance::exif_for`). 16-bit images stay 16-bit in PNG
 /// and TIFF; JPEG and WebP are 8-bit. Metadata a format cannot hold is left out rather than
 /// failing the export.
 pub fn encode(image: &DynamicImage, format: Format, carried: &Carried, exif: Option<&[u8]>) -> Result<Vec<u8>, String> {

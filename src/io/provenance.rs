@@ -84,10 +84,10 @@ const RECORD_SEPARATOR: &str = " — ";
 const JPEG_APP1_PREFIX: usize = 2 + 2 + 6;
 
 /// The EXIF block (TIFF structure) for an export: the source's tags, orientation reset to
-/// upright, the resolution the export carries (WebP has no other place for it), and the
-/// provenance record (ImageDescription, after the photo's own caption if it has one; Software;
-/// ModifyDate). `None` when it cannot be built;
-/// the export then goes without EXIF.
+/// upright, the resolution the export carries (WebP has no other place for it; 72 dpi, EXIF's
+/// default, where the photo has none), and the provenance record (ImageDescription, after the
+/// photo's own caption if it has one; Software; ModifyDate). `None` when it cannot be built; the
+/// export then goes without EXIF.
 pub fn exif_for(source: Option<&Path>, provenance: &Provenance, density: Option<Density>) -> Option<Vec<u8>> {
     let mut meta = source.map(source_exif).unwrap_or_default();
     meta.set_tag(ExifTag::Orientation(vec![1]));
