@@ -399,6 +399,37 @@ fn an_xmp_caption_is_carried_over_in_every_format_and_says_the_photo_is_upright(
 }
 
 #[test]
+fn an_archive_photos_iptc_caption_is_carried_over_in_every_format() {
+    // Hulton Archive's caption, credit and keywords, in IPTC only (no XMP).
+    let source =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/old-photos/deoldify__NativeAmericans.jpg");
+    let iim = tintype::io::decode::decode(&source).unwrap().carried.iptc.expect("IPTC in the source");
+    let dir = tempfile::tempdir().unwrap();
+    for (format, ext) in [("png", "png"), ("jpeg", "jpg"), ("tiff", "tif"), ("webp", "webp")] {
+        let out = colorize(&[&source], dir.path(), &["--format", format]);
+        assert!(out.status.success(), "{}", text(&out));
+        let path = dir.path().join(format!("deoldify__NativeAmericans.{ext}"));
+        // Every format: told as XMP.
+        let carried = tintype::io::decode::decode(&path).unwrap().carried;
+        let xmp = carried.xmp.map(|x| String::from_utf8(x.to_vec()).unwrap()).unwrap_or_default();
+        assert!(xmp.contains("A group of Maori girls from New Zealand"), "{format}: {xmp:?}");
+        assert!(xmp.contains("<photoshop:Credit>Getty Images</photoshop:Credit>"), "{format}: {xmp:?}");
+        // JPEG and TIFF: the IPTC itself, as it was.
+        match format {
+            "jpeg" => assert_eq!(carried.iptc.as_deref(), Some(&*iim), "{format}"),
+            "tiff" => {
+                let file = std::io::BufReader::new(std::fs::File::open(&path).unwrap());
+                let mut tiff = tiff::decoder::Decoder::new(file).unwrap();
+                let longs = tiff.get_tag_u32_vec(tiff::tags::Tag::Unknown(33723)).unwrap();
+                let bytes: Vec<u8> = longs.iter().flat_map(|v| v.to_le_bytes()).collect();
+                assert_eq!(&bytes[..iim.len()], &iim[..], "{format}");
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
 fn icc_profiles_are_carried_over() {
     let dir = tempfile::tempdir().unwrap();
     let img = picture(64, 48);

@@ -36,15 +36,18 @@ pub struct Photo {
 }
 
 /// What of a photo's file its colorized copy carries, besides EXIF (which export reads from the
-/// file itself): how to show its colours, at what size to print it, and the XMP packet in which
-/// photo managers keep captions, people and keywords.
+/// file itself): how to show its colours, at what size to print it, and the XMP packet and IPTC
+/// datasets in which photo managers and archives keep captions, people and keywords.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Carried {
     pub icc_profile: Option<Arc<Vec<u8>>>,
     /// The scan's resolution, as the photo stands upright.
     pub density: Option<Density>,
-    /// The XMP packet, saying the photo stands upright (as its pixels now do).
+    /// The XMP packet, saying the photo stands upright (as its pixels now do); for a photo with
+    /// IPTC and no XMP, one told from its IPTC.
     pub xmp: Option<Arc<Vec<u8>>>,
+    /// A JPEG's IPTC datasets (IIM), as they were.
+    pub iptc: Option<Arc<Vec<u8>>>,
 }
 
 impl Carried {
@@ -150,32 +153,43 @@ fn is_heif(head: &[u8]) -> bool {
 /// decoder reports a file cut short; JPEG's fills the missing rows with grey and says nothing,
 /// and the model then paints that grey in wild colour, so a half-copied JPEG would come back
 /// looking colorized. On the way it reads the JFIF header's density, where it gives dots per
-/// inch or centimetre.
-fn walk_jpeg(mut r: impl BufRead) -> std::io::Result<(bool, Option<Density>)> {
-    let mut density = None;
+/// inch or centimetre, and the IPTC datasets of a Photoshop segment.
+fn walk_jpeg(mut r: impl BufRead) -> std::io::Result<JpegWalk> {
+    let mut walk = JpegWalk { complete: false, density: None, iptc: None };
     loop {
         match next_marker(&mut r)? {
-            None => return Ok((false, density)),
-            Some(0xD9) => return Ok((true, density)),
+            None => return Ok(walk),
+            Some(0xD9) => return Ok(JpegWalk { complete: true, ..walk }),
             Some(0xD8 | 0x01) => {} // start of image, TEM: no length, no payload
             Some(code) => {
                 let mut length = [0; 2];
                 if r.read_exact(&mut length).is_err() {
-                    return Ok((false, density));
+                    return Ok(walk);
                 }
                 let payload = u64::from(u16::from_be_bytes(length)).saturating_sub(2);
                 let mut head = Vec::new();
                 if code == 0xE0 {
                     r.by_ref().take(payload.min(12)).read_to_end(&mut head)?;
-                    density = density.or_else(|| jfif_density(&head));
+                    walk.density = walk.density.or_else(|| jfif_density(&head));
+                } else if code == 0xED {
+                    r.by_ref().take(payload).read_to_end(&mut head)?;
+                    walk.iptc = walk.iptc.or_else(|| super::iptc::from_photoshop_segment(&head));
                 }
                 let rest = payload - head.len() as u64;
                 if std::io::copy(&mut r.by_ref().take(rest), &mut std::io::sink())? < rest {
-                    return Ok((false, density));
+                    return Ok(walk);
                 }
             }
         }
     }
+}
+
+/// What walking a JPEG found.
+struct JpegWalk {
+    /// Whether it reached the end-of-image marker.
+    complete: bool,
+    density: Option<Density>,
+    iptc: Option<Vec<u8>>,
 }
 
 /// The density of a JFIF APP0 segment's payload: "JFIF\0", version, units (1: per inch, 2: per
@@ -226,18 +240,19 @@ fn decode_reader<R: BufRead + Seek>(path: &Path, reader: ImageReader<R>) -> Resu
     let format = reader.format();
     let mut inner = reader.into_inner();
     let start = inner.stream_position().map_err(open)?;
-    // The resolution is read by each format's own means, as the image crate does not give it.
-    let density = match format {
+    // The resolution (and a JPEG's IPTC) is read by each format's own means, as the image
+    // crate does not give it.
+    let (density, iptc) = match format {
         Some(ImageFormat::Jpeg) => {
-            let (complete, density) = walk_jpeg(&mut inner).map_err(open)?;
-            if !complete {
+            let walk = walk_jpeg(&mut inner).map_err(open)?;
+            if !walk.complete {
                 return Err(DecodeError::Damaged { path: path.to_owned(), why: ENDS_EARLY.into() });
             }
-            density
+            (walk.density, walk.iptc)
         }
-        Some(ImageFormat::Png) => png_density(&mut inner),
-        Some(ImageFormat::Tiff) => tiff_density(&mut inner),
-        _ => None,
+        Some(ImageFormat::Png) => (png_density(&mut inner), None),
+        Some(ImageFormat::Tiff) => (tiff_density(&mut inner), None),
+        _ => (None, None),
     };
     inner.seek(SeekFrom::Start(start)).map_err(open)?;
     let mut reader = ImageReader::new(inner);
@@ -253,14 +268,16 @@ fn decode_reader<R: BufRead + Seek>(path: &Path, reader: ImageReader<R>) -> Resu
     // Metadata is a courtesy: a broken block must not cost the photo. (EXIF is carried over
     // at export from the source file itself.)
     let icc_profile = decoder.icc_profile().ok().flatten().map(Arc::new);
-    let xmp = decoder.xmp_metadata().ok().flatten().and_then(|x| upright_xmp(&x)).map(Arc::new);
+    let xmp = decoder.xmp_metadata().ok().flatten().and_then(|x| upright_xmp(&x));
+    let xmp = xmp.or_else(|| iptc.as_deref().and_then(super::iptc::as_xmp)).map(Arc::new);
+    let iptc = iptc.map(Arc::new);
     let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let mut pixels = DynamicImage::from_decoder(decoder).map_err(|e| classify(path, e))?;
     pixels.apply_orientation(orientation);
     use image::metadata::Orientation::{Rotate90, Rotate90FlipH, Rotate270, Rotate270FlipH};
     let on_its_side = matches!(orientation, Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH);
     let density = density.map(|d| d.turned(on_its_side as u8));
-    Ok(Photo { pixels, carried: Carried { icc_profile, density, xmp } })
+    Ok(Photo { pixels, carried: Carried { icc_profile, density, xmp, iptc } })
 }
 
 /// `xmp` with its orientation (tiff:Orientation, as an attribute or an element) set to 1,
@@ -358,14 +375,14 @@ mod tests {
     #[test]
     fn a_jpeg_cut_anywhere_is_incomplete_and_a_whole_one_is_not() {
         let whole = jpeg(90);
-        assert!(walk_jpeg(&whole[..]).unwrap().0);
+        assert!(walk_jpeg(&whole[..]).unwrap().complete);
         for cut in (2..whole.len() - 1).step_by(37) {
-            assert!(!walk_jpeg(&whole[..cut]).unwrap().0, "cut at {cut} of {}", whole.len());
+            assert!(!walk_jpeg(&whole[..cut]).unwrap().complete, "cut at {cut} of {}", whole.len());
         }
         // Bytes after the end (a phone's appended video, padding) do not matter.
         let mut padded = whole.clone();
         padded.extend_from_slice(&[0xFF, 0x00, 0x12, 0x34, 0xFF]);
-        assert!(walk_jpeg(&padded[..]).unwrap().0);
+        assert!(walk_jpeg(&padded[..]).unwrap().complete);
     }
 
     #[test]
@@ -378,12 +395,12 @@ mod tests {
         file.extend_from_slice(&((thumb.len() + 2) as u16).to_be_bytes());
         file.extend_from_slice(&thumb);
         file.extend_from_slice(&main[2..main.len() * 2 / 3]);
-        assert!(!walk_jpeg(&file[..]).unwrap().0);
+        assert!(!walk_jpeg(&file[..]).unwrap().complete);
         let err = decode_bytes(Path::new("cut.jpg"), &file).unwrap_err();
         assert!(matches!(err, DecodeError::Damaged { .. }), "{err}");
         assert!(err.to_string().contains("cut.jpg") && err.to_string().contains("ends too early"), "{err}");
         file.extend_from_slice(&main[main.len() * 2 / 3..]);
-        assert!(walk_jpeg(&file[..]).unwrap().0);
+        assert!(walk_jpeg(&file[..]).unwrap().complete);
         assert!(decode_bytes(Path::new("whole.jpg"), &file).is_ok());
     }
 
@@ -411,7 +428,7 @@ mod tests {
         assert!(files.len() > 1000, "the photo sets are missing: {} JPEGs", files.len());
         for path in &files {
             let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
-            assert!(walk_jpeg(file).unwrap().0, "{} reads as cut short", path.display());
+            assert!(walk_jpeg(file).unwrap().complete, "{} reads as cut short", path.display());
         }
     }
 }

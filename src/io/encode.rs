@@ -59,6 +59,7 @@ pub fn encode(image: &DynamicImage, format: Format, carried: &Carried, exif: Opt
     let icc_profile = carried.icc_profile.as_deref().and_then(|icc| profile_for_rgb(icc));
     let density = carried.density;
     let xmp = carried.xmp.as_deref().map(Vec::as_slice);
+    let iptc = carried.iptc.as_deref().map(Vec::as_slice);
     let mut out = Vec::new();
     let sixteen =
         matches!(image, DynamicImage::ImageRgb16(_) | DynamicImage::ImageLuma16(_) | DynamicImage::ImageRgba16(_));
@@ -95,15 +96,15 @@ pub fn encode(image: &DynamicImage, format: Format, carried: &Carried, exif: Opt
                 enc.set_pixel_density(image::codecs::jpeg::PixelDensity { density: (dots(x), dots(y)), unit });
             }
             write_rgb(enc, image, false).map(|()| {
-                if let Some(xmp) = xmp {
-                    out = with_jpeg_xmp(&out, xmp);
-                }
+                let xmp = xmp.and_then(xmp_segment);
+                let iptc = iptc.and_then(super::iptc::photoshop_segment);
+                out = with_jpeg_segments(&out, &[xmp, iptc].into_iter().flatten().flatten().collect::<Vec<u8>>());
             })
         }
         Format::Tiff => {
             // image's TIFF encoder writes neither a profile nor EXIF: the tiff crate it wraps
             // writes both.
-            out = tiff(image, sixteen, icc_profile.as_deref(), density, xmp, exif).map_err(|e| e.to_string())?;
+            out = tiff(image, sixteen, icc_profile.as_deref(), carried, exif).map_err(|e| e.to_string())?;
             Ok(())
         }
         Format::WebP => {
@@ -142,31 +143,36 @@ fn with_png_chunk(png: &[u8], kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// `jpeg` (a whole file) with `xmp` in an APP1 segment after its JFIF and EXIF segments, as
-/// XMP's specification places it; left out when it does not fit in one segment (64 KB: the
-/// extended form that splits a larger packet is not written).
-fn with_jpeg_xmp(jpeg: &[u8], xmp: &[u8]) -> Vec<u8> {
+/// A JPEG APP1 segment (marker included) holding `xmp`; None when it does not fit in one
+/// segment (64 KB: the extended form that splits a larger packet is not written).
+fn xmp_segment(xmp: &[u8]) -> Option<Vec<u8>> {
     const NAMESPACE: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
-    let Ok(length) = u16::try_from(2 + NAMESPACE.len() + xmp.len()) else { return jpeg.to_vec() };
-    // After SOI, past the APP0 and APP1 segments the encoder wrote.
-    let mut at = 2;
+    let length = u16::try_from(2 + NAMESPACE.len() + xmp.len()).ok()?;
+    Some([&[0xFF, 0xE1][..], &length.to_be_bytes(), NAMESPACE, xmp].concat())
+}
+
+/// `jpeg` (a whole file) with `segments` after the JFIF and EXIF segments the encoder wrote,
+/// where XMP's specification and Photoshop place XMP and IPTC.
+fn with_jpeg_segments(jpeg: &[u8], segments: &[u8]) -> Vec<u8> {
+    let mut at = 2; // after the start-of-image marker
     while let Some(&[0xFF, 0xE0 | 0xE1, hi, lo, ..]) = jpeg.get(at..) {
         at += 2 + u16::from_be_bytes([hi, lo]) as usize;
     }
     let at = at.min(jpeg.len());
-    [&jpeg[..at], &[0xFF, 0xE1], &length.to_be_bytes(), NAMESPACE, xmp, &jpeg[at..]].concat()
+    [&jpeg[..at], segments, &jpeg[at..]].concat()
 }
 
-/// An uncompressed RGB TIFF (8 or 16 bits a sample), with `icc`, `density`, `xmp` and the
-/// fields of `exif` in the image's directory and an EXIF directory.
+/// An uncompressed RGB TIFF (8 or 16 bits a sample), with `icc`, what else it `carried`
+/// (resolution, XMP, IPTC) and the fields of `exif`, in the image's directory and an EXIF
+/// directory.
 fn tiff(
     image: &DynamicImage,
     sixteen: bool,
     icc: Option<&[u8]>,
-    density: Option<Density>,
-    xmp: Option<&[u8]>,
+    carried: &Carried,
     exif: Option<&[u8]>,
 ) -> tiff::TiffResult<Vec<u8>> {
+    let density = carried.density;
     use super::provenance::{TiffDirectory, tiff_fields};
     use tiff::encoder::{DirectoryEncoder, Rational, TiffEncoder, TiffKindStandard, colortype};
     use tiff::tags::{ResolutionUnit, Tag, Type};
@@ -197,6 +203,8 @@ fn tiff(
     }
 
     let fields = exif.map(tiff_fields).unwrap_or_default();
+    let xmp = carried.xmp.as_deref().map(Vec::as_slice);
+    let iptc = carried.iptc.as_deref().map(Vec::as_slice);
     let in_dir = |d: TiffDirectory| fields.iter().filter(move |f| f.directory == d);
     let mut cursor = std::io::Cursor::new(Vec::new());
     let mut encoder = TiffEncoder::new(&mut cursor)?;
@@ -226,6 +234,11 @@ fn tiff(
             }
             if let Some(xmp) = xmp {
                 put(directory, Tag::Unknown(700), Type::BYTE, xmp)?;
+            }
+            if let Some(iptc) = iptc {
+                // As LONGs, as Photoshop writes it (and exiftool expects), padded with zeros.
+                let padded = [iptc, &vec![0; iptc.len().next_multiple_of(4) - iptc.len()]].concat();
+                put(directory, Tag::Unknown(33723), Type::LONG, &padded)?;
             }
             if let Some(offset) = exif_dir {
                 directory.write_tag(Tag::ExifDirectory, offset)?;
@@ -262,9 +275,11 @@ pub fn profile_for_rgb(source: &[u8]) -> Option<Vec<u8>> {
             rgb.description =
                 Some(ProfileText::Localizable(vec![LocalizableString::new("en".into(), "US".into(), name.into())]));
             rgb.copyright = None;
-            // The scan profile's date rather than now, so that one scan always gives one file.
-            rgb.creation_date_time = profile.creation_date_time;
-            conformed(&rgb.encode().ok()?)
+            let mut made = conformed(&rgb.encode().ok()?)?;
+            // The scan profile's date rather than the moment it was made (moxcms writes now), so
+            // that one scan always gives one file.
+            made[24..36].copy_from_slice(source.get(24..36)?);
+            Some(made)
         }
         _ => None,
     }
@@ -353,7 +368,7 @@ mod tests {
     fn a_grey_scans_profile_becomes_an_rgb_one_that_shows_its_greys_alike() {
         let grey = grey_scan_profile();
         let rgb = profile_for_rgb(&grey).expect("an RGB profile");
-        assert_eq!(profile_for_rgb(&grey).as_ref(), Some(&rgb), "one scan, one profile");
+        assert_eq!(rgb[24..36], grey[24..36], "the scan profile's date: one scan, one profile");
         // What libpng checks: the length in the header, a multiple of 4, tags on 4-byte
         // boundaries and within the profile, the illuminant D50.
         let at = |i: usize| u32::from_be_bytes(rgb[i..i + 4].try_into().unwrap()) as usize;

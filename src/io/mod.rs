@@ -2,6 +2,7 @@
 
 pub mod decode;
 pub mod encode;
+pub mod iptc;
 pub mod photos;
 pub mod provenance;
 
