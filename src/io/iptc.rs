@@ -63,7 +63,12 @@ pub fn as_xmp(iim: &[u8]) -> Option<Vec<u8>> {
         Err(_) => v.iter().map(|&b| b as char).collect::<String>().trim().to_owned(),
     };
     let get = |dataset: u8| all.iter().filter(move |(r, d, _)| *r == 2 && *d == dataset).map(|(_, _, v)| text(v));
-    let escape = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    // XML's special characters escaped, and the control characters XML 1.0 does not allow left
+    // out (an old caption may hold any byte).
+    let escape = |s: &str| {
+        let allowed: String = s.chars().filter(|c| !c.is_control() || matches!(c, '\t' | '\n' | '\r')).collect();
+        allowed.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    };
     let mut body = String::new();
     let mut simple = |tag: &str, value: Option<String>| {
         if let Some(value) = value.filter(|v| !v.is_empty()) {
@@ -120,7 +125,7 @@ mod tests {
     #[test]
     fn a_caption_goes_through_a_photoshop_segment_and_comes_out_as_xmp() {
         let iim = [
-            dataset(120, "circa 1890: A group of Maori girls <& friends>"),
+            dataset(120, "circa 1890: A group of Maori girls <& friends>\u{7}"),
             dataset(80, "Denton"),
             dataset(25, "portrait"),
             dataset(25, "Maori"),
