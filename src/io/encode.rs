@@ -52,9 +52,9 @@ pub enum EncodeError {
 
 /// Encodes `image` to bytes with what it carries of its source (the ICC profile, see
 /// [`profile_for_rgb`]; the resolution, in the format's own field, where WebP has none and
-/// keeps it in EXIF; the XMP packet) and an EXIF block (see `provenance::exif_for`). 16-bit images stay 16-bit in PNG
-/// and TIFF; JPEG and WebP are 8-bit. Metadata a format cannot hold is left out rather than
-/// failing the export.
+/// keeps it in EXIF; the XMP packet) and an EXIF block (see `provenance::exif_for`). 16-bit
+/// images stay 16-bit in PNG and TIFF; JPEG and WebP are 8-bit. Metadata a format cannot hold is
+/// left out rather than failing the export.
 pub fn encode(image: &DynamicImage, format: Format, carried: &Carried, exif: Option<&[u8]>) -> Result<Vec<u8>, String> {
     let icc_profile = carried.icc_profile.as_deref().and_then(|icc| profile_for_rgb(icc));
     let density = carried.density;
@@ -77,13 +77,12 @@ pub fn encode(image: &DynamicImage, format: Format, carried: &Carried, exif: Opt
             let mut enc = image::codecs::png::PngEncoder::new(&mut out);
             with_meta(&mut enc);
             write_rgb(enc, image, sixteen).map(|()| {
-                if let Some(density) = density {
-                    out = with_png_chunk(&out, b"pHYs", &png_density(density));
-                }
-                if let Some(xmp) = xmp {
-                    // iTXt: keyword, NUL, uncompressed, no language or translated keyword.
-                    let chunk = [b"XML:com.adobe.xmp\0\0\0\0\0".as_slice(), xmp].concat();
-                    out = with_png_chunk(&out, b"iTXt", &chunk);
+                let density = density.map(|d| (b"pHYs", png_density(d)));
+                // iTXt: keyword, NUL, uncompressed, no language or translated keyword.
+                let xmp = xmp.map(|x| (b"iTXt", [b"XML:com.adobe.xmp\0\0\0\0\0".as_slice(), x].concat()));
+                let chunks: Vec<_> = density.into_iter().chain(xmp).collect();
+                if !chunks.is_empty() {
+                    out = with_png_chunks(&out, &chunks);
                 }
             })
         }
@@ -126,19 +125,27 @@ pub fn encode(image: &DynamicImage, format: Format, carried: &Carried, exif: Opt
 /// A pHYs chunk's data: pixels per metre across and down, and the unit, the metre.
 fn png_density(density: Density) -> Vec<u8> {
     let per_metre = |v: f32| (v / 0.0254).round() as u32;
-    [per_metre(density.x).to_be_bytes(), per_metre(density.y).to_be_bytes()].concat().into_iter().chain([1]).collect()
+    let mut data = per_metre(density.x).to_be_bytes().to_vec();
+    data.extend(per_metre(density.y).to_be_bytes());
+    data.push(1);
+    data
 }
 
-/// `png` (a whole file) with a chunk of `kind` holding `data` right after the header chunk,
-/// before the image data, where the specification wants pHYs and XMP.
-fn with_png_chunk(png: &[u8], kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+/// `png` (a whole file) with `chunks` (each a type and its data) right after the header chunk,
+/// before the image data, where the specification wants pHYs and XMP; one copy of the file for
+/// all of them.
+fn with_png_chunks(png: &[u8], chunks: &[(&[u8; 4], Vec<u8>)]) -> Vec<u8> {
     // The signature (8 bytes), then IHDR: length, type, 13 bytes of data, checksum.
     const AFTER_IHDR: usize = 8 + 4 + 4 + 13 + 4;
-    let typed = [kind.as_slice(), data].concat();
-    let mut out = png[..AFTER_IHDR].to_vec();
-    out.extend((data.len() as u32).to_be_bytes());
-    out.extend(&typed);
-    out.extend(crc32fast::hash(&typed).to_be_bytes());
+    let added: usize = chunks.iter().map(|(_, data)| 12 + data.len()).sum();
+    let mut out = Vec::with_capacity(png.len() + added);
+    out.extend(&png[..AFTER_IHDR]);
+    for (kind, data) in chunks {
+        let typed = [kind.as_slice(), data].concat();
+        out.extend((data.len() as u32).to_be_bytes());
+        out.extend(&typed);
+        out.extend(crc32fast::hash(&typed).to_be_bytes());
+    }
     out.extend(&png[AFTER_IHDR..]);
     out
 }
@@ -172,7 +179,6 @@ fn tiff(
     carried: &Carried,
     exif: Option<&[u8]>,
 ) -> tiff::TiffResult<Vec<u8>> {
-    let density = carried.density;
     use super::provenance::{TiffDirectory, tiff_fields};
     use tiff::encoder::{DirectoryEncoder, Rational, TiffEncoder, TiffKindStandard, colortype};
     use tiff::tags::{ResolutionUnit, Tag, Type};
@@ -202,19 +208,15 @@ fn tiff(
         Ok(())
     }
 
-    let fields = exif.map(tiff_fields).unwrap_or_default();
+    let density = carried.density;
     let xmp = carried.xmp.as_deref().map(Vec::as_slice);
     let iptc = carried.iptc.as_deref().map(Vec::as_slice);
+    let fields = exif.map(tiff_fields).unwrap_or_default();
     let in_dir = |d: TiffDirectory| fields.iter().filter(move |f| f.directory == d);
     // Sized for the pixels and the metadata at once: grown by doubling, a 24-megapixel scan's
     // 144 MB would be copied over and over.
     let pixel_bytes = image.width() as usize * image.height() as usize * if sixteen { 6 } else { 3 };
-    let metadata_bytes: usize =
-        [icc, carried.xmp.as_deref().map(|v| &v[..]), carried.iptc.as_deref().map(|v| &v[..]), exif]
-            .iter()
-            .flatten()
-            .map(|b| b.len())
-            .sum();
+    let metadata_bytes: usize = [icc, xmp, iptc, exif].iter().flatten().map(|b| b.len()).sum();
     let mut cursor = std::io::Cursor::new(Vec::with_capacity(pixel_bytes + metadata_bytes + 4096));
     let mut encoder = TiffEncoder::new(&mut cursor)?;
     // The EXIF directory first, so the image's can point to it.
