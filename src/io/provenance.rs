@@ -91,6 +91,11 @@ const JPEG_APP1_PREFIX: usize = 2 + 2 + 6;
 pub fn exif_for(source: Option<&Path>, provenance: &Provenance, density: Option<Density>) -> Option<Vec<u8>> {
     let mut meta = source.map(source_exif).unwrap_or_default();
     meta.set_tag(ExifTag::Orientation(vec![1]));
+    // EXIF asks a JPEG's first directory for where its chroma samples sit; image's encoder, like
+    // JFIF, centres them. Other formats' exports leave the field out (`tiff_fields`) or ignore it.
+    if meta.get_tag(&ExifTag::YCbCrPositioning(vec![])).next().is_none() {
+        meta.set_tag(ExifTag::YCbCrPositioning(vec![1]));
+    }
     // EXIF requires a resolution; where the photo gives none, EXIF's own default, 72 dpi.
     let has_one = meta.get_tag(&ExifTag::XResolution(vec![])).next().is_some();
     if let Some(Density { x, y }) = density.or((!has_one).then_some(Density { x: 72.0, y: 72.0 })) {
@@ -146,10 +151,11 @@ pub struct TiffField {
 pub fn tiff_fields(exif: &[u8]) -> Vec<TiffField> {
     use little_exif::endian::Endian;
     use little_exif::ifd::ExifTagGroup;
-    // Tags the encoder writes from the pixels, the thumbnail's, and directory pointers.
-    const LAYOUT: [u16; 17] = [
+    // Tags the encoder writes from the pixels, the thumbnail's, how a JPEG's YCbCr is laid out
+    // (the TIFF export is RGB), and directory pointers.
+    const LAYOUT: [u16; 20] = [
         0x0100, 0x0101, 0x0102, 0x0103, 0x0106, 0x0111, 0x0115, 0x0116, 0x0117, 0x011C, 0x013D, 0x0153, 0x0201, 0x0202,
-        0x8769, 0x8825, 0xA005,
+        0x0211, 0x0212, 0x0213, 0x8769, 0x8825, 0xA005,
     ];
     let Ok(meta) = std::panic::catch_unwind(|| Metadata::new_from_vec(&exif.to_vec(), FileExtension::TIFF)) else {
         return Vec::new();
@@ -221,6 +227,20 @@ mod tests {
         let kept = source_exif(&path);
         assert!(kept.get_ifds().iter().all(|i| i.get_generic_ifd_nr() == 0), "{:?}", kept.get_ifds());
         assert!(kept.get_tag(&ExifTag::Artist(String::new())).next().is_some(), "IFD0 kept");
+    }
+
+    #[test]
+    fn a_jpegs_chroma_siting_is_said_and_left_out_of_a_tiff() {
+        // exiftool -validate: "Missing required JPEG IFD0 tag 0x0213 YCbCrPositioning" without it.
+        let exif = exif_for(None, &Provenance::now("compact", "render factor 35"), None).unwrap();
+        let meta = Metadata::new_from_vec(&exif, FileExtension::TIFF).unwrap();
+        assert!(matches!(
+            meta.get_tag(&ExifTag::YCbCrPositioning(vec![])).next(),
+            Some(ExifTag::YCbCrPositioning(v)) if v == &vec![1]
+        ));
+        // The TIFF export is RGB: a YCbCr field there would misdescribe it.
+        let tags: Vec<u16> = tiff_fields(&exif).iter().map(|f| f.tag).collect();
+        assert!(!tags.contains(&0x0213) && tags.contains(&0x0131), "{tags:x?}");
     }
 
     #[test]
