@@ -183,6 +183,17 @@ fn tiff(
     use tiff::encoder::{DirectoryEncoder, Rational, TiffEncoder, TiffKindStandard, colortype};
     use tiff::tags::{ResolutionUnit, Tag, Type};
 
+    /// Brings the file to an even offset: TIFF asks that values start on a word boundary, and the
+    /// encoder writes each where the last one ended (after a 13-byte date, or odd-length pixels).
+    fn align<W: std::io::Write + std::io::Seek>(
+        directory: &mut DirectoryEncoder<'_, W, TiffKindStandard>,
+    ) -> tiff::TiffResult<()> {
+        if directory.write_data(&[][..] as &[u8])? % 2 == 1 {
+            directory.write_data(&[0u8][..])?;
+        }
+        Ok(())
+    }
+
     /// Adds an entry of `field_type` holding `bytes` (in the file's byte order) to `directory`.
     fn put<W: std::io::Write + std::io::Seek>(
         directory: &mut DirectoryEncoder<'_, W, TiffKindStandard>,
@@ -190,6 +201,7 @@ fn tiff(
         field_type: Type,
         bytes: &[u8],
     ) -> tiff::TiffResult<()> {
+        align(directory)?;
         let entry = directory.write_entry_bytes(field_type, bytes)?;
         directory.extend_from(&[(tag, entry)].into_iter().collect());
         Ok(())
@@ -254,13 +266,24 @@ fn tiff(
             if let Some(offset) = exif_dir {
                 directory.write_tag(Tag::ExifDirectory, offset)?;
             }
-            picture.write_data($pixels)?;
+            // Strip by strip rather than `write_data`, so the fields the encoder writes after
+            // the pixels (sample layout, strip offsets) start on a word boundary too.
+            let picture_buffer = $pixels;
+            let pixels = picture_buffer.as_raw();
+            let mut done = 0;
+            while picture.next_strip_sample_count() > 0 {
+                let strip = picture.next_strip_sample_count() as usize;
+                picture.write_strip(&pixels[done..done + strip])?;
+                done += strip;
+            }
+            align(picture.encoder())?;
+            picture.finish()?;
         }};
     }
     if sixteen {
-        write!(colortype::RGB16, image.to_rgb16().as_raw());
+        write!(colortype::RGB16, image.to_rgb16());
     } else {
-        write!(colortype::RGB8, image.to_rgb8().as_raw());
+        write!(colortype::RGB8, image.to_rgb8());
     }
     Ok(cursor.into_inner())
 }
@@ -434,6 +457,42 @@ mod tests {
             let photo = crate::io::decode::decode_bytes(Path::new("none"), &bytes).unwrap();
             assert_eq!(photo.carried.density, None, "{format:?}");
         }
+    }
+
+    #[test]
+    fn every_tiff_value_starts_on_a_word_boundary() {
+        // Odd lengths everywhere: 7 × 5 RGB pixels (105 bytes), an XMP packet, a caption.
+        let picture = DynamicImage::ImageRgb8(image::RgbImage::from_fn(7, 5, |x, y| image::Rgb([x as u8, y as u8, 9])));
+        let carried = Carried {
+            density: Some(Density { x: 300.0, y: 300.0 }),
+            xmp: Some(std::sync::Arc::new(b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>".to_vec())),
+            iptc: Some(std::sync::Arc::new(vec![0x1C, 2, 120, 0, 3, b'R', b'o', b's'])),
+            ..Carried::default()
+        };
+        let record = crate::io::provenance::Provenance::now("compact", "render factor 35");
+        let exif = crate::io::provenance::exif_for(None, &record, carried.density);
+        let tiff = encode(&picture, Format::Tiff, &carried, exif.as_deref()).unwrap();
+        assert_eq!(&tiff[..4], b"II*\0", "little-endian, as this machine writes");
+        let u16_at = |i: usize| u16::from_le_bytes([tiff[i], tiff[i + 1]]) as usize;
+        let u32_at = |i: usize| u32::from_le_bytes(tiff[i..i + 4].try_into().unwrap()) as usize;
+        let mut directories = vec![u32_at(4)];
+        let mut out_of_line = 0;
+        while let Some(ifd) = directories.pop() {
+            for entry in (ifd + 2..).step_by(12).take(u16_at(ifd)) {
+                let (tag, kind, count) = (u16_at(entry), u16_at(entry + 2), u32_at(entry + 4));
+                let size = count * [0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8][kind];
+                if tag == 0x8769 {
+                    directories.push(u32_at(entry + 8));
+                }
+                if size > 4 {
+                    out_of_line += 1;
+                    assert_eq!(u32_at(entry + 8) % 2, 0, "tag {tag:#06x} ({size} bytes) at an odd offset");
+                }
+            }
+        }
+        assert!(out_of_line >= 8, "{out_of_line}");
+        let photo = crate::io::decode::decode_bytes(Path::new("aligned"), &tiff).unwrap();
+        assert_eq!(photo.pixels.to_rgb8(), picture.to_rgb8());
     }
 
     #[test]
