@@ -415,16 +415,8 @@ fn an_archive_photos_iptc_caption_is_carried_over_in_every_format() {
         assert!(xmp.contains("A group of Maori girls from New Zealand"), "{format}: {xmp:?}");
         assert!(xmp.contains("<photoshop:Credit>Getty Images</photoshop:Credit>"), "{format}: {xmp:?}");
         // JPEG and TIFF: the IPTC itself, as it was.
-        match format {
-            "jpeg" => assert_eq!(carried.iptc.as_deref(), Some(&*iim), "{format}"),
-            "tiff" => {
-                let file = std::io::BufReader::new(std::fs::File::open(&path).unwrap());
-                let mut tiff = tiff::decoder::Decoder::new(file).unwrap();
-                let longs = tiff.get_tag_u32_vec(tiff::tags::Tag::Unknown(33723)).unwrap();
-                let bytes: Vec<u8> = longs.iter().flat_map(|v| v.to_le_bytes()).collect();
-                assert_eq!(&bytes[..iim.len()], &iim[..], "{format}");
-            }
-            _ => {}
+        if matches!(format, "jpeg" | "tiff") {
+            assert_eq!(carried.iptc.as_deref(), Some(&*iim), "{format}");
         }
     }
 }

@@ -46,7 +46,7 @@ pub struct Carried {
     /// The XMP packet, saying the photo stands upright (as its pixels now do); for a photo with
     /// IPTC and no XMP, one told from its IPTC.
     pub xmp: Option<Arc<Vec<u8>>>,
-    /// A JPEG's IPTC datasets (IIM), as they were.
+    /// A JPEG's or TIFF's IPTC datasets (IIM), as they were.
     pub iptc: Option<Arc<Vec<u8>>>,
 }
 
@@ -240,8 +240,8 @@ fn decode_reader<R: BufRead + Seek>(path: &Path, reader: ImageReader<R>) -> Resu
     let format = reader.format();
     let mut inner = reader.into_inner();
     let start = inner.stream_position().map_err(open)?;
-    // The resolution (and a JPEG's IPTC) is read by each format's own means, as the image
-    // crate does not give it.
+    // The resolution and IPTC are read by each format's own means, as the image crate does not
+    // give them.
     let (density, iptc) = match format {
         Some(ImageFormat::Jpeg) => {
             let walk = walk_jpeg(&mut inner).map_err(open)?;
@@ -251,7 +251,7 @@ fn decode_reader<R: BufRead + Seek>(path: &Path, reader: ImageReader<R>) -> Resu
             (walk.density, walk.iptc)
         }
         Some(ImageFormat::Png) => (png_density(&mut inner), None),
-        Some(ImageFormat::Tiff) => (tiff_density(&mut inner), None),
+        Some(ImageFormat::Tiff) => tiff_density_and_iptc(&mut inner),
         _ => (None, None),
     };
     inner.seek(SeekFrom::Start(start)).map_err(open)?;
@@ -304,12 +304,17 @@ fn png_density(r: &mut (impl BufRead + Seek)) -> Option<Density> {
     (dims.unit == png::Unit::Meter).then(|| Density::per_inch(per_metre(dims.xppu), per_metre(dims.yppu), true))?
 }
 
+/// A TIFF's resolution and IPTC datasets.
+fn tiff_density_and_iptc(r: &mut (impl Read + Seek)) -> (Option<Density>, Option<Vec<u8>>) {
+    let Ok(mut decoder) = tiff::decoder::Decoder::new(r) else { return (None, None) };
+    (tiff_density(&mut decoder), tiff_iptc(&mut decoder))
+}
+
 /// A TIFF's XResolution and YResolution, in its ResolutionUnit (inches when it names none, as
 /// the specification has it; none when it says the unit is unknown).
-fn tiff_density(r: &mut (impl Read + Seek)) -> Option<Density> {
+fn tiff_density<R: Read + Seek>(decoder: &mut tiff::decoder::Decoder<R>) -> Option<Density> {
     use tiff::decoder::ifd::Value;
     use tiff::tags::Tag;
-    let mut decoder = tiff::decoder::Decoder::new(r).ok()?;
     let unit = decoder.find_tag(Tag::ResolutionUnit).ok()?.map_or(Some(2), |v| v.into_u16().ok())?;
     let mut read = |tag| match decoder.get_tag(tag).ok()? {
         Value::Rational(n, d) if d > 0 => Some(n as f32 / d as f32),
@@ -321,6 +326,25 @@ fn tiff_density(r: &mut (impl Read + Seek)) -> Option<Density> {
         3 => Density::per_inch(x, y, true),
         _ => None,
     }
+}
+
+/// A TIFF's IPTC datasets (tag 33723, IPTC-NAA). Photoshop stores the byte stream as LONGs,
+/// which the decoder reads as numbers in the file's byte order; they are turned back into the
+/// bytes they were, and the zeros padding the last one left off.
+fn tiff_iptc<R: Read + Seek>(decoder: &mut tiff::decoder::Decoder<R>) -> Option<Vec<u8>> {
+    use tiff::decoder::ifd::Value;
+    let big_endian = decoder.byte_order() == tiff::tags::ByteOrder::BigEndian;
+    fn bytes_of(value: Value, big_endian: bool, out: &mut Vec<u8>) {
+        match value {
+            Value::Byte(b) => out.push(b),
+            Value::Unsigned(v) => out.extend(if big_endian { v.to_be_bytes() } else { v.to_le_bytes() }),
+            Value::List(values) => values.into_iter().for_each(|v| bytes_of(v, big_endian, out)),
+            _ => {}
+        }
+    }
+    let mut stream = Vec::new();
+    bytes_of(decoder.find_tag(tiff::tags::Tag::Unknown(33723)).ok()??, big_endian, &mut stream);
+    super::iptc::whole_datasets(&stream)
 }
 
 #[cfg(test)]
@@ -349,6 +373,30 @@ mod tests {
         assert_eq!(jfif_density(&app0(0)), None);
         assert_eq!(jfif_density(b"Exif"), None);
         assert_eq!(Density { x: 300.0, y: 150.0 }.turned(3), Density { x: 150.0, y: 300.0 });
+    }
+
+    #[test]
+    fn a_tiffs_iptc_is_read_whatever_its_byte_order_and_carried_as_it_was() {
+        // A big-endian TIFF with IPTC as exiftool writes it (as LONGs, like Photoshop):
+        //   convert -size 24x16 gradient:gray20-gray80 -type TrueColor -depth 8 \
+        //     -define tiff:endian=msb -compress none big-endian.tif
+        //   exiftool -IPTC:Caption-Abstract='A family picnic, Coney Island, 1952 — née Müller' \
+        //     -IPTC:Credit='The Rose family' -IPTC:Keywords=picnic -IPTC:Keywords=family \
+        //     -IPTC:CodedCharacterSet=UTF8 big-endian.tif
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/iptc/big-endian.tif");
+        let carried = decode(Path::new(path)).unwrap().carried;
+        let iim = carried.iptc.clone().expect("IPTC");
+        // `exiftool -b -IPTC-NAA` gives 124 bytes: 121 of datasets, then the LONGs' padding.
+        assert_eq!((iim.len(), &iim[..5]), (121, &[0x1C, 1, 90, 0, 3][..]));
+        let xmp = String::from_utf8(carried.xmp.clone().expect("XMP told from the IPTC").to_vec()).unwrap();
+        assert!(xmp.contains("A family picnic, Coney Island, 1952 — née Müller"), "{xmp}");
+        assert!(xmp.contains("<rdf:li>picnic</rdf:li><rdf:li>family</rdf:li>"), "{xmp}");
+        // Written again, in this machine's byte order, and read back: the same datasets.
+        for format in [crate::io::encode::Format::Tiff, crate::io::encode::Format::Jpeg { quality: 90 }] {
+            let bytes = crate::io::encode::encode(&decode(Path::new(path)).unwrap().pixels, format, &carried, None);
+            let again = decode_bytes(Path::new("again"), &bytes.unwrap()).unwrap().carried;
+            assert_eq!(again.iptc.as_deref(), Some(&*iim), "{format:?}");
+        }
     }
 
     /// A small baseline JPEG (the progressive files are among the real photos below).

@@ -1,7 +1,7 @@
 //! IPTC, the older home of a photo's caption, credit and keywords (picture agencies and
-//! archives still fill it): read from a JPEG's Photoshop segment (APP13), carried into JPEG and
-//! TIFF exports as it was, and told again as XMP for a photo that has none, so that PNG and
-//! WebP exports, which have no place for IPTC, keep the caption too.
+//! archives still fill it): read from a JPEG's Photoshop segment (APP13) or a TIFF's IPTC-NAA
+//! field, carried into JPEG and TIFF exports as it was, and told again as XMP for a photo that
+//! has none, so that PNG and WebP exports, which have no place for IPTC, keep the caption too.
 
 /// The IPTC datasets (IIM stream) in a JPEG APP13 segment's payload: "Photoshop 3.0", then
 /// image resources ("8BIM", an id, a padded name, a size, padded data), of which 0x0404 is IPTC.
@@ -34,6 +34,13 @@ pub fn photoshop_segment(iim: &[u8]) -> Option<Vec<u8>> {
     }
     let length = u16::try_from(payload.len() + 2).ok()?;
     Some([&[0xFF, 0xED][..], &length.to_be_bytes(), &payload].concat())
+}
+
+/// `stream` up to the end of its last whole dataset (a TIFF pads it to a multiple of 4 bytes);
+/// None when it begins with none.
+pub fn whole_datasets(stream: &[u8]) -> Option<Vec<u8>> {
+    let length: usize = datasets(stream).iter().map(|(_, _, value)| 5 + value.len()).sum();
+    (length > 0).then(|| stream[..length].to_vec())
 }
 
 /// The datasets of an IIM stream: record, dataset number, value.
