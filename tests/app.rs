@@ -499,6 +499,31 @@ fn export_all_in_the_next_run_saves_only_the_photos_added_since() {
 }
 
 #[test]
+fn export_all_says_about_how_long_it_has_left_once_two_photos_are_colorized() {
+    let setup = Setup::new();
+    let album = album(&setup, 5);
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[album.to_str().unwrap()]);
+    step_until(&mut harness, "the list", |app| app.photos.len() == 5);
+    harness.get_by_label("Export all").click();
+    let (start, mut seen) = (Instant::now(), Vec::new());
+    while harness.state().export_batch.is_some() || seen.is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(180), "timed out waiting for the batch");
+        harness.step();
+        if let Some(notice) = &harness.state().notice {
+            if seen.last() != Some(&notice.text) {
+                seen.push(notice.text.clone());
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Small photos on the built-in model: well under a minute each.
+    let estimated = seen.iter().filter(|t| t.ends_with(" saved, under a minute left…")).count();
+    assert!(estimated >= 1, "{seen:#?}");
+    assert!(seen.last().unwrap().starts_with("Saved 5 photos to "), "{seen:#?}");
+}
+
+#[test]
 fn export_all_stops_when_asked_and_says_how_far_it_got_and_the_title_follows() {
     let setup = Setup::new();
     let album = album(&setup, 4);

@@ -1,10 +1,11 @@
 //! Exports on their own thread (encoding a large PNG takes seconds): the result, or a
 //! before/after picture for family chats. Files are written atomically, never over the original.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::{Duration, Instant};
 
 use image::{DynamicImage, Rgb, RgbImage};
 use serde::{Deserialize, Serialize};
@@ -106,7 +107,8 @@ impl Exporter {
 }
 
 /// An "Export all" under way. Each photo is saved once it is colorized with the current
-/// settings, so the batch waits for some; it tells how far it has got, then what came of it.
+/// settings, so the batch waits for some; it tells how far it has got and about how long it has
+/// left, then what came of it.
 pub struct Batch {
     waiting: HashSet<u64>,
     total: usize,
@@ -119,12 +121,40 @@ pub struct Batch {
     /// Photos not saved because the batch was stopped before their turn.
     stopped: usize,
     folder: PathBuf,
+    /// Photos that were not colorized when the batch began: what the time left is spent on
+    /// (the others are saved at once).
+    to_colorize: HashSet<u64>,
+    started: Instant,
+    /// When the batch began and when the latest few of `to_colorize` were settled, after
+    /// `started`: the pace of the estimate.
+    recent: VecDeque<Duration>,
 }
+
+/// How many of the latest photos colorized set the pace, so that it follows a change (a
+/// different model, larger scans further down the list).
+const PACE_WINDOW: usize = 8;
 
 impl Batch {
     pub fn new(photos: impl IntoIterator<Item = u64>, left_out: usize, already: usize, folder: PathBuf) -> Self {
         let waiting: HashSet<u64> = photos.into_iter().collect();
-        Self { total: waiting.len(), waiting, saved: 0, problems: Vec::new(), left_out, already, stopped: 0, folder }
+        Self {
+            total: waiting.len(),
+            waiting,
+            saved: 0,
+            problems: Vec::new(),
+            left_out,
+            already,
+            stopped: 0,
+            folder,
+            to_colorize: HashSet::new(),
+            started: Instant::now(),
+            recent: VecDeque::from([Duration::ZERO]),
+        }
+    }
+
+    /// Those of its photos that wait to be colorized before they are saved.
+    pub fn colorizing(&mut self, photos: impl IntoIterator<Item = u64>) {
+        self.to_colorize = photos.into_iter().filter(|p| self.waiting.contains(p)).collect();
     }
 
     pub fn waits_for(&self, photo: u64) -> bool {
@@ -133,7 +163,18 @@ impl Batch {
 
     /// What came of one of its photos: saved, or why not.
     pub fn settle(&mut self, photo: u64, outcome: Result<(), String>) {
+        self.settle_at(photo, outcome, self.started.elapsed());
+    }
+
+    /// [`Self::settle`], `after` the batch began.
+    fn settle_at(&mut self, photo: u64, outcome: Result<(), String>, after: Duration) {
         if self.waiting.remove(&photo) {
+            if self.to_colorize.remove(&photo) {
+                if self.recent.len() > PACE_WINDOW {
+                    self.recent.pop_front();
+                }
+                self.recent.push_back(after);
+            }
             match outcome {
                 Ok(()) => self.saved += 1,
                 Err(why) => self.problems.push(why),
@@ -171,11 +212,24 @@ impl Batch {
         self.waiting.is_empty()
     }
 
+    /// About how long the photos still to be colorized will take, at the pace of the latest
+    /// few; None until two have been.
+    fn time_left(&self) -> Option<Duration> {
+        let colorized = self.recent.len() as u32 - 1;
+        let (first, last) = (self.recent.front()?, self.recent.back()?);
+        let per_photo = last.checked_sub(*first)?.checked_div(colorized)?;
+        (colorized >= 2).then(|| per_photo * self.to_colorize.len() as u32)
+    }
+
     /// The status line: progress, then the tally with the folder to open.
     pub fn notice(&self) -> Notice {
         if !self.is_done() {
             let doing = if self.is_stopped() { "Stopping" } else { "Exporting" };
-            return Notice::info(format!("{doing}: {} of {} saved…", self.saved, self.total));
+            let left = match self.time_left() {
+                Some(left) if !self.is_stopped() => format!(", {}", about(left)),
+                _ => String::new(),
+            };
+            return Notice::info(format!("{doing}: {} of {} saved{left}…", self.saved, self.total));
         }
         let photos = |n: usize| if n == 1 { "1 photo".to_string() } else { format!("{n} photos") };
         let folder = self.folder.display();
@@ -208,6 +262,19 @@ impl Batch {
             }
         }
         Notice { text, error: !self.problems.is_empty(), folder: (self.saved > 0).then(|| self.folder.clone()) }
+    }
+}
+
+/// "about 12 min left": in minutes under an hour, to the nearest five minutes beyond.
+fn about(left: Duration) -> String {
+    let minutes = (left.as_secs_f64() / 60.0).round() as u64;
+    match minutes {
+        0 => "under a minute left".into(),
+        1..60 => format!("about {minutes} min left"),
+        _ => match (minutes + 2) / 5 * 5 {
+            m if m % 60 == 0 => format!("about {} h left", m / 60),
+            m => format!("about {} h {} min left", m / 60, m % 60),
+        },
     }
 }
 
@@ -292,6 +359,34 @@ mod tests {
         assert_eq!(notice.text, "Saved 2 photos to /exports");
         assert!(!notice.error);
         assert_eq!(notice.folder, Some(PathBuf::from("/exports")));
+    }
+
+    #[test]
+    fn a_batch_says_about_how_long_it_has_left_at_the_pace_of_its_latest_photos() {
+        let mut batch = Batch::new(0..200, 0, 0, PathBuf::from("/exports"));
+        let secs = Duration::from_secs_f64;
+        // Five already colorized, saved at once; the others one every 4 s.
+        batch.colorizing(5..200);
+        for id in 0..5 {
+            batch.settle_at(id, Ok(()), secs(0.2 + id as f64 * 0.01));
+        }
+        batch.settle_at(5, Ok(()), secs(4.0));
+        assert_eq!(batch.notice().text, "Exporting: 6 of 200 saved…", "one photo tells no pace");
+        batch.settle_at(6, Err("g.jpg: not a picture".into()), secs(8.0));
+        // 193 left at 4 s each.
+        assert_eq!(batch.notice().text, "Exporting: 6 of 200 saved, about 13 min left…");
+        // Larger scans further down: the pace follows within a few photos.
+        for id in 7..20 {
+            batch.settle_at(id, Ok(()), secs(8.0 + (id - 6) as f64 * 8.0));
+        }
+        assert_eq!(batch.notice().text, "Exporting: 19 of 200 saved, about 24 min left…");
+        assert_eq!(about(secs(25.0)), "under a minute left");
+        assert_eq!(about(secs(95.0)), "about 2 min left");
+        assert_eq!(about(secs(3599.0)), "about 1 h left");
+        assert_eq!(about(secs(4920.0)), "about 1 h 20 min left");
+        // Stopping: the estimate no longer holds.
+        batch.stop(20..199);
+        assert_eq!(batch.notice().text, "Stopping: 19 of 200 saved…");
     }
 
     #[test]

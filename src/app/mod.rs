@@ -1084,6 +1084,10 @@ impl App {
         for id in ids {
             self.queue_export(id);
         }
+        // Those colorized already went to be saved at once; the rest set the time left.
+        if let Some(batch) = self.export_batch.as_mut() {
+            batch.colorizing(self.pending_export.iter().copied());
+        }
     }
 
     /// "Tintype", after the photo on screen's name and an Export all's progress.
