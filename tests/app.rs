@@ -499,6 +499,26 @@ fn export_all_in_the_next_run_saves_only_the_photos_added_since() {
 }
 
 #[test]
+fn export_all_pressed_while_export_writes_a_photo_saves_it_once() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[SAMPLE, "assets/samples/migrant-mother.jpg"]);
+    step_until(&mut harness, "the list", |app| app.photos.len() == 2);
+    step_until(&mut harness, "the renders", all_done);
+    // Both in one frame: the photo on screen is still being written when Export all comes.
+    harness.get_by_label("Export").click();
+    harness.get_by_label("Export all").click();
+    harness.step();
+    assert!(harness.state().export_batch.is_some());
+    step_until(&mut harness, "the batch", |app| app.export_batch.is_none());
+    harness.step();
+    let written = std::fs::read_dir(setup.export_dir()).unwrap().count();
+    assert_eq!((written, harness.state().exported.len()), (2, 2), "{:?}", harness.state().exported);
+    let notice = &harness.state().notice.as_ref().unwrap().text;
+    assert_eq!(notice, &format!("Saved 2 photos to {}", setup.export_dir().display()));
+}
+
+#[test]
 fn export_all_says_about_how_long_it_has_left_once_two_photos_are_colorized() {
     let setup = Setup::new();
     let album = album(&setup, 5);
@@ -510,10 +530,10 @@ fn export_all_says_about_how_long_it_has_left_once_two_photos_are_colorized() {
     while harness.state().export_batch.is_some() || seen.is_empty() {
         assert!(start.elapsed() < Duration::from_secs(180), "timed out waiting for the batch");
         harness.step();
-        if let Some(notice) = &harness.state().notice {
-            if seen.last() != Some(&notice.text) {
-                seen.push(notice.text.clone());
-            }
+        if let Some(notice) = &harness.state().notice
+            && seen.last() != Some(&notice.text)
+        {
+            seen.push(notice.text.clone());
         }
         std::thread::sleep(Duration::from_millis(20));
     }

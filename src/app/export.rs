@@ -67,6 +67,31 @@ impl SavedAs {
     }
 }
 
+/// An export handed to the exporter and not yet written.
+pub struct InFlight {
+    photo: u64,
+    /// What its file will be made with (`made_with`); None for a before/after picture.
+    made_with: Option<String>,
+    folder: PathBuf,
+}
+
+impl InFlight {
+    pub fn of(request: &Request) -> Self {
+        let made_with = matches!(request.what, What::Result).then(|| made_with(&request.key, request.format));
+        Self { photo: request.photo, made_with, folder: request.folder.clone() }
+    }
+
+    /// Whether it is `photo`'s result (or, `shared`, its before/after picture).
+    pub fn is_for(&self, photo: u64, shared: bool) -> bool {
+        self.photo == photo && self.made_with.is_none() == shared
+    }
+
+    /// Whether it saves `photo`'s result made with `key` as `format` in `folder`.
+    pub fn saves(&self, photo: u64, key: &RenderKey, format: Format, folder: &Path) -> bool {
+        self.photo == photo && self.made_with.as_ref() == Some(&made_with(key, format)) && self.folder == folder
+    }
+}
+
 fn made_with(key: &RenderKey, format: Format) -> String {
     // Debug prints floats so that they read back exactly: equal text, equal settings.
     format!("{key:?}; {format:?}")

@@ -142,8 +142,9 @@ pub struct App {
     pub pixel_budget: usize,
     /// Counts frames, for `Photo::last_used`.
     clock: u64,
-    /// Exports handed to the exporter and not yet written: each holds its photo's pixels.
-    exports_in_flight: usize,
+    /// Exports handed to the exporter and not yet written, in the order they were handed over:
+    /// each holds its photo's pixels.
+    exports_in_flight: Vec<export::InFlight>,
     /// What was said when the window was closed with exports on their way.
     pub quit: Quit,
     next_id: u64,
@@ -304,7 +305,7 @@ impl App {
             help_open: false,
             pixel_budget: PIXEL_BUDGET,
             clock: 0,
-            exports_in_flight: 0,
+            exports_in_flight: Vec::new(),
             quit: Quit::No,
             next_id: 1,
             worker: Worker::spawn(repaint(ctx)),
@@ -751,8 +752,11 @@ impl App {
         // Photos added and photos saved are kept with the list.
         let mut list_changed = added;
         for outcome in self.exporter.poll() {
-            self.exports_in_flight = self.exports_in_flight.saturating_sub(1);
             let photo = outcome.photo;
+            // The exporter writes in the order it was handed requests.
+            if let Some(at) = self.exports_in_flight.iter().position(|e| e.is_for(photo, outcome.shared)) {
+                self.exports_in_flight.remove(at);
+            }
             if !outcome.shared && self.export_batch.as_ref().is_some_and(|b| b.waits_for(photo)) {
                 let settled = outcome.written.as_ref().map(|_| ()).map_err(Clone::clone);
                 self.update_batch(photo, |b| b.settle(photo, settled));
@@ -931,7 +935,7 @@ impl App {
         // be let go again) or they were kept from the last run: those wait until they are shown
         // or exported. Renders for export wait while the exporter is behind, as each holds
         // pixels.
-        let exporter_free = self.exports_in_flight < 2;
+        let exporter_free = self.exports_in_flight.len() < 2;
         let needs = |app: &Self, p: &Photo| {
             let shown = app.selected == Some(p.id);
             let to_export = app.pending_export.contains(&p.id) && exporter_free;
@@ -1038,15 +1042,19 @@ impl App {
     /// Exports every photo that has not failed, each once it is colorized; the status line
     /// follows the batch and ends with a tally. A photo already saved in the export folder as it
     /// is now (same model, settings and format, the file still there) is not saved again, so
-    /// pressing it after adding photos saves only the new ones.
+    /// pressing it after adding photos saves only the new ones; nor is one being saved so now
+    /// (Export pressed a moment before), which the batch counts once it is written.
     pub fn export_all(&mut self) {
         let (format, folder) = (self.export_format(), self.export_folder());
         let model = self.runnable_model().ok();
+        let key = |p: &Photo| model.as_ref().map(|m| Self::key_for(p, m));
         let already_saved = |p: &Photo| {
-            let key = model.as_ref().map(|m| Self::key_for(p, m));
-            key.zip(p.saved_as.as_ref()).is_some_and(|(key, saved)| saved.is_same(&key, format, &folder))
+            key(p).zip(p.saved_as.as_ref()).is_some_and(|(key, saved)| saved.is_same(&key, format, &folder))
         };
-        let (mut ids, mut failed, mut already) = (Vec::new(), 0, 0);
+        let being_saved = |p: &Photo| {
+            key(p).is_some_and(|key| self.exports_in_flight.iter().any(|e| e.saves(p.id, &key, format, &folder)))
+        };
+        let (mut ids, mut failed, mut already, mut writing) = (Vec::new(), 0, 0, HashSet::new());
         for p in &self.photos {
             if matches!(p.status, Status::Failed(_)) {
                 failed += 1;
@@ -1054,6 +1062,9 @@ impl App {
                 already += 1;
             } else {
                 ids.push(p.id);
+                if being_saved(p) {
+                    writing.insert(p.id);
+                }
             }
         }
         if ids.is_empty() {
@@ -1081,7 +1092,7 @@ impl App {
         let batch = export::Batch::new(ids.iter().copied(), failed, already, folder);
         self.notice = Some(batch.notice());
         self.export_batch = Some(batch);
-        for id in ids {
+        for id in ids.into_iter().filter(|id| !writing.contains(id)) {
             self.queue_export(id);
         }
         // Those colorized already went to be saved at once; the rest set the time left.
@@ -1164,7 +1175,7 @@ impl App {
 
     /// Photos still to be saved: waiting to be colorized for export, or being written.
     pub fn exports_unfinished(&self) -> usize {
-        self.pending_export.len() + self.exports_in_flight
+        self.pending_export.len() + self.exports_in_flight.len()
     }
 
     /// A close cut short while photos are still to be saved, asked about in `quit_dialog`.
@@ -1182,7 +1193,7 @@ impl App {
     }
 
     fn send_export(&mut self, request: export::Request) {
-        self.exports_in_flight += 1;
+        self.exports_in_flight.push(export::InFlight::of(&request));
         self.exporter.submit(request);
     }
 
