@@ -301,6 +301,13 @@ fn rotated_photos_come_out_upright_with_their_metadata_and_a_provenance_record()
                 ExifTag::ImageDescription("Rose at Coney Island, 1952".into()),
                 // Kept in the EXIF directory, not the image's.
                 ExifTag::DateTimeOriginal("1952:07:04 15:30:00".into()),
+                // And in the GPS directory: where a phone photographed the print.
+                ExifTag::GPSLatitudeRef("N".into()),
+                ExifTag::GPSLatitude(
+                    [(40, 1), (34, 1), (2964, 100)]
+                        .map(|(n, d)| little_exif::rational::uR64 { nominator: n, denominator: d })
+                        .to_vec(),
+                ),
             ],
         ),
     )
@@ -334,6 +341,11 @@ fn rotated_photos_come_out_upright_with_their_metadata_and_a_provenance_record()
         assert!(
             matches!(&taken, Some(ExifTag::DateTimeOriginal(d)) if d.starts_with("1952:07:04 15:30:00")),
             "{format}: date taken lost: {taken:?}"
+        );
+        let latitude = meta.get_tag(&ExifTag::GPSLatitude(Vec::new())).next().cloned();
+        assert!(
+            matches!(&latitude, Some(ExifTag::GPSLatitude(l)) if l.len() == 3 && l[2].nominator == 2964),
+            "{format}: where it was taken lost: {latitude:?}"
         );
     }
     // Colorized again, the caption stays and the records do not pile up.

@@ -231,14 +231,16 @@ fn tiff(
     let metadata_bytes: usize = [icc, xmp, iptc, exif].iter().flatten().map(|b| b.len()).sum();
     let mut cursor = std::io::Cursor::new(Vec::with_capacity(pixel_bytes + metadata_bytes + 4096));
     let mut encoder = TiffEncoder::new(&mut cursor)?;
-    // The EXIF directory first, so the image's can point to it.
-    let exif_dir = if in_dir(TiffDirectory::Exif).next().is_some() {
+    // The EXIF and GPS directories first, so the image's can point to them.
+    let mut sub_directory = |kind: TiffDirectory| -> tiff::TiffResult<Option<u32>> {
+        if in_dir(kind).next().is_none() {
+            return Ok(None);
+        }
         let mut directory = encoder.extra_directory()?;
-        add(&mut directory, in_dir(TiffDirectory::Exif))?;
-        Some(directory.finish_with_offsets()?.offset)
-    } else {
-        None
+        add(&mut directory, in_dir(kind))?;
+        Ok(Some(directory.finish_with_offsets()?.offset))
     };
+    let (exif_dir, gps_dir) = (sub_directory(TiffDirectory::Exif)?, sub_directory(TiffDirectory::Gps)?);
     let (w, h) = (image.width(), image.height());
     macro_rules! write {
         ($colour:ty, $pixels:expr) => {{
@@ -265,6 +267,9 @@ fn tiff(
             }
             if let Some(offset) = exif_dir {
                 directory.write_tag(Tag::ExifDirectory, offset)?;
+            }
+            if let Some(offset) = gps_dir {
+                directory.write_tag(Tag::GpsDirectory, offset)?;
             }
             // Strip by strip rather than `write_data`, so the fields the encoder writes after
             // the pixels (sample layout, strip offsets) start on a word boundary too.

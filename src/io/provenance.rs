@@ -128,11 +128,13 @@ pub fn exif_for(source: Option<&Path>, provenance: &Provenance, density: Option<
 }
 
 /// Where a TIFF keeps an EXIF field: in the image's own directory (IFD0: the description,
-/// artist, copyright, dates) or in the EXIF directory it points to (camera and capture fields).
+/// artist, copyright, dates) or in the EXIF or GPS directory it points to (camera and capture
+/// fields; where it was taken).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TiffDirectory {
     Image,
     Exif,
+    Gps,
 }
 
 /// A field of an EXIF block as a TIFF directory entry holds it: where, its tag, its TIFF type
@@ -146,8 +148,7 @@ pub struct TiffField {
 
 /// The fields of `exif` (a block from [`exif_for`]) for a TIFF file, which keeps EXIF as
 /// directory entries rather than as a block. Fields that describe the image's layout (its size,
-/// strips, thumbnail, the pointers to other directories) are the encoder's own and left out, as
-/// are GPS fields (a scan rarely has them).
+/// strips, thumbnail, the pointers to other directories) are the encoder's own and left out.
 pub fn tiff_fields(exif: &[u8]) -> Vec<TiffField> {
     use little_exif::endian::Endian;
     use little_exif::ifd::ExifTagGroup;
@@ -167,6 +168,7 @@ pub fn tiff_fields(exif: &[u8]) -> Vec<TiffField> {
         let directory = match tag.get_group() {
             ExifTagGroup::GENERIC => TiffDirectory::Image,
             ExifTagGroup::EXIF => TiffDirectory::Exif,
+            ExifTagGroup::GPS => TiffDirectory::Gps,
             _ => continue,
         };
         if LAYOUT.contains(&tag.as_u16()) {
