@@ -16,7 +16,7 @@ use egui_kittest::kittest::{NodeT, Queryable};
 use egui_kittest::{Harness, SnapshotOptions};
 use tintype::app::library::Status;
 use tintype::app::prefs::{KeptList, ModelPick, ViewMode};
-use tintype::app::{App, Options, Quit, Sheet};
+use tintype::app::{App, Options, Quit};
 use tintype::engine::worker::Stage;
 use tintype::pipeline::brush::Tool;
 
@@ -289,12 +289,12 @@ fn side_by_side_and_render_size_sheet() {
     harness.get_by_label("Compare render sizes…").click();
     harness.step();
     step_until(&mut harness, "six renders", |app| {
-        app.sheet.as_ref().is_some_and(|s| s.renders.iter().all(|r| matches!(r, Some(Ok(_)))))
+        app.sheet.as_ref().is_some_and(|s| s.tiles.iter().all(|t| matches!(t.render, Some(Ok(_)))))
     });
     harness.step();
     snapshot(&mut harness, "render-size-sheet");
     // Escape closes it (put back as it was, so as not to render it again).
-    let sheet = harness.state().sheet.as_ref().map(|s| Sheet { photo: s.photo, renders: s.renders.clone() });
+    let sheet = harness.state().sheet.clone();
     harness.key_press(egui::Key::Escape);
     harness.step();
     assert!(harness.state().sheet.is_none());
@@ -1579,6 +1579,39 @@ fn a_model_file_that_will_not_load_is_blamed_not_the_photos() {
     harness.run_steps(3);
     harness.get_by_role_and_label(Role::Button, "Built-in (fast)").click();
     step_until(&mut harness, "the renders", |app| app.photos.iter().all(|p| p.status == Status::Done));
+    assert_eq!(harness.state().model_problem(), None);
+}
+
+#[test]
+fn models_at_hand_are_compared_on_the_photo_and_one_is_picked() {
+    let setup = Setup::new();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[SAMPLE]);
+    step_until(&mut harness, "the first render", all_done);
+    assert!(harness.query_by_label("Compare models…").is_none(), "nothing to compare with the built-in model alone");
+    // A weight file in use (one that will not load): now there are two.
+    let broken = setup.dir.path().join("my-model.safetensors");
+    std::fs::write(&broken, b"half a download").unwrap();
+    let app = harness.state_mut();
+    app.prefs.model = ModelPick::File(broken);
+    app.settings_changed(0.0);
+    step_until(&mut harness, "the message", |app| app.model_problem().is_some());
+    harness.get_by_label("Compare models…").click();
+    step_until(&mut harness, "both tiles", |app| {
+        app.sheet.as_ref().is_some_and(|s| s.tiles.iter().all(|t| t.render.is_some()))
+    });
+    let sheet = harness.state().sheet.clone().unwrap();
+    let labels: Vec<&str> = sheet.tiles.iter().map(|t| t.label.as_str()).collect();
+    assert_eq!(labels, ["Built-in (fast)", "my-model.safetensors"]);
+    assert!(matches!(sheet.tiles[0].render, Some(Ok(_))) && sheet.tiles[0].took.is_some());
+    assert!(matches!(&sheet.tiles[1].render, Some(Err(why)) if why.contains("my-model.safetensors")));
+    assert!(harness.query_by_label_contains("Built-in (fast) · ").is_some(), "the time it took is shown");
+    // Picking the built-in one uses it for the photos; the message goes.
+    harness.get_by_role_and_label(Role::Button, "Built-in (fast)").click();
+    harness.step();
+    assert!(harness.state().sheet.is_none());
+    assert_eq!(harness.state().prefs.model, ModelPick::BuiltIn);
+    step_until(&mut harness, "the render", all_done);
     assert_eq!(harness.state().model_problem(), None);
 }
 

@@ -11,9 +11,9 @@ use std::sync::mpsc::{self, Receiver};
 use egui::{Color32, RichText};
 
 use super::library::{Photo, Status};
-use super::prefs::{ModelPick, Prefs, RENDER_FACTORS, ShareLayout, ViewMode};
+use super::prefs::{BUILT_IN_TITLE, ModelPick, Prefs, RENDER_FACTORS, ShareLayout, ViewMode, file_title};
 use super::viewer::Touch;
-use super::{App, DialogPurpose, Notice, Quit, SHEET_FACTORS, command_key};
+use super::{App, DialogPurpose, Notice, Quit, SheetChoice, command_key};
 use crate::engine::Settings;
 use crate::pipeline::brush::Tool;
 use crate::pipeline::chroma::ChromaControls;
@@ -180,6 +180,14 @@ impl App {
         }
         let photo = self.selected_photo()?.shown_original()?;
         Some(crate::model::compact::photo_shaped((photo.width(), photo.height()), side))
+    }
+
+    /// "Render size 16 (288 × 224 px)".
+    pub(super) fn render_size_label(&mut self, render_factor: u32) -> String {
+        match self.seen_size(render_factor) {
+            Some((w, h)) => format!("Render size {render_factor} ({w} × {h} px)"),
+            None => format!("Render size {render_factor}"),
+        }
     }
 
     fn render_size_caption(&mut self, render_factor: u32) -> String {
@@ -475,6 +483,12 @@ impl App {
         // In a scope of its own, so that a download's progress bar coming or going does not move
         // the ids of the sliders below it while one is held.
         changed |= ui.scope(|ui| self.model_picker(ui)).inner;
+        // Offered once there is a choice: a DeOldify model downloaded, or a weight file in use.
+        if self.models_at_hand().len() > 1
+            && ui.add_enabled(self.selected.is_some(), egui::Button::new("Compare models…")).clicked()
+        {
+            self.open_model_sheet();
+        }
         ui.add_space(6.0);
         ui.heading("Render");
         // The render size and adjustments are the photo on screen's own (with none, those of
@@ -486,7 +500,7 @@ impl App {
         let caption = self.render_size_caption(settings.render_factor);
         ui.label(RichText::new(format!("{caption} Higher is steadier but slower.")).small());
         if ui.add_enabled(self.selected.is_some(), egui::Button::new("Compare render sizes…")).clicked() {
-            self.open_sheet();
+            self.open_render_size_sheet();
         }
         ui.add_space(6.0);
         ui.heading("Adjust");
@@ -660,13 +674,13 @@ impl App {
         let have: Vec<String> = self.models.installed.keys().cloned().collect();
         let installed = |name: &str| have.iter().any(|h| h == name);
         let title = match &self.prefs.model {
-            ModelPick::BuiltIn => "Built-in (fast)".to_string(),
+            ModelPick::BuiltIn => BUILT_IN_TITLE.to_string(),
             ModelPick::Installed(n) => entries.iter().find(|e| &e.name == n).map_or(n.clone(), |e| e.title.clone()),
-            ModelPick::File(p) => p.file_name().map_or_else(|| "file".into(), |n| n.to_string_lossy().into()),
+            ModelPick::File(p) => file_title(p),
         };
         let mut pick_file = false;
         egui::ComboBox::from_label("Model").selected_text(title).show_ui(ui, |ui| {
-            ui.selectable_value(&mut self.prefs.model, ModelPick::BuiltIn, "Built-in (fast)");
+            ui.selectable_value(&mut self.prefs.model, ModelPick::BuiltIn, BUILT_IN_TITLE);
             for e in &entries {
                 let label = if installed(&e.name) { e.title.clone() } else { format!("{} (not installed)", e.title) };
                 ui.selectable_value(&mut self.prefs.model, ModelPick::Installed(e.name.clone()), label);
@@ -813,43 +827,68 @@ impl App {
     }
 
     fn sheet_window(&mut self, ctx: &egui::Context) {
-        if self.sheet.is_none() {
-            return;
-        }
-        let labels: Vec<String> = SHEET_FACTORS
+        const TILE_SIDE: f32 = 230.0;
+        // A render size's label says what the model sees, known once the photo is read.
+        let choices: Vec<SheetChoice> = self.sheet.iter().flat_map(|s| &s.tiles).map(|t| t.choice.clone()).collect();
+        let labels: Vec<Option<String>> = choices
             .iter()
-            .map(|&rf| match self.seen_size(rf) {
-                Some((w, h)) => format!("Render size {rf} ({w} × {h} px)"),
-                None => format!("Render size {rf}"),
+            .map(|c| match c {
+                SheetChoice::RenderFactor(rf) => Some(self.render_size_label(*rf)),
+                SheetChoice::Model(_) => None,
             })
             .collect();
         let Some(sheet) = &self.sheet else { return };
+        let by_model = sheet.tiles.iter().any(|t| matches!(t.choice, SheetChoice::Model(_)));
+        let (title, intro, hover) = if by_model {
+            (
+                "Models",
+                "The same photo with each model at hand. Click the one you like best to use it for all photos.",
+                "Use this model",
+            )
+        } else {
+            (
+                "Render sizes",
+                "The same photo at six render sizes. Click the one you like best to use it.",
+                "Use this render size",
+            )
+        };
         let mut open = true;
         let mut chosen = None;
-        egui::Window::new("Render sizes").open(&mut open).collapsible(false).default_width(760.0).show(ctx, |ui| {
-            ui.label("The same photo at six render sizes. Click the one you like best to use it.");
+        egui::Window::new(title).open(&mut open).collapsible(false).default_width(760.0).show(ctx, |ui| {
+            ui.label(intro);
             egui::Grid::new("sheet").num_columns(3).show(ui, |ui| {
-                for (i, ((render, rf), label)) in sheet.renders.iter().zip(SHEET_FACTORS).zip(labels).enumerate() {
-                    ui.vertical(|ui| match render {
-                        Some(Ok(tex)) => {
-                            let image = egui::Image::from_texture(egui::load::SizedTexture::from_handle(tex))
-                                .max_size(egui::vec2(230.0, 230.0));
-                            let response = ui.add(egui::Button::image(image)).on_hover_text("Use this render size");
-                            let name = label.clone();
-                            response
-                                .widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::Button, true, &name));
-                            if response.clicked() {
-                                chosen = Some(rf);
+                for (i, (tile, label)) in sheet.tiles.iter().zip(labels).enumerate() {
+                    // The button is named by what it uses; a model's time is said under it.
+                    let name = label.unwrap_or_else(|| tile.label.clone());
+                    let label = match tile.took {
+                        Some(took) if by_model => format!("{name} · {:.1} s", took.as_secs_f64()),
+                        _ => name.clone(),
+                    };
+                    // Each tile as wide as its picture will be, so a long name waits beside
+                    // its spinner without squeezing the column.
+                    ui.vertical(|ui| {
+                        ui.set_width(TILE_SIDE);
+                        match &tile.render {
+                            Some(Ok(tex)) => {
+                                let image = egui::Image::from_texture(egui::load::SizedTexture::from_handle(tex))
+                                    .max_size(egui::vec2(TILE_SIDE, TILE_SIDE));
+                                let response = ui.add(egui::Button::image(image)).on_hover_text(hover);
+                                response.widget_info(|| {
+                                    egui::WidgetInfo::labeled(egui::accesskit::Role::Button, true, &name)
+                                });
+                                if response.clicked() {
+                                    chosen = Some(tile.choice.clone());
+                                }
+                                ui.label(label);
                             }
-                            ui.label(label);
-                        }
-                        Some(Err(e)) => {
-                            ui.label(label);
-                            ui.label(RichText::new(e).color(ERROR_RED));
-                        }
-                        None => {
-                            ui.label(label);
-                            ui.add(egui::Spinner::new());
+                            Some(Err(e)) => {
+                                ui.label(label);
+                                ui.label(RichText::new(e).color(ERROR_RED));
+                            }
+                            None => {
+                                ui.label(label);
+                                ui.add(egui::Spinner::new());
+                            }
                         }
                     });
                     if i % 3 == 2 {
@@ -858,10 +897,19 @@ impl App {
                 }
             });
         });
-        if let Some(rf) = chosen {
-            let settings = Settings { render_factor: rf, ..self.shown_settings() };
-            self.set_shown_settings(settings, ctx.input(|i| i.time));
-            open = false;
+        let now = ctx.input(|i| i.time);
+        match chosen {
+            Some(SheetChoice::RenderFactor(rf)) => {
+                let settings = Settings { render_factor: rf, ..self.shown_settings() };
+                self.set_shown_settings(settings, now);
+                open = false;
+            }
+            Some(SheetChoice::Model(pick)) => {
+                self.prefs.model = pick;
+                self.settings_changed(now);
+                open = false;
+            }
+            None => {}
         }
         if !open {
             self.sheet = None;

@@ -40,8 +40,11 @@ const SETTLE_SECONDS: f64 = 0.3;
 pub const PIXEL_BUDGET: usize = 1 << 30;
 /// Render factors of the render-size sheet.
 pub const SHEET_FACTORS: [u32; 6] = [10, 16, 22, 28, 35, 45];
-/// Worker ids at and above this are the sheet's renders, not photos.
+/// Worker ids at and above this are the sheet's renders, not photos: `SHEET_ID_BASE +
+/// photo × SHEET_STRIDE + tile`.
 const SHEET_ID_BASE: u64 = 1 << 40;
+/// The most tiles a sheet has (a model sheet has one per model at hand: a handful).
+const SHEET_STRIDE: u64 = 16;
 
 /// Where the app keeps its files; tests point these at temporary folders.
 #[derive(Debug, Clone, Default)]
@@ -109,10 +112,30 @@ pub enum Quit {
     Now,
 }
 
-/// The render-size sheet: one photo at six render factors.
+/// One photo rendered several ways side by side, to pick the one to use: at six render sizes,
+/// or with each model at hand.
+#[derive(Clone)]
 pub struct Sheet {
     pub photo: u64,
-    pub renders: Vec<Option<Result<egui::TextureHandle, String>>>,
+    pub tiles: Vec<SheetTile>,
+}
+
+#[derive(Clone)]
+pub struct SheetTile {
+    /// "Render size 16 (288 × 224 px)", "DeOldify Artistic".
+    pub label: String,
+    /// What clicking it uses.
+    pub choice: SheetChoice,
+    /// The render, or why there is none; None while it is made.
+    pub render: Option<Result<egui::TextureHandle, String>>,
+    /// How long the render took, loading a model aside.
+    pub took: Option<std::time::Duration>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SheetChoice {
+    RenderFactor(u32),
+    Model(ModelPick),
 }
 
 pub struct App {
@@ -629,8 +652,13 @@ impl App {
 
     /// The chosen model's file, or what to do to get it.
     pub fn model_choice(&self) -> Result<ModelChoice, String> {
+        self.choice_for(&self.prefs.model)
+    }
+
+    /// What the worker needs to run `pick`, or why it cannot.
+    fn choice_for(&self, pick: &ModelPick) -> Result<ModelChoice, String> {
         let device = self.device();
-        match &self.prefs.model {
+        match pick {
             ModelPick::BuiltIn => self
                 .models
                 .builtin
@@ -879,19 +907,26 @@ impl App {
                     "The graphics card ran out of memory at render size {render_factor}; continuing on the CPU (slower). A smaller render size may fit on the card."
                 )));
             }
-            Event::Finished { photo, result, .. } => self.sheet_result(ctx, photo, Ok(result)),
+            Event::Finished { photo, result, took, .. } => self.sheet_result(ctx, photo, Ok((result, took))),
             Event::Failed { photo, message, .. } => self.sheet_result(ctx, photo, Err(with_advice(&message))),
             _ => {}
         }
     }
 
-    fn sheet_result(&mut self, ctx: &egui::Context, id: u64, result: Result<Arc<DynamicImage>, String>) {
+    fn sheet_result(
+        &mut self,
+        ctx: &egui::Context,
+        id: u64,
+        result: Result<(Arc<DynamicImage>, std::time::Duration), String>,
+    ) {
         let Some(sheet) = &mut self.sheet else { return };
-        let index = ((id - SHEET_ID_BASE) % SHEET_FACTORS.len() as u64) as usize;
-        if (id - SHEET_ID_BASE) / SHEET_FACTORS.len() as u64 != sheet.photo {
+        let index = ((id - SHEET_ID_BASE) % SHEET_STRIDE) as usize;
+        let Some(tile) = sheet.tiles.get_mut(index).filter(|_| (id - SHEET_ID_BASE) / SHEET_STRIDE == sheet.photo)
+        else {
             return; // a sheet closed since
-        }
-        sheet.renders[index] = Some(result.map(|img| {
+        };
+        tile.took = result.as_ref().ok().map(|(_, took)| *took);
+        tile.render = Some(result.map(|(img, _)| {
             let small = img.thumbnail(320, 320);
             ctx.load_texture(format!("sheet-{index}"), library::to_color_image(&small), Default::default())
         }));
@@ -1280,23 +1315,69 @@ impl App {
     }
 
     /// Renders the selected photo at the sheet's six render factors.
-    pub fn open_sheet(&mut self) {
+    pub fn open_render_size_sheet(&mut self) {
+        if let Err(text) = self.runnable_model() {
+            self.notice = Some(Notice::error(text));
+            return;
+        }
+        let tiles =
+            SHEET_FACTORS.iter().map(|&rf| (self.render_size_label(rf), SheetChoice::RenderFactor(rf))).collect();
+        self.open_sheet(tiles);
+    }
+
+    /// Renders the selected photo with each model at hand (installed, or the weight file in
+    /// use), at its own settings.
+    pub fn open_model_sheet(&mut self) {
+        let tiles = self.models_at_hand().into_iter().map(|(title, pick)| (title, SheetChoice::Model(pick))).collect();
+        self.open_sheet(tiles);
+    }
+
+    /// The models that can be tried now, with their titles: the built-in one, each installed,
+    /// and the weight file in use.
+    pub fn models_at_hand(&self) -> Vec<(String, ModelPick)> {
+        let mut models = Vec::new();
+        if self.models.builtin.is_some() {
+            models.push((prefs::BUILT_IN_TITLE.to_string(), ModelPick::BuiltIn));
+        }
+        for entry in self.models.manifest.iter().filter(|e| self.models.installed.contains_key(&e.name)) {
+            models.push((entry.title.clone(), ModelPick::Installed(entry.name.clone())));
+        }
+        if let ModelPick::File(path) = &self.prefs.model {
+            models.push((prefs::file_title(path), self.prefs.model.clone()));
+        }
+        models.truncate(SHEET_STRIDE as usize);
+        models
+    }
+
+    /// Renders the selected photo as each tile says, at its own settings otherwise.
+    fn open_sheet(&mut self, tiles: Vec<(String, SheetChoice)>) {
         let Some(p) = self.selected_photo() else { return };
         let (id, path, photo_settings) = (p.id, p.path.clone(), p.settings.clone());
-        let model = match self.runnable_model() {
-            Ok(m) => m,
-            Err(text) => {
-                self.notice = Some(Notice::error(text));
-                return;
-            }
-        };
-        for (i, &rf) in SHEET_FACTORS.iter().enumerate() {
-            let settings = Settings { render_factor: rf, ..photo_settings.clone() };
-            let photo = SHEET_ID_BASE + id * SHEET_FACTORS.len() as u64 + i as u64;
-            let job = Job { photo, path: path.clone(), model: Some(model.clone()), settings, on_screen: false };
-            self.worker.submit(job);
+        let mut sheet = Sheet { photo: id, tiles: Vec::new() };
+        for (i, (label, choice)) in tiles.into_iter().enumerate() {
+            let (model, settings) = match &choice {
+                SheetChoice::RenderFactor(rf) => {
+                    (self.runnable_model(), Settings { render_factor: *rf, ..photo_settings.clone() })
+                }
+                SheetChoice::Model(pick) => (self.choice_for(pick), photo_settings.clone()),
+            };
+            let render = match model {
+                Ok(model) => {
+                    let photo = SHEET_ID_BASE + id * SHEET_STRIDE + i as u64;
+                    self.worker.submit(Job {
+                        photo,
+                        path: path.clone(),
+                        model: Some(model),
+                        settings,
+                        on_screen: false,
+                    });
+                    None
+                }
+                Err(why) => Some(Err(why)),
+            };
+            sheet.tiles.push(SheetTile { label, choice, render, took: None });
         }
-        self.sheet = Some(Sheet { photo: id, renders: vec![None; SHEET_FACTORS.len()] });
+        self.sheet = Some(sheet);
     }
 
     /// Selects the photo `step` places down the list (up when negative), stopping at its ends.

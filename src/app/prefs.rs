@@ -26,6 +26,14 @@ pub enum ModelPick {
     File(PathBuf),
 }
 
+/// What the model list calls the built-in model.
+pub const BUILT_IN_TITLE: &str = "Built-in (fast)";
+
+/// What the model list calls a weight file: its name.
+pub fn file_title(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(|| "file".into(), |n| n.to_string_lossy().into())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ViewMode {
     Split,
