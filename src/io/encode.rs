@@ -486,7 +486,7 @@ mod tests {
             for entry in (ifd + 2..).step_by(12).take(u16_at(ifd)) {
                 let (tag, kind, count) = (u16_at(entry), u16_at(entry + 2), u32_at(entry + 4));
                 let size = count * [0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8][kind];
-                if tag == 0x8769 {
+                if tag == 0x8769 || tag == 0x8825 {
                     directories.push(u32_at(entry + 8));
                 }
                 if size > 4 {
