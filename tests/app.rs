@@ -1583,6 +1583,24 @@ fn a_model_file_that_will_not_load_is_blamed_not_the_photos() {
 }
 
 #[test]
+fn a_file_of_several_pictures_says_only_the_first_is_colorized() {
+    let setup = Setup::new();
+    let mut file = std::io::Cursor::new(Vec::new());
+    let mut tiff = tiff::encoder::TiffEncoder::new(&mut file).unwrap();
+    let page = image::open(SAMPLE).unwrap().to_rgb8();
+    for _ in 0..3 {
+        tiff.write_image::<tiff::encoder::colortype::RGB8>(page.width(), page.height(), page.as_raw()).unwrap();
+    }
+    let album = setup.dir.path().join("album.tif");
+    std::fs::write(&album, file.into_inner()).unwrap();
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[album.to_str().unwrap()]);
+    step_until(&mut harness, "the render", all_done);
+    assert_eq!(harness.state().photos[0].other_pictures, 2);
+    assert!(harness.query_by_label_contains("The first of 3 pictures in this file").is_some());
+}
+
+#[test]
 fn models_at_hand_are_compared_on_the_photo_and_one_is_picked() {
     let setup = Setup::new();
     let mut harness = setup.harness();

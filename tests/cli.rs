@@ -434,6 +434,23 @@ fn an_archive_photos_iptc_caption_is_carried_over_in_every_format() {
 }
 
 #[test]
+fn a_multi_page_tiff_is_colorized_from_its_first_page_and_the_others_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    // A scanner's "multi-TIFF": three photos of an album page in one file.
+    let mut file = std::io::Cursor::new(Vec::new());
+    let mut tiff = tiff::encoder::TiffEncoder::new(&mut file).unwrap();
+    for _ in 0..3 {
+        tiff.write_image::<tiff::encoder::colortype::RGB8>(64, 48, picture(64, 48).as_raw()).unwrap();
+    }
+    let input = dir.path().join("album.tif");
+    std::fs::write(&input, file.into_inner()).unwrap();
+    let out = colorize(&[&input], &dir.path().join("out"), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(dir.path().join("out/album.png").is_file());
+    assert!(text(&out).contains("album.tif holds 3 pictures (pages); only the first was colorized"), "{}", text(&out));
+}
+
+#[test]
 fn icc_profiles_are_carried_over() {
     let dir = tempfile::tempdir().unwrap();
     let img = picture(64, 48);

@@ -386,7 +386,7 @@ impl App {
                     // A row scrolled out of sight only takes its room: laying out thousands of
                     // thumbnails and names (or a scope for each) would slow every frame of a
                     // long list.
-                    if matches!(p.status, Status::Working(_) | Status::Failed(_)) {
+                    if matches!(p.status, Status::Working(_) | Status::Failed(_)) || p.other_pictures > 0 {
                         ui.scope(|ui| {
                             ui.allocate_space(row.size());
                             status_extras(ui, p);
@@ -968,4 +968,12 @@ fn status_extras(ui: &mut egui::Ui, p: &Photo) {
         }
         _ => {}
     }
+    if p.other_pictures > 0 {
+        ui.label(RichText::new(other_pictures_note(p.other_pictures)).small());
+    }
+}
+
+/// What the list says of a file holding more pictures than the one colorized.
+pub fn other_pictures_note(others: usize) -> String {
+    format!("The first of {} pictures in this file; save each as its own file to colorize the others.", others + 1)
 }

@@ -52,6 +52,9 @@ pub struct Photo {
     pub saved_as: Option<super::export::SavedAs>,
     /// How long its last render took, and where the model ran, for the status line.
     pub took: Option<(std::time::Duration, &'static str)>,
+    /// Pictures in its file besides the one read (a multi-page TIFF's other pages), which the
+    /// list tells of: they are not colorized.
+    pub other_pictures: usize,
 }
 
 impl Photo {
@@ -73,6 +76,7 @@ impl Photo {
             waits_until_shown: false,
             saved_as: None,
             took: None,
+            other_pictures: 0,
         }
     }
 

@@ -831,9 +831,9 @@ impl App {
                     p.status = Status::Working(Stage::Reading);
                 }
             }
-            Event::Decoded { photo, original, quarter_turns } if photo < SHEET_ID_BASE => {
+            Event::Decoded { photo, original, quarter_turns, other_pictures } if photo < SHEET_ID_BASE => {
                 if let Some(p) = self.photo_mut(photo) {
-                    (p.original, p.original_turns) = (Some(original), quarter_turns);
+                    (p.original, p.original_turns, p.other_pictures) = (Some(original), quarter_turns, other_pictures);
                 }
             }
             Event::Progress { photo, stage } if photo < SHEET_ID_BASE => {

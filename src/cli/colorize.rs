@@ -120,13 +120,15 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
     }
 }
 
+/// Colorizes one photo into `out_path`; returns how many pictures its file holds besides the
+/// one colorized (a multi-page TIFF's other pages).
 fn colorize_one(
     colorizer: &Colorizer,
     job: &Found,
     out_path: &Path,
     settings: &Settings,
     format: encode::Format,
-) -> Result<(), Failure> {
+) -> Result<usize, Failure> {
     let photo = decode::decode(&job.input)?;
     let pixels = tintype::engine::turn(photo.pixels, settings.quarter_turns);
     let result = match colorizer.colorize(&pixels, settings) {
@@ -145,7 +147,7 @@ fn colorize_one(
         std::fs::create_dir_all(parent).with_context(|| format!("{}: cannot create the folder", parent.display()))?;
     }
     encode::write_atomic(out_path, &bytes, &[&job.input])?;
-    Ok(())
+    Ok(photo.other_pictures)
 }
 
 /// `dir/photo.<ext>`, or `dir/photo-2.<ext>`, … when another photo of this batch (say
@@ -235,7 +237,18 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
             outcome = attempt(&colorizer);
         }
         match outcome {
-            Ok(Ok(())) => done += 1,
+            Ok(Ok(others)) => {
+                done += 1;
+                if others > 0 {
+                    bar.suspend(|| {
+                        eprintln!(
+                            "warning: {} holds {} pictures (pages); only the first was colorized: save each as its own file to colorize the others",
+                            job.input.display(),
+                            others + 1
+                        )
+                    });
+                }
+            }
             Ok(Err(Failure::OutOfMemory)) => {
                 failed += 1;
                 bar.suspend(|| {

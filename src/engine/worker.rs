@@ -56,6 +56,8 @@ pub enum Event {
         original: Arc<DynamicImage>,
         /// How far it was turned (`Settings::quarter_turns`).
         quarter_turns: u8,
+        /// Pictures in its file besides this one, not read (`decode::Photo::other_pictures`).
+        other_pictures: usize,
     },
     /// A job with no model is done: the photo was read and sent in `Decoded`.
     Read {
@@ -229,6 +231,7 @@ struct Decoded {
     pixels: Arc<DynamicImage>,
     /// As read, before any turn.
     carried: Carried,
+    other_pictures: usize,
 }
 
 /// A photo as read, and the network's output for it.
@@ -364,12 +367,14 @@ fn process(
             *decoded = None;
             let photo = decode::decode(&job.path).map_err(|e| e.to_string())?;
             let pixels = Arc::new(super::turn(photo.pixels, turns));
-            let carried = photo.carried;
-            *decoded = Some(Decoded { path: job.path.clone(), quarter_turns: turns, pixels: pixels.clone(), carried });
+            let (carried, other_pictures) = (photo.carried, photo.other_pictures);
+            let path = job.path.clone();
+            *decoded = Some(Decoded { path, quarter_turns: turns, pixels: pixels.clone(), carried, other_pictures });
             pixels
         }
     };
-    send(Event::Decoded { photo: job.photo, original: photo.clone(), quarter_turns: turns });
+    let other_pictures = decoded.as_ref().map_or(0, |d| d.other_pictures);
+    send(Event::Decoded { photo: job.photo, original: photo.clone(), quarter_turns: turns, other_pictures });
     let Some(choice) = &job.model else { return Ok(None) };
     if cancel.load(Ordering::SeqCst) {
         return Ok(None);

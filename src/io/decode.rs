@@ -33,6 +33,9 @@ pub struct Photo {
     /// Upright pixels (EXIF orientation applied), in the file's own colour type and depth.
     pub pixels: DynamicImage,
     pub carried: Carried,
+    /// Pictures the file holds besides this one, which are not read: a multi-page TIFF's other
+    /// pages (a scanner's "multi-TIFF" of a whole album page), its reduced-size previews aside.
+    pub other_pictures: usize,
 }
 
 /// What of a photo's file its colorized copy carries, besides EXIF (which export reads from the
@@ -242,17 +245,17 @@ fn decode_reader<R: BufRead + Seek>(path: &Path, reader: ImageReader<R>) -> Resu
     let start = inner.stream_position().map_err(open)?;
     // The resolution and IPTC are read by each format's own means, as the image crate does not
     // give them.
-    let (density, iptc) = match format {
+    let (density, iptc, other_pictures) = match format {
         Some(ImageFormat::Jpeg) => {
             let walk = walk_jpeg(&mut inner).map_err(open)?;
             if !walk.complete {
                 return Err(DecodeError::Damaged { path: path.to_owned(), why: ENDS_EARLY.into() });
             }
-            (walk.density, walk.iptc)
+            (walk.density, walk.iptc, 0)
         }
-        Some(ImageFormat::Png) => (png_density(&mut inner), None),
-        Some(ImageFormat::Tiff) => tiff_density_and_iptc(&mut inner),
-        _ => (None, None),
+        Some(ImageFormat::Png) => (png_density(&mut inner), None, 0),
+        Some(ImageFormat::Tiff) => tiff_metadata(&mut inner),
+        _ => (None, None, 0),
     };
     inner.seek(SeekFrom::Start(start)).map_err(open)?;
     let mut reader = ImageReader::new(inner);
@@ -277,7 +280,7 @@ fn decode_reader<R: BufRead + Seek>(path: &Path, reader: ImageReader<R>) -> Resu
     use image::metadata::Orientation::{Rotate90, Rotate90FlipH, Rotate270, Rotate270FlipH};
     let on_its_side = matches!(orientation, Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH);
     let density = density.map(|d| d.turned(on_its_side as u8));
-    Ok(Photo { pixels, carried: Carried { icc_profile, density, xmp, iptc } })
+    Ok(Photo { pixels, carried: Carried { icc_profile, density, xmp, iptc }, other_pictures })
 }
 
 /// `xmp` with its orientation (tiff:Orientation, as an attribute or an element) set to 1,
@@ -304,10 +307,21 @@ fn png_density(r: &mut (impl BufRead + Seek)) -> Option<Density> {
     (dims.unit == png::Unit::Meter).then(|| Density::per_inch(per_metre(dims.xppu), per_metre(dims.yppu), true))?
 }
 
-/// A TIFF's resolution and IPTC datasets.
-fn tiff_density_and_iptc(r: &mut (impl Read + Seek)) -> (Option<Density>, Option<Vec<u8>>) {
-    let Ok(mut decoder) = tiff::decoder::Decoder::new(r) else { return (None, None) };
-    (tiff_density(&mut decoder), tiff_iptc(&mut decoder))
+/// A TIFF's resolution, IPTC datasets, and how many full-size pictures follow the first.
+fn tiff_metadata(r: &mut (impl Read + Seek)) -> (Option<Density>, Option<Vec<u8>>, usize) {
+    let Ok(mut decoder) = tiff::decoder::Decoder::new(r) else { return (None, None, 0) };
+    (tiff_density(&mut decoder), tiff_iptc(&mut decoder), tiff_other_pages(&mut decoder))
+}
+
+/// The pages after the decoder's current one that are pictures of their own: not marked as a
+/// reduced-size version of another (NewSubfileType bit 0). Counted as far as they can be read.
+fn tiff_other_pages<R: Read + Seek>(decoder: &mut tiff::decoder::Decoder<R>) -> usize {
+    let mut pages = 0;
+    while decoder.more_images() && decoder.next_image().is_ok() {
+        let subfile = decoder.find_tag_unsigned::<u32>(tiff::tags::Tag::NewSubfileType).ok().flatten();
+        pages += usize::from(subfile.unwrap_or(0) & 1 == 0);
+    }
+    pages
 }
 
 /// A TIFF's XResolution and YResolution, in its ResolutionUnit (inches when it names none, as
@@ -397,6 +411,27 @@ mod tests {
             let again = decode_bytes(Path::new("again"), &bytes.unwrap()).unwrap().carried;
             assert_eq!(again.iptc.as_deref(), Some(&*iim), "{format:?}");
         }
+    }
+
+    #[test]
+    fn a_tiffs_other_pages_are_counted_and_its_previews_are_not() {
+        use tiff::encoder::{TiffEncoder, colortype::Gray8};
+        let mut file = std::io::Cursor::new(Vec::new());
+        let mut tiff = TiffEncoder::new(&mut file).unwrap();
+        // An album page scanned as three photos, the second with a reduced-size preview.
+        for (shade, preview) in [(40u8, false), (90, false), (90, true), (140, false)] {
+            let side = if preview { 4 } else { 16 };
+            let mut page = tiff.new_image::<Gray8>(side, side).unwrap();
+            if preview {
+                page.encoder().write_tag(tiff::tags::Tag::NewSubfileType, 1u32).unwrap();
+            }
+            page.write_data(&vec![shade; (side * side) as usize]).unwrap();
+        }
+        let photo = decode_bytes(Path::new("album.tif"), file.get_ref()).unwrap();
+        assert_eq!(photo.other_pictures, 2);
+        assert_eq!(photo.pixels.to_luma8().get_pixel(0, 0).0, [40], "the first page is the one read");
+        let single = crate::io::encode::encode(&photo.pixels, crate::io::encode::Format::Tiff, &photo.carried, None);
+        assert_eq!(decode_bytes(Path::new("one.tif"), &single.unwrap()).unwrap().other_pictures, 0);
     }
 
     /// A small baseline JPEG (the progressive files are among the real photos below).
