@@ -204,7 +204,7 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
 
     let bar = ProgressBar::new(jobs.len() as u64);
     bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg} [{elapsed_precise}]")
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg} [{elapsed_precise}, about {eta} left]")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let (mut done, mut skipped, mut failed) = (0usize, 0usize, problems.len());
