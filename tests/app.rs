@@ -1624,6 +1624,18 @@ fn models_at_hand_are_compared_on_the_photo_and_one_is_picked() {
     assert!(matches!(sheet.tiles[0].render, Some(Ok(_))) && sheet.tiles[0].took.is_some());
     assert!(matches!(&sheet.tiles[1].render, Some(Err(why)) if why.contains("my-model.safetensors")));
     assert!(harness.query_by_label_contains("Built-in (fast) · ").is_some(), "the time it took is shown");
+    // A sheet opened again numbers its renders anew: one made for the sheet before never lands
+    // in it.
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    assert!(harness.state().sheet.is_none());
+    harness.get_by_label("Compare models…").click();
+    harness.step();
+    let again = harness.state().sheet.as_ref().unwrap().first_job;
+    assert!(again >= sheet.first_job + sheet.tiles.len() as u64, "{again} after {}", sheet.first_job);
+    step_until(&mut harness, "both tiles again", |app| {
+        app.sheet.as_ref().is_some_and(|s| s.tiles.iter().all(|t| t.render.is_some()))
+    });
     // Picking the built-in one uses it for the photos; the message goes.
     harness.get_by_role_and_label(Role::Button, "Built-in (fast)").click();
     harness.step();

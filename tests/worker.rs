@@ -155,6 +155,25 @@ fn the_photo_is_handed_over_as_soon_as_it_is_read() {
 }
 
 #[test]
+fn withdrawn_jobs_are_not_worked_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = photo(dir.path());
+    let worker = Worker::spawn(|| {});
+    let job =
+        |photo| Job { photo, path: path.clone(), model: Some(model()), settings: settings(7, 1.0), on_screen: false };
+    for id in 1..=3 {
+        worker.submit(job(id));
+    }
+    // A sheet closed while its renders wait: 2 and 3 never start; 1 may be under way.
+    worker.withdraw(vec![2, 3]);
+    worker.submit(job(4));
+    let events = until_done(&worker, 4);
+    let started: Vec<u64> =
+        events.iter().filter_map(|e| if let Event::Started { photo } = e { Some(*photo) } else { None }).collect();
+    assert_eq!(started, [1, 4], "{events:?}");
+}
+
+#[test]
 fn quitting_while_work_runs_is_clean() {
     let dir = tempfile::tempdir().unwrap();
     let path = photo(dir.path());

@@ -912,7 +912,7 @@ impl App {
             None => {}
         }
         if !open {
-            self.sheet = None;
+            self.close_sheet();
         }
     }
 }

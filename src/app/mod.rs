@@ -40,8 +40,9 @@ const SETTLE_SECONDS: f64 = 0.3;
 pub const PIXEL_BUDGET: usize = 1 << 30;
 /// Render factors of the render-size sheet.
 pub const SHEET_FACTORS: [u32; 6] = [10, 16, 22, 28, 35, 45];
-/// Worker ids at and above this are the sheet's renders, not photos: `SHEET_ID_BASE +
-/// photo × SHEET_STRIDE + tile`.
+/// Worker ids at and above this are the sheets' renders, not photos: `SHEET_ID_BASE +
+/// sheet number × SHEET_STRIDE + tile`, so that a render for a sheet closed since never lands
+/// in another.
 const SHEET_ID_BASE: u64 = 1 << 40;
 /// The most tiles a sheet has (a model sheet has one per model at hand: a handful).
 const SHEET_STRIDE: u64 = 16;
@@ -116,7 +117,8 @@ pub enum Quit {
 /// or with each model at hand.
 #[derive(Clone)]
 pub struct Sheet {
-    pub photo: u64,
+    /// The worker id of its first tile's render; the others follow.
+    pub first_job: u64,
     pub tiles: Vec<SheetTile>,
 }
 
@@ -203,6 +205,8 @@ pub struct App {
     /// both show in the taskbar while the window is behind others.
     pub title: String,
     pub sheet: Option<Sheet>,
+    /// Sheets opened so far, which numbers their renders.
+    sheets_opened: u64,
     downloads: controls::Downloads,
     dialog: Option<Receiver<Vec<PathBuf>>>,
     dialog_purpose: DialogPurpose,
@@ -349,6 +353,7 @@ impl App {
             ctx: ctx.clone(),
             export_batch: None,
             sheet: None,
+            sheets_opened: 0,
             downloads: Default::default(),
             dialog: None,
             dialog_purpose: DialogPurpose::Photos,
@@ -920,11 +925,10 @@ impl App {
         result: Result<(Arc<DynamicImage>, std::time::Duration), String>,
     ) {
         let Some(sheet) = &mut self.sheet else { return };
-        let index = ((id - SHEET_ID_BASE) % SHEET_STRIDE) as usize;
-        let Some(tile) = sheet.tiles.get_mut(index).filter(|_| (id - SHEET_ID_BASE) / SHEET_STRIDE == sheet.photo)
-        else {
-            return; // a sheet closed since
+        let Some(tile) = id.checked_sub(sheet.first_job).and_then(|i| sheet.tiles.get_mut(i as usize)) else {
+            return; // for a sheet closed since
         };
+        let index = id - sheet.first_job;
         tile.took = result.as_ref().ok().map(|(_, took)| *took);
         tile.render = Some(result.map(|(img, _)| {
             let small = img.thumbnail(320, 320);
@@ -1349,11 +1353,26 @@ impl App {
         models
     }
 
+    /// Closes the sheet, if one is open, and drops its renders still to be made: a sheet of
+    /// DeOldify models closed at once would otherwise keep the CPU busy for a minute before the
+    /// photos' own renders.
+    pub fn close_sheet(&mut self) {
+        let Some(sheet) = self.sheet.take() else { return };
+        let waiting = sheet.tiles.iter().enumerate().filter(|(_, t)| t.render.is_none());
+        self.worker.withdraw(waiting.map(|(i, _)| sheet.first_job + i as u64).collect());
+        // One of them may be under way; a photo's own render is not stopped.
+        if !self.photos.iter().any(|p| matches!(p.status, Status::Working(_))) {
+            self.worker.cancel_current();
+        }
+    }
+
     /// Renders the selected photo as each tile says, at its own settings otherwise.
     fn open_sheet(&mut self, tiles: Vec<(String, SheetChoice)>) {
         let Some(p) = self.selected_photo() else { return };
-        let (id, path, photo_settings) = (p.id, p.path.clone(), p.settings.clone());
-        let mut sheet = Sheet { photo: id, tiles: Vec::new() };
+        let (path, photo_settings) = (p.path.clone(), p.settings.clone());
+        self.close_sheet();
+        self.sheets_opened += 1;
+        let mut sheet = Sheet { first_job: SHEET_ID_BASE + self.sheets_opened * SHEET_STRIDE, tiles: Vec::new() };
         for (i, (label, choice)) in tiles.into_iter().enumerate() {
             let (model, settings) = match &choice {
                 SheetChoice::RenderFactor(rf) => {
@@ -1363,7 +1382,7 @@ impl App {
             };
             let render = match model {
                 Ok(model) => {
-                    let photo = SHEET_ID_BASE + id * SHEET_STRIDE + i as u64;
+                    let photo = sheet.first_job + i as u64;
                     self.worker.submit(Job {
                         photo,
                         path: path.clone(),
@@ -1571,7 +1590,7 @@ impl App {
             if self.help_open {
                 self.help_open = false;
             } else if self.sheet.is_some() {
-                self.sheet = None;
+                self.close_sheet();
             } else if self.viewer.brush.is_some() {
                 self.viewer.brush = None;
             } else {

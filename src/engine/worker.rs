@@ -130,6 +130,8 @@ impl Stage {
 
 enum Message {
     Job(Job),
+    /// Queued jobs for these photos are dropped.
+    Withdraw(Vec<u64>),
     Quit,
 }
 
@@ -156,6 +158,11 @@ impl Worker {
 
     pub fn submit(&self, job: Job) {
         let _ = self.jobs.send(Message::Job(job));
+    }
+
+    /// Drops the queued jobs for `photos` (not the one being worked on: see `cancel_current`).
+    pub fn withdraw(&self, photos: Vec<u64>) {
+        let _ = self.jobs.send(Message::Withdraw(photos));
     }
 
     /// Stops the photo being worked on at its next stage; queued jobs go on.
@@ -209,6 +216,7 @@ fn drain(rx: &Receiver<Message>, queue: &mut VecDeque<Job>, block: bool) -> bool
                 Some(slot) => *slot = job,
                 None => queue.push_back(job),
             },
+            Message::Withdraw(photos) => queue.retain(|job| !photos.contains(&job.photo)),
         }
     }
 }
