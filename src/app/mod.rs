@@ -1360,8 +1360,9 @@ impl App {
         let Some(sheet) = self.sheet.take() else { return };
         let waiting = sheet.tiles.iter().enumerate().filter(|(_, t)| t.render.is_none());
         self.worker.withdraw(waiting.map(|(i, _)| sheet.first_job + i as u64).collect());
-        // One of them may be under way; a photo's own render is not stopped.
-        if !self.photos.iter().any(|p| matches!(p.status, Status::Working(_))) {
+        // One of them may be under way; never a photo's own render, which may have started
+        // while its status still says queued.
+        if !self.photos.iter().any(|p| matches!(p.status, Status::Queued | Status::Working(_))) {
             self.worker.cancel_current();
         }
     }
