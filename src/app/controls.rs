@@ -485,7 +485,10 @@ impl App {
         changed |= ui.scope(|ui| self.model_picker(ui)).inner;
         // Offered once there is a choice: a DeOldify model downloaded, or a weight file in use.
         if self.models_at_hand().len() > 1
-            && ui.add_enabled(self.selected.is_some(), egui::Button::new("Compare models…")).clicked()
+            && ui
+                .add_enabled(self.selected.is_some(), egui::Button::new("Compare models…"))
+                .on_hover_text("The photo on screen with each model at hand, side by side")
+                .clicked()
         {
             self.open_model_sheet();
         }
