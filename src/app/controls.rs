@@ -832,14 +832,14 @@ impl App {
     fn sheet_window(&mut self, ctx: &egui::Context) {
         const TILE_SIDE: f32 = 230.0;
         // A render size's label says what the model sees, known once the photo is read.
-        let choices: Vec<SheetChoice> = self.sheet.iter().flat_map(|s| &s.tiles).map(|t| t.choice.clone()).collect();
-        let labels: Vec<Option<String>> = choices
+        let factors: Vec<Option<u32>> = self
+            .sheet
             .iter()
-            .map(|c| match c {
-                SheetChoice::RenderFactor(rf) => Some(self.render_size_label(*rf)),
-                SheetChoice::Model(_) => None,
-            })
+            .flat_map(|s| &s.tiles)
+            .map(|t| if let SheetChoice::RenderFactor(rf) = t.choice { Some(rf) } else { None })
             .collect();
+        let labels: Vec<Option<String>> =
+            factors.into_iter().map(|rf| rf.map(|rf| self.render_size_label(rf))).collect();
         let Some(sheet) = &self.sheet else { return };
         let by_model = sheet.tiles.iter().any(|t| matches!(t.choice, SheetChoice::Model(_)));
         let (title, intro, hover) = if by_model {
@@ -977,6 +977,6 @@ fn status_extras(ui: &mut egui::Ui, p: &Photo) {
 }
 
 /// What the list says of a file holding more pictures than the one colorized.
-pub fn other_pictures_note(others: usize) -> String {
+fn other_pictures_note(others: usize) -> String {
     format!("The first of {} pictures in this file; save each as its own file to colorize the others.", others + 1)
 }

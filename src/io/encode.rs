@@ -97,7 +97,10 @@ pub fn encode(image: &DynamicImage, format: Format, carried: &Carried, exif: Opt
             write_rgb(enc, image, false).map(|()| {
                 let xmp = xmp.and_then(xmp_segment);
                 let iptc = iptc.and_then(super::iptc::photoshop_segment);
-                out = with_jpeg_segments(&out, &[xmp, iptc].into_iter().flatten().flatten().collect::<Vec<u8>>());
+                let segments: Vec<u8> = [xmp, iptc].into_iter().flatten().flatten().collect();
+                if !segments.is_empty() {
+                    out = with_jpeg_segments(&out, &segments);
+                }
             })
         }
         Format::Tiff => {
