@@ -33,6 +33,7 @@ fn compact() -> (Colorizer, Settings) {
         chroma: ChromaControls::default(),
         quarter_turns: 0,
         brush: Vec::new(),
+        crop: None,
     };
     (colorizer, settings)
 }

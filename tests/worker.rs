@@ -25,6 +25,7 @@ fn settings(render_factor: u32, saturation: f32) -> Settings {
         chroma: ChromaControls { saturation, ..Default::default() },
         quarter_turns: 0,
         brush: Vec::new(),
+        crop: None,
     }
 }
 

@@ -9,11 +9,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver};
 
 use egui::{Color32, RichText};
+use image::GenericImageView as _;
 
 use super::library::{Photo, Status};
 use super::prefs::{BUILT_IN_TITLE, ModelPick, Prefs, RENDER_FACTORS, ShareLayout, ViewMode, file_title};
 use super::viewer::Touch;
-use super::{App, DialogPurpose, Notice, Quit, SheetChoice, command_key};
+use super::{App, DialogPurpose, Notice, Quit, SheetChoice, command_key, cropping};
 use crate::engine::Settings;
 use crate::pipeline::brush::Tool;
 use crate::pipeline::chroma::ChromaControls;
@@ -115,14 +116,24 @@ impl App {
             if let Some(message) = self.model_problem().or(failed) {
                 ui.label(RichText::new(message).color(ERROR_RED));
             }
-            let (before, after) = match self.selected_photo() {
-                Some(p) => (p.shown_original().cloned(), p.shown_result().cloned()),
-                None => (None, None),
+            let (before, crop, after) = match self.selected_photo() {
+                Some(p) => (p.shown_original().cloned(), p.settings.crop, p.shown_result().cloned()),
+                None => (None, None, None),
             };
+            // While a crop is being set the canvas shows the whole photo and the frame.
+            if let Some(whole) = before.as_ref().filter(|_| self.crop_edit().is_some()) {
+                self.crop_bar(ui);
+                if let Some(mut edit) = self.crop_edit() {
+                    if self.viewer.show_crop(ui, whole, &mut edit.crop) {
+                        self.cropping = Some(edit);
+                    }
+                    return;
+                }
+            }
             let mode = self.prefs.view;
             let hint = self.canvas_hint();
             let pending = self.after_pending();
-            match self.viewer.show(ui, mode, before.as_ref(), after.as_ref(), &hint, pending) {
+            match self.viewer.show(ui, mode, before.as_ref(), crop, after.as_ref(), &hint, pending) {
                 Some(Touch::Stroke(stroke)) => self.add_stroke(stroke, ui.input(|i| i.time)),
                 // A colour picked from the photo is the brush's colour from now on.
                 Some(Touch::Picked(colour)) => {
@@ -178,8 +189,13 @@ impl App {
         if !self.model_sees_photo_shape() {
             return Some((side, side));
         }
-        let photo = self.selected_photo()?.shown_original()?;
-        Some(crate::model::compact::photo_shaped((photo.width(), photo.height()), side))
+        let p = self.selected_photo()?;
+        let whole = p.shown_original()?.dimensions();
+        let (width, height) = p.settings.crop.map_or(whole, |c| {
+            let part = c.pixels(whole);
+            (part.width, part.height)
+        });
+        Some(crate::model::compact::photo_shaped((width, height), side))
     }
 
     /// "Render size 16 (288 × 224 px)".
@@ -612,6 +628,15 @@ impl App {
     fn touch_up(&mut self, ui: &mut egui::Ui, now: f64) {
         ui.add_space(6.0);
         ui.heading("Touch up");
+        let can_crop = self.selected_photo().is_some_and(|p| p.shown_original().is_some());
+        let crop_button = egui::Button::new(cropping::CROP_BUTTON).selected(self.crop_edit().is_some());
+        let hover = "C: cut away the scanner's margin around the print, or crop the photo";
+        if ui.add_enabled(can_crop, crop_button).on_hover_text(hover).clicked() {
+            match self.crop_edit() {
+                Some(_) => self.cropping = None,
+                None => self.start_crop(),
+            }
+        }
         let up = self.viewer.brush.map(|_| self.viewer.tool);
         let has = |tool: Tool| up.is_some_and(|t| t.same_kind(tool));
         let hover = "B picks the brush up and puts it down; Escape puts it down";

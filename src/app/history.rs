@@ -83,6 +83,7 @@ mod tests {
             chroma: ChromaControls { saturation, ..Default::default() },
             quarter_turns: 0,
             brush: Vec::new(),
+            crop: None,
         }
     }
 

@@ -91,11 +91,14 @@ impl Photo {
         self.original.as_ref().filter(|_| self.original_turns == self.settings.quarter_turns)
     }
 
-    /// The newest result, unless it was made turned another way than the photo now is.
+    /// The newest result, unless it was made turned or cropped another way than the photo now
+    /// is.
     pub fn shown_result(&self) -> Option<&Arc<DynamicImage>> {
         self.result
             .as_ref()
-            .filter(|(key, _)| key.settings.quarter_turns == self.settings.quarter_turns)
+            .filter(|(key, _)| {
+                key.settings.quarter_turns == self.settings.quarter_turns && key.settings.crop == self.settings.crop
+            })
             .map(|(_, r)| r)
     }
 

@@ -3,6 +3,7 @@
 //! thumbnails on the loader's, exports on the exporter's, downloads on their own.
 
 mod controls;
+mod cropping;
 pub mod export;
 mod help;
 pub mod history;
@@ -163,6 +164,8 @@ pub struct App {
     show_when_listed: Option<PathBuf>,
     /// The Help window (F1) is open.
     pub help_open: bool,
+    /// A crop being set on a photo (the canvas shows the whole photo and the frame).
+    pub cropping: Option<cropping::CropEdit>,
     /// See `PIXEL_BUDGET`; tests lower it.
     pub pixel_budget: usize,
     /// Counts frames, for `Photo::last_used`.
@@ -231,10 +234,15 @@ enum DialogPurpose {
     ExportFolder,
 }
 
-/// `settings`' render size and adjustments, with the way up `p` lies and its brush strokes
-/// kept: they are its own, never given to other photos.
+/// `settings`' render size and adjustments, with the way up `p` lies, its brush strokes and its
+/// crop kept: they are its own, never given to other photos.
 fn adjusted_like(p: &Photo, settings: &Settings) -> Settings {
-    Settings { quarter_turns: p.settings.quarter_turns, brush: p.settings.brush.clone(), ..settings.clone() }
+    Settings {
+        quarter_turns: p.settings.quarter_turns,
+        brush: p.settings.brush.clone(),
+        crop: p.settings.crop,
+        ..settings.clone()
+    }
 }
 
 /// Opens the window; returns when it is closed.
@@ -330,6 +338,7 @@ impl App {
             row_menu_by_keys: None,
             show_when_listed: None,
             help_open: false,
+            cropping: None,
             pixel_budget: PIXEL_BUDGET,
             clock: 0,
             exports_in_flight: Vec::new(),
@@ -496,8 +505,15 @@ impl App {
     }
 
     /// Adds a brush stroke to the photo on screen, as one step to undo of its own.
+    /// Adds a stroke painted on the photo on screen as it is shown (cropped, when it is).
     pub fn add_stroke(&mut self, stroke: crate::pipeline::brush::Stroke, now: f64) {
         let Some(p) = self.selected_photo() else { return };
+        // Kept on the whole photo, so that a crop changed later leaves it where it was painted.
+        let stroke = match (p.settings.crop, p.shown_original()) {
+            (None, _) => stroke,
+            (Some(crop), Some(whole)) => crop.stroke_to_whole(&stroke, (whole.width(), whole.height())),
+            (Some(_), None) => return,
+        };
         let before =
             history::Step { photos: vec![(p.id, p.settings.clone())], new_photos: self.prefs.photo_settings() };
         // No photo given: strokes painted in quick succession are still taken back one by one.
@@ -530,6 +546,8 @@ impl App {
     /// Takes the brush up, while a photo is on screen, with `tool` (a painting one with the
     /// picked colour); a brush already up keeps its size.
     pub fn take_brush(&mut self, tool: Tool) {
+        // The brush paints on the photo as cropped, which is not on screen while cropping.
+        self.cropping = None;
         // The settings file may have been edited by hand.
         let size = self.viewer.brush.unwrap_or(controls::brush_size_in_range(self.prefs.brush_size));
         self.viewer.brush = self.selected.map(|_| size);
@@ -555,10 +573,13 @@ impl App {
             if let Some(p) = self.photo_mut(id) {
                 let more = if clockwise { 1 } else { 3 };
                 p.settings.quarter_turns = (p.settings.quarter_turns + more) % 4;
-                // The strokes stay on the parts of the photo they were painted on.
+                // The strokes and the crop stay on the parts of the photo they were set on.
                 p.settings.brush = p.settings.brush.iter().map(|s| s.turned(more)).collect();
+                p.settings.crop = p.settings.crop.map(|c| c.turned(more));
             }
         }
+        // A frame being set is on the photo as it lay.
+        self.cropping = None;
         self.settings_changed(now);
     }
 
@@ -1301,7 +1322,11 @@ impl App {
         Some(export::Request {
             photo: p.id,
             source: p.path.clone(),
-            original: original.clone(),
+            // The before/after picture shows the part of the photo the result is of.
+            original: match (&what, key.settings.crop) {
+                (export::What::Share(_), Some(crop)) => Arc::new(crop.apply(original)),
+                _ => original.clone(),
+            },
             result: result.clone(),
             // The shared picture is a new one, in plain sRGB, with no size to print at.
             carried: match what {
@@ -1543,30 +1568,32 @@ impl App {
         let typing = ctx.text_edit_focused();
         // The arrows belong to a focused control (the split handle, the viewer, a slider).
         let free = ctx.memory(|m| m.focused().is_none());
-        let (open, export, remove, step, redo, undo, turn_left, turn_right, pick_all, brush) = ctx.input_mut(|i| {
-            use egui::{Key, Modifiers};
-            let mut key = |k| !typing && i.consume_key(Modifiers::NONE, k);
-            let next = key(Key::PageDown) || (free && key(Key::ArrowDown));
-            let previous = key(Key::PageUp) || (free && key(Key::ArrowUp));
-            // A text field being typed in keeps its own undo. Ctrl+Z would also match
-            // Ctrl+Shift+Z, so redo is asked first.
-            let redo = !typing
-                && (i.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z)
-                    || i.consume_key(Modifiers::COMMAND, Key::Y));
-            (
-                i.consume_key(Modifiers::COMMAND, Key::O),
-                i.consume_key(Modifiers::COMMAND, Key::E),
-                !typing && i.consume_key(Modifiers::NONE, Key::Delete),
-                next as isize - previous as isize,
-                redo,
-                !typing && i.consume_key(Modifiers::COMMAND, Key::Z),
-                i.consume_key(Modifiers::COMMAND, Key::L),
-                i.consume_key(Modifiers::COMMAND, Key::R),
-                // In a text field being typed in, Ctrl+A is the field's own.
-                !typing && i.consume_key(Modifiers::COMMAND, Key::A),
-                !typing && i.consume_key(Modifiers::NONE, Key::B),
-            )
-        });
+        let (open, export, remove, step, redo, undo, turn_left, turn_right, pick_all, brush, crop) =
+            ctx.input_mut(|i| {
+                use egui::{Key, Modifiers};
+                let mut key = |k| !typing && i.consume_key(Modifiers::NONE, k);
+                let next = key(Key::PageDown) || (free && key(Key::ArrowDown));
+                let previous = key(Key::PageUp) || (free && key(Key::ArrowUp));
+                // A text field being typed in keeps its own undo. Ctrl+Z would also match
+                // Ctrl+Shift+Z, so redo is asked first.
+                let redo = !typing
+                    && (i.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z)
+                        || i.consume_key(Modifiers::COMMAND, Key::Y));
+                (
+                    i.consume_key(Modifiers::COMMAND, Key::O),
+                    i.consume_key(Modifiers::COMMAND, Key::E),
+                    !typing && i.consume_key(Modifiers::NONE, Key::Delete),
+                    next as isize - previous as isize,
+                    redo,
+                    !typing && i.consume_key(Modifiers::COMMAND, Key::Z),
+                    i.consume_key(Modifiers::COMMAND, Key::L),
+                    i.consume_key(Modifiers::COMMAND, Key::R),
+                    // In a text field being typed in, Ctrl+A is the field's own.
+                    !typing && i.consume_key(Modifiers::COMMAND, Key::A),
+                    !typing && i.consume_key(Modifiers::NONE, Key::B),
+                    !typing && i.consume_key(Modifiers::NONE, Key::C),
+                )
+            });
         // Ctrl+C copies the photo on screen, unless a text field or a label's selected text
         // is what the person copies.
         let text_selected =
@@ -1582,16 +1609,19 @@ impl App {
         if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::F11)) {
             ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(!full));
         }
-        // Escape closes, in turn, a menu (egui's own), Help, the render-size sheet, then puts the
-        // brush down and leaves the full screen; the quit question and a text field being typed
+        // Escape closes, in turn, a menu (egui's own), Help, the render-size sheet, a crop being
+        // set, then puts the brush down and leaves the full screen; the quit question and a text field being typed
         // in keep it for themselves.
-        let closable = self.help_open || self.sheet.is_some() || self.viewer.brush.is_some() || full;
+        let cropping = self.crop_edit().is_some();
+        let closable = self.help_open || self.sheet.is_some() || cropping || self.viewer.brush.is_some() || full;
         let busy = typing || egui::Popup::is_any_open(ctx) || matches!(self.quit, Quit::Asking | Quit::WhenSaved);
         if closable && !busy && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape)) {
             if self.help_open {
                 self.help_open = false;
             } else if self.sheet.is_some() {
                 self.close_sheet();
+            } else if cropping {
+                self.cropping = None;
             } else if self.viewer.brush.is_some() {
                 self.viewer.brush = None;
             } else {
@@ -1600,6 +1630,12 @@ impl App {
         }
         if brush {
             self.toggle_brush();
+        }
+        if crop {
+            match self.crop_edit() {
+                Some(_) => self.cropping = None,
+                None => self.start_crop(),
+            }
         }
         // [ and ] size the brush while it is up, as in photo editors.
         if let Some(size) = self.viewer.brush.filter(|_| !typing) {

@@ -14,6 +14,7 @@ use super::export::SavedAs;
 use crate::engine::Settings;
 use crate::pipeline::brush::{Stroke, Tool};
 use crate::pipeline::chroma::ChromaControls;
+use crate::pipeline::crop::Crop;
 
 /// The model the person picked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,10 +127,11 @@ impl Prefs {
             render_factor: self.render_factor,
             defade: self.defade,
             chroma: ChromaControls { saturation: self.saturation, warmth: self.warmth, tint: self.tint },
-            // Which way up a scan lies is its own, and so are its brush strokes: photos added
-            // next start upright and unbrushed.
+            // Which way up a scan lies is its own, and so are its brush strokes and crop: photos
+            // added next start upright, unbrushed and whole.
             quarter_turns: 0,
             brush: Vec::new(),
+            crop: None,
         }
     }
 
@@ -183,6 +185,9 @@ pub struct KeptPhoto {
     /// Its brush strokes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub brush: Vec<Stroke>,
+    /// The part of it kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crop: Option<Crop>,
 }
 
 impl KeptPhoto {
@@ -196,7 +201,7 @@ impl KeptPhoto {
 
     pub fn new(path: &Path, settings: &Settings) -> Self {
         let ChromaControls { saturation, warmth, tint } = settings.chroma;
-        let Settings { render_factor, defade, quarter_turns, ref brush, .. } = *settings;
+        let Settings { render_factor, defade, quarter_turns, ref brush, crop, .. } = *settings;
         Self {
             path: path.to_owned(),
             render_factor,
@@ -207,6 +212,7 @@ impl KeptPhoto {
             quarter_turns,
             saved_as: None,
             brush: brush.clone(),
+            crop,
         }
     }
 
@@ -224,6 +230,8 @@ impl KeptPhoto {
             quarter_turns: self.quarter_turns % 4,
             // A stroke the brush could not have made is left out rather than guessed at.
             brush: self.brush.iter().filter(|s| s.is_sound()).cloned().collect(),
+            // So is a crop: the photo is kept whole.
+            crop: self.crop.filter(|c| c.is_sound() && !c.is_whole()),
         }
     }
 }

@@ -11,6 +11,7 @@ use image::{DynamicImage, GenericImageView as _};
 
 use super::prefs::ViewMode;
 use crate::pipeline::brush::{self, Tool};
+use crate::pipeline::crop::{self, Crop};
 
 pub const SPLIT_LABEL: &str = "Before/after split";
 pub const VIEWER_LABEL: &str =
@@ -55,17 +56,30 @@ impl TiledTexture {
         self.tiles.len()
     }
 
-    /// Paints the whole picture into `screen` (its on-screen place), clipped to `clip`.
-    fn paint(&self, painter: &egui::Painter, screen: Rect, clip: Rect) {
+    /// Paints `part` of the picture (in its pixels) into `screen` (its on-screen place),
+    /// clipped to `clip`.
+    fn paint(&self, painter: &egui::Painter, part: Rect, screen: Rect, clip: Rect) {
         let painter = painter.with_clip_rect(clip);
-        let scale = screen.size() / self.size;
-        let full = Rect::from_min_max(Pos2::ZERO, pos2(1.0, 1.0));
+        let scale = screen.size() / part.size();
         for (place, tex) in &self.tiles {
-            let rect = Rect::from_min_size(screen.min + place.min.to_vec2() * scale, place.size() * scale);
+            let shown = place.intersect(part);
+            if !shown.is_positive() {
+                continue;
+            }
+            let rect = Rect::from_min_size(screen.min + (shown.min - part.min) * scale, shown.size() * scale);
+            let uv = Rect::from_min_max(
+                ((shown.min - place.min) / place.size()).to_pos2(),
+                ((shown.max - place.min) / place.size()).to_pos2(),
+            );
             if rect.intersects(clip) {
-                painter.image(tex.id(), rect, full, Color32::WHITE);
+                painter.image(tex.id(), rect, uv, Color32::WHITE);
             }
         }
+    }
+
+    /// The whole picture, in its pixels.
+    fn whole(&self) -> Rect {
+        Rect::from_min_size(Pos2::ZERO, self.size)
     }
 }
 
@@ -90,6 +104,8 @@ pub struct Viewer {
     painting: Option<(Vec<Pos2>, f32, Pos2)>,
     /// Strokes handed out and not yet in the after picture: drawn over it until it comes.
     waiting: Vec<Pending>,
+    /// The crop frame's edges held by a drag under way.
+    crop_grab: Option<CropGrab>,
 }
 
 impl Default for Viewer {
@@ -105,19 +121,23 @@ impl Default for Viewer {
             tool: Tool::Remove,
             painting: None,
             waiting: Vec::new(),
+            crop_grab: None,
         }
     }
 }
 
 impl Viewer {
     /// Shows `before` and `after` (either may be missing while work runs), or `hint` where
-    /// there is no picture yet; `pending` says why the after picture is missing. Returns what the
+    /// there is no picture yet; `pending` says why the after picture is missing. `before` is the
+    /// whole photo, of which `crop` is shown; `after` is the crop already. Returns what the
     /// person has just done with the brush.
+    #[allow(clippy::too_many_arguments)]
     pub fn show(
         &mut self,
         ui: &mut egui::Ui,
         mode: ViewMode,
         before: Option<&Arc<DynamicImage>>,
+        crop: Option<Crop>,
         after: Option<&Arc<DynamicImage>>,
         hint: &str,
         pending: &str,
@@ -143,7 +163,11 @@ impl Viewer {
             ui.put(area, egui::Label::new(egui::RichText::new(hint).heading().color(weak)));
             return None;
         };
-        let size = shown.size;
+        let before_part = self.before.as_ref().map(|b| match crop {
+            Some(c) => pixel_rect(c.pixels((b.size.x as u32, b.size.y as u32))),
+            None => b.whole(),
+        });
+        let size = before_part.map_or(shown.size, |part| part.size());
         let panes = if mode == ViewMode::SideBySide { 2.0 } else { 1.0 };
         let pane_size = vec2((area.width() - 8.0 * (panes - 1.0)) / panes, area.height());
         let fit = (pane_size.x / size.x).min(pane_size.y / size.y);
@@ -252,9 +276,11 @@ impl Viewer {
             ViewMode::SideBySide => {
                 let left = Rect::from_min_size(area.min, pane_size);
                 let right = Rect::from_min_size(pos2(area.right() - pane_size.x, area.top()), pane_size);
-                for (pane, tex) in [(left, &self.before), (right, &self.after)] {
+                let before = self.before.as_ref().zip(before_part);
+                let after = self.after.as_ref().map(|a| (a, a.whole()));
+                for (pane, tex) in [(left, before), (right, after)] {
                     match tex {
-                        Some(t) => t.paint(&painter, place(pane), pane),
+                        Some((t, part)) => t.paint(&painter, part, place(pane), pane),
                         None => waiting(&painter, pane, pending),
                     }
                 }
@@ -267,14 +293,15 @@ impl Viewer {
                 let x = (screen.left() + self.split * screen.width()).clamp(area.left(), area.right());
                 let left = Rect::from_min_max(area.min, pos2(x, area.bottom()));
                 let right = Rect::from_min_max(pos2(x, area.top()), area.max);
-                if let Some(b) = &self.before {
-                    b.paint(&painter, screen, left);
+                let before = self.before.as_ref().zip(before_part);
+                if let Some((b, part)) = before {
+                    b.paint(&painter, part, screen, left);
                 }
                 match &self.after {
-                    Some(a) => a.paint(&painter, screen, right),
+                    Some(a) => a.paint(&painter, a.whole(), screen, right),
                     None => {
-                        if let Some(b) = &self.before {
-                            b.paint(&painter, screen, right);
+                        if let Some((b, part)) = before {
+                            b.paint(&painter, part, screen, right);
                         }
                         waiting(&painter, right, pending);
                     }
@@ -362,6 +389,89 @@ impl Viewer {
         Some(stroke)
     }
 
+    /// Cropping: the whole photo fitted to the canvas, the part kept bright inside a frame
+    /// with handles, the rest dimmed. Dragging an edge or a corner moves it; dragging inside the
+    /// frame moves the frame. Returns whether `crop` changed.
+    pub fn show_crop(&mut self, ui: &mut egui::Ui, before: &Arc<DynamicImage>, crop: &mut Crop) -> bool {
+        let ctx = ui.ctx().clone();
+        sync(&mut self.before, Some(before), &ctx, "before");
+        let area = ui.available_rect_before_wrap().round_ui();
+        ui.advance_cursor_after_rect(area);
+        let response = ui.interact(area, ui.make_persistent_id("tintype-crop"), Sense::drag());
+        response.widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::Image, true, CROP_LABEL));
+        let painter = ui.painter_at(area);
+        painter.rect_filled(area, 0.0, ui.visuals().extreme_bg_color);
+        let Some(tex) = &self.before else { return false };
+        // A margin all round, so that an edge of the frame on the photo's edge can be grabbed.
+        let inner = area.shrink(2.0 * CROP_REACH);
+        let fit = (inner.width() / tex.size.x).min(inner.height() / tex.size.y);
+        let screen = Rect::from_center_size(inner.center(), tex.size * fit);
+        tex.paint(&painter, tex.whole(), screen, area);
+
+        let frame_of = |c: &Crop| {
+            Rect::from_min_max(screen.lerp_inside(vec2(c.left, c.top)), screen.lerp_inside(vec2(c.right, c.bottom)))
+        };
+        let before_drag = *crop;
+        if response.drag_started() {
+            let origin = ctx.input(|i| i.pointer.press_origin()).or(response.interact_pointer_pos());
+            self.crop_grab = origin
+                .and_then(|p| held_edges(frame_of(crop), p).map(|edges| CropGrab { edges, from: *crop, start: p }));
+        }
+        if let (Some(grab), Some(p)) = (&self.crop_grab, response.interact_pointer_pos())
+            && response.dragged()
+        {
+            *crop = grab.dragged((p - grab.start) / screen.size());
+        }
+        if response.drag_stopped() {
+            self.crop_grab = None;
+        }
+        let held = self
+            .crop_grab
+            .as_ref()
+            .map(|g| g.edges)
+            .or_else(|| response.hover_pos().and_then(|p| held_edges(frame_of(crop), p)));
+        if let Some(edges) = held {
+            ctx.set_cursor_icon(match edges {
+                [true, true, true, true] => egui::CursorIcon::Move,
+                [true, true, false, false] | [false, false, true, true] => egui::CursorIcon::ResizeNwSe,
+                [false, true, true, false] | [true, false, false, true] => egui::CursorIcon::ResizeNeSw,
+                [true, false, false, false] | [false, false, true, false] => egui::CursorIcon::ResizeHorizontal,
+                _ => egui::CursorIcon::ResizeVertical,
+            });
+        }
+
+        let frame = frame_of(crop);
+        let dim = Color32::from_black_alpha(170);
+        for band in [
+            Rect::from_min_max(screen.min, pos2(screen.right(), frame.top())),
+            Rect::from_min_max(pos2(screen.left(), frame.bottom()), screen.max),
+            Rect::from_min_max(pos2(screen.left(), frame.top()), pos2(frame.left(), frame.bottom())),
+            Rect::from_min_max(pos2(frame.right(), frame.top()), pos2(screen.right(), frame.bottom())),
+        ] {
+            painter.rect_filled(band, 0.0, dim);
+        }
+        // The thirds, for placing the print's subject, faint.
+        let thirds = Stroke::new(1.0, Color32::from_white_alpha(70));
+        for k in [1.0, 2.0] {
+            let x = frame.left() + frame.width() * k / 3.0;
+            let y = frame.top() + frame.height() * k / 3.0;
+            painter.line_segment([pos2(x, frame.top()), pos2(x, frame.bottom())], thirds);
+            painter.line_segment([pos2(frame.left(), y), pos2(frame.right(), y)], thirds);
+        }
+        painter.rect_stroke(frame, 0.0, Stroke::new(3.0, Color32::from_black_alpha(140)), egui::StrokeKind::Outside);
+        painter.rect_stroke(frame, 0.0, Stroke::new(1.5, Color32::WHITE), egui::StrokeKind::Middle);
+        for x in [frame.left(), frame.center().x, frame.right()] {
+            for y in [frame.top(), frame.center().y, frame.bottom()] {
+                if (x, y) != (frame.center().x, frame.center().y) {
+                    let knob = Rect::from_center_size(pos2(x, y), Vec2::splat(9.0));
+                    painter.rect_filled(knob, 1.0, Color32::WHITE);
+                    painter.rect_stroke(knob, 1.0, Stroke::new(1.0, Color32::BLACK), egui::StrokeKind::Outside);
+                }
+            }
+        }
+        *crop != before_drag
+    }
+
     /// The split handle: a focusable slider for screen readers, dragged with the mouse or moved
     /// with the arrow keys.
     fn handle(&mut self, ui: &mut egui::Ui, area: Rect, screen: Rect, x: f32) {
@@ -427,6 +537,11 @@ impl Viewer {
     }
 }
 
+/// A crop's pixels as a rectangle.
+fn pixel_rect(p: crop::Pixels) -> Rect {
+    Rect::from_min_size(pos2(p.x as f32, p.y as f32), vec2(p.width as f32, p.height as f32))
+}
+
 /// Keeps `slot` showing `image`, uploading it again only when it changed; says whether it did.
 fn sync(slot: &mut Option<TiledTexture>, image: Option<&Arc<DynamicImage>>, ctx: &egui::Context, name: &str) -> bool {
     match image {
@@ -462,6 +577,76 @@ pub enum Touch {
     /// Picked a colour from the photo (Alt+click or Ctrl+click): the mean of the 5 × 5 pixels
     /// under the pointer.
     Picked([u8; 3]),
+}
+
+/// How far from an edge of the crop frame, in screen points, a press takes hold of it.
+const CROP_REACH: f32 = 10.0;
+pub const CROP_LABEL: &str = "Crop frame: drag its edges or corners, or drag inside it to move it";
+
+/// A drag of the crop frame under way.
+struct CropGrab {
+    /// The edges it moves: left, top, right, bottom; all four move the frame.
+    edges: [bool; 4],
+    /// The crop and the pointer as the drag began.
+    from: Crop,
+    start: Pos2,
+}
+
+impl CropGrab {
+    /// The crop after the pointer moved by `moved`, in shares of the photo's width and height:
+    /// held inside the photo, no side below the smallest.
+    fn dragged(&self, moved: Vec2) -> Crop {
+        let mut c = self.from;
+        if self.edges == [true; 4] {
+            let (dx, dy) = (moved.x.clamp(-c.left, 1.0 - c.right), moved.y.clamp(-c.top, 1.0 - c.bottom));
+            return Crop { left: c.left + dx, top: c.top + dy, right: c.right + dx, bottom: c.bottom + dy };
+        }
+        let [left, top, right, bottom] = self.edges;
+        let min = Crop::MIN_SIDE;
+        if left {
+            c.left = (c.left + moved.x).clamp(0.0, c.right - min);
+        }
+        if right {
+            c.right = (c.right + moved.x).clamp(c.left + min, 1.0);
+        }
+        if top {
+            c.top = (c.top + moved.y).clamp(0.0, c.bottom - min);
+        }
+        if bottom {
+            c.bottom = (c.bottom + moved.y).clamp(c.top + min, 1.0);
+        }
+        c
+    }
+}
+
+/// The edges of `frame` (left, top, right, bottom) a press at `p` takes hold of: those within
+/// reach, all four inside the frame away from them (the frame moves), none outside.
+fn held_edges(frame: Rect, p: Pos2) -> Option<[bool; 4]> {
+    let along_x = (frame.left() - CROP_REACH..=frame.right() + CROP_REACH).contains(&p.x);
+    let along_y = (frame.top() - CROP_REACH..=frame.bottom() + CROP_REACH).contains(&p.y);
+    let near = |edge: f32, at: f32| (edge - at).abs() <= CROP_REACH;
+    let mut edges = [
+        along_y && near(frame.left(), p.x),
+        along_x && near(frame.top(), p.y),
+        along_y && near(frame.right(), p.x),
+        along_x && near(frame.bottom(), p.y),
+    ];
+    // A frame narrower than the reach: the nearer of two facing edges.
+    if edges[0] && edges[2] {
+        let left_nearer = (frame.left() - p.x).abs() <= (frame.right() - p.x).abs();
+        (edges[0], edges[2]) = (left_nearer, !left_nearer);
+    }
+    if edges[1] && edges[3] {
+        let top_nearer = (frame.top() - p.y).abs() <= (frame.bottom() - p.y).abs();
+        (edges[1], edges[3]) = (top_nearer, !top_nearer);
+    }
+    if edges.iter().any(|&e| e) {
+        Some(edges)
+    } else if frame.contains(p) {
+        Some([true; 4])
+    } else {
+        None
+    }
 }
 
 /// A stroke handed out and not yet in the after picture.

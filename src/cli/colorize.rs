@@ -200,6 +200,7 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
         quarter_turns: (args.rotate / 90) as u8,
         // The brush is the window's: strokes are painted by hand on a photo on screen.
         brush: Vec::new(),
+        crop: None,
     };
 
     let bar = ProgressBar::new(jobs.len() as u64);

@@ -70,6 +70,7 @@ pub fn run(
         chroma: ChromaControls::default(),
         quarter_turns: 0,
         brush: Vec::new(),
+        crop: None,
     };
     let files = photos(&args.folder, args.limit)?;
     let name = |p: &Path| p.file_name().unwrap_or_default().to_string_lossy().into_owned();

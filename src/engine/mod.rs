@@ -7,6 +7,7 @@ pub mod worker;
 
 use image::DynamicImage;
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use candle_core::Device;
@@ -15,6 +16,7 @@ use crate::model::compact::Compact;
 use crate::model::{Generator, LoadError, Variant};
 use crate::pipeline::brush::{self, Stroke, Tool};
 use crate::pipeline::chroma::{self, ChromaControls};
+use crate::pipeline::crop::Crop;
 use crate::pipeline::defade::defade;
 use crate::pipeline::{deoldify, grain};
 
@@ -31,8 +33,10 @@ pub struct Settings {
     /// the window and the command line make it (the engine takes any value modulo 4).
     pub quarter_turns: u8,
     /// The brush's strokes (taking colour away, painting one, or giving the model's back), on
-    /// the photo as turned, oldest first.
+    /// the whole photo as turned (not the crop), oldest first.
     pub brush: Vec<Stroke>,
+    /// The part of the photo (as turned) colorized and kept; `None` keeps it whole.
+    pub crop: Option<Crop>,
 }
 
 impl Settings {
@@ -42,6 +46,10 @@ impl Settings {
         let mut parts = vec![format!("render factor {}", self.render_factor)];
         if !self.quarter_turns.is_multiple_of(4) {
             parts.push(format!("turned {}° clockwise", 90 * (self.quarter_turns % 4) as u32));
+        }
+        if let Some(c) = self.crop {
+            let share = |from: f32, to: f32| ((to - from) * 100.0).round();
+            parts.push(format!("cropped to {} % × {} %", share(c.left, c.right), share(c.top, c.bottom)));
         }
         let used = |kind: Tool| self.brush.iter().filter(|s| s.tool.same_kind(kind)).count();
         for (done, n) in [
@@ -65,6 +73,14 @@ impl Settings {
             }
         }
         parts.join(", ")
+    }
+
+    /// The brush's strokes where the brush lays them: on the crop of a photo of `whole` pixels.
+    pub fn strokes_on_crop(&self, whole: (u32, u32)) -> Cow<'_, [Stroke]> {
+        match self.crop {
+            Some(crop) => self.brush.iter().map(|s| crop.stroke_from_whole(s, whole)).collect(),
+            None => Cow::Borrowed(&self.brush),
+        }
     }
 }
 
@@ -148,8 +164,12 @@ impl Colorizer {
 
     /// Colorizes `photo` (any colour type; alpha is dropped as DeOldify does). 16-bit input
     /// gives 16-bit output with its own luminance; everything else gives 8-bit RGB.
+    /// `photo` is the whole photo as turned; the settings' crop is taken from it here.
     pub fn colorize(&self, photo: &DynamicImage, settings: &Settings) -> candle_core::Result<DynamicImage> {
-        Ok(self.colour_layer(photo, settings.render_factor, settings.defade)?.merge(&settings.chroma, &settings.brush))
+        let whole = (photo.width(), photo.height());
+        let cropped = settings.crop.map(|c| c.apply(photo));
+        let layer = self.colour_layer(cropped.as_ref().unwrap_or(photo), settings.render_factor, settings.defade)?;
+        Ok(layer.merge(&settings.chroma, &settings.strokes_on_crop(whole)))
     }
 
     /// The expensive part of [`Self::colorize`]: fading repair and the network. Colour
@@ -228,6 +248,7 @@ mod tests {
             chroma: ChromaControls::default(),
             quarter_turns: 1,
             brush,
+            crop: None,
         };
         assert_eq!(settings(vec![]).describe(), "render factor 35, turned 90° clockwise");
         let brush =

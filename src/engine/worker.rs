@@ -17,6 +17,7 @@ use super::device::{self, DeviceChoice};
 use super::{Colorizer, ColourLayer, Settings};
 use crate::io::decode::{self, Carried};
 use crate::model::Variant;
+use crate::pipeline::crop::Crop;
 
 /// Which model a job wants: a file, and the variant when the user chose one.
 #[derive(Debug, Clone, PartialEq)]
@@ -227,6 +228,7 @@ struct CachedLayer {
     model: ModelChoice,
     path: PathBuf,
     quarter_turns: u8,
+    crop: Option<Crop>,
     render_factor: u32,
     defade: f32,
     layer: ColourLayer,
@@ -404,16 +406,22 @@ fn process(
         return Ok(None);
     }
     let settings = &job.settings;
+    let whole = (photo.width(), photo.height());
     let reusable = layer.as_ref().is_some_and(|l| {
         &l.model == choice
             && l.path == job.path
             && l.quarter_turns == turns
+            && l.crop == settings.crop
             && l.render_factor == settings.render_factor
             && l.defade == settings.defade
     });
     if !reusable {
         *layer = None;
         progress(Stage::Colorizing);
+        let photo = match settings.crop {
+            Some(crop) => Arc::new(crop.apply(&photo)),
+            None => photo,
+        };
         let loaded = model.as_mut().expect("loaded above");
         let made = match loaded.colorizer.colour_layer(&photo, settings.render_factor, settings.defade) {
             Ok(made) => made,
@@ -433,6 +441,7 @@ fn process(
             model: choice.clone(),
             path: job.path.clone(),
             quarter_turns: turns,
+            crop: settings.crop,
             render_factor: settings.render_factor,
             defade: settings.defade,
             layer: made,
@@ -442,7 +451,7 @@ fn process(
         return Ok(None);
     }
     progress(Stage::Finishing);
-    let result = layer.as_ref().expect("made above").layer.merge(&settings.chroma, &settings.brush);
+    let result = layer.as_ref().expect("made above").layer.merge(&settings.chroma, &settings.strokes_on_crop(whole));
     let device = device::title(&model.as_ref().expect("loaded above").device);
     Ok(Some(Made { model: choice.clone(), result, device, loading }))
 }

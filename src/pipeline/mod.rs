@@ -3,6 +3,7 @@
 
 pub mod brush;
 pub mod chroma;
+pub mod crop;
 pub mod defade;
 pub mod deoldify;
 pub mod grain;

@@ -1,0 +1,265 @@
+//! Cropping: the part of a scan to colorize and keep. A flatbed scan holds the print and some of
+//! the scanner's lid around it; the model sees the whole picture squeezed into its render size,
+//! so a margin left on costs the print some of the model's pixels as well as spoiling the export.
+//! Also finds that margin by itself ([`find_print`]), for a person to check and adjust.
+
+use image::DynamicImage;
+use serde::{Deserialize, Serialize};
+
+use super::brush::Stroke;
+
+/// The part kept, as fractions of the photo's width and height (the photo as turned), so it
+/// keeps its place at any size the photo is read at.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Crop {
+    pub left: f32,
+    pub top: f32,
+    pub right: f32,
+    pub bottom: f32,
+}
+
+/// A crop's rectangle in a picture's pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pixels {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Crop {
+    pub const WHOLE: Crop = Crop { left: 0.0, top: 0.0, right: 1.0, bottom: 1.0 };
+    /// The smallest side a crop can have, as a share of the photo's: small enough for any
+    /// print on a scanner's bed, large enough that a slip of the mouse does not leave a sliver.
+    pub const MIN_SIDE: f32 = 0.02;
+
+    /// Whether it can be used as it is: finite, inside the photo, no side below
+    /// [`Self::MIN_SIDE`]. A hand-edited file may hold anything.
+    pub fn is_sound(&self) -> bool {
+        let Crop { left, top, right, bottom } = *self;
+        [left, top, right, bottom].iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v))
+            && right - left >= Self::MIN_SIDE
+            && bottom - top >= Self::MIN_SIDE
+    }
+
+    /// Whether it keeps the whole photo (to within a pixel of a large scan).
+    pub fn is_whole(&self) -> bool {
+        const SLACK: f32 = 1e-4;
+        self.left <= SLACK && self.top <= SLACK && self.right >= 1.0 - SLACK && self.bottom >= 1.0 - SLACK
+    }
+
+    /// The same part of the photo after it is turned clockwise by `quarter_turns`.
+    pub fn turned(&self, quarter_turns: u8) -> Crop {
+        let mut c = *self;
+        for _ in 0..quarter_turns % 4 {
+            // A clockwise quarter turn moves the point (x, y) to (1 − y, x), as for the brush.
+            c = Crop { left: 1.0 - c.bottom, top: c.left, right: 1.0 - c.top, bottom: c.right };
+        }
+        c
+    }
+
+    /// Its rectangle in a picture of `width` × `height`, rounded to whole pixels, at least one
+    /// pixel each way.
+    pub fn pixels(&self, (width, height): (u32, u32)) -> Pixels {
+        let at = |v: f32, side: u32| ((v.clamp(0.0, 1.0) * side as f32).round() as u32).min(side);
+        let (x, y) =
+            (at(self.left, width).min(width.saturating_sub(1)), at(self.top, height).min(height.saturating_sub(1)));
+        let (x1, y1) = (at(self.right, width).max(x + 1), at(self.bottom, height).max(y + 1));
+        Pixels { x, y, width: x1 - x, height: y1 - y }
+    }
+
+    /// The part of `photo` it keeps, in the photo's own colour type.
+    pub fn apply(&self, photo: &DynamicImage) -> DynamicImage {
+        let Pixels { x, y, width, height } = self.pixels((photo.width(), photo.height()));
+        photo.crop_imm(x, y, width, height)
+    }
+
+    /// `stroke`, painted on the cropped picture of a photo of `whole` pixels, as a stroke on the
+    /// whole photo: where strokes are kept, so that a crop changed later leaves them in place.
+    pub fn stroke_to_whole(&self, stroke: &Stroke, whole: (u32, u32)) -> Stroke {
+        let p = self.pixels(whole);
+        let (w, h) = (whole.0 as f32, whole.1 as f32);
+        Stroke {
+            points: stroke
+                .points
+                .iter()
+                .map(|[x, y]| [(p.x as f32 + x * p.width as f32) / w, (p.y as f32 + y * p.height as f32) / h])
+                .collect(),
+            radius: stroke.radius * p.width.min(p.height) as f32 / w.min(h),
+            tool: stroke.tool,
+        }
+    }
+
+    /// `stroke`, kept on the whole photo of `whole` pixels, on the cropped picture: where the
+    /// brush lays it. Points outside the crop fall outside 0–1, and the brush leaves them off.
+    pub fn stroke_from_whole(&self, stroke: &Stroke, whole: (u32, u32)) -> Stroke {
+        let p = self.pixels(whole);
+        let (w, h) = (whole.0 as f32, whole.1 as f32);
+        Stroke {
+            points: stroke
+                .points
+                .iter()
+                .map(|[x, y]| [(x * w - p.x as f32) / p.width as f32, (y * h - p.y as f32) / p.height as f32])
+                .collect(),
+            radius: stroke.radius * w.min(h) / p.width.min(p.height) as f32,
+            tool: stroke.tool,
+        }
+    }
+}
+
+/// The longest side the scan is looked at with when its margin is sought: the margin's edge is
+/// found to within a pixel of that, a quarter of a percent.
+const LOOK_SIDE: u32 = 400;
+/// How far a pixel's grey may be from the margin's and still be margin: a lid's white varies
+/// with dust, its shadow and the scanner's noise.
+const MARGIN_TOLERANCE: f32 = 18.0;
+/// The share of a line's pixels that must look like the margin for the line to be margin: a
+/// speck of dust or a hair across the lid does not end it.
+const MARGIN_SHARE: f32 = 0.97;
+/// The most of the scan's width or height a margin may take from one side: a print has to be
+/// more than a sliver of its scan.
+const MARGIN_MAX: f32 = 0.45;
+
+/// The print inside a flatbed scan's margin: on each side, the lines of even grey (the scanner's
+/// lid, white or black) from the edge inwards, and one more line for the soft edge between lid
+/// and print. `None` when no side has a margin: the photo was cropped already.
+pub fn find_print(photo: &DynamicImage) -> Option<Crop> {
+    let grey = photo.thumbnail(LOOK_SIDE, LOOK_SIDE).to_luma32f();
+    let (w, h) = (grey.width() as usize, grey.height() as usize);
+    if w < 8 || h < 8 {
+        return None;
+    }
+    let at = |x: usize, y: usize| grey.get_pixel(x as u32, y as u32).0[0] * 255.0;
+    // The margin's grey: the median of the outermost line of each side, so a print that
+    // reaches an edge does not stop the others from being found.
+    let median = |mut values: Vec<f32>| {
+        values.sort_by(f32::total_cmp);
+        values[values.len() / 2]
+    };
+    // How many lines from one side are margin; `line(i)` gives the i-th line from that side.
+    let margin = |count: usize, line: &dyn Fn(usize) -> Vec<f32>| -> usize {
+        let lid = median(line(0));
+        let is_margin = |values: Vec<f32>| {
+            let like = values.iter().filter(|v| (**v - lid).abs() <= MARGIN_TOLERANCE).count();
+            like as f32 >= MARGIN_SHARE * values.len() as f32
+        };
+        let most = (MARGIN_MAX * count as f32) as usize;
+        let lines = (0..most).take_while(|&i| is_margin(line(i))).count();
+        // The line where lid turns to print is part of both: it goes with the margin.
+        if lines > 0 { lines + 1 } else { 0 }
+    };
+    let row = |y: usize| (0..w).map(|x| at(x, y)).collect::<Vec<_>>();
+    let column = |x: usize| (0..h).map(|y| at(x, y)).collect::<Vec<_>>();
+    let top = margin(h, &|i| row(i));
+    let bottom = margin(h, &|i| row(h - 1 - i));
+    let left = margin(w, &|i| column(i));
+    let right = margin(w, &|i| column(w - 1 - i));
+    if top + bottom + left + right == 0 {
+        return None;
+    }
+    let crop = Crop {
+        left: left as f32 / w as f32,
+        top: top as f32 / h as f32,
+        right: 1.0 - right as f32 / w as f32,
+        bottom: 1.0 - bottom as f32 / h as f32,
+    };
+    crop.is_sound().then_some(crop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::brush::Tool;
+    use image::{Rgb, RgbImage};
+
+    /// A scan: a print of random greys (grain) at `print`'s place on a lid of `lid`'s grey.
+    fn scan(size: (u32, u32), print: Pixels, lid: u8) -> DynamicImage {
+        let mut state = 12345u32;
+        let mut noise = move || {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (state >> 24) as u8
+        };
+        let inside = |x: u32, y: u32| {
+            (print.x..print.x + print.width).contains(&x) && (print.y..print.y + print.height).contains(&y)
+        };
+        DynamicImage::ImageRgb8(RgbImage::from_fn(size.0, size.1, |x, y| {
+            let g = if inside(x, y) { noise() / 2 + 60 } else { lid.saturating_add(noise() % 9) };
+            Rgb([g, g, g])
+        }))
+    }
+
+    #[test]
+    fn a_print_is_found_on_a_white_lid_and_on_a_black_one() {
+        let print = Pixels { x: 120, y: 90, width: 500, height: 340 };
+        for lid in [240, 8] {
+            let found = find_print(&scan((800, 600), print, lid)).expect("a margin");
+            let p = found.pixels((800, 600));
+            // Within the soft edge's line at the size it is looked at (2 pixels here) of the
+            // print's, and never outside it.
+            for (got, want, outside) in [
+                (p.x, print.x, p.x < print.x),
+                (p.y, print.y, p.y < print.y),
+                (p.x + p.width, print.x + print.width, p.x + p.width > print.x + print.width),
+                (p.y + p.height, print.y + print.height, p.y + p.height > print.y + print.height),
+            ] {
+                assert!(got.abs_diff(want) <= 6 && !outside, "lid {lid}: {p:?} against {print:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_photo_with_no_margin_is_left_whole() {
+        let whole = Pixels { x: 0, y: 0, width: 640, height: 480 };
+        assert_eq!(find_print(&scan((640, 480), whole, 240)), None);
+        // A print touching two edges: only the other two are cut.
+        let corner = Pixels { x: 0, y: 0, width: 500, height: 400 };
+        let found = find_print(&scan((640, 480), corner, 240)).expect("a margin");
+        assert_eq!((found.left, found.top), (0.0, 0.0));
+        assert!(found.right < 500.0 / 640.0 + 0.01 && found.bottom < 400.0 / 480.0 + 0.01, "{found:?}");
+    }
+
+    #[test]
+    fn a_turned_crop_keeps_the_same_part_of_the_photo() {
+        // A 4 × 2 photo whose pixel (x, y) holds x + 10 y: the crop's pixels, turned, are the
+        // turned photo's crop.
+        let photo = DynamicImage::ImageLuma8(image::GrayImage::from_fn(4, 2, |x, y| image::Luma([(x + 10 * y) as u8])));
+        let crop = Crop { left: 0.25, top: 0.5, right: 0.75, bottom: 1.0 };
+        for turns in 0..4 {
+            let turned = crate::engine::turn(crop.apply(&photo), turns);
+            let from_turned = crop.turned(turns).apply(&crate::engine::turn(photo.clone(), turns));
+            assert_eq!(turned.as_bytes(), from_turned.as_bytes(), "{turns} turns");
+        }
+        assert_eq!(crop.turned(4), crop);
+    }
+
+    #[test]
+    fn a_stroke_kept_on_the_whole_photo_comes_back_where_it_was_painted() {
+        let crop = Crop { left: 0.1, top: 0.2, right: 0.6, bottom: 0.9 };
+        let whole = (1000, 500);
+        let painted = Stroke { points: vec![[0.0, 0.0], [0.5, 0.25], [1.0, 1.0]], radius: 0.05, tool: Tool::Remove };
+        let kept = crop.stroke_to_whole(&painted, whole);
+        // The crop is 500 × 350 px from (100, 100): its corners on the whole photo.
+        assert_eq!(kept.points[0], [0.1, 0.2]);
+        assert_eq!(kept.points[2], [0.6, 0.9]);
+        // 5 % of the crop's 350 px is 17.5 px, 3.5 % of the photo's 500.
+        assert!((kept.radius - 0.035).abs() < 1e-6);
+        let back = crop.stroke_from_whole(&kept, whole);
+        for (a, b) in back.points.iter().zip(&painted.points) {
+            assert!((a[0] - b[0]).abs() < 1e-6 && (a[1] - b[1]).abs() < 1e-6);
+        }
+        assert!((back.radius - painted.radius).abs() < 1e-6);
+    }
+
+    #[test]
+    fn an_unsound_crop_is_told_apart() {
+        assert!(Crop::WHOLE.is_sound() && Crop::WHOLE.is_whole());
+        for bad in [
+            Crop { left: 0.5, top: 0.0, right: 0.4, bottom: 1.0 },
+            Crop { left: 0.0, top: 0.0, right: 1.5, bottom: 1.0 },
+            Crop { left: f32::NAN, top: 0.0, right: 1.0, bottom: 1.0 },
+            Crop { left: 0.0, top: 0.0, right: 0.01, bottom: 1.0 },
+        ] {
+            assert!(!bad.is_sound(), "{bad:?}");
+        }
+    }
+}
