@@ -50,6 +50,10 @@ pub struct ColorizeArgs {
     /// Turn every photo clockwise first, for scans that lie on their side: 0, 90, 180 or 270 degrees.
     #[arg(long, default_value_t = 0)]
     rotate: u16,
+    /// Cut away the scanner's margin around each print (the even white or black of its lid)
+    /// before colorizing; a photo with no margin is kept whole.
+    #[arg(long)]
+    trim: bool,
     /// png, jpeg, tiff or webp.
     #[arg(long, default_value = "png")]
     format: String,
@@ -127,10 +131,18 @@ fn colorize_one(
     job: &Found,
     out_path: &Path,
     settings: &Settings,
+    trim: bool,
     format: encode::Format,
 ) -> Result<usize, Failure> {
     let photo = decode::decode(&job.input)?;
     let pixels = tintype::engine::turn(photo.pixels, settings.quarter_turns);
+    let trimmed;
+    let settings = if trim {
+        trimmed = Settings { crop: tintype::pipeline::crop::find_print(&pixels), ..settings.clone() };
+        &trimmed
+    } else {
+        settings
+    };
     let result = match colorizer.colorize(&pixels, settings) {
         Ok(r) => r,
         Err(e) if device::is_out_of_memory(&e) => return Err(Failure::OutOfMemory),
@@ -221,7 +233,7 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
         // One bad file (even a panic deep in a decoder) must not stop the batch.
         let attempt = |colorizer: &Colorizer| {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                colorize_one(colorizer, job, &out_path, &settings, format)
+                colorize_one(colorizer, job, &out_path, &settings, args.trim, format)
             }))
         };
         let mut outcome = attempt(&colorizer);

@@ -116,6 +116,10 @@ const MARGIN_TOLERANCE: f32 = 18.0;
 /// The share of a line's pixels that must look like the margin for the line to be margin: a
 /// speck of dust or a hair across the lid does not end it.
 const MARGIN_SHARE: f32 = 0.97;
+/// The least of the scan's width or height a margin takes from a side.
+const MARGIN_MIN: f32 = 0.01;
+/// The share of a line just inside the margin that must be unlike it: the print's edge.
+const EDGE_SHARE: f32 = 0.4;
 /// The most of the scan's width or height a margin may take from one side: a print has to be
 /// more than a sliver of its scan.
 const MARGIN_MAX: f32 = 0.45;
@@ -139,14 +143,23 @@ pub fn find_print(photo: &DynamicImage) -> Option<Crop> {
     // How many lines from one side are margin; `line(i)` gives the i-th line from that side.
     let margin = |count: usize, line: &dyn Fn(usize) -> Vec<f32>| -> usize {
         let lid = median(line(0));
-        let is_margin = |values: Vec<f32>| {
-            let like = values.iter().filter(|v| (**v - lid).abs() <= MARGIN_TOLERANCE).count();
-            like as f32 >= MARGIN_SHARE * values.len() as f32
+        let like_lid = |values: Vec<f32>| {
+            values.iter().filter(|v| (**v - lid).abs() <= MARGIN_TOLERANCE).count() as f32 / values.len() as f32
         };
         let most = (MARGIN_MAX * count as f32) as usize;
-        let lines = (0..most).take_while(|&i| is_margin(line(i))).count();
+        let lines = (0..most).take_while(|&i| like_lid(line(i)) >= MARGIN_SHARE).count();
+        // A print's edge is straight: within a line or two of where the margin ends, most of a
+        // line is print. An even backdrop or sky in the photo itself ends at the outline of what
+        // stands in front of it, a few pixels of a line at a time, and is not cut.
+        let edge = (lines..(lines + 3).min(count)).map(|i| 1.0 - like_lid(line(i))).fold(0.0, f32::max);
+        // A line or two of another grey at the edge is the scanner's or the camera's, not a
+        // margin worth a crop.
+        let fewest = (MARGIN_MIN * count as f32).ceil().max(2.0) as usize;
+        if lines < fewest || lines >= most || edge < EDGE_SHARE {
+            return 0;
+        }
         // The line where lid turns to print is part of both: it goes with the margin.
-        if lines > 0 { lines + 1 } else { 0 }
+        lines + 1
     };
     let row = |y: usize| (0..w).map(|x| at(x, y)).collect::<Vec<_>>();
     let column = |x: usize| (0..h).map(|y| at(x, y)).collect::<Vec<_>>();
@@ -216,6 +229,31 @@ mod tests {
         let found = find_print(&scan((640, 480), corner, 240)).expect("a margin");
         assert_eq!((found.left, found.top), (0.0, 0.0));
         assert!(found.right < 500.0 / 640.0 + 0.01 && found.bottom < 400.0 / 480.0 + 0.01, "{found:?}");
+    }
+
+    #[test]
+    fn a_real_print_is_found_on_a_lid_and_its_own_backdrop_is_not_cut() {
+        // Walt Whitman's portrait has an even grey backdrop down both sides: it ends at his
+        // outline, not at a straight edge, and stays.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples");
+        // The migrant mother's sand at the print's foot is as bright as a white lid, so there
+        // the margin would be left on (never cut into the print): she lies on a black one.
+        for (name, lid) in [("walt-whitman.jpg", 236), ("migrant-mother.jpg", 10)] {
+            let print = image::open(dir.join(name)).unwrap();
+            assert_eq!(find_print(&print), None, "{name}");
+            // On a scanner's lid, off centre, with the lid's grain.
+            let (w, h) = (print.width(), print.height());
+            let (x, y) = (w / 5, h / 9);
+            let mut scan =
+                scan((w + w / 5 + w / 3, h + h / 9 + h / 4), Pixels { x: 0, y: 0, width: 0, height: 0 }, lid);
+            image::imageops::overlay(&mut scan, &print, x.into(), y.into());
+            let found = find_print(&scan).expect("a margin").pixels((scan.width(), scan.height()));
+            let inset = [found.x - x, found.y - y, x + w - found.x - found.width, y + h - found.y - found.height];
+            // Inside the print by at most the soft edge's line and one for rounding, at the
+            // size the scan is looked at.
+            let most = scan.width().max(scan.height()).div_ceil(LOOK_SIDE) * 2;
+            assert!(inset.iter().all(|&i| i <= most), "{name}: {found:?}, inset {inset:?}, at most {most}");
+        }
     }
 
     #[test]
