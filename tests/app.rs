@@ -2258,3 +2258,123 @@ fn an_export_keeps_the_scans_resolution_turned_with_the_photo() {
     assert!(near(density.x, 150.0) && near(density.y, 300.0), "{density:?}");
     assert_eq!(exported.pixels.width(), sample.height(), "turned");
 }
+
+/// A scan with the scanner's lid around the print: Crop… shows the whole scan with a frame,
+/// Find the print sets the frame on the print, a drag moves an edge, Enter crops (the model then
+/// sees only the print, and the export is the print alone), Ctrl+Z takes the crop back. A stroke
+/// painted on the cropped photo is kept on the whole scan where it was painted, the crop turns
+/// with the photo, and the crop is kept with the list.
+#[test]
+fn a_scan_is_cropped_to_its_print_and_the_brush_paints_on_the_crop() {
+    let setup = Setup::new();
+    let print = image::open(SAMPLE).unwrap().to_rgb8();
+    let (pw, ph) = print.dimensions();
+    let (x0, y0) = (90, 60);
+    let mut scan = image::RgbImage::from_pixel(pw + 250, ph + 160, image::Rgb([238, 237, 232]));
+    image::imageops::overlay(&mut scan, &print, x0.into(), y0.into());
+    let scan_path = setup.dir.path().join("scan.png");
+    scan.save(&scan_path).unwrap();
+    let whole = scan.dimensions();
+
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[scan_path.to_str().unwrap()]);
+    step_until(&mut harness, "the render", all_done);
+    assert_eq!(first_result(harness.state()).dimensions(), whole);
+
+    harness.get_by_label("Crop…").click();
+    harness.step();
+    assert!(harness.state().cropping.is_some());
+    harness.get_by_label_contains("Crop frame");
+    harness.get_by_label("Find the print").click();
+    harness.step();
+    harness.step();
+    let found = harness.state().cropping.unwrap().crop;
+    let p = found.pixels(whole);
+    for (got, want) in [(p.x, x0), (p.y, y0), (p.x + p.width, x0 + pw), (p.y + p.height, y0 + ph)] {
+        assert!(got.abs_diff(want) <= 4, "the frame on the print: {p:?}");
+    }
+    harness.get_by_label_contains(&format!("{} × {} px kept", p.width, p.height));
+    snapshot(&mut harness, "crop");
+
+    // The frame's left edge dragged 30 points to the right.
+    let canvas = harness.get_by_label_contains("Crop frame").rect();
+    let inner = canvas.shrink(20.0);
+    let fit = (inner.width() / whole.0 as f32).min(inner.height() / whole.1 as f32);
+    let screen = egui::Rect::from_center_size(inner.center(), egui::vec2(whole.0 as f32, whole.1 as f32) * fit);
+    let at = |fx: f32, fy: f32| screen.lerp_inside(egui::vec2(fx, fy));
+    drag(&mut harness, at(found.left, (found.top + found.bottom) / 2.0), egui::vec2(30.0, 0.0));
+    let dragged = harness.state().cropping.unwrap().crop;
+    assert!((dragged.left - found.left - 30.0 / screen.width()).abs() < 0.002, "{dragged:?} from {found:?}");
+    assert_eq!((dragged.top, dragged.right, dragged.bottom), (found.top, found.right, found.bottom));
+    // Escape leaves the photo as it was; C opens the frame again, where it was set before.
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+    assert!(harness.state().cropping.is_none() && harness.state().photos[0].settings.crop.is_none());
+    harness.key_press(egui::Key::C);
+    harness.step();
+    harness.get_by_label("Find the print").click();
+    harness.step();
+    harness.key_press(egui::Key::Enter);
+    harness.step();
+    assert!(harness.state().cropping.is_none());
+    assert_eq!(harness.state().photos[0].settings.crop, Some(found));
+    let cropped_render = |app: &App| app.photos[0].result.as_ref().is_some_and(|(k, _)| k.settings.crop.is_some());
+    step_until(&mut harness, "the cropped render", cropped_render);
+    let cropped = first_result(harness.state());
+    assert_eq!(cropped.dimensions(), (p.width, p.height));
+    // The model saw the print alone: the result is the engine's for the crop.
+    let colorizer =
+        tintype::engine::Colorizer::load(&tintype::store::builtin_compact().unwrap(), None, &candle_core::Device::Cpu)
+            .unwrap();
+    let settings = harness.state().photos[0].settings.clone();
+    let expected = colorizer.colorize(&image::DynamicImage::ImageRgb8(scan.clone()), &settings).unwrap();
+    assert_eq!(cropped, expected.to_rgb8());
+
+    // Undone and done again.
+    let ctrl = egui::Modifiers::COMMAND;
+    harness.key_press_modifiers(ctrl, egui::Key::Z);
+    step_until(&mut harness, "the whole scan again", |app| {
+        app.photos[0].result.as_ref().is_some_and(|(k, r)| k.settings.crop.is_none() && r.width() == whole.0)
+    });
+    harness.key_press_modifiers(ctrl | egui::Modifiers::SHIFT, egui::Key::Z);
+    step_until(&mut harness, "the crop again", cropped_render);
+
+    // A stroke across the middle third of the cropped picture, kept on the whole scan.
+    harness.get_by_label("Remove colour with a brush").click();
+    harness.step();
+    let (on_screen, scale) = fitted(&harness, cropped.dimensions());
+    let (w, h) = (cropped.width() as f32, cropped.height() as f32);
+    drag(&mut harness, on_screen(w / 3.0, h / 2.0), egui::vec2(w / 3.0 * scale, 0.0));
+    let stroke = harness.state().photos[0].settings.brush[0].clone();
+    let first = stroke.points[0];
+    let want = [(p.x as f32 + w / 3.0) / whole.0 as f32, (p.y as f32 + h / 2.0) / whole.1 as f32];
+    assert!((first[0] - want[0]).abs() < 0.01 && (first[1] - want[1]).abs() < 0.01, "{first:?} against {want:?}");
+    step_until(&mut harness, "the brushed render", |app| {
+        app.photos[0].result.as_ref().is_some_and(|(k, _)| k.settings.brush.len() == 1)
+    });
+    let brushed = first_result(harness.state());
+    let centre = brushed.get_pixel(p.width / 2, p.height / 2);
+    assert!(centre[0].abs_diff(centre[1]) <= 2 && centre[1].abs_diff(centre[2]) <= 2, "grey at the centre: {centre:?}");
+    harness.key_press(egui::Key::Escape);
+    harness.step();
+
+    // Exported: the print alone, and its record says it was cropped.
+    harness.key_press_modifiers(ctrl, egui::Key::E);
+    step_until(&mut harness, "the export", |app| !app.exported.is_empty());
+    let exported = harness.state().exported[0].clone();
+    assert_eq!(image::open(&exported).unwrap().to_rgb8(), brushed);
+    let description = tintype::io::provenance::read_description(&exported).unwrap_or_default();
+    assert!(description.contains("cropped to"), "{description:?}");
+
+    // Turned, the crop turns with the photo.
+    harness.key_press_modifiers(ctrl, egui::Key::R);
+    step_until(&mut harness, "the turned render", |app| {
+        app.photos[0].result.as_ref().is_some_and(|(k, _)| k.settings.quarter_turns == 1)
+    });
+    assert_eq!(first_result(harness.state()).dimensions(), (p.height, p.width));
+    let turned = harness.state().photos[0].settings.clone();
+    harness.state_mut().save_prefs();
+    drop(harness);
+    let kept = setup.harness().state().photos[0].settings.clone();
+    assert_eq!((kept.crop, kept.brush, kept.quarter_turns), (turned.crop, turned.brush, 1));
+}

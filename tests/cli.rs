@@ -285,6 +285,37 @@ fn a_scan_on_its_side_is_turned_before_colorizing() {
     assert!(!out.status.success() && text(&out).contains("45"), "{}", text(&out));
 }
 
+/// `--trim` cuts each scan's margin (the scanner's lid around the print) and leaves a photo
+/// that has none whole; after `--rotate`, on the turned scan.
+#[test]
+fn trim_cuts_each_scan_to_its_print() {
+    let dir = tempfile::tempdir().unwrap();
+    let print = image::open(env!("CARGO_MANIFEST_DIR").to_owned() + "/assets/samples/walt-whitman.jpg").unwrap();
+    let (pw, ph) = (print.width(), print.height());
+    let mut scan = RgbImage::from_pixel(pw + 200, ph + 120, Rgb([240, 240, 236]));
+    image::imageops::overlay(&mut scan, &print.to_rgb8(), 150, 20);
+    let scanned = dir.path().join("scanned.png");
+    scan.save(&scanned).unwrap();
+    let cropped_already = dir.path().join("print.png");
+    print.save(&cropped_already).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = colorize(&[&scanned, &cropped_already], &out_dir, &["--trim", "--rotate", "90"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let trimmed = image::open(out_dir.join("scanned.png")).unwrap();
+    // Turned a quarter, the print is ph wide and pw high.
+    assert!(
+        trimmed.width().abs_diff(ph) <= 6 && trimmed.height().abs_diff(pw) <= 6,
+        "{}x{}",
+        trimmed.width(),
+        trimmed.height()
+    );
+    assert!(trimmed.width() <= ph && trimmed.height() <= pw, "never more than the print");
+    let description = provenance::read_description(&out_dir.join("scanned.png")).unwrap_or_default();
+    assert!(description.contains("turned 90° clockwise, cropped to"), "{description:?}");
+    let whole = image::open(out_dir.join("print.png")).unwrap();
+    assert_eq!((whole.width(), whole.height()), (ph, pw));
+}
+
 #[test]
 fn rotated_photos_come_out_upright_with_their_metadata_and_a_provenance_record() {
     let dir = tempfile::tempdir().unwrap();

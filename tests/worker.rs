@@ -285,3 +285,56 @@ fn the_photo_on_screen_stays_at_hand_while_others_render() {
     assert_eq!(run(2, &paths[1], brushed.clone(), false), (true, true));
     assert_eq!(run(2, &paths[1], settings(7, 1.5), false), (false, false));
 }
+
+/// A cropped photo: the original shown stays whole (the crop frame is set on it), the model
+/// sees only the crop, as `Colorizer::colorize` does, and a brush stroke kept on the whole photo
+/// lands on the crop where it was painted. A new crop runs the network again; the same crop with
+/// another stroke does not.
+#[test]
+fn a_cropped_photo_is_colorized_from_its_crop_and_strokes_keep_their_place() {
+    use tintype::pipeline::crop::Crop;
+    let dir = tempfile::tempdir().unwrap();
+    let path = photo(dir.path());
+    let worker = Worker::spawn(|| {});
+    // The right half and the lower three quarters of the 96 × 64 photo: 48 × 48 from (48, 16).
+    let crop = Crop { left: 0.5, top: 0.25, right: 1.0, bottom: 1.0 };
+    let cropped = Settings { crop: Some(crop), ..settings(7, 1.0) };
+    // A dab at the whole photo's (72, 40): the crop's centre, (24, 24).
+    let dab = Stroke { points: vec![[0.75, 0.625]], radius: 6.0 / 64.0, tool: Tool::Remove };
+    let brushed = Settings { brush: vec![dab], ..cropped.clone() };
+    let mut results = Vec::new();
+    for (photo, settings) in [(1, cropped.clone()), (2, brushed.clone())] {
+        worker.submit(Job { photo, path: path.clone(), model: Some(model()), settings, on_screen: true });
+        let events = until_done(&worker, photo);
+        let colorized = events.iter().any(|e| matches!(e, Event::Progress { stage: Stage::Colorizing, .. }));
+        assert_eq!(colorized, photo == 1, "the stroke alone does not run the network again: {events:?}");
+        let Some(Event::Finished { original, result, .. }) = events.last() else { panic!("{events:?}") };
+        assert_eq!((original.width(), original.height()), (96, 64), "the whole photo is shown to crop");
+        results.push(result.to_rgb8());
+    }
+    let colorizer = tintype::engine::Colorizer::load(&model().path, None, &candle_core::Device::Cpu).unwrap();
+    let whole = image::open(&path).unwrap();
+    let expected = colorizer.colorize(&whole, &cropped).unwrap().to_rgb8();
+    assert_eq!(expected.dimensions(), (48, 48));
+    assert_eq!(results[0], expected, "the worker's crop is the engine's");
+    let mut coloured_in_core = 0;
+    for (x, y, px) in results[1].enumerate_pixels() {
+        let distance = (x as f32 + 0.5 - 24.0).hypot(y as f32 + 0.5 - 24.0);
+        let [r, g, b] = px.0;
+        if distance < 3.0 {
+            assert!(r.abs_diff(g) <= 2 && g.abs_diff(b) <= 2, "grey under the dab at ({x}, {y}): {:?}", px.0);
+            let [r0, g0, b0] = results[0].get_pixel(x, y).0;
+            coloured_in_core += (r0.abs_diff(g0).max(g0.abs_diff(b0)) > 4) as usize;
+        } else if distance > 7.0 {
+            assert_eq!(px, results[0].get_pixel(x, y), "untouched away from the dab at ({x}, {y})");
+        }
+    }
+    assert!(coloured_in_core > 20, "the model had coloured the dab's core: {coloured_in_core} pixels");
+    // Another crop: the network runs again, on the new part.
+    let wider = Settings { crop: Some(Crop { left: 0.0, ..crop }), ..settings(7, 1.0) };
+    worker.submit(Job { photo: 3, path: path.clone(), model: Some(model()), settings: wider, on_screen: true });
+    let events = until_done(&worker, 3);
+    assert!(events.iter().any(|e| matches!(e, Event::Progress { stage: Stage::Colorizing, .. })), "{events:?}");
+    let Some(Event::Finished { result, .. }) = events.last() else { panic!("{events:?}") };
+    assert_eq!((result.width(), result.height()), (96, 48));
+}

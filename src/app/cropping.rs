@@ -76,9 +76,15 @@ impl App {
         let Some(edit) = self.crop_edit() else { return };
         let size = self.selected_photo().and_then(|p| p.shown_original()).map(|o| edit.crop.pixels(o.dimensions()));
         let now = ui.input(|i| i.time);
+        // The buttons first, so they stay where they are as the text changes.
         ui.horizontal_wrapped(|ui| {
-            let kept = size.map(|s| format!(" {} × {} px kept.", s.width, s.height)).unwrap_or_default();
-            ui.label(RichText::new(format!("Drag the frame's edges or corners, or drag inside it to move it.{kept}")));
+            let apply = egui::Button::new(RichText::new(APPLY_LABEL).strong()).fill(ui.visuals().selection.bg_fill);
+            if ui.add(apply).on_hover_text("Enter").clicked() {
+                self.apply_crop(now);
+            }
+            if ui.button(CANCEL_LABEL).on_hover_text("Escape").clicked() {
+                self.cropping = None;
+            }
             if ui.button(FIND_LABEL).on_hover_text("The print inside the scanner's margin").clicked() {
                 self.find_print();
             }
@@ -87,12 +93,8 @@ impl App {
             {
                 edit.crop = Crop::WHOLE;
             }
-            if ui.button(CANCEL_LABEL).on_hover_text("Escape").clicked() {
-                self.cropping = None;
-            }
-            if ui.button(RichText::new(APPLY_LABEL).strong()).on_hover_text("Enter").clicked() {
-                self.apply_crop(now);
-            }
+            let kept = size.map(|s| format!("{} × {} px kept. ", s.width, s.height)).unwrap_or_default();
+            ui.label(format!("{kept}Drag the frame's edges or corners, or inside it to move it."));
         });
         let typing = ui.ctx().text_edit_focused();
         if !typing && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Enter)) {

@@ -27,6 +27,7 @@ impl App {
             ("Shift+F10".into(), "The menu of the photo on screen, or of the one focused"),
             ("+, −, wheel".into(), "Zoom the picture"),
             ("Double-click".into(), "The picture at 100 % where clicked, or fitted"),
+            ("C".into(), "Crop the photo on screen (Enter crops, Escape leaves it as it was)"),
             ("B".into(), "The brush that mends wrong colour (Escape puts it down)"),
             (super::colour_pick_clicks(ctx).join(", "), "The brush's colour, picked from the photo"),
             ("[, ]".into(), "A smaller, larger brush"),

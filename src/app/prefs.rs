@@ -456,7 +456,9 @@ mod tests {
             Stroke { points: vec![[0.9, 0.1]], radius: 0.1, tool: Tool::Paint([200, 150, 120]) },
             Stroke { points: vec![[0.9, 0.1]], radius: 0.05, tool: Tool::Restore },
         ];
-        let settings = Settings { render_factor: 28, quarter_turns: 3, brush, ..Prefs::default().photo_settings() };
+        let crop = Some(Crop { left: 0.05, top: 0.1, right: 0.9, bottom: 0.95 });
+        let settings =
+            Settings { render_factor: 28, quarter_turns: 3, brush, crop, ..Prefs::default().photo_settings() };
         let list = KeptList {
             selected: Some("/scans/b.png".into()),
             photos: vec![
@@ -474,7 +476,8 @@ mod tests {
         let edited = "[[photos]]\npath = \"/a.jpg\"\nrender_factor = 900\ndefade = nan\nsaturation = -3.0\nwarmth = 0.5\ntint = 7.0\nquarter_turns = 6\n\
             [[photos.brush]]\npoints = [[0.5, 0.5]]\nradius = 0.05\n\
             [[photos.brush]]\npoints = [[0.5, 7.0]]\nradius = 0.05\n\
-            [[photos.brush]]\npoints = [[0.5, 0.5]]\nradius = 90.0\n";
+            [[photos.brush]]\npoints = [[0.5, 0.5]]\nradius = 90.0\n\
+            [photos.crop]\nleft = 0.5\ntop = 0.0\nright = 0.2\nbottom = 1.0\n";
         std::fs::write(dir.path().join(LIST_FILE_NAME), edited).unwrap();
         let held = KeptList::load(dir.path()).0.photos[0].settings();
         assert_eq!((held.render_factor, held.defade, held.quarter_turns), (45, 0.0, 2));
@@ -484,6 +487,7 @@ mod tests {
             vec![Stroke { points: vec![[0.5, 0.5]], radius: 0.05, tool: Tool::Remove }],
             "unsound strokes left out"
         );
+        assert_eq!(held.crop, None, "an unsound crop left out");
 
         // A file that is not TOML is an empty list, not a failure, and is kept aside.
         let file = dir.path().join(LIST_FILE_NAME);
