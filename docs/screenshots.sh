@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Takes the README's screenshots of the real window under Xvfb (Debian: xvfb, xdotool,
-# imagemagick, mesa-vulkan-drivers): the split view, the brush, side by side, and the
-# render-size sheet.
+# imagemagick, mesa-vulkan-drivers): the split view, the brush, side by side, the
+# render-size sheet, and the crop frame on a scan with the scanner's lid around the print.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked
@@ -13,9 +13,13 @@ xvfb=$!
 trap 'kill $xvfb ${app:-} 2>/dev/null || true; rm -rf "$work"' EXIT
 export DISPLAY=:98 XDG_RUNTIME_DIR=$work TINTYPE_CONFIG_DIR=$work/config
 sleep 1
-./target/release/tintype assets/samples/migrant-mother.jpg assets/samples/walt-whitman.jpg >"$work/log" 2>&1 &
+# A flatbed scan: the portrait off centre on the lid's grainy white.
+convert assets/samples/walt-whitman.jpg -background 'rgb(243,242,236)' -gravity northwest -splice 150x70 \
+  -gravity southeast -splice 260x150 -attenuate 0.25 +noise Gaussian "$work/scan.jpg"
+./target/release/tintype assets/samples/migrant-mother.jpg assets/samples/walt-whitman.jpg "$work/scan.jpg" \
+  >"$work/log" 2>&1 &
 app=$!
-sleep 15  # both samples colorized
+sleep 20  # the photos colorized
 win=$(xdotool search --name 'Tintype$' | head -n 1)
 shot() { import -window "$win" "$out/$1.png"; }
 shot split
@@ -32,4 +36,9 @@ shot side-by-side
 xdotool mousemove 496 12 click 1; sleep 1          # back to Split
 xdotool mousemove 985 173 click 1; sleep 40        # Compare render sizes…
 shot render-sizes
+xdotool windowfocus --sync "$win" key Escape; sleep 0.5
+xdotool mousemove 120 197 click 1; sleep 1         # the scan
+xdotool windowfocus --sync "$win" key c; sleep 0.5
+xdotool mousemove 418 43 click 1; sleep 1          # Find the print
+shot crop
 echo "screenshots in $out"
