@@ -2365,6 +2365,17 @@ fn a_scan_is_cropped_to_its_print_and_the_brush_paints_on_the_crop() {
     assert_eq!(image::open(&exported).unwrap().to_rgb8(), brushed);
     let description = tintype::io::provenance::read_description(&exported).unwrap_or_default();
     assert!(description.contains("cropped to"), "{description:?}");
+    // Shared (a JPEG), the before picture beside it is the same part of the scan, as it was.
+    harness.get_by_label("Share before/after").click();
+    step_until(&mut harness, "the shared picture", |app| app.exported.len() == 2);
+    let shared = image::open(&harness.state().exported[1]).unwrap().to_rgb8();
+    let gap = (p.width / 50).max(4);
+    assert_eq!(shared.dimensions(), (2 * p.width + 3 * gap, p.height + 2 * gap));
+    let before = image::imageops::crop_imm(&shared, gap, gap, p.width, p.height).to_image();
+    let print_part = image::imageops::crop_imm(&scan, p.x, p.y, p.width, p.height).to_image();
+    let difference: u64 = before.as_raw().iter().zip(print_part.as_raw()).map(|(a, b)| a.abs_diff(*b) as u64).sum();
+    let mean = difference as f64 / before.as_raw().len() as f64;
+    assert!(mean < 2.0, "the shared before picture is the print's, to within JPEG's loss: {mean:.2} levels apart");
 
     // Turned, the crop turns with the photo.
     harness.key_press_modifiers(ctrl, egui::Key::R);
