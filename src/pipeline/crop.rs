@@ -78,32 +78,31 @@ impl Crop {
     /// whole photo: where strokes are kept, so that a crop changed later leaves them in place.
     pub fn stroke_to_whole(&self, stroke: &Stroke, whole: (u32, u32)) -> Stroke {
         let p = self.pixels(whole);
-        let (w, h) = (whole.0 as f32, whole.1 as f32);
-        Stroke {
-            points: stroke
-                .points
-                .iter()
-                .map(|[x, y]| [(p.x as f32 + x * p.width as f32) / w, (p.y as f32 + y * p.height as f32) / h])
-                .collect(),
-            radius: stroke.radius * p.width.min(p.height) as f32 / w.min(h),
-            tool: stroke.tool,
-        }
+        let crop = [p.width as f32, p.height as f32];
+        reframed(stroke, crop, [p.x as f32, p.y as f32], [whole.0 as f32, whole.1 as f32])
     }
 
     /// `stroke`, kept on the whole photo of `whole` pixels, on the cropped picture: where the
     /// brush lays it. Points outside the crop fall outside 0–1, and the brush leaves them off.
     pub fn stroke_from_whole(&self, stroke: &Stroke, whole: (u32, u32)) -> Stroke {
         let p = self.pixels(whole);
-        let (w, h) = (whole.0 as f32, whole.1 as f32);
-        Stroke {
-            points: stroke
-                .points
-                .iter()
-                .map(|[x, y]| [(x * w - p.x as f32) / p.width as f32, (y * h - p.y as f32) / p.height as f32])
-                .collect(),
-            radius: stroke.radius * w.min(h) / p.width.min(p.height) as f32,
-            tool: stroke.tool,
-        }
+        let crop = [p.width as f32, p.height as f32];
+        reframed(stroke, [whole.0 as f32, whole.1 as f32], [-(p.x as f32), -(p.y as f32)], crop)
+    }
+}
+
+/// `stroke`, in shares of a picture of `from` pixels whose top left lies at `offset` among the
+/// pixels of another of `to` pixels, in shares of that other; its radius follows the shorter
+/// sides.
+fn reframed(stroke: &Stroke, from: [f32; 2], offset: [f32; 2], to: [f32; 2]) -> Stroke {
+    Stroke {
+        points: stroke
+            .points
+            .iter()
+            .map(|&[x, y]| [(offset[0] + x * from[0]) / to[0], (offset[1] + y * from[1]) / to[1]])
+            .collect(),
+        radius: stroke.radius * from[0].min(from[1]) / to[0].min(to[1]),
+        tool: stroke.tool,
     }
 }
 
