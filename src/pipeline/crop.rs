@@ -127,55 +127,222 @@ const MARGIN_MAX: f32 = 0.45;
 /// lid, white or black) from the edge inwards, and one more line for the soft edge between lid
 /// and print. `None` when no side has a margin: the photo was cropped already.
 pub fn find_print(photo: &DynamicImage) -> Option<Crop> {
-    let grey = photo.thumbnail(LOOK_SIDE, LOOK_SIDE).to_luma32f();
-    let (w, h) = (grey.width() as usize, grey.height() as usize);
-    if w < 8 || h < 8 {
-        return None;
+    let look = Look::new(photo)?;
+    let whole = look.whole();
+    let print = look.trim(whole, MARGIN_MAX);
+    (print != whole).then(|| look.crop(print)).filter(Crop::is_sound)
+}
+
+/// The prints on a flatbed scan of several, in reading order (rows from the top, each from the
+/// left): the scan is cut along bands of lid that run right across it, or across a part already
+/// cut, and each part is trimmed as [`find_print`] trims one. A scan of one print gives that
+/// print; a photo with no lid around it, nothing.
+pub fn find_prints(photo: &DynamicImage) -> Vec<Crop> {
+    let Some(look) = Look::new(photo) else { return Vec::new() };
+    let whole = look.whole();
+    // The lid: the grey most of the scan's outer ring has.
+    let ring: Vec<f32> = (0..look.w)
+        .flat_map(|x| [look.at(x, 0), look.at(x, look.h - 1)])
+        .chain((0..look.h).flat_map(|y| [look.at(0, y), look.at(look.w - 1, y)]))
+        .collect();
+    // Prints laid against the glass's edges cover some of the ring: the lid must hold most of
+    // it, not all. And it is a lid's white or black: an even sky or backdrop round a photo's
+    // subject is not cut into pieces.
+    let lid = median(ring.clone());
+    if like_share(&ring, lid) < 0.5 || (LID_DARKEST..=LID_LIGHTEST).contains(&lid) {
+        return Vec::new();
     }
-    let at = |x: usize, y: usize| grey.get_pixel(x as u32, y as u32).0[0] * 255.0;
-    // The margin's grey: the median of the outermost line of each side, so a print that
-    // reaches an edge does not stop the others from being found.
-    let median = |mut values: Vec<f32>| {
-        values.sort_by(f32::total_cmp);
-        values[values.len() / 2]
-    };
-    // How many lines from one side are margin; `line(i)` gives the i-th line from that side.
-    let margin = |count: usize, line: &dyn Fn(usize) -> Vec<f32>| -> usize {
-        let lid = median(line(0));
-        let like_lid = |values: Vec<f32>| {
-            values.iter().filter(|v| (**v - lid).abs() <= MARGIN_TOLERANCE).count() as f32 / values.len() as f32
-        };
-        let most = (MARGIN_MAX * count as f32) as usize;
-        let lines = (0..most).take_while(|&i| like_lid(line(i)) >= MARGIN_SHARE).count();
-        // A print's edge is straight: within a line or two of where the margin ends, most of a
-        // line is print. An even backdrop or sky in the photo itself ends at the outline of what
-        // stands in front of it, a few pixels of a line at a time, and is not cut.
-        let edge = (lines..(lines + 3).min(count)).map(|i| 1.0 - like_lid(line(i))).fold(0.0, f32::max);
-        // A line or two of another grey at the edge is the scanner's or the camera's, not a
-        // margin worth a crop.
-        let fewest = (MARGIN_MIN * count as f32).ceil().max(2.0) as usize;
-        if lines < fewest || lines >= most || edge < EDGE_SHARE {
-            return 0;
+    let mut parts = Vec::new();
+    look.cut(whole, lid, &mut parts);
+    let smallest = |side: usize| (PRINT_MIN * side as f32) as usize;
+    let prints: Vec<Area> = parts
+        .into_iter()
+        // A part of a row of prints may be mostly lid: the size left is what is checked.
+        .map(|part| look.trim(part, 1.0 - PRINT_MIN))
+        .filter(|p| p.width() >= smallest(look.w) && p.height() >= smallest(look.h))
+        .collect();
+    // A print is a rectangle of picture. Objects photographed on white or black (a teapot, a
+    // lynx in the snow) leave lid round them inside their box: such a photo is not cut up.
+    let rectangles = prints.iter().all(|&p| like_share(&look.pixels(p), lid) <= 1.0 - PRINT_CONTENT);
+    if !rectangles {
+        return Vec::new();
+    }
+    prints.into_iter().map(|p| look.crop(p)).filter(Crop::is_sound).collect()
+}
+
+/// The greys between which a scanner's lid is not: its white is lighter, its black darker.
+const LID_DARKEST: f32 = 50.0;
+const LID_LIGHTEST: f32 = 200.0;
+/// The least gap of lid between two prints, as a share of the scan's side.
+const GAP_MIN: f32 = 0.01;
+/// The least side of a print, as a share of the scan's: smaller parts are dust, a label, the
+/// lid's own edge.
+const PRINT_MIN: f32 = 0.05;
+/// The least share of a print's pixels unlike the lid (a print of a snowy field may have
+/// some that are not).
+const PRINT_CONTENT: f32 = 0.7;
+
+/// A rectangle of the scan as it is looked at: columns `x0..x1`, rows `y0..y1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Area {
+    x0: usize,
+    y0: usize,
+    x1: usize,
+    y1: usize,
+}
+
+impl Area {
+    fn width(&self) -> usize {
+        self.x1 - self.x0
+    }
+
+    fn height(&self) -> usize {
+        self.y1 - self.y0
+    }
+}
+
+/// The scan's grey, small, for finding its prints.
+struct Look {
+    grey: image::ImageBuffer<image::Luma<f32>, Vec<f32>>,
+    w: usize,
+    h: usize,
+}
+
+impl Look {
+    fn new(photo: &DynamicImage) -> Option<Look> {
+        let grey = photo.thumbnail(LOOK_SIDE, LOOK_SIDE).to_luma32f();
+        let (w, h) = (grey.width() as usize, grey.height() as usize);
+        (w >= 8 && h >= 8).then_some(Look { grey, w, h })
+    }
+
+    fn whole(&self) -> Area {
+        Area { x0: 0, y0: 0, x1: self.w, y1: self.h }
+    }
+
+    fn at(&self, x: usize, y: usize) -> f32 {
+        self.grey.get_pixel(x as u32, y as u32).0[0] * 255.0
+    }
+
+    fn row(&self, y: usize, a: Area) -> Vec<f32> {
+        (a.x0..a.x1).map(|x| self.at(x, y)).collect()
+    }
+
+    fn column(&self, x: usize, a: Area) -> Vec<f32> {
+        (a.y0..a.y1).map(|y| self.at(x, y)).collect()
+    }
+
+    fn pixels(&self, a: Area) -> Vec<f32> {
+        (a.y0..a.y1).flat_map(|y| self.row(y, a)).collect()
+    }
+
+    fn crop(&self, a: Area) -> Crop {
+        let (w, h) = (self.w as f32, self.h as f32);
+        Crop { left: a.x0 as f32 / w, top: a.y0 as f32 / h, right: a.x1 as f32 / w, bottom: a.y1 as f32 / h }
+    }
+
+    /// `a` without the margin on each of its sides, none taking more than `most` of `a`'s side.
+    fn trim(&self, a: Area, most: f32) -> Area {
+        if a.width() < 2 || a.height() < 2 {
+            return a;
         }
-        // The line where lid turns to print is part of both: it goes with the margin.
-        lines + 1
-    };
-    let row = |y: usize| (0..w).map(|x| at(x, y)).collect::<Vec<_>>();
-    let column = |x: usize| (0..h).map(|y| at(x, y)).collect::<Vec<_>>();
-    let top = margin(h, &|i| row(i));
-    let bottom = margin(h, &|i| row(h - 1 - i));
-    let left = margin(w, &|i| column(i));
-    let right = margin(w, &|i| column(w - 1 - i));
-    if top + bottom + left + right == 0 {
-        return None;
+        // How many lines from one side are margin; `line(i)` gives the i-th line from that
+        // side, and `count` is how many there are.
+        let margin = |count: usize, line: &dyn Fn(usize) -> Vec<f32>| -> usize {
+            // The margin's grey: the median of the outermost line, so a print that reaches
+            // one edge does not stop the others from being found.
+            let lid = median(line(0));
+            let most = (most * count as f32) as usize;
+            let lines = (0..most).take_while(|&i| like_share(&line(i), lid) >= MARGIN_SHARE).count();
+            // A print's edge is straight: within a line or two of where the margin ends, most
+            // of a line is print. An even backdrop or sky in the photo itself ends at the
+            // outline of what stands in front of it, a few pixels of a line at a time, and is
+            // not cut.
+            let edge = (lines..(lines + 3).min(count)).map(|i| 1.0 - like_share(&line(i), lid)).fold(0.0, f32::max);
+            // A line or two of another grey at the edge is the scanner's or the camera's, not
+            // a margin worth a crop.
+            let fewest = (MARGIN_MIN * count as f32).ceil().max(2.0) as usize;
+            if lines < fewest || lines >= most || edge < EDGE_SHARE {
+                return 0;
+            }
+            // The line where lid turns to print is part of both: it goes with the margin.
+            lines + 1
+        };
+        // Margins that would meet leave nothing of a print: the part is left as it is.
+        let sides = |a: Area| {
+            let left = margin(a.width(), &|i| self.column(a.x0 + i, a));
+            let right = margin(a.width(), &|i| self.column(a.x1 - 1 - i, a));
+            if left + right + 2 > a.width() {
+                return a;
+            }
+            Area { x0: a.x0 + left, x1: a.x1 - right, ..a }
+        };
+        let ends = |a: Area| {
+            let top = margin(a.height(), &|i| self.row(a.y0 + i, a));
+            let bottom = margin(a.height(), &|i| self.row(a.y1 - 1 - i, a));
+            if top + bottom + 2 > a.height() {
+                return a;
+            }
+            Area { y0: a.y0 + top, y1: a.y1 - bottom, ..a }
+        };
+        // Sides, ends, and sides again: a print narrower than its part of a row of prints
+        // fills the lines of its own ends only once the lid beside it is gone, and the other
+        // way round.
+        sides(ends(sides(a)))
     }
-    let crop = Crop {
-        left: left as f32 / w as f32,
-        top: top as f32 / h as f32,
-        right: 1.0 - right as f32 / w as f32,
-        bottom: 1.0 - bottom as f32 / h as f32,
-    };
-    crop.is_sound().then_some(crop)
+
+    /// Cuts `a` at its first band of lid lines (rows, else columns) with something other than
+    /// lid on both sides, and each part again; the parts no band crosses go to `out`.
+    fn cut(&self, a: Area, lid: f32, out: &mut Vec<Area>) {
+        // A sliver between a band and the edge of what is cut is no print.
+        if a.width() < 2 || a.height() < 2 {
+            return;
+        }
+        let gap = |side: usize| (GAP_MIN * side as f32).ceil().max(2.0) as usize;
+        let rows: Vec<bool> = (a.y0..a.y1).map(|y| like_share(&self.row(y, a), lid) >= MARGIN_SHARE).collect();
+        // The line on each side of a band, where lid turns to print, goes with the band.
+        if let Some((start, end)) = inner_run(&rows, gap(self.h)) {
+            self.cut(Area { y1: a.y0 + start - 1, ..a }, lid, out);
+            self.cut(Area { y0: a.y0 + end + 1, ..a }, lid, out);
+            return;
+        }
+        let columns: Vec<bool> = (a.x0..a.x1).map(|x| like_share(&self.column(x, a), lid) >= MARGIN_SHARE).collect();
+        if let Some((start, end)) = inner_run(&columns, gap(self.w)) {
+            self.cut(Area { x1: a.x0 + start - 1, ..a }, lid, out);
+            self.cut(Area { x0: a.x0 + end + 1, ..a }, lid, out);
+            return;
+        }
+        out.push(a);
+    }
+}
+
+/// The first run of at least `least` true values with a false one somewhere before it and
+/// somewhere after it: a band of lid between two prints, not the margin at an edge.
+fn inner_run(lines: &[bool], least: usize) -> Option<(usize, usize)> {
+    let first_print = lines.iter().position(|&lid| !lid)?;
+    let last_print = lines.iter().rposition(|&lid| !lid)?;
+    let mut i = first_print;
+    while i < last_print {
+        if lines[i] {
+            let end = i + lines[i..].iter().take_while(|&&lid| lid).count();
+            if end - i >= least {
+                return Some((i, end));
+            }
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+fn median(mut values: Vec<f32>) -> f32 {
+    values.sort_by(f32::total_cmp);
+    values[values.len() / 2]
+}
+
+/// The share of `values` within the tolerance of the lid's grey.
+fn like_share(values: &[f32], lid: f32) -> f32 {
+    values.iter().filter(|v| (**v - lid).abs() <= MARGIN_TOLERANCE).count() as f32 / values.len().max(1) as f32
 }
 
 #[cfg(test)]
@@ -253,6 +420,36 @@ mod tests {
             let most = scan.width().max(scan.height()).div_ceil(LOOK_SIDE) * 2;
             assert!(inset.iter().all(|&i| i <= most), "{name}: {found:?}, inset {inset:?}, at most {most}");
         }
+    }
+
+    #[test]
+    fn the_prints_of_a_scan_of_several_are_found_in_reading_order() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples");
+        let whitman = image::open(dir.join("walt-whitman.jpg")).unwrap().resize(400, 400, image::imageops::Triangle);
+        let mother = image::open(dir.join("migrant-mother.jpg")).unwrap().resize(420, 420, image::imageops::Triangle);
+        let mut scan = scan((1100, 900), Pixels { x: 0, y: 0, width: 0, height: 0 }, 10);
+        // Two prints side by side at the top, one below, as they lie on the glass.
+        let places = [(40, 30, &whitman), (520, 50, &mother), (200, 450, &whitman)];
+        for (x, y, print) in places {
+            image::imageops::overlay(&mut scan, print, x, y);
+        }
+        let found = find_prints(&scan);
+        assert_eq!(found.len(), 3, "{found:?}");
+        let most = 1100u32.div_ceil(LOOK_SIDE) * 2;
+        for (crop, (x, y, print)) in found.iter().zip(places) {
+            let p = crop.pixels((1100, 900));
+            let (x, y) = (x as u32, y as u32);
+            let inset = [p.x - x, p.y - y, x + print.width() - p.x - p.width, y + print.height() - p.y - p.height];
+            assert!(inset.iter().all(|&i| i <= most), "{p:?} for the print at ({x}, {y}): inset {inset:?}");
+        }
+        // One print: itself, laid against the glass's corner or not; a photo with no lid round
+        // it: nothing.
+        let one = find_prints(&scan.crop_imm(0, 0, 500, 440));
+        assert_eq!(one.len(), 1, "{one:?}");
+        let in_the_corner = find_prints(&scan.crop_imm(40, 30, 460, 400));
+        assert_eq!(in_the_corner.len(), 1, "{in_the_corner:?}");
+        assert_eq!((in_the_corner[0].left, in_the_corner[0].top), (0.0, 0.0));
+        assert!(find_prints(&whitman).is_empty());
     }
 
     #[test]
