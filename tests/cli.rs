@@ -316,6 +316,38 @@ fn trim_cuts_each_scan_to_its_print() {
     assert_eq!((whole.width(), whole.height()), (ph, pw));
 }
 
+/// `--split` gives each print of a scan of several as its own output, in reading order, and
+/// a scan of one print trimmed under its own name.
+#[test]
+fn split_gives_each_print_of_a_scan_its_own_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples = env!("CARGO_MANIFEST_DIR").to_owned() + "/assets/samples/";
+    let whitman = image::open(samples.clone() + "walt-whitman.jpg").unwrap().to_rgb8();
+    let mother = image::open(samples + "migrant-mother.jpg").unwrap().to_rgb8();
+    let whitman = image::imageops::resize(&whitman, 384, 310, image::imageops::Triangle);
+    let mother = image::imageops::resize(&mother, 400, 310, image::imageops::Triangle);
+    let mut scan = RgbImage::from_pixel(1000, 800, Rgb([242, 241, 236]));
+    // The mother above and to the right, Whitman below and to the left.
+    image::imageops::overlay(&mut scan, &mother, 560, 30);
+    image::imageops::overlay(&mut scan, &whitman, 40, 420);
+    let album = dir.path().join("album.png");
+    scan.save(&album).unwrap();
+    let single = dir.path().join("single.png");
+    image::imageops::crop_imm(&scan, 0, 380, 480, 420).to_image().save(&single).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = colorize(&[&album, &single], &out_dir, &["--split"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("album.png holds 2 prints"), "{}", text(&out));
+    for (name, (w, h)) in
+        [("album-print1.png", (400, 310)), ("album-print2.png", (384, 310)), ("single.png", (384, 310))]
+    {
+        let print = image::open(out_dir.join(name)).unwrap();
+        let (pw, ph) = (print.width(), print.height());
+        assert!(pw <= w && ph <= h && pw + 6 >= w && ph + 6 >= h, "{name}: {pw}x{ph} for a print of {w}x{h}");
+    }
+    assert!(!out_dir.join("album.png").exists());
+}
+
 #[test]
 fn rotated_photos_come_out_upright_with_their_metadata_and_a_provenance_record() {
     let dir = tempfile::tempdir().unwrap();

@@ -54,6 +54,10 @@ pub struct ColorizeArgs {
     /// before colorizing; a photo with no margin is kept whole.
     #[arg(long)]
     trim: bool,
+    /// A scan of several prints laid on the glass gives each print, trimmed, as its own output
+    /// (scan-print1.png, scan-print2.png, …, in reading order); a scan of one is trimmed.
+    #[arg(long)]
+    split: bool,
     /// png, jpeg, tiff or webp.
     #[arg(long, default_value = "png")]
     format: String,
@@ -124,42 +128,78 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
     }
 }
 
-/// Colorizes one photo into `out_path`; returns how many pictures its file holds besides the
-/// one colorized (a multi-page TIFF's other pages).
+/// What of each scan is colorized.
+#[derive(Clone, Copy, PartialEq)]
+enum Cut {
+    Whole,
+    /// The print inside the scanner's margin.
+    Trim,
+    /// Each print of a scan of several, as its own output.
+    Split,
+}
+
+/// What colorizing one file made.
+struct Made {
+    /// Pictures its file holds besides the one colorized (a multi-page TIFF's other pages).
+    other_pictures: usize,
+    /// The outputs written: one, or one for each print of a scan of several.
+    outputs: Vec<PathBuf>,
+}
+
+/// Colorizes one photo into `out_path` (or, split, into `out_path` numbered for each print).
 fn colorize_one(
     colorizer: &Colorizer,
     job: &Found,
     out_path: &Path,
     settings: &Settings,
-    trim: bool,
+    cut: Cut,
     format: encode::Format,
-) -> Result<usize, Failure> {
+) -> Result<Made, Failure> {
+    use tintype::pipeline::crop::{find_print, find_prints};
     let photo = decode::decode(&job.input)?;
     let pixels = tintype::engine::turn(photo.pixels, settings.quarter_turns);
-    let trimmed;
-    let settings = if trim {
-        trimmed = Settings { crop: tintype::pipeline::crop::find_print(&pixels), ..settings.clone() };
-        &trimmed
-    } else {
-        settings
+    let crops = match cut {
+        Cut::Whole => vec![None],
+        Cut::Split => match find_prints(&pixels) {
+            prints if prints.len() > 1 => prints.into_iter().map(Some).collect(),
+            _ => vec![find_print(&pixels)],
+        },
+        Cut::Trim => vec![find_print(&pixels)],
     };
-    let result = match colorizer.colorize(&pixels, settings) {
-        Ok(r) => r,
-        Err(e) if device::is_out_of_memory(&e) => return Err(Failure::OutOfMemory),
-        Err(e) => {
-            return Err(anyhow::Error::from(e).context(format!("{}: colorizing failed", job.input.display())).into());
+    let numbered = crops.len() > 1;
+    let mut outputs = Vec::new();
+    for (k, crop) in crops.into_iter().enumerate() {
+        let settings = Settings { crop, ..settings.clone() };
+        let out_path = match numbered {
+            true => out_path.with_file_name(format!(
+                "{}-print{}.{}",
+                out_path.file_stem().unwrap_or_default().to_string_lossy(),
+                k + 1,
+                format.extension()
+            )),
+            false => out_path.to_owned(),
+        };
+        let result = match colorizer.colorize(&pixels, &settings) {
+            Ok(r) => r,
+            Err(e) if device::is_out_of_memory(&e) => return Err(Failure::OutOfMemory),
+            Err(e) => {
+                let context = format!("{}: colorizing failed", job.input.display());
+                return Err(anyhow::Error::from(e).context(context).into());
+            }
+        };
+        let record = provenance::Provenance::now(colorizer.name(), settings.describe());
+        let carried = photo.carried.turned(settings.quarter_turns);
+        let exif = provenance::exif_for(Some(&job.input), &record, carried.density);
+        let bytes = encode::encode(&result, format, &carried, exif.as_deref())
+            .map_err(|why| anyhow::anyhow!("{}: cannot encode: {why}", out_path.display()))?;
+        if let Some(parent) = out_path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("{}: cannot create the folder", parent.display()))?;
         }
-    };
-    let record = provenance::Provenance::now(colorizer.name(), settings.describe());
-    let carried = photo.carried.turned(settings.quarter_turns);
-    let exif = provenance::exif_for(Some(&job.input), &record, carried.density);
-    let bytes = encode::encode(&result, format, &carried, exif.as_deref())
-        .map_err(|why| anyhow::anyhow!("{}: cannot encode: {why}", out_path.display()))?;
-    if let Some(parent) = out_path.parent() {
-        std::fs::create_dir_all(parent).with_context(|| format!("{}: cannot create the folder", parent.display()))?;
+        encode::write_atomic(&out_path, &bytes, &[&job.input])?;
+        outputs.push(out_path);
     }
-    encode::write_atomic(out_path, &bytes, &[&job.input])?;
-    Ok(photo.other_pictures)
+    Ok(Made { other_pictures: photo.other_pictures, outputs })
 }
 
 /// `dir/photo.<ext>`, or `dir/photo-2.<ext>`, … when another photo of this batch (say
@@ -214,6 +254,11 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
         brush: Vec::new(),
         crop: None,
     };
+    let cut = match (args.split, args.trim) {
+        (true, _) => Cut::Split,
+        (false, true) => Cut::Trim,
+        (false, false) => Cut::Whole,
+    };
 
     let bar = ProgressBar::new(jobs.len() as u64);
     bar.set_style(
@@ -233,7 +278,7 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
         // One bad file (even a panic deep in a decoder) must not stop the batch.
         let attempt = |colorizer: &Colorizer| {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                colorize_one(colorizer, job, &out_path, &settings, args.trim, format)
+                colorize_one(colorizer, job, &out_path, &settings, cut, format)
             }))
         };
         let mut outcome = attempt(&colorizer);
@@ -250,8 +295,14 @@ pub fn run(args: ColorizeArgs, data_dir: Option<PathBuf>, device_choice: DeviceC
             outcome = attempt(&colorizer);
         }
         match outcome {
-            Ok(Ok(others)) => {
+            Ok(Ok(Made { other_pictures: others, outputs })) => {
                 done += 1;
+                if outputs.len() > 1 {
+                    let names: Vec<String> = outputs.iter().map(|o| o.display().to_string()).collect();
+                    bar.suspend(|| {
+                        eprintln!("{} holds {} prints: {}", job.input.display(), outputs.len(), names.join(", "))
+                    });
+                }
                 if others > 0 {
                     bar.suspend(|| {
                         eprintln!(
