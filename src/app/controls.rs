@@ -18,6 +18,7 @@ use super::{App, DialogPurpose, Notice, Quit, SheetChoice, command_key, cropping
 use crate::engine::Settings;
 use crate::pipeline::brush::Tool;
 use crate::pipeline::chroma::ChromaControls;
+use crate::pipeline::crop::Crop;
 use crate::store::FetchOptions;
 
 pub const RENDER_SIZE_LABEL: &str = "Render size";
@@ -124,7 +125,8 @@ impl App {
             if let Some(whole) = before.as_ref().filter(|_| self.crop_edit().is_some()) {
                 self.crop_bar(ui);
                 if let Some(mut edit) = self.crop_edit() {
-                    if self.viewer.show_crop(ui, whole, &mut edit.crop) {
+                    let others = edit.prints.get(1..).unwrap_or_default();
+                    if self.viewer.show_crop(ui, whole, &mut edit.crop, others) {
                         self.cropping = Some(edit);
                     }
                     return;
@@ -415,12 +417,24 @@ impl App {
                 ui.scope(|ui| {
                     let text = format!("{}\n{}", p.name, p.status_text(model.as_ref()));
                     let button = match &p.thumbnail {
-                        Some(t) => egui::Button::image_and_text(
-                            egui::Image::from_texture(egui::load::SizedTexture::from_handle(t))
-                                .max_size(egui::vec2(48.0, 48.0))
-                                .rotate(f32::from(p.settings.quarter_turns) * FRAC_PI_2, egui::Vec2::splat(0.5)),
-                            text,
-                        ),
+                        Some(t) => {
+                            // The thumbnail is of the file as it lies: a crop (set on the photo
+                            // as turned) is turned back to find its part.
+                            let turns = p.settings.quarter_turns % 4;
+                            let part = p.settings.crop.map_or(Crop::WHOLE, |c| c.turned(4 - turns));
+                            let uv = egui::Rect::from_min_max(
+                                egui::pos2(part.left, part.top),
+                                egui::pos2(part.right, part.bottom),
+                            );
+                            let size = t.size_vec2() * uv.size();
+                            egui::Button::image_and_text(
+                                egui::Image::from_texture(egui::load::SizedTexture::new(t.id(), size))
+                                    .uv(uv)
+                                    .max_size(egui::vec2(48.0, 48.0))
+                                    .rotate(f32::from(turns) * FRAC_PI_2, egui::Vec2::splat(0.5)),
+                                text,
+                            )
+                        }
                         None => egui::Button::new(text),
                     };
                     let response = ui.add_sized(row.size(), button.selected(self.is_picked(p.id)).wrap());

@@ -4,7 +4,9 @@
 use egui::RichText;
 use image::GenericImageView as _;
 
+use super::library::{self, Photo};
 use super::{App, Change, Notice, history};
+use crate::engine::Settings;
 use crate::pipeline::crop::{self, Crop};
 
 pub const CROP_BUTTON: &str = "Crop…";
@@ -13,11 +15,15 @@ pub const CANCEL_LABEL: &str = "Cancel";
 pub const FIND_LABEL: &str = "Find the print";
 pub const WHOLE_LABEL: &str = "Whole photo";
 
+pub const SPLIT_LABEL: &str = "Add each print as a photo";
+
 /// A crop being set on a photo, not yet given to it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CropEdit {
     pub photo: u64,
     pub crop: Crop,
+    /// The prints Find the print found on a scan of several (the frame is on the first).
+    pub prints: Vec<Crop>,
 }
 
 impl App {
@@ -25,13 +31,14 @@ impl App {
     /// down (it paints on the cropped photo, which is not on screen while cropping).
     pub fn start_crop(&mut self) {
         let Some(p) = self.selected_photo().filter(|p| p.shown_original().is_some()) else { return };
-        self.cropping = Some(CropEdit { photo: p.id, crop: p.settings.crop.unwrap_or(Crop::WHOLE) });
+        self.cropping =
+            Some(CropEdit { photo: p.id, crop: p.settings.crop.unwrap_or(Crop::WHOLE), prints: Vec::new() });
         self.viewer.brush = None;
     }
 
     /// The crop being set, when it is the photo on screen's.
     pub fn crop_edit(&self) -> Option<CropEdit> {
-        self.cropping.filter(|edit| Some(edit.photo) == self.selected)
+        self.cropping.clone().filter(|edit| Some(edit.photo) == self.selected)
     }
 
     /// Gives the photo the crop being set, as one step to undo; a frame on the whole photo
@@ -53,13 +60,19 @@ impl App {
         self.settings_changed(now);
     }
 
-    /// Sets the frame on the print inside the scan's margin, or says that there is none.
+    /// Sets the frame on the print inside the scan's margin (on the first, when the scan holds
+    /// several), or says that there is none.
     pub fn find_print(&mut self) {
         let Some(edit) = self.crop_edit() else { return };
         let Some(p) = self.selected_photo() else { return };
         let Some(original) = p.shown_original() else { return };
+        let prints = crop::find_prints(original);
+        if let [first, _, ..] = prints[..] {
+            self.cropping = Some(CropEdit { crop: first, prints, ..edit });
+            return;
+        }
         match crop::find_print(original) {
-            Some(found) => self.cropping = Some(CropEdit { crop: found, ..edit }),
+            Some(found) => self.cropping = Some(CropEdit { crop: found, prints: Vec::new(), ..edit }),
             None => {
                 let text = format!(
                     "No scanner margin found around {}: it looks cropped already. Drag the frame's edges to crop it.",
@@ -68,6 +81,42 @@ impl App {
                 self.notice = Some(Notice::info(text));
             }
         }
+    }
+
+    /// Gives the photo being cropped its frame (on the first of the prints found on it), and
+    /// adds each of the others as a photo of its own, after it in the list, with its settings:
+    /// one step to undo.
+    pub fn split_into_prints(&mut self, now: f64) {
+        let Some(edit) = self.cropping.take() else { return };
+        let Some(at) = self.photos.iter().position(|p| p.id == edit.photo) else { return };
+        let [_, ref others @ ..] = edit.prints[..] else { return };
+        let scan = &self.photos[at];
+        let before =
+            history::Step { photos: vec![(scan.id, scan.settings.clone())], new_photos: self.prefs.photo_settings() };
+        // Brush strokes are kept on the whole scan: each print keeps those that fall on it.
+        let prints: Vec<Photo> = others
+            .iter()
+            .enumerate()
+            .map(|(k, &crop)| {
+                let mut print = Photo::new(
+                    self.next_id + k as u64,
+                    scan.path.clone(),
+                    Settings { crop: Some(crop), ..scan.settings.clone() },
+                );
+                (print.thumbnail, print.original, print.original_turns) =
+                    (scan.thumbnail.clone(), scan.original.clone(), scan.original_turns);
+                print
+            })
+            .collect();
+        self.next_id += prints.len() as u64;
+        let added: Vec<u64> = prints.iter().map(|p| p.id).collect();
+        // The first print as its frame is now: found, then perhaps adjusted by hand.
+        self.photos[at].settings.crop = Some(edit.crop).filter(|c| !c.is_whole());
+        self.photos.splice(at + 1..at + 1, prints);
+        let changes = vec![Change::Settings(before), Change::PutBack(added)];
+        self.history.record(Change::Several(changes), None, now);
+        library::number_prints(&mut self.photos);
+        self.settings_changed(now);
     }
 
     /// The bar above the canvas while a crop is being set: what to do, the size kept, and the
@@ -91,10 +140,20 @@ impl App {
             if ui.button(WHOLE_LABEL).clicked()
                 && let Some(edit) = &mut self.cropping
             {
-                edit.crop = Crop::WHOLE;
+                (edit.crop, edit.prints) = (Crop::WHOLE, Vec::new());
+            }
+            if edit.prints.len() > 1 {
+                let hover = "Each print becomes a photo of its own in the list, with this one's settings";
+                if ui.button(SPLIT_LABEL).on_hover_text(hover).clicked() {
+                    self.split_into_prints(now);
+                }
             }
             let kept = size.map(|s| format!("{} × {} px kept. ", s.width, s.height)).unwrap_or_default();
-            ui.label(format!("{kept}Drag the frame's edges or corners, or inside it to move it."));
+            let prints = match edit.prints.len() {
+                0 | 1 => String::new(),
+                n => format!("{n} prints on this scan; the frame is on the first. "),
+            };
+            ui.label(format!("{prints}{kept}Drag the frame's edges or corners, or inside it to move it."));
         });
         let typing = ui.ctx().text_edit_focused();
         if !typing && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Enter)) {

@@ -26,6 +26,9 @@ pub enum Change {
     Removed(Vec<(usize, Photo)>),
     /// Photos put back on the list.
     PutBack(Vec<u64>),
+    /// Changes made as one (a scan split into its prints: the first print's crop, the others
+    /// added), taken back together.
+    Several(Vec<Change>),
 }
 
 pub struct History<T = Change> {

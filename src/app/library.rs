@@ -1,7 +1,8 @@
 //! The photo list: what was added, how far each photo has got, and a background loader that
 //! walks dropped folders and makes thumbnails, so the window never waits on the disk.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 
@@ -57,10 +58,34 @@ pub struct Photo {
     pub other_pictures: usize,
 }
 
+/// The name of the file at `path`, as the list shows it.
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}
+
+/// Names each photo by its file, and the prints of one scan listed as photos of their own by
+/// their place among them: "album.jpg (print 2)".
+pub fn number_prints(photos: &mut [Photo]) {
+    let mut listed: HashMap<PathBuf, usize> = HashMap::new();
+    for p in photos.iter() {
+        *listed.entry(p.path.clone()).or_default() += 1;
+    }
+    let mut numbered: HashMap<PathBuf, usize> = HashMap::new();
+    for p in photos.iter_mut() {
+        p.name = match listed[&p.path] {
+            1 => file_name(&p.path),
+            _ => {
+                let k = numbered.entry(p.path.clone()).or_default();
+                *k += 1;
+                format!("{} (print {k})", file_name(&p.path))
+            }
+        };
+    }
+}
+
 impl Photo {
     pub fn new(id: u64, path: PathBuf, settings: Settings) -> Self {
-        let name =
-            path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+        let name = file_name(&path);
         Self {
             id,
             path,

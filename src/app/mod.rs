@@ -395,10 +395,12 @@ impl App {
         let dir = self.options.config_dir.as_ref()?;
         let (kept, note) = KeptList::load(dir);
         for k in &kept.photos {
-            if self.photos.iter().any(|p| p.path == k.path) {
+            // The same file may be listed once for each print on it, each with its own crop.
+            let settings = k.settings();
+            if self.photos.iter().any(|p| p.path == k.path && p.settings.crop == settings.crop) {
                 continue;
             }
-            let mut photo = Photo::new(self.next_id, k.path.clone(), k.settings());
+            let mut photo = Photo::new(self.next_id, k.path.clone(), settings);
             photo.waits_until_shown = true;
             photo.saved_as = k.saved_as.clone();
             self.photos.push(photo);
@@ -409,15 +411,15 @@ impl App {
             self.selected = on_screen.or(self.photos.first()).map(|p| p.id);
         }
         self.loader.look_for_kept(self.photos.iter().map(|p| p.path.clone()).collect());
+        library::number_prints(&mut self.photos);
         note
     }
 
     /// A photo kept from the last run is no longer where it was: it leaves the list, and the
     /// status line names every such photo so far.
     fn kept_photo_gone(&mut self, path: PathBuf) {
-        if let Some(id) = self.photos.iter().find(|p| p.path == path).map(|p| p.id) {
-            self.take_off(&[id]);
-        }
+        let ids: Vec<u64> = self.photos.iter().filter(|p| p.path == path).map(|p| p.id).collect();
+        self.take_off(&ids);
         self.gone.push(path);
         let names: Vec<String> = self.gone.iter().map(|p| p.display().to_string()).collect();
         let why = "moved, renamed or on a drive not connected";
@@ -629,6 +631,15 @@ impl App {
         // Out of `self` while it walks, as restoring a step changes the rest of the window.
         let mut history = std::mem::take(&mut self.history);
         history.walk(redo, |change| match change {
+            change => self.take_back(change, now),
+        });
+        self.history = history;
+        library::number_prints(&mut self.photos);
+    }
+
+    /// Restores the state `change` kept, and returns the state it replaced.
+    fn take_back(&mut self, change: Change, now: f64) -> Change {
+        match change {
             Change::Settings(step) => Change::Settings(self.restore_settings(step, now)),
             Change::Removed(photos) => Change::PutBack(self.put_back(photos)),
             Change::PutBack(ids) => {
@@ -636,8 +647,11 @@ impl App {
                 self.notice = Some(Notice::info(taken_off_text(taken.len())));
                 Change::Removed(taken)
             }
-        });
-        self.history = history;
+            // Last made, first taken back; and the other way round when put back.
+            Change::Several(changes) => {
+                Change::Several(changes.into_iter().rev().map(|c| self.take_back(c, now)).collect())
+            }
+        }
     }
 
     /// Gives the photos in `step` their settings there, and returns what they had.
@@ -792,8 +806,13 @@ impl App {
                     added = true;
                 }
                 Loaded::Thumbnail(path, image) => {
-                    if let Some(p) = self.photos.iter_mut().find(|p| p.path == path) {
-                        p.thumbnail = Some(ctx.load_texture(format!("thumb-{}", p.id), image, Default::default()));
+                    // Each print of a scan shows its part of the one thumbnail.
+                    let mut texture = None;
+                    for p in self.photos.iter_mut().filter(|p| p.path == path) {
+                        let t = texture.get_or_insert_with(|| {
+                            ctx.load_texture(format!("thumb-{}", p.id), image.clone(), Default::default())
+                        });
+                        p.thumbnail = Some(t.clone());
                     }
                 }
                 Loaded::Problem(text) => self.notice = Some(Notice::error(text)),
@@ -1497,6 +1516,7 @@ impl App {
         if self.selected.is_some_and(|id| gone.contains(&id)) {
             self.selected = after.or(before);
         }
+        library::number_prints(&mut self.photos);
         self.save_prefs_soon();
         taken
     }
@@ -1506,9 +1526,13 @@ impl App {
     /// asked for again (from the cache), and a file gone meanwhile is named and left off as a
     /// kept photo would be.
     fn put_back(&mut self, mut photos: Vec<(usize, Photo)>) -> Vec<u64> {
-        let listed: HashSet<&Path> = self.photos.iter().map(|p| p.path.as_path()).collect();
+        // The same picture (file and crop) listed again since is not listed twice.
+        let mut listed: std::collections::HashMap<&Path, Vec<_>> = std::collections::HashMap::new();
+        for p in &self.photos {
+            listed.entry(p.path.as_path()).or_default().push(p.settings.crop);
+        }
         let asked = photos.len();
-        photos.retain(|(_, p)| !listed.contains(p.path.as_path()));
+        photos.retain(|(_, p)| !listed.get(p.path.as_path()).is_some_and(|crops| crops.contains(&p.settings.crop)));
         let ids: Vec<u64> = photos.iter().map(|(_, p)| p.id).collect();
         if ids.is_empty() {
             let which = if asked == 1 { "The photo is" } else { "Those photos are" };

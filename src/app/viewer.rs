@@ -391,8 +391,15 @@ impl Viewer {
 
     /// Cropping: the whole photo fitted to the canvas, the part kept bright inside a frame
     /// with handles, the rest dimmed. Dragging an edge or a corner moves it; dragging inside the
-    /// frame moves the frame. Returns whether `crop` changed.
-    pub fn show_crop(&mut self, ui: &mut egui::Ui, before: &Arc<DynamicImage>, crop: &mut Crop) -> bool {
+    /// frame moves the frame. `others` (the other prints found on a scan of several) are
+    /// outlined and numbered from 2. Returns whether `crop` changed.
+    pub fn show_crop(
+        &mut self,
+        ui: &mut egui::Ui,
+        before: &Arc<DynamicImage>,
+        crop: &mut Crop,
+        others: &[Crop],
+    ) -> bool {
         let ctx = ui.ctx().clone();
         sync(&mut self.before, Some(before), &ctx, "before");
         let area = ui.available_rect_before_wrap().round_ui();
@@ -449,6 +456,16 @@ impl Viewer {
             Rect::from_min_max(pos2(frame.right(), frame.top()), pos2(screen.right(), frame.bottom())),
         ] {
             painter.rect_filled(band, 0.0, dim);
+        }
+        for (k, other) in others.iter().enumerate() {
+            let outline = frame_of(other);
+            painter.rect_stroke(
+                outline,
+                0.0,
+                Stroke::new(1.5, Color32::from_white_alpha(150)),
+                egui::StrokeKind::Middle,
+            );
+            pill(&painter, &format!("{}", k + 2), 14.0, |_| outline.left_top() + vec2(8.0, 8.0));
         }
         // The thirds, for placing the print's subject, faint.
         let thirds = Stroke::new(1.0, Color32::from_white_alpha(70));
