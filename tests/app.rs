@@ -2288,7 +2288,7 @@ fn a_scan_is_cropped_to_its_print_and_the_brush_paints_on_the_crop() {
     harness.get_by_label("Find the print").click();
     harness.step();
     harness.step();
-    let found = harness.state().cropping.unwrap().crop;
+    let found = harness.state().cropping.as_ref().unwrap().crop;
     let p = found.pixels(whole);
     for (got, want) in [(p.x, x0), (p.y, y0), (p.x + p.width, x0 + pw), (p.y + p.height, y0 + ph)] {
         assert!(got.abs_diff(want) <= 4, "the frame on the print: {p:?}");
@@ -2303,7 +2303,7 @@ fn a_scan_is_cropped_to_its_print_and_the_brush_paints_on_the_crop() {
     let screen = egui::Rect::from_center_size(inner.center(), egui::vec2(whole.0 as f32, whole.1 as f32) * fit);
     let at = |fx: f32, fy: f32| screen.lerp_inside(egui::vec2(fx, fy));
     drag(&mut harness, at(found.left, (found.top + found.bottom) / 2.0), egui::vec2(30.0, 0.0));
-    let dragged = harness.state().cropping.unwrap().crop;
+    let dragged = harness.state().cropping.as_ref().unwrap().crop;
     assert!((dragged.left - found.left - 30.0 / screen.width()).abs() < 0.002, "{dragged:?} from {found:?}");
     assert_eq!((dragged.top, dragged.right, dragged.bottom), (found.top, found.right, found.bottom));
     // Escape leaves the photo as it was; C opens the frame again, where it was set before.
@@ -2388,4 +2388,74 @@ fn a_scan_is_cropped_to_its_print_and_the_brush_paints_on_the_crop() {
     drop(harness);
     let kept = setup.harness().state().photos[0].settings.clone();
     assert_eq!((kept.crop, kept.brush, kept.quarter_turns), (turned.crop, turned.brush, 1));
+}
+
+/// A scan of three prints laid on the glass: Find the print frames the first and outlines the
+/// others, and Add each print as a photo lists each print as a photo of its own (one step to
+/// undo and redo), each colorized from its own part; Export all saves three pictures, and the
+/// list comes back next time with the three prints.
+#[test]
+fn a_scan_of_several_prints_becomes_a_photo_for_each() {
+    let setup = Setup::new();
+    let whitman = image::open(SAMPLE).unwrap().to_rgb8();
+    let mother = image::open("assets/samples/migrant-mother.jpg").unwrap().to_rgb8();
+    let small = |p: &image::RgbImage| image::imageops::resize(p, 360, 280, image::imageops::Triangle);
+    let mut scan = image::RgbImage::from_pixel(900, 700, image::Rgb([241, 240, 235]));
+    let places = [(30, 30), (480, 40), (250, 390)];
+    for ((x, y), print) in places.iter().zip([small(&whitman), small(&mother), small(&whitman)]) {
+        image::imageops::overlay(&mut scan, &print, *x, *y);
+    }
+    let album = setup.dir.path().join("album.png");
+    scan.save(&album).unwrap();
+
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[album.to_str().unwrap()]);
+    step_until(&mut harness, "the render", all_done);
+    harness.key_press(egui::Key::C);
+    harness.step();
+    harness.get_by_label("Find the print").click();
+    harness.step();
+    harness.step();
+    let prints = harness.state().cropping.clone().unwrap().prints;
+    assert_eq!(prints.len(), 3, "{prints:?}");
+    harness.get_by_label_contains("3 prints on this scan");
+    harness.get_by_label("Add each print as a photo").click();
+    harness.step();
+    let listed = |app: &App| app.photos.iter().map(|p| (p.name.clone(), p.settings.crop)).collect::<Vec<_>>();
+    let names = ["album.png (print 1)", "album.png (print 2)", "album.png (print 3)"];
+    let split: Vec<_> = names.iter().map(|n| n.to_string()).zip(prints.iter().map(|&c| Some(c))).collect();
+    assert_eq!(listed(harness.state()), split);
+
+    // One step back and forth.
+    let ctrl = egui::Modifiers::COMMAND;
+    harness.key_press_modifiers(ctrl, egui::Key::Z);
+    harness.step();
+    assert_eq!(listed(harness.state()), [("album.png".to_string(), None)]);
+    harness.key_press_modifiers(ctrl | egui::Modifiers::SHIFT, egui::Key::Z);
+    harness.step();
+    assert_eq!(listed(harness.state()), split);
+
+    step_until(&mut harness, "each print's render", |app| {
+        all_done(app) && app.photos.iter().all(|p| p.result.as_ref().is_some_and(|(k, _)| k.settings.crop.is_some()))
+    });
+    for (p, (x, y)) in harness.state().photos.iter().zip(places) {
+        let (_, result) = p.result.as_ref().unwrap();
+        let (w, h) = (result.width(), result.height());
+        assert!(
+            w <= 360 && h <= 280 && w + 6 >= 360 && h + 6 >= 280,
+            "{}: {w}x{h} for its print at ({x}, {y})",
+            p.name
+        );
+    }
+    harness.get_by_label("Export all").click();
+    step_until(&mut harness, "the batch", |app| app.export_batch.is_none() && app.exported.len() == 3);
+    let mut exported: Vec<String> =
+        harness.state().exported.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    exported.sort();
+    assert_eq!(exported, ["album-print1-colorized.png", "album-print2-colorized.png", "album-print3-colorized.png"]);
+
+    harness.state_mut().save_prefs();
+    drop(harness);
+    let harness = setup.harness();
+    assert_eq!(listed(harness.state()), split, "the three prints are kept with the list");
 }

@@ -24,6 +24,9 @@ pub enum What {
 pub struct Request {
     pub photo: u64,
     pub source: PathBuf,
+    /// What the file written is named after: the source's name, and for one of several prints
+    /// of a scan its number ("album-print2").
+    pub stem: String,
     pub original: Arc<DynamicImage>,
     pub result: Arc<DynamicImage>,
     /// What the picture carries of its source, for the picture as turned.
@@ -306,12 +309,11 @@ fn about(left: Duration) -> String {
 fn export(r: &Request) -> Result<PathBuf, String> {
     std::fs::create_dir_all(&r.folder)
         .map_err(|e| format!("{}: cannot create the export folder: {e}; choose another folder", r.folder.display()))?;
-    let stem = r.source.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "photo".into());
     let (image, suffix) = match r.what {
         What::Result => ((*r.result).clone(), "colorized"),
         What::Share(layout) => (DynamicImage::ImageRgb8(share_image(&r.original, &r.result, layout)), "before-after"),
     };
-    let target = unused_name(&r.folder, &format!("{stem}-{suffix}"), r.format.extension());
+    let target = unused_name(&r.folder, &format!("{}-{suffix}", r.stem), r.format.extension());
     let record = Provenance::now(r.model.clone(), r.key.settings.describe());
     let exif = provenance::exif_for(Some(&r.source), &record, r.carried.density);
     let bytes = encode::encode(&image, r.format, &r.carried, exif.as_deref())

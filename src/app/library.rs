@@ -56,6 +56,9 @@ pub struct Photo {
     /// Pictures in its file besides the one read (a multi-page TIFF's other pages), which the
     /// list tells of: they are not colorized.
     pub other_pictures: usize,
+    /// Its number among the prints of its scan listed as photos of their own (see
+    /// [`number_prints`]); `None` when its file is listed once.
+    pub print: Option<usize>,
 }
 
 /// The name of the file at `path`, as the list shows it.
@@ -72,13 +75,14 @@ pub fn number_prints(photos: &mut [Photo]) {
     }
     let mut numbered: HashMap<PathBuf, usize> = HashMap::new();
     for p in photos.iter_mut() {
-        p.name = match listed[&p.path] {
-            1 => file_name(&p.path),
-            _ => {
-                let k = numbered.entry(p.path.clone()).or_default();
-                *k += 1;
-                format!("{} (print {k})", file_name(&p.path))
-            }
+        p.print = (listed[&p.path] > 1).then(|| {
+            let k = numbered.entry(p.path.clone()).or_default();
+            *k += 1;
+            *k
+        });
+        p.name = match p.print {
+            Some(k) => format!("{} (print {k})", file_name(&p.path)),
+            None => file_name(&p.path),
         };
     }
 }
@@ -102,6 +106,7 @@ impl Photo {
             saved_as: None,
             took: None,
             other_pictures: 0,
+            print: None,
         }
     }
 

@@ -1338,9 +1338,14 @@ impl App {
         if p.original_turns != key.settings.quarter_turns {
             return None;
         }
+        let stem = p.path.file_stem().map_or_else(|| "photo".into(), |s| s.to_string_lossy().into_owned());
         Some(export::Request {
             photo: p.id,
             source: p.path.clone(),
+            stem: match p.print {
+                Some(k) => format!("{stem}-print{k}"),
+                None => stem,
+            },
             // The before/after picture shows the part of the photo the result is of.
             original: match (&what, key.settings.crop) {
                 (export::What::Share(_), Some(crop)) => Arc::new(crop.apply(original)),
