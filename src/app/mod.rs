@@ -630,9 +630,7 @@ impl App {
     pub fn undo(&mut self, redo: bool, now: f64) {
         // Out of `self` while it walks, as restoring a step changes the rest of the window.
         let mut history = std::mem::take(&mut self.history);
-        history.walk(redo, |change| match change {
-            change => self.take_back(change, now),
-        });
+        history.walk(redo, |change| self.take_back(change, now));
         self.history = history;
         library::number_prints(&mut self.photos);
     }
