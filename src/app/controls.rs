@@ -646,10 +646,7 @@ impl App {
         let crop_button = egui::Button::new(cropping::CROP_BUTTON).selected(self.crop_edit().is_some());
         let hover = "C: cut away the scanner's margin around the print, or crop the photo";
         if ui.add_enabled(can_crop, crop_button).on_hover_text(hover).clicked() {
-            match self.crop_edit() {
-                Some(_) => self.cropping = None,
-                None => self.start_crop(),
-            }
+            self.toggle_crop();
         }
         let up = self.viewer.brush.map(|_| self.viewer.tool);
         let has = |tool: Tool| up.is_some_and(|t| t.same_kind(tool));

@@ -14,7 +14,6 @@ pub const APPLY_LABEL: &str = "Crop";
 pub const CANCEL_LABEL: &str = "Cancel";
 pub const FIND_LABEL: &str = "Find the print";
 pub const WHOLE_LABEL: &str = "Whole photo";
-
 pub const SPLIT_LABEL: &str = "Add each print as a photo";
 
 /// A crop being set on a photo, not yet given to it.
@@ -34,6 +33,14 @@ impl App {
         self.cropping =
             Some(CropEdit { photo: p.id, crop: p.settings.crop.unwrap_or(Crop::WHOLE), prints: Vec::new() });
         self.viewer.brush = None;
+    }
+
+    /// Crop… and C: starts setting the crop, or leaves the photo as it was.
+    pub fn toggle_crop(&mut self) {
+        match self.crop_edit() {
+            Some(_) => self.cropping = None,
+            None => self.start_crop(),
+        }
     }
 
     /// The crop being set, when it is the photo on screen's.

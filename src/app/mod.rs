@@ -13,7 +13,7 @@ pub mod prefs;
 pub mod thumbnails;
 pub mod viewer;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -506,8 +506,8 @@ impl App {
         self.photos.len() > 1 && self.photos.iter().any(|p| p.settings != adjusted_like(p, &settings))
     }
 
-    /// Adds a brush stroke to the photo on screen, as one step to undo of its own.
-    /// Adds a stroke painted on the photo on screen as it is shown (cropped, when it is).
+    /// Adds a brush stroke, painted on the photo on screen as it is shown (cropped, when it is),
+    /// as one step to undo of its own.
     pub fn add_stroke(&mut self, stroke: crate::pipeline::brush::Stroke, now: f64) {
         let Some(p) = self.selected_photo() else { return };
         // Kept on the whole photo, so that a crop changed later leaves it where it was painted.
@@ -1530,7 +1530,7 @@ impl App {
     /// kept photo would be.
     fn put_back(&mut self, mut photos: Vec<(usize, Photo)>) -> Vec<u64> {
         // The same picture (file and crop) listed again since is not listed twice.
-        let mut listed: std::collections::HashMap<&Path, Vec<_>> = std::collections::HashMap::new();
+        let mut listed: HashMap<&Path, Vec<_>> = HashMap::new();
         for p in &self.photos {
             listed.entry(p.path.as_path()).or_default().push(p.settings.crop);
         }
@@ -1637,8 +1637,8 @@ impl App {
             ctx.send_viewport_cmd(egui::ViewportCommand::Fullscreen(!full));
         }
         // Escape closes, in turn, a menu (egui's own), Help, the render-size sheet, a crop being
-        // set, then puts the brush down and leaves the full screen; the quit question and a text field being typed
-        // in keep it for themselves.
+        // set, then puts the brush down and leaves the full screen; the quit question and a text
+        // field being typed in keep it for themselves.
         let cropping = self.crop_edit().is_some();
         let closable = self.help_open || self.sheet.is_some() || cropping || self.viewer.brush.is_some() || full;
         let busy = typing || egui::Popup::is_any_open(ctx) || matches!(self.quit, Quit::Asking | Quit::WhenSaved);
@@ -1659,10 +1659,7 @@ impl App {
             self.toggle_brush();
         }
         if crop {
-            match self.crop_edit() {
-                Some(_) => self.cropping = None,
-                None => self.start_crop(),
-            }
+            self.toggle_crop();
         }
         // [ and ] size the brush while it is up, as in photo editors.
         if let Some(size) = self.viewer.brush.filter(|_| !typing) {
