@@ -28,7 +28,9 @@ fn main() {
         let sixteen = DynamicImage::ImageRgb16(scan(width, height));
         let eight = DynamicImage::ImageRgb8(sixteen.to_rgb8());
         for (bits, photo) in [(8, &eight), (16, &sixteen)] {
-            let one = common::median_seconds(5, || drop(std::hint::black_box(find_print(photo))));
+            let one = common::median_seconds(5, || {
+                std::hint::black_box(find_print(photo));
+            });
             let several = common::median_seconds(5, || drop(std::hint::black_box(find_prints(photo))));
             let prints = find_prints(photo);
             let first = prints.first().copied().expect("a print");
