@@ -73,20 +73,17 @@ impl App {
         let Some(edit) = self.crop_edit() else { return };
         let Some(p) = self.selected_photo() else { return };
         let Some(original) = p.shown_original() else { return };
-        let prints = crop::find_prints(original);
-        if let [first, _, ..] = prints[..] {
-            self.cropping = Some(CropEdit { crop: first, prints, ..edit });
-            return;
-        }
-        match crop::find_print(original) {
-            Some(found) => self.cropping = Some(CropEdit { crop: found, prints: Vec::new(), ..edit }),
-            None => {
+        let prints = crop::find_each_print(original);
+        match prints[..] {
+            [] => {
                 let text = format!(
                     "No scanner margin found around {}: it looks cropped already. Drag the frame's edges to crop it.",
                     p.name
                 );
                 self.notice = Some(Notice::info(text));
             }
+            [one] => self.cropping = Some(CropEdit { crop: one, prints: Vec::new(), ..edit }),
+            [first, ..] => self.cropping = Some(CropEdit { crop: first, prints, ..edit }),
         }
     }
 

@@ -155,14 +155,14 @@ fn colorize_one(
     cut: Cut,
     format: encode::Format,
 ) -> Result<Made, Failure> {
-    use tintype::pipeline::crop::{find_print, find_prints};
+    use tintype::pipeline::crop::{find_each_print, find_print};
     let photo = decode::decode(&job.input)?;
     let pixels = tintype::engine::turn(photo.pixels, settings.quarter_turns);
     let crops = match cut {
         Cut::Whole => vec![None],
-        Cut::Split => match find_prints(&pixels) {
-            prints if prints.len() > 1 => prints.into_iter().map(Some).collect(),
-            _ => vec![find_print(&pixels)],
+        Cut::Split => match find_each_print(&pixels) {
+            none if none.is_empty() => vec![None],
+            prints => prints.into_iter().map(Some).collect(),
         },
         Cut::Trim => vec![find_print(&pixels)],
     };

@@ -127,10 +127,27 @@ const MARGIN_MAX: f32 = 0.45;
 /// lid, white or black) from the edge inwards, and one more line for the soft edge between lid
 /// and print. `None` when no side has a margin: the photo was cropped already.
 pub fn find_print(photo: &DynamicImage) -> Option<Crop> {
-    let look = Look::new(photo)?;
-    let whole = look.whole();
-    let print = look.trim(whole, MARGIN_MAX);
-    (print != whole).then(|| look.crop(print)).filter(Crop::is_sound)
+    Look::new(photo).and_then(|look| look.print())
+}
+
+/// What Find the print and `colorize --split` frame: each print of a scan of several, else the
+/// one print inside the margin, else nothing. The scan is looked at once for both.
+pub fn find_each_print(photo: &DynamicImage) -> Vec<Crop> {
+    let Some(look) = Look::new(photo) else { return Vec::new() };
+    match look.prints() {
+        several if several.len() > 1 => several,
+        _ => look.print().into_iter().collect(),
+    }
+}
+
+impl Look {
+    /// See [`find_print`].
+    fn print(&self) -> Option<Crop> {
+        let look = self;
+        let whole = look.whole();
+        let print = look.trim(whole, MARGIN_MAX);
+        (print != whole).then(|| look.crop(print)).filter(Crop::is_sound)
+    }
 }
 
 /// The prints on a flatbed scan of several, in reading order (rows from the top, each from the
@@ -138,36 +155,43 @@ pub fn find_print(photo: &DynamicImage) -> Option<Crop> {
 /// cut, and each part is trimmed as [`find_print`] trims one. A scan of one print gives that
 /// print; a photo with no lid around it, nothing.
 pub fn find_prints(photo: &DynamicImage) -> Vec<Crop> {
-    let Some(look) = Look::new(photo) else { return Vec::new() };
-    let whole = look.whole();
-    // The lid: the grey most of the scan's outer ring has.
-    let ring: Vec<f32> = (0..look.w)
-        .flat_map(|x| [look.at(x, 0), look.at(x, look.h - 1)])
-        .chain((0..look.h).flat_map(|y| [look.at(0, y), look.at(look.w - 1, y)]))
-        .collect();
-    // Prints laid against the glass's edges cover some of the ring: the lid must hold most of
-    // it, not all. And it is a lid's white or black: an even sky or backdrop round a photo's
-    // subject is not cut into pieces.
-    let lid = median(ring.clone());
-    if like_share(&ring, lid) < 0.5 || (LID_DARKEST..=LID_LIGHTEST).contains(&lid) {
-        return Vec::new();
+    Look::new(photo).map(|look| look.prints()).unwrap_or_default()
+}
+
+impl Look {
+    /// See [`find_prints`].
+    fn prints(&self) -> Vec<Crop> {
+        let look = self;
+        let whole = look.whole();
+        // The lid: the grey most of the scan's outer ring has.
+        let ring: Vec<f32> = (0..look.w)
+            .flat_map(|x| [look.at(x, 0), look.at(x, look.h - 1)])
+            .chain((0..look.h).flat_map(|y| [look.at(0, y), look.at(look.w - 1, y)]))
+            .collect();
+        // Prints laid against the glass's edges cover some of the ring: the lid must hold most of
+        // it, not all. And it is a lid's white or black: an even sky or backdrop round a photo's
+        // subject is not cut into pieces.
+        let lid = median(ring.clone());
+        if like_share(&ring, lid) < 0.5 || (LID_DARKEST..=LID_LIGHTEST).contains(&lid) {
+            return Vec::new();
+        }
+        let mut parts = Vec::new();
+        look.cut(whole, lid, &mut parts);
+        let smallest = |side: usize| (PRINT_MIN * side as f32) as usize;
+        let prints: Vec<Area> = parts
+            .into_iter()
+            // A part of a row of prints may be mostly lid: the size left is what is checked.
+            .map(|part| look.trim(part, 1.0 - PRINT_MIN))
+            .filter(|p| p.width() >= smallest(look.w) && p.height() >= smallest(look.h))
+            .collect();
+        // A print is a rectangle of picture. Objects photographed on white or black (a teapot, a
+        // lynx in the snow) leave lid round them inside their box: such a photo is not cut up.
+        let rectangles = prints.iter().all(|&p| like_share(&look.pixels(p), lid) <= 1.0 - PRINT_CONTENT);
+        if !rectangles {
+            return Vec::new();
+        }
+        prints.into_iter().map(|p| look.crop(p)).filter(Crop::is_sound).collect()
     }
-    let mut parts = Vec::new();
-    look.cut(whole, lid, &mut parts);
-    let smallest = |side: usize| (PRINT_MIN * side as f32) as usize;
-    let prints: Vec<Area> = parts
-        .into_iter()
-        // A part of a row of prints may be mostly lid: the size left is what is checked.
-        .map(|part| look.trim(part, 1.0 - PRINT_MIN))
-        .filter(|p| p.width() >= smallest(look.w) && p.height() >= smallest(look.h))
-        .collect();
-    // A print is a rectangle of picture. Objects photographed on white or black (a teapot, a
-    // lynx in the snow) leave lid round them inside their box: such a photo is not cut up.
-    let rectangles = prints.iter().all(|&p| like_share(&look.pixels(p), lid) <= 1.0 - PRINT_CONTENT);
-    if !rectangles {
-        return Vec::new();
-    }
-    prints.into_iter().map(|p| look.crop(p)).filter(Crop::is_sound).collect()
 }
 
 /// The greys between which a scanner's lid is not: its white is lighter, its black darker.
