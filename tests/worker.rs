@@ -297,7 +297,7 @@ fn a_cropped_photo_is_colorized_from_its_crop_and_strokes_keep_their_place() {
     let path = photo(dir.path());
     let worker = Worker::spawn(|| {});
     // The right half and the lower three quarters of the 96 × 64 photo: 48 × 48 from (48, 16).
-    let crop = Crop { left: 0.5, top: 0.25, right: 1.0, bottom: 1.0 };
+    let crop = Crop { left: 0.5, top: 0.25, right: 1.0, bottom: 1.0, angle: 0.0 };
     let cropped = Settings { crop: Some(crop), ..settings(7, 1.0) };
     // A dab at the whole photo's (72, 40): the crop's centre, (24, 24).
     let dab = Stroke { points: vec![[0.75, 0.625]], radius: 6.0 / 64.0, tool: Tool::Remove };
@@ -337,4 +337,13 @@ fn a_cropped_photo_is_colorized_from_its_crop_and_strokes_keep_their_place() {
     assert!(events.iter().any(|e| matches!(e, Event::Progress { stage: Stage::Colorizing, .. })), "{events:?}");
     let Some(Event::Finished { result, .. }) = events.last() else { panic!("{events:?}") };
     assert_eq!((result.width(), result.height()), (96, 48));
+    // Straightened: the network runs again, on the part turned upright, as the engine's.
+    let straightened = Settings { crop: Some(Crop { angle: 4.0, ..crop }), ..settings(7, 1.0) };
+    let job =
+        Job { photo: 4, path: path.clone(), model: Some(model()), settings: straightened.clone(), on_screen: true };
+    worker.submit(job);
+    let events = until_done(&worker, 4);
+    assert!(events.iter().any(|e| matches!(e, Event::Progress { stage: Stage::Colorizing, .. })), "{events:?}");
+    let Some(Event::Finished { result, .. }) = events.last() else { panic!("{events:?}") };
+    assert_eq!(result.to_rgb8(), colorizer.colorize(&whole, &straightened).unwrap().to_rgb8());
 }

@@ -456,7 +456,7 @@ mod tests {
             Stroke { points: vec![[0.9, 0.1]], radius: 0.1, tool: Tool::Paint([200, 150, 120]) },
             Stroke { points: vec![[0.9, 0.1]], radius: 0.05, tool: Tool::Restore },
         ];
-        let crop = Some(Crop { left: 0.05, top: 0.1, right: 0.9, bottom: 0.95 });
+        let crop = Some(Crop { left: 0.05, top: 0.1, right: 0.9, bottom: 0.95, angle: 0.0 });
         let settings =
             Settings { render_factor: 28, quarter_turns: 3, brush, crop, ..Prefs::default().photo_settings() };
         let list = KeptList {

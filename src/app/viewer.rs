@@ -616,7 +616,7 @@ impl CropGrab {
         let mut c = self.from;
         if self.edges == [true; 4] {
             let (dx, dy) = (moved.x.clamp(-c.left, 1.0 - c.right), moved.y.clamp(-c.top, 1.0 - c.bottom));
-            return Crop { left: c.left + dx, top: c.top + dy, right: c.right + dx, bottom: c.bottom + dy };
+            return Crop { left: c.left + dx, top: c.top + dy, right: c.right + dx, bottom: c.bottom + dy, ..c };
         }
         let [left, top, right, bottom] = self.edges;
         let min = Crop::MIN_SIDE;

@@ -48,8 +48,14 @@ impl Settings {
             parts.push(format!("turned {}° clockwise", 90 * (self.quarter_turns % 4) as u32));
         }
         if let Some(c) = self.crop {
-            let share = |from: f32, to: f32| ((to - from) * 100.0).round();
-            parts.push(format!("cropped to {} % × {} %", share(c.left, c.right), share(c.top, c.bottom)));
+            if c.angle != 0.0 {
+                let way = if c.angle > 0.0 { "clockwise" } else { "anticlockwise" };
+                parts.push(format!("straightened {:.1}° {way}", c.angle.abs()));
+            }
+            if !(Crop { angle: 0.0, ..c }).is_whole() {
+                let share = |from: f32, to: f32| ((to - from) * 100.0).round();
+                parts.push(format!("cropped to {} % × {} %", share(c.left, c.right), share(c.top, c.bottom)));
+            }
         }
         let used = |kind: Tool| self.brush.iter().filter(|s| s.tool.same_kind(kind)).count();
         for (done, n) in [
@@ -251,6 +257,8 @@ mod tests {
             crop: None,
         };
         assert_eq!(settings(vec![]).describe(), "render factor 35, turned 90° clockwise");
+        let straightened = Settings { crop: Some(Crop { angle: -2.5, ..Crop::WHOLE }), ..settings(vec![]) };
+        assert_eq!(straightened.describe(), "render factor 35, turned 90° clockwise, straightened 2.5° anticlockwise");
         let brush =
             vec![stroke(Tool::Remove), stroke(Tool::Paint([1, 2, 3])), stroke(Tool::Remove), stroke(Tool::Restore)];
         assert_eq!(

@@ -1,21 +1,28 @@
 //! Cropping: the part of a scan to colorize and keep. A flatbed scan holds the print and some of
 //! the scanner's lid around it; the model sees the whole picture squeezed into its render size,
 //! so a margin left on costs the print some of the model's pixels as well as spoiling the export.
-//! Also finds that margin by itself ([`find_print`]), for a person to check and adjust.
+//! A print laid askew on the glass is straightened first. Also finds that margin, and the print's
+//! slant, by itself ([`find_print`]), for a person to check and adjust.
 
-use image::DynamicImage;
+use image::{DynamicImage, ImageBuffer, Pixel, Primitive};
+use num_traits::{NumCast, ToPrimitive};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::brush::Stroke;
 
-/// The part kept, as fractions of the photo's width and height (the photo as turned), so it
-/// keeps its place at any size the photo is read at.
+/// The part kept, as fractions of the photo's width and height (the photo as turned, then
+/// straightened by `angle`), so it keeps its place at any size the photo is read at.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Crop {
     pub left: f32,
     pub top: f32,
     pub right: f32,
     pub bottom: f32,
+    /// Degrees clockwise the photo is turned about its centre before the rectangle is cut from
+    /// it, on a canvas of its own size: a print askew on the scanner's glass, straightened.
+    #[serde(default)]
+    pub angle: f32,
 }
 
 /// A crop's rectangle in a picture's pixels.
@@ -28,34 +35,71 @@ pub struct Pixels {
 }
 
 impl Crop {
-    pub const WHOLE: Crop = Crop { left: 0.0, top: 0.0, right: 1.0, bottom: 1.0 };
+    pub const WHOLE: Crop = Crop { left: 0.0, top: 0.0, right: 1.0, bottom: 1.0, angle: 0.0 };
+    /// The most a photo is straightened either way: past that it is a turn, which the photo's
+    /// quarter turns give without resampling it.
+    pub const MAX_ANGLE: f32 = 45.0;
     /// The smallest side a crop can have, as a share of the photo's: small enough for any
     /// print on a scanner's bed, large enough that a slip of the mouse does not leave a sliver.
     pub const MIN_SIDE: f32 = 0.02;
 
     /// Whether it can be used as it is: finite, inside the photo, no side below
-    /// [`Self::MIN_SIDE`]. A hand-edited file may hold anything.
+    /// [`Self::MIN_SIDE`], straightened by no more than [`Self::MAX_ANGLE`]. A hand-edited file
+    /// may hold anything.
     pub fn is_sound(&self) -> bool {
-        let Crop { left, top, right, bottom } = *self;
+        let Crop { left, top, right, bottom, angle } = *self;
         [left, top, right, bottom].iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v))
             && right - left >= Self::MIN_SIDE
             && bottom - top >= Self::MIN_SIDE
+            && angle.abs() <= Self::MAX_ANGLE
     }
 
-    /// Whether it keeps the whole photo (to within a pixel of a large scan).
+    /// Whether it keeps the whole photo as it is (to within a pixel of a large scan).
     pub fn is_whole(&self) -> bool {
         const SLACK: f32 = 1e-4;
-        self.left <= SLACK && self.top <= SLACK && self.right >= 1.0 - SLACK && self.bottom >= 1.0 - SLACK
+        self.angle == 0.0
+            && self.left <= SLACK
+            && self.top <= SLACK
+            && self.right >= 1.0 - SLACK
+            && self.bottom >= 1.0 - SLACK
     }
 
-    /// The same part of the photo after it is turned clockwise by `quarter_turns`.
+    /// The same part of the photo after it is turned clockwise by `quarter_turns`. (Turns about
+    /// the centre add up in any order, so the straightening angle stays as it is.)
     pub fn turned(&self, quarter_turns: u8) -> Crop {
         let mut c = *self;
         for _ in 0..quarter_turns % 4 {
             // A clockwise quarter turn moves the point (x, y) to (1 − y, x), as for the brush.
-            c = Crop { left: 1.0 - c.bottom, top: c.left, right: 1.0 - c.top, bottom: c.right };
+            c = Crop { left: 1.0 - c.bottom, top: c.left, right: 1.0 - c.top, bottom: c.right, ..c };
         }
         c
+    }
+
+    /// Where the point `p` of a photo of `whole` pixels lies once the photo is straightened
+    /// (turned `angle` degrees clockwise about its centre, on a canvas of its own size), in
+    /// pixels. A negative `angle` takes a straightened point back.
+    pub fn straighten_point(p: [f32; 2], whole: (u32, u32), angle: f32) -> [f32; 2] {
+        if angle == 0.0 {
+            return p;
+        }
+        let (sin, cos) = angle.to_radians().sin_cos();
+        let (cx, cy) = (whole.0 as f32 / 2.0, whole.1 as f32 / 2.0);
+        let (dx, dy) = (p[0] - cx, p[1] - cy);
+        // Screen rows run downwards, so this turn is clockwise as seen.
+        [cx + cos * dx - sin * dy, cy + sin * dx + cos * dy]
+    }
+
+    /// The corners of the part kept (top left, top right, bottom right, bottom left) on the photo
+    /// as it lies before straightening, in shares of its width and height: where a picture of
+    /// the photo is sampled to show the part.
+    pub fn corners(&self, whole: (u32, u32)) -> [[f32; 2]; 4] {
+        let (w, h) = (whole.0 as f32, whole.1 as f32);
+        [[self.left, self.top], [self.right, self.top], [self.right, self.bottom], [self.left, self.bottom]].map(
+            |[x, y]| {
+                let [px, py] = Self::straighten_point([x * w, y * h], whole, -self.angle);
+                [px / w, py / h]
+            },
+        )
     }
 
     /// Its rectangle in a picture of `width` × `height`, rounded to whole pixels, at least one
@@ -68,42 +112,99 @@ impl Crop {
         Pixels { x, y, width: x1 - x, height: y1 - y }
     }
 
-    /// The part of `photo` it keeps, in the photo's own colour type.
+    /// The part of `photo` it keeps, in the photo's own colour type. Straightened, each pixel
+    /// is sampled bilinearly from the photo (at its edge where the part reaches past it).
     pub fn apply(&self, photo: &DynamicImage) -> DynamicImage {
-        let Pixels { x, y, width, height } = self.pixels((photo.width(), photo.height()));
-        photo.crop_imm(x, y, width, height)
+        let whole = (photo.width(), photo.height());
+        let part = self.pixels(whole);
+        if self.angle == 0.0 {
+            return photo.crop_imm(part.x, part.y, part.width, part.height);
+        }
+        let angle = self.angle;
+        match photo {
+            DynamicImage::ImageLuma8(p) => DynamicImage::ImageLuma8(straightened(p, part, angle)),
+            DynamicImage::ImageLumaA8(p) => DynamicImage::ImageLumaA8(straightened(p, part, angle)),
+            DynamicImage::ImageRgb8(p) => DynamicImage::ImageRgb8(straightened(p, part, angle)),
+            DynamicImage::ImageRgba8(p) => DynamicImage::ImageRgba8(straightened(p, part, angle)),
+            DynamicImage::ImageLuma16(p) => DynamicImage::ImageLuma16(straightened(p, part, angle)),
+            DynamicImage::ImageLumaA16(p) => DynamicImage::ImageLumaA16(straightened(p, part, angle)),
+            DynamicImage::ImageRgb16(p) => DynamicImage::ImageRgb16(straightened(p, part, angle)),
+            DynamicImage::ImageRgba16(p) => DynamicImage::ImageRgba16(straightened(p, part, angle)),
+            DynamicImage::ImageRgb32F(p) => DynamicImage::ImageRgb32F(straightened(p, part, angle)),
+            DynamicImage::ImageRgba32F(p) => DynamicImage::ImageRgba32F(straightened(p, part, angle)),
+            // Colour types image may add later: as 16-bit RGBA, which loses nothing of today's.
+            other => DynamicImage::ImageRgba16(straightened(&other.to_rgba16(), part, angle)),
+        }
     }
 
     /// `stroke`, painted on the cropped picture of a photo of `whole` pixels, as a stroke on the
-    /// whole photo: where strokes are kept, so that a crop changed later leaves them in place.
+    /// whole photo as it lies before straightening: where strokes are kept, so that a crop or a
+    /// straightening changed later leaves them on what they were painted on.
     pub fn stroke_to_whole(&self, stroke: &Stroke, whole: (u32, u32)) -> Stroke {
         let p = self.pixels(whole);
-        let crop = [p.width as f32, p.height as f32];
-        reframed(stroke, crop, [p.x as f32, p.y as f32], [whole.0 as f32, whole.1 as f32])
+        let (w, h) = (whole.0 as f32, whole.1 as f32);
+        let points = stroke.points.iter().map(|&[x, y]| {
+            let on_canvas = [p.x as f32 + x * p.width as f32, p.y as f32 + y * p.height as f32];
+            let [px, py] = Self::straighten_point(on_canvas, whole, -self.angle);
+            [px / w, py / h]
+        });
+        let radius = stroke.radius * p.width.min(p.height) as f32 / w.min(h);
+        Stroke { points: points.collect(), radius, tool: stroke.tool }
     }
 
     /// `stroke`, kept on the whole photo of `whole` pixels, on the cropped picture: where the
     /// brush lays it. Points outside the crop fall outside 0–1, and the brush leaves them off.
     pub fn stroke_from_whole(&self, stroke: &Stroke, whole: (u32, u32)) -> Stroke {
         let p = self.pixels(whole);
-        let crop = [p.width as f32, p.height as f32];
-        reframed(stroke, [whole.0 as f32, whole.1 as f32], [-(p.x as f32), -(p.y as f32)], crop)
+        let (w, h) = (whole.0 as f32, whole.1 as f32);
+        let points = stroke.points.iter().map(|&[x, y]| {
+            let [qx, qy] = Self::straighten_point([x * w, y * h], whole, self.angle);
+            [(qx - p.x as f32) / p.width as f32, (qy - p.y as f32) / p.height as f32]
+        });
+        let radius = stroke.radius * w.min(h) / p.width.min(p.height) as f32;
+        Stroke { points: points.collect(), radius, tool: stroke.tool }
     }
 }
 
-/// `stroke`, in shares of a picture of `from` pixels whose top left lies at `offset` among the
-/// pixels of another of `to` pixels, in shares of that other; its radius follows the shorter
-/// sides.
-fn reframed(stroke: &Stroke, from: [f32; 2], offset: [f32; 2], to: [f32; 2]) -> Stroke {
-    Stroke {
-        points: stroke
-            .points
-            .iter()
-            .map(|&[x, y]| [(offset[0] + x * from[0]) / to[0], (offset[1] + y * from[1]) / to[1]])
-            .collect(),
-        radius: stroke.radius * from[0].min(from[1]) / to[0].min(to[1]),
-        tool: stroke.tool,
-    }
+/// The `part` of `photo` straightened by `angle` degrees clockwise: each of its pixels sampled
+/// bilinearly where it lay before the turn, the photo's edge held beyond it.
+fn straightened<P>(
+    photo: &ImageBuffer<P, Vec<P::Subpixel>>,
+    part: Pixels,
+    angle: f32,
+) -> ImageBuffer<P, Vec<P::Subpixel>>
+where
+    P: Pixel + Send + Sync,
+    P::Subpixel: Send + Sync,
+{
+    let whole = photo.dimensions();
+    let (w, h) = (whole.0 as usize, whole.1 as usize);
+    let channels = P::CHANNEL_COUNT as usize;
+    let source: &[P::Subpixel] = photo.as_raw();
+    // Integer samples are rounded back; float ones kept as they come.
+    let integer = P::Subpixel::DEFAULT_MAX_VALUE.to_f32().is_some_and(|max| max > 1.0);
+    let mut out = ImageBuffer::<P, Vec<P::Subpixel>>::new(part.width, part.height);
+    let row_len = part.width as usize * channels;
+    out.par_chunks_mut(row_len).enumerate().for_each(|(j, row)| {
+        for i in 0..part.width as usize {
+            let centre = [part.x as f32 + i as f32 + 0.5, part.y as f32 + j as f32 + 0.5];
+            let [sx, sy] = Crop::straighten_point(centre, whole, -angle);
+            // Pixel centres lie at half pixels; the edge is held beyond the photo.
+            let (fx, fy) = ((sx - 0.5).clamp(0.0, (w - 1) as f32), (sy - 0.5).clamp(0.0, (h - 1) as f32));
+            let (x0, y0) = (fx.floor() as usize, fy.floor() as usize);
+            let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+            let (ax, ay) = (fx - x0 as f32, fy - y0 as f32);
+            let at = |x: usize, y: usize, c: usize| source[(y * w + x) * channels + c].to_f32().unwrap_or(0.0);
+            for c in 0..channels {
+                let top = at(x0, y0, c) * (1.0 - ax) + at(x1, y0, c) * ax;
+                let bottom = at(x0, y1, c) * (1.0 - ax) + at(x1, y1, c) * ax;
+                let v = top * (1.0 - ay) + bottom * ay;
+                let v = if integer { v.round() } else { v };
+                row[i * channels + c] = NumCast::from(v).unwrap_or(P::Subpixel::DEFAULT_MIN_VALUE);
+            }
+        }
+    });
+    out
 }
 
 /// The longest side the scan is looked at with when its margin is sought: the margin's edge is
@@ -145,6 +246,9 @@ impl Look {
     fn print(&self) -> Option<Crop> {
         let look = self;
         let whole = look.whole();
+        if let Some(askew) = look.lid().and_then(|lid| look.straightened(whole, lid)) {
+            return Some(askew);
+        }
         let print = look.trim(whole, MARGIN_MAX);
         (print != whole).then(|| look.crop(print)).filter(Crop::is_sound)
     }
@@ -162,8 +266,39 @@ impl Look {
     /// See [`find_prints`].
     fn prints(&self) -> Vec<Crop> {
         let look = self;
-        let whole = look.whole();
-        // The lid: the grey most of the scan's outer ring has.
+        let Some(lid) = look.lid() else { return Vec::new() };
+        let mut parts = Vec::new();
+        look.cut(look.whole(), lid, &mut parts);
+        let mut prints = Vec::new();
+        for part in parts {
+            // A print askew in its part is straightened (its outline is a rectangle: checked).
+            if let Some(askew) = look.straightened(part, lid) {
+                if askew.right - askew.left >= PRINT_MIN && askew.bottom - askew.top >= PRINT_MIN {
+                    prints.push(askew);
+                }
+                continue;
+            }
+            // A part of a row of prints may be mostly lid: the size left is what is checked.
+            let p = look.trim(part, 1.0 - PRINT_MIN);
+            let smallest = |side: usize| (PRINT_MIN * side as f32) as usize;
+            if p.width() < smallest(look.w) || p.height() < smallest(look.h) {
+                continue;
+            }
+            // A print is a rectangle of picture. Objects photographed on white or black (a
+            // teapot, a lynx in the snow) leave lid round them inside their box: such a photo is
+            // not cut up.
+            if like_share(&look.pixels(p), lid) > 1.0 - PRINT_CONTENT {
+                return Vec::new();
+            }
+            prints.push(look.crop(p));
+        }
+        prints.retain(Crop::is_sound);
+        prints
+    }
+
+    /// The scanner's lid: the grey most of the scan's outer ring has, when there is one.
+    fn lid(&self) -> Option<f32> {
+        let look = self;
         let ring: Vec<f32> = (0..look.w)
             .flat_map(|x| [look.at(x, 0), look.at(x, look.h - 1)])
             .chain((0..look.h).flat_map(|y| [look.at(0, y), look.at(look.w - 1, y)]))
@@ -172,27 +307,85 @@ impl Look {
         // it, not all. And it is a lid's white or black: an even sky or backdrop round a photo's
         // subject is not cut into pieces.
         let lid = median(ring.clone());
-        if like_share(&ring, lid) < 0.5 || (LID_DARKEST..=LID_LIGHTEST).contains(&lid) {
-            return Vec::new();
+        (like_share(&ring, lid) >= 0.5 && !(LID_DARKEST..=LID_LIGHTEST).contains(&lid)).then_some(lid)
+    }
+
+    /// The print in `a`, straightened, when it lies askew on the lid: the slant that gives the
+    /// print's outline the smallest box, when that outline is a rectangle's. `None` for a print
+    /// that lies square (or nearly: [`SLANT_MIN`]) and for anything that is not a rectangle.
+    fn straightened(&self, a: Area, lid: f32) -> Option<Crop> {
+        // The outline: the first and the last pixels of print along each row and each column
+        // (two side by side, so a speck of dust on the lid is not one), at their centres.
+        let unlike = |x: usize, y: usize| (self.at(x, y) - lid).abs() > MARGIN_TOLERANCE;
+        let ends = |line: &[bool]| {
+            let first = line.windows(2).position(|p| p[0] && p[1])?;
+            let last = line.windows(2).rposition(|p| p[0] && p[1])? + 1;
+            Some((first, last))
+        };
+        let mut outline = Vec::new();
+        for y in a.y0..a.y1 {
+            let row: Vec<bool> = (a.x0..a.x1).map(|x| unlike(x, y)).collect();
+            if let Some((first, last)) = ends(&row) {
+                outline.extend([[a.x0 + first, y], [a.x0 + last, y]]);
+            }
         }
-        let mut parts = Vec::new();
-        look.cut(whole, lid, &mut parts);
-        let smallest = |side: usize| (PRINT_MIN * side as f32) as usize;
-        let prints: Vec<Area> = parts
-            .into_iter()
-            // A part of a row of prints may be mostly lid: the size left is what is checked.
-            .map(|part| look.trim(part, 1.0 - PRINT_MIN))
-            .filter(|p| p.width() >= smallest(look.w) && p.height() >= smallest(look.h))
-            .collect();
-        // A print is a rectangle of picture. Objects photographed on white or black (a teapot, a
-        // lynx in the snow) leave lid round them inside their box: such a photo is not cut up.
-        let rectangles = prints.iter().all(|&p| like_share(&look.pixels(p), lid) <= 1.0 - PRINT_CONTENT);
-        if !rectangles {
-            return Vec::new();
+        for x in a.x0..a.x1 {
+            let column: Vec<bool> = (a.y0..a.y1).map(|y| unlike(x, y)).collect();
+            if let Some((first, last)) = ends(&column) {
+                outline.extend([[x, a.y0 + first], [x, a.y0 + last]]);
+            }
         }
-        prints.into_iter().map(|p| look.crop(p)).filter(Crop::is_sound).collect()
+        if outline.len() < 16 {
+            return None;
+        }
+        let outline: Vec<[f32; 2]> = outline.iter().map(|&[x, y]| [x as f32 + 0.5, y as f32 + 0.5]).collect();
+        let look = (self.w as u32, self.h as u32);
+        // The outline straightened by `angle`: its box (left, top, right, bottom) and points.
+        let turned = |angle: f32| outline.iter().map(move |&p| Crop::straighten_point(p, look, angle));
+        let bounds = |angle: f32| {
+            turned(angle).fold([f32::MAX, f32::MAX, f32::MIN, f32::MIN], |b, [x, y]| {
+                [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)]
+            })
+        };
+        let area = |b: [f32; 4]| (b[2] - b[0]) * (b[3] - b[1]);
+        let steps = (SLANT_MAX / SLANT_STEP).round() as i32;
+        let angle = (-steps..=steps)
+            .map(|k| k as f32 * SLANT_STEP)
+            .min_by(|x, y| area(bounds(*x)).total_cmp(&area(bounds(*y))))?;
+        if angle.abs() < SLANT_MIN {
+            return None;
+        }
+        // A rectangle's outline lies along its box's edges; a teapot's does not.
+        let b = bounds(angle);
+        let on_edge = turned(angle).filter(|&[x, y]| (x - b[0]).min(b[2] - x).min(y - b[1]).min(b[3] - y) <= 2.0);
+        if (on_edge.count() as f32) < OUTLINE_ON_EDGE * outline.len() as f32 {
+            return None;
+        }
+        // The outline's pixels are part lid, part print: each side moves in past them.
+        let (w, h) = (self.w as f32, self.h as f32);
+        let inset = 1.0;
+        Some(Crop {
+            left: ((b[0] + inset) / w).max(0.0),
+            top: ((b[1] + inset) / h).max(0.0),
+            right: ((b[2] - inset) / w).min(1.0),
+            bottom: ((b[3] - inset) / h).min(1.0),
+            angle,
+        })
+        .filter(Crop::is_sound)
     }
 }
+
+/// The steepest slant of a print on the glass looked for, either way, in degrees: prints are
+/// laid down by hand, a few degrees off at most.
+const SLANT_MAX: f32 = 10.0;
+/// The step the slant is looked for in: a tenth of a degree moves the end of a 400-pixel edge
+/// by under a pixel at the size the scan is looked at.
+const SLANT_STEP: f32 = 0.1;
+/// The least slant straightened: less moves the corner of the print by under two pixels at the
+/// size the scan is looked at, which the frame square to the scan already leaves out.
+const SLANT_MIN: f32 = 0.3;
+/// The share of a print's outline that must lie along its straightened box's edges.
+const OUTLINE_ON_EDGE: f32 = 0.8;
 
 /// The greys between which a scanner's lid is not: its white is lighter, its black darker.
 const LID_DARKEST: f32 = 50.0;
@@ -261,7 +454,13 @@ impl Look {
 
     fn crop(&self, a: Area) -> Crop {
         let (w, h) = (self.w as f32, self.h as f32);
-        Crop { left: a.x0 as f32 / w, top: a.y0 as f32 / h, right: a.x1 as f32 / w, bottom: a.y1 as f32 / h }
+        Crop {
+            left: a.x0 as f32 / w,
+            top: a.y0 as f32 / h,
+            right: a.x1 as f32 / w,
+            bottom: a.y1 as f32 / h,
+            angle: 0.0,
+        }
     }
 
     /// `a` without the margin on each of its sides, none taking more than `most` of `a`'s side.
@@ -446,6 +645,104 @@ mod tests {
         }
     }
 
+    /// A scan of `print` laid askew, turned `slant` degrees clockwise about its centre at
+    /// `centre`, on a lid of `lid`'s grey with its grain.
+    fn askew_scan(size: (u32, u32), print: &DynamicImage, centre: (f32, f32), slant: f32, lid: u8) -> DynamicImage {
+        let mut scan = scan(size, Pixels { x: 0, y: 0, width: 0, height: 0 }, lid).to_rgb8();
+        let print = print.to_rgb8();
+        let (pw, ph) = (print.width() as f32, print.height() as f32);
+        let (sin, cos) = slant.to_radians().sin_cos();
+        for (x, y, pixel) in scan.enumerate_pixels_mut() {
+            // Back from the scan to the print: turned the other way about the print's centre.
+            let (dx, dy) = (x as f32 + 0.5 - centre.0, y as f32 + 0.5 - centre.1);
+            let (px, py) = (cos * dx + sin * dy + pw / 2.0, -sin * dx + cos * dy + ph / 2.0);
+            if (0.0..pw).contains(&px) && (0.0..ph).contains(&py) {
+                *pixel = *print.get_pixel(px as u32, py as u32);
+            }
+        }
+        DynamicImage::ImageRgb8(scan)
+    }
+
+    /// The share of `picture`'s pixels as grey as the lid.
+    fn lid_share(picture: &DynamicImage, lid: u8) -> f32 {
+        let grey = picture.to_luma8();
+        grey.pixels().filter(|p| p.0[0].abs_diff(lid) <= MARGIN_TOLERANCE as u8).count() as f32 / grey.len() as f32
+    }
+
+    #[test]
+    fn a_print_askew_on_the_glass_is_straightened() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples");
+        for (name, lid, slant) in [("walt-whitman.jpg", 236, 3.0), ("migrant-mother.jpg", 10, -6.5)] {
+            let print = image::open(dir.join(name)).unwrap().resize(500, 500, image::imageops::Triangle);
+            let scan = askew_scan((900, 800), &print, (420.0, 430.0), slant, lid);
+            let found = find_print(&scan).expect("a print");
+            assert!((found.angle + slant).abs() <= 0.25, "{name}: {found:?} for a slant of {slant}°");
+            // The print and nothing of the lid, and nearly all the print.
+            let kept = found.apply(&scan);
+            // (Whitman's collar is as white as the lid: the print's own share is allowed for.)
+            let (share, own) = (lid_share(&kept, lid), lid_share(&print, lid));
+            assert!(
+                share < own + 0.005,
+                "{name}: {:.2} % of the crop is lid, {:.2} % of the print",
+                share * 100.0,
+                own * 100.0
+            );
+            let area = (kept.width() * kept.height()) as f32 / (print.width() * print.height()) as f32;
+            assert!(area > 0.9, "{name}: {:.1} % of the print kept", area * 100.0);
+            // Square to the scan, the same print is framed as before: no slant.
+            let square = askew_scan((900, 800), &print, (420.0, 430.0), 0.0, lid);
+            assert_eq!(find_print(&square).expect("a print").angle, 0.0, "{name}");
+        }
+        // A scan of two prints, each askew its own way.
+        let print = image::open(dir.join("walt-whitman.jpg")).unwrap().resize(300, 300, image::imageops::Triangle);
+        let mut scan = askew_scan((900, 500), &print, (220.0, 250.0), 4.0, 240);
+        let right = askew_scan((900, 500), &print, (660.0, 240.0), -2.0, 240).crop_imm(450, 0, 450, 500);
+        image::imageops::replace(&mut scan, &right, 450, 0);
+        let found = find_prints(&scan);
+        assert_eq!(found.len(), 2, "{found:?}");
+        for (crop, slant) in found.iter().zip([4.0, -2.0]) {
+            assert!((crop.angle + slant).abs() <= 0.25, "{crop:?} for a slant of {slant}°");
+            assert!(lid_share(&crop.apply(&scan), 240) < lid_share(&print, 240) + 0.005, "{crop:?}");
+            if std::env::var_os("TINTYPE_LOOK").is_some() {
+                crop.apply(&scan).save(format!("/tmp/askew-{slant}.png")).unwrap();
+                scan.save("/tmp/askew-scan.png").unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_straightened_crop_keeps_the_colour_type_and_the_strokes_their_place() {
+        let photo = DynamicImage::ImageRgb16(image::ImageBuffer::from_fn(300, 200, |x, y| {
+            image::Rgb([(x * 200) as u16, (y * 300) as u16, 40_000])
+        }));
+        let crop = Crop { left: 0.2, top: 0.1, right: 0.7, bottom: 0.9, angle: -5.0 };
+        let kept = crop.apply(&photo);
+        assert!(matches!(kept, DynamicImage::ImageRgb16(_)));
+        assert_eq!((kept.width(), kept.height()), (150, 160));
+        // The crop's centre pixel is the photo's pixel there, turned back (the ramp is linear,
+        // so bilinear sampling finds it to within rounding).
+        // (Pixel (75, 80) of the crop has its centre at (135.5, 100.5) on the straightened canvas.)
+        let [cx, cy] = Crop::straighten_point([135.5, 100.5], (300, 200), 5.0);
+        let want = [(cx - 0.5) * 200.0, (cy - 0.5) * 300.0];
+        let got = kept.as_rgb16().unwrap().get_pixel(75, 80).0;
+        assert!((got[0] as f32 - want[0]).abs() <= 1.0 && (got[1] as f32 - want[1]).abs() <= 1.0, "{got:?} {want:?}");
+        // A stroke painted on the crop is kept on the photo as it lay, and comes back.
+        let painted = Stroke { points: vec![[0.0, 0.0], [0.5, 0.5], [1.0, 0.3]], radius: 0.05, tool: Tool::Remove };
+        let kept = crop.stroke_to_whole(&painted, (300, 200));
+        // The crop's centre is where it was on the photo: straightening turns about the photo's.
+        let [x, y] = Crop::straighten_point([135.0, 100.0], (300, 200), 5.0);
+        assert!((kept.points[1][0] - x / 300.0).abs() < 1e-5 && (kept.points[1][1] - y / 200.0).abs() < 1e-5);
+        let back = crop.stroke_from_whole(&kept, (300, 200));
+        for (a, b) in back.points.iter().zip(&painted.points) {
+            assert!((a[0] - b[0]).abs() < 1e-5 && (a[1] - b[1]).abs() < 1e-5, "{a:?} {b:?}");
+        }
+        assert!((back.radius - painted.radius).abs() < 1e-6);
+        // Its corners on the photo as it lay: a rectangle turned 5° anticlockwise.
+        let corners = crop.corners((300, 200));
+        let slope = (corners[1][1] - corners[0][1]) * 200.0 / ((corners[1][0] - corners[0][0]) * 300.0);
+        assert!((slope.atan().to_degrees() - 5.0).abs() < 1e-3, "{corners:?}");
+    }
+
     #[test]
     fn the_prints_of_a_scan_of_several_are_found_in_reading_order() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples");
@@ -481,7 +778,7 @@ mod tests {
         // A 4 × 2 photo whose pixel (x, y) holds x + 10 y: the crop's pixels, turned, are the
         // turned photo's crop.
         let photo = DynamicImage::ImageLuma8(image::GrayImage::from_fn(4, 2, |x, y| image::Luma([(x + 10 * y) as u8])));
-        let crop = Crop { left: 0.25, top: 0.5, right: 0.75, bottom: 1.0 };
+        let crop = Crop { left: 0.25, top: 0.5, right: 0.75, bottom: 1.0, angle: 0.0 };
         for turns in 0..4 {
             let turned = crate::engine::turn(crop.apply(&photo), turns);
             let from_turned = crop.turned(turns).apply(&crate::engine::turn(photo.clone(), turns));
@@ -492,7 +789,7 @@ mod tests {
 
     #[test]
     fn a_stroke_kept_on_the_whole_photo_comes_back_where_it_was_painted() {
-        let crop = Crop { left: 0.1, top: 0.2, right: 0.6, bottom: 0.9 };
+        let crop = Crop { left: 0.1, top: 0.2, right: 0.6, bottom: 0.9, angle: 0.0 };
         let whole = (1000, 500);
         let painted = Stroke { points: vec![[0.0, 0.0], [0.5, 0.25], [1.0, 1.0]], radius: 0.05, tool: Tool::Remove };
         let kept = crop.stroke_to_whole(&painted, whole);
@@ -511,11 +808,13 @@ mod tests {
     #[test]
     fn an_unsound_crop_is_told_apart() {
         assert!(Crop::WHOLE.is_sound() && Crop::WHOLE.is_whole());
+        assert!(!Crop { angle: 1.0, ..Crop::WHOLE }.is_whole());
         for bad in [
-            Crop { left: 0.5, top: 0.0, right: 0.4, bottom: 1.0 },
-            Crop { left: 0.0, top: 0.0, right: 1.5, bottom: 1.0 },
-            Crop { left: f32::NAN, top: 0.0, right: 1.0, bottom: 1.0 },
-            Crop { left: 0.0, top: 0.0, right: 0.01, bottom: 1.0 },
+            Crop { left: 0.5, top: 0.0, right: 0.4, bottom: 1.0, angle: 0.0 },
+            Crop { left: 0.0, top: 0.0, right: 1.5, bottom: 1.0, angle: 0.0 },
+            Crop { left: f32::NAN, top: 0.0, right: 1.0, bottom: 1.0, angle: 0.0 },
+            Crop { left: 0.0, top: 0.0, right: 0.01, bottom: 1.0, angle: 0.0 },
+            Crop { angle: 60.0, ..Crop::WHOLE },
         ] {
             assert!(!bad.is_sound(), "{bad:?}");
         }
