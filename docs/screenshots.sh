@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Takes the README's screenshots of the real window under Xvfb (Debian: xvfb, xdotool,
 # imagemagick, mesa-vulkan-drivers): the split view, the brush, side by side, the
-# render-size sheet, and the crop frame on a scan with the scanner's lid around the print.
+# render-size sheet, and the crop frame on a scan with the scanner's lid around an askew print.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked
@@ -13,8 +13,8 @@ xvfb=$!
 trap 'kill $xvfb ${app:-} 2>/dev/null || true; rm -rf "$work"' EXIT
 export DISPLAY=:98 XDG_RUNTIME_DIR=$work TINTYPE_CONFIG_DIR=$work/config
 sleep 1
-# A flatbed scan: the portrait off centre on the lid's grainy white.
-convert assets/samples/walt-whitman.jpg -background 'rgb(243,242,236)' -gravity northwest -splice 150x70 \
+# A flatbed scan: the portrait askew and off centre on the lid's grainy white.
+convert assets/samples/walt-whitman.jpg -background 'rgb(243,242,236)' -rotate 3 -gravity northwest -splice 150x70 \
   -gravity southeast -splice 260x150 -attenuate 0.25 +noise Gaussian "$work/scan.jpg"
 ./target/release/tintype assets/samples/migrant-mother.jpg assets/samples/walt-whitman.jpg "$work/scan.jpg" \
   >"$work/log" 2>&1 &

@@ -298,8 +298,21 @@ fn trim_cuts_each_scan_to_its_print() {
     scan.save(&scanned).unwrap();
     let cropped_already = dir.path().join("print.png");
     print.save(&cropped_already).unwrap();
+    // The print laid 4° anticlockwise on the lid: straightened as well as trimmed.
+    let askew = dir.path().join("askew.png");
+    let (w, h) = (pw + 240, ph + 200);
+    let (sin, cos) = (-4f32).to_radians().sin_cos();
+    let print_rgb = print.to_rgb8();
+    RgbImage::from_fn(w, h, |x, y| {
+        let (dx, dy) = (x as f32 + 0.5 - w as f32 / 2.0, y as f32 + 0.5 - h as f32 / 2.0);
+        let (px, py) = (cos * dx + sin * dy + pw as f32 / 2.0, -sin * dx + cos * dy + ph as f32 / 2.0);
+        let inside = (0.0..pw as f32).contains(&px) && (0.0..ph as f32).contains(&py);
+        if inside { *print_rgb.get_pixel(px as u32, py as u32) } else { Rgb([240, 240, 236]) }
+    })
+    .save(&askew)
+    .unwrap();
     let out_dir = dir.path().join("out");
-    let out = colorize(&[&scanned, &cropped_already], &out_dir, &["--trim", "--rotate", "90"]);
+    let out = colorize(&[&scanned, &cropped_already, &askew], &out_dir, &["--trim", "--rotate", "90"]);
     assert!(out.status.success(), "{}", text(&out));
     let trimmed = image::open(out_dir.join("scanned.png")).unwrap();
     // Turned a quarter, the print is ph wide and pw high.
@@ -314,6 +327,14 @@ fn trim_cuts_each_scan_to_its_print() {
     assert!(description.contains("turned 90° clockwise, cropped to"), "{description:?}");
     let whole = image::open(out_dir.join("print.png")).unwrap();
     assert_eq!((whole.width(), whole.height()), (ph, pw));
+    let description = provenance::read_description(&out_dir.join("askew.png")).unwrap_or_default();
+    let angle = description
+        .strip_prefix("render factor 35, turned 90° clockwise, straightened ")
+        .and_then(|rest| rest.split_once("° clockwise, cropped to"))
+        .and_then(|(angle, _)| angle.parse::<f32>().ok());
+    assert!(angle.is_some_and(|a| (a - 4.0).abs() <= 0.2), "{description:?}");
+    let straightened = image::open(out_dir.join("askew.png")).unwrap();
+    assert!(straightened.width() <= ph && straightened.width() > ph * 95 / 100, "{}", straightened.width());
 }
 
 /// `--split` gives each print of a scan of several as its own output, in reading order, and

@@ -422,16 +422,25 @@ impl App {
                             // as turned) is turned back to find its part.
                             let turns = p.settings.quarter_turns % 4;
                             let part = p.settings.crop.map_or(Crop::WHOLE, |c| c.turned(4 - turns));
-                            let uv = egui::Rect::from_min_max(
-                                egui::pos2(part.left, part.top),
-                                egui::pos2(part.right, part.bottom),
+                            // Straightened, the crop's rectangle is taken about its centre on
+                            // the file as it lies and turned with the thumbnail (a sliver of
+                            // what lies beyond its corners shows at 48 points).
+                            let [w, h] = t.size().map(|side| side as f32);
+                            let middle = [(part.left + part.right) / 2.0 * w, (part.top + part.bottom) / 2.0 * h];
+                            let [x, y] = Crop::straighten_point(middle, (w as u32, h as u32), -part.angle);
+                            let uv = egui::Rect::from_center_size(
+                                egui::pos2(x / w, y / h),
+                                egui::vec2(part.right - part.left, part.bottom - part.top),
                             );
                             let size = t.size_vec2() * uv.size();
                             egui::Button::image_and_text(
                                 egui::Image::from_texture(egui::load::SizedTexture::new(t.id(), size))
                                     .uv(uv)
                                     .max_size(egui::vec2(48.0, 48.0))
-                                    .rotate(f32::from(turns) * FRAC_PI_2, egui::Vec2::splat(0.5)),
+                                    .rotate(
+                                        f32::from(turns) * FRAC_PI_2 + part.angle.to_radians(),
+                                        egui::Vec2::splat(0.5),
+                                    ),
                                 text,
                             )
                         }

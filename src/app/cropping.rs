@@ -15,6 +15,10 @@ pub const CANCEL_LABEL: &str = "Cancel";
 pub const FIND_LABEL: &str = "Find the print";
 pub const WHOLE_LABEL: &str = "Whole photo";
 pub const SPLIT_LABEL: &str = "Add each print as a photo";
+pub const STRAIGHTEN_LABEL: &str = "Straighten";
+/// The straightening slider's reach either way, in degrees: prints lie askew by a few at most,
+/// and a photo on its side is turned a quarter at a time.
+const STRAIGHTEN_MOST: f32 = 15.0;
 
 /// A crop being set on a photo, not yet given to it.
 #[derive(Debug, Clone, PartialEq)]
@@ -150,6 +154,20 @@ impl App {
                 let hover = "Each print becomes a photo of its own in the list, with this one's settings";
                 if ui.button(SPLIT_LABEL).on_hover_text(hover).clicked() {
                     self.split_into_prints(now);
+                }
+            }
+            let whole = self.selected_photo().and_then(|p| p.shown_original()).map(|o| o.dimensions());
+            if let (Some(edit), Some(whole)) = (&mut self.cropping, whole) {
+                let mut angle = edit.crop.angle;
+                let slider = egui::Slider::new(&mut angle, -STRAIGHTEN_MOST..=STRAIGHTEN_MOST)
+                    .text(STRAIGHTEN_LABEL)
+                    .suffix("°")
+                    .step_by(0.1)
+                    .fixed_decimals(1);
+                let hover = "Turns the photo a little, for a print that lay askew on the glass";
+                if ui.add(slider).on_hover_text(hover).changed() {
+                    // The corners the turn leaves empty are not kept: the frame draws in.
+                    edit.crop = Crop { angle, ..edit.crop }.inside_photo(whole);
                 }
             }
             let kept = size.map(|s| format!("{} × {} px kept. ", s.width, s.height)).unwrap_or_default();

@@ -56,11 +56,32 @@ impl TiledTexture {
         self.tiles.len()
     }
 
-    /// Paints `part` of the picture (in its pixels) into `screen` (its on-screen place),
-    /// clipped to `clip`.
-    fn paint(&self, painter: &egui::Painter, part: Rect, screen: Rect, clip: Rect) {
+    /// Paints `part` of the picture (in its pixels, once straightened by `angle`: see
+    /// [`Crop::angle`]) into `screen` (its on-screen place), clipped to `clip`.
+    fn paint(&self, painter: &egui::Painter, angle: f32, part: Rect, screen: Rect, clip: Rect) {
         let painter = painter.with_clip_rect(clip);
         let scale = screen.size() / part.size();
+        if angle != 0.0 {
+            // Each tile a quad turned about the picture's centre.
+            let whole = (self.size.x as u32, self.size.y as u32);
+            let to_screen = |p: Pos2| {
+                let [x, y] = Crop::straighten_point([p.x, p.y], whole, angle);
+                screen.min + (pos2(x, y) - part.min) * scale
+            };
+            for (place, tex) in &self.tiles {
+                let mut mesh = egui::Mesh::with_texture(tex.id());
+                let corners = [place.left_top(), place.right_top(), place.right_bottom(), place.left_bottom()];
+                for (corner, uv) in
+                    corners.into_iter().zip([pos2(0.0, 0.0), pos2(1.0, 0.0), pos2(1.0, 1.0), pos2(0.0, 1.0)])
+                {
+                    mesh.vertices.push(egui::epaint::Vertex { pos: to_screen(corner), uv, color: Color32::WHITE });
+                }
+                mesh.add_triangle(0, 1, 2);
+                mesh.add_triangle(0, 2, 3);
+                painter.add(egui::Shape::mesh(mesh));
+            }
+            return;
+        }
         for (place, tex) in &self.tiles {
             let shown = place.intersect(part);
             if !shown.is_positive() {
@@ -167,6 +188,8 @@ impl Viewer {
             Some(c) => pixel_rect(c.pixels((b.size.x as u32, b.size.y as u32))),
             None => b.whole(),
         });
+        // The before picture is the whole photo as it lies: straightened, as the after one is.
+        let straightened = crop.map_or(0.0, |c| c.angle);
         let size = before_part.map_or(shown.size, |part| part.size());
         let panes = if mode == ViewMode::SideBySide { 2.0 } else { 1.0 };
         let pane_size = vec2((area.width() - 8.0 * (panes - 1.0)) / panes, area.height());
@@ -278,9 +301,9 @@ impl Viewer {
                 let right = Rect::from_min_size(pos2(area.right() - pane_size.x, area.top()), pane_size);
                 let before = self.before.as_ref().zip(before_part);
                 let after = self.after.as_ref().map(|a| (a, a.whole()));
-                for (pane, tex) in [(left, before), (right, after)] {
+                for (pane, tex, angle) in [(left, before, straightened), (right, after, 0.0)] {
                     match tex {
-                        Some((t, part)) => t.paint(&painter, part, place(pane), pane),
+                        Some((t, part)) => t.paint(&painter, angle, part, place(pane), pane),
                         None => waiting(&painter, pane, pending),
                     }
                 }
@@ -295,13 +318,13 @@ impl Viewer {
                 let right = Rect::from_min_max(pos2(x, area.top()), area.max);
                 let before = self.before.as_ref().zip(before_part);
                 if let Some((b, part)) = before {
-                    b.paint(&painter, part, screen, left);
+                    b.paint(&painter, straightened, part, screen, left);
                 }
                 match &self.after {
-                    Some(a) => a.paint(&painter, a.whole(), screen, right),
+                    Some(a) => a.paint(&painter, 0.0, a.whole(), screen, right),
                     None => {
                         if let Some((b, part)) = before {
-                            b.paint(&painter, part, screen, right);
+                            b.paint(&painter, straightened, part, screen, right);
                         }
                         waiting(&painter, right, pending);
                     }
@@ -413,7 +436,9 @@ impl Viewer {
         let inner = area.shrink(2.0 * CROP_REACH);
         let fit = (inner.width() / tex.size.x).min(inner.height() / tex.size.y);
         let screen = Rect::from_center_size(inner.center(), tex.size * fit);
-        tex.paint(&painter, tex.whole(), screen, area);
+        // Straightened, the photo's corners turn out of the canvas and leave it empty in others.
+        tex.paint(&painter, crop.angle, tex.whole(), screen, screen.intersect(area));
+        let whole = (tex.size.x as u32, tex.size.y as u32);
 
         let frame_of = |c: &Crop| {
             Rect::from_min_max(screen.lerp_inside(vec2(c.left, c.top)), screen.lerp_inside(vec2(c.right, c.bottom)))
@@ -427,7 +452,18 @@ impl Viewer {
         if let (Some(grab), Some(p)) = (&self.crop_grab, response.interact_pointer_pos())
             && response.dragged()
         {
-            *crop = grab.dragged((p - grab.start) / screen.size());
+            let moved = (p - grab.start) / screen.size();
+            *crop = grab.dragged(moved);
+            // On a straightened photo an edge stops where the photo ends, short of the canvas's
+            // edge: as far along the drag as keeps the frame on the photo.
+            if !crop.lies_inside(whole) && grab.from.lies_inside(whole) {
+                let (mut fits, mut not) = (0.0, 1.0);
+                for _ in 0..16 {
+                    let t = (fits + not) / 2.0;
+                    if grab.dragged(moved * t).lies_inside(whole) { fits = t } else { not = t }
+                }
+                *crop = grab.dragged(moved * fits);
+            }
         }
         if response.drag_stopped() {
             self.crop_grab = None;
@@ -458,14 +494,19 @@ impl Viewer {
             painter.rect_filled(band, 0.0, dim);
         }
         for (k, other) in others.iter().enumerate() {
-            let outline = frame_of(other);
-            painter.rect_stroke(
-                outline,
-                0.0,
-                Stroke::new(1.5, Color32::from_white_alpha(150)),
-                egui::StrokeKind::Middle,
-            );
-            pill(&painter, &format!("{}", k + 2), 14.0, |_| outline.left_top() + vec2(8.0, 8.0));
+            // Each print found has its own slant: its corners, from the photo as it lies to this
+            // canvas.
+            let outline: Vec<Pos2> = other
+                .corners(whole)
+                .iter()
+                .map(|&[x, y]| {
+                    let [x, y] = Crop::straighten_point([x * tex.size.x, y * tex.size.y], whole, crop.angle);
+                    screen.min + vec2(x, y) * fit
+                })
+                .collect();
+            let first = outline[0];
+            painter.add(egui::Shape::closed_line(outline, Stroke::new(1.5, Color32::from_white_alpha(150))));
+            pill(&painter, &format!("{}", k + 2), 14.0, |_| first + vec2(8.0, 8.0));
         }
         // The thirds, for placing the print's subject, faint.
         let thirds = Stroke::new(1.0, Color32::from_white_alpha(70));

@@ -112,6 +112,36 @@ impl Crop {
         Pixels { x, y, width: x1 - x, height: y1 - y }
     }
 
+    /// Whether all of it lies on the photo of `whole` pixels once straightened (to within a
+    /// pixel of a large scan), none on the corners a slant leaves empty.
+    pub fn lies_inside(&self, whole: (u32, u32)) -> bool {
+        const SLACK: f32 = 1e-4;
+        self.corners(whole).iter().flatten().all(|v| (-SLACK..=1.0 + SLACK).contains(v))
+    }
+
+    /// The frame drawn in towards the photo's centre, as little as need be, until none of it
+    /// lies beyond the photo once straightened: a slant leaves the canvas's corners empty, and
+    /// they are not kept. (The centre always lies inside the photo, so there is such a frame.)
+    pub fn inside_photo(&self, whole: (u32, u32)) -> Crop {
+        let inside = |c: &Crop| c.lies_inside(whole);
+        let drawn_in = |s: f32| Crop {
+            left: 0.5 + (self.left - 0.5) * s,
+            top: 0.5 + (self.top - 0.5) * s,
+            right: 0.5 + (self.right - 0.5) * s,
+            bottom: 0.5 + (self.bottom - 0.5) * s,
+            angle: self.angle,
+        };
+        if inside(self) {
+            return *self;
+        }
+        let (mut fits, mut not) = (0.0, 1.0);
+        for _ in 0..24 {
+            let s = (fits + not) / 2.0;
+            if inside(&drawn_in(s)) { fits = s } else { not = s }
+        }
+        drawn_in(fits)
+    }
+
     /// The part of `photo` it keeps, in the photo's own colour type. Straightened, each pixel
     /// is sampled bilinearly from the photo (at its edge where the part reaches past it).
     pub fn apply(&self, photo: &DynamicImage) -> DynamicImage {
@@ -737,6 +767,13 @@ mod tests {
             assert!((a[0] - b[0]).abs() < 1e-5 && (a[1] - b[1]).abs() < 1e-5, "{a:?} {b:?}");
         }
         assert!((back.radius - painted.radius).abs() < 1e-6);
+        // Drawn in, the straightened whole photo loses the corners the slant left empty, and
+        // no more: a corner of the frame touches the photo's edge.
+        let fitted = Crop { angle: -5.0, ..Crop::WHOLE }.inside_photo((300, 200));
+        let corners = fitted.corners((300, 200));
+        assert!(corners.iter().flatten().all(|v| (-1e-4..=1.0001).contains(v)), "{corners:?}");
+        assert!(corners.iter().flatten().any(|v| v.abs() < 1e-3 || (v - 1.0).abs() < 1e-3), "{corners:?}");
+        assert_eq!(crop.inside_photo((300, 200)), crop, "a frame inside the photo stays");
         // Its corners on the photo as it lay: a rectangle turned 5° anticlockwise.
         let corners = crop.corners((300, 200));
         let slope = (corners[1][1] - corners[0][1]) * 200.0 / ((corners[1][0] - corners[0][0]) * 300.0);
