@@ -1,13 +1,14 @@
 //! `cargo bench --bench crop`: what Find the print and `colorize --trim`/`--split` cost on a
 //! flatbed scan before the network: looking for the prints (`crop::find_print`,
-//! `crop::find_prints`), and cutting the crop out of the scan (`Crop::apply`). Scans made here:
+//! `crop::find_prints`, each also looking for a slant), and cutting the crop out of the scan
+//! (`Crop::apply`), square and straightened 3° (sampled bilinearly). Scans made here:
 //! three prints of grain on a white lid, two side by side above one, at three sizes, 8 and
 //! 16 bits. Medians of 5 runs after a warm-up.
 
 mod common;
 
 use image::{DynamicImage, ImageBuffer, Rgb};
-use tintype::pipeline::crop::{find_print, find_prints};
+use tintype::pipeline::crop::{Crop, find_print, find_prints};
 
 /// A `width` × `height` scan: the lid's grainy white, and three prints of grain on it.
 fn scan(width: u32, height: u32) -> ImageBuffer<Rgb<u16>, Vec<u16>> {
@@ -22,8 +23,8 @@ fn scan(width: u32, height: u32) -> ImageBuffer<Rgb<u16>, Vec<u16>> {
 }
 
 fn main() {
-    println!("| scan | bits | find_print s | find_prints s | crop cut out s | prints found |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("| scan | bits | find_print s | find_prints s | crop cut out s | straightened 3° s | prints found |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for (width, height) in [(1300, 1000), (3000, 2000), (6000, 4000)] {
         let sixteen = DynamicImage::ImageRgb16(scan(width, height));
         let eight = DynamicImage::ImageRgb8(sixteen.to_rgb8());
@@ -35,7 +36,10 @@ fn main() {
             let prints = find_prints(photo);
             let first = prints.first().copied().expect("a print");
             let cut = common::median_seconds(5, || drop(std::hint::black_box(first.apply(photo))));
-            println!("| {width}×{height} | {bits} | {one:.3} | {several:.3} | {cut:.3} | {} |", prints.len());
+            let askew = Crop { angle: 3.0, ..first };
+            let turned = common::median_seconds(5, || drop(std::hint::black_box(askew.apply(photo))));
+            let n = prints.len();
+            println!("| {width}×{height} | {bits} | {one:.3} | {several:.3} | {cut:.3} | {turned:.3} | {n} |");
         }
     }
 }

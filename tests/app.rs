@@ -2394,6 +2394,20 @@ fn a_scan_is_cropped_to_its_print_and_the_brush_paints_on_the_crop() {
 /// others, and Add each print as a photo lists each print as a photo of its own (one step to
 /// undo and redo), each colorized from its own part; Export all saves three pictures, and the
 /// list comes back next time with the three prints.
+/// The window with `scan` dropped on it and colorized, its crop frame open (C) and set by Find
+/// the print.
+fn print_found(setup: &Setup, scan: &std::path::Path) -> Harness<'static, App> {
+    let mut harness = setup.harness();
+    drop_files(&mut harness, &[scan.to_str().unwrap()]);
+    step_until(&mut harness, "the render", all_done);
+    harness.key_press(egui::Key::C);
+    harness.step();
+    harness.get_by_label("Find the print").click();
+    harness.step();
+    harness.step();
+    harness
+}
+
 /// A print laid askew on a scanner: found and straightened by Find the print, set by hand with
 /// the Straighten slider (the frame drawing in off the corners the turn leaves empty), colorized
 /// upright, and named in the export's record.
@@ -2417,14 +2431,7 @@ fn a_print_askew_on_the_glass_is_straightened() {
     let scan_path = setup.dir.path().join("askew.png");
     scan.save(&scan_path).unwrap();
 
-    let mut harness = setup.harness();
-    drop_files(&mut harness, &[scan_path.to_str().unwrap()]);
-    step_until(&mut harness, "the render", all_done);
-    harness.key_press(egui::Key::C);
-    harness.step();
-    harness.get_by_label("Find the print").click();
-    harness.step();
-    harness.step();
+    let mut harness = print_found(&setup, &scan_path);
     let found = harness.state().cropping.as_ref().unwrap().crop;
     assert!((found.angle + 3.0).abs() <= 0.25, "{found:?}");
     let shown = slider(&harness, "Straighten").accesskit_node().numeric_value().unwrap();
@@ -2485,14 +2492,7 @@ fn a_scan_of_several_prints_becomes_a_photo_for_each() {
     let album = setup.dir.path().join("album.png");
     scan.save(&album).unwrap();
 
-    let mut harness = setup.harness();
-    drop_files(&mut harness, &[album.to_str().unwrap()]);
-    step_until(&mut harness, "the render", all_done);
-    harness.key_press(egui::Key::C);
-    harness.step();
-    harness.get_by_label("Find the print").click();
-    harness.step();
-    harness.step();
+    let mut harness = print_found(&setup, &album);
     let prints = harness.state().cropping.clone().unwrap().prints;
     assert_eq!(prints.len(), 3, "{prints:?}");
     harness.get_by_label_contains("3 prints on this scan");
