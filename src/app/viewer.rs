@@ -62,7 +62,8 @@ impl TiledTexture {
         let painter = painter.with_clip_rect(clip);
         let scale = screen.size() / part.size();
         if angle != 0.0 {
-            // Each tile a quad turned about the picture's centre.
+            // Each tile a quad turned about the picture's centre, shown only within the part.
+            let painter = painter.with_clip_rect(clip.intersect(screen));
             let whole = (self.size.x as u32, self.size.y as u32);
             let to_screen = |p: Pos2| {
                 let [x, y] = Crop::straighten_point([p.x, p.y], whole, angle);
