@@ -2472,6 +2472,8 @@ fn a_print_askew_on_the_glass_is_straightened() {
     // near white; the print's backdrop there is mid grey).
     let top_row_lid = (0..p.width).filter(|&x| straightened.get_pixel(x, 0).0.iter().all(|&v| v > 225)).count();
     assert!(top_row_lid < p.width as usize / 50, "{top_row_lid} pixels of lid along the top");
+    // Before and after: the before picture is the same straightened part, and nothing beyond it.
+    snapshot(&mut harness, "straightened");
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::E);
     step_until(&mut harness, "the export", |app| !app.exported.is_empty());
     let description = tintype::io::provenance::read_description(&harness.state().exported[0]).unwrap_or_default();
