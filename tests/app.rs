@@ -2451,6 +2451,19 @@ fn a_print_askew_on_the_glass_is_straightened() {
     let by_hand = harness.state().cropping.as_ref().unwrap().crop;
     assert_eq!(by_hand.angle, 5.0);
     assert!(by_hand.lies_inside((w, h)) && by_hand.left > 0.0 && by_hand.right < 1.0, "{by_hand:?}");
+    // Its left edge, dragged in and then far out, stops where the turned photo ends (where the
+    // frame drawn in had it), short of the canvas's edge.
+    let canvas = harness.get_by_label_contains("Crop frame").rect();
+    let inner = canvas.shrink(20.0);
+    let fit = (inner.width() / w as f32).min(inner.height() / h as f32);
+    let screen = egui::Rect::from_center_size(inner.center(), egui::vec2(w as f32, h as f32) * fit);
+    let edge = screen.lerp_inside(egui::vec2(by_hand.left, (by_hand.top + by_hand.bottom) / 2.0));
+    drag(&mut harness, edge, egui::vec2(100.0, 0.0));
+    let dragged_in = harness.state().cropping.as_ref().unwrap().crop;
+    assert!(dragged_in.left > by_hand.left + 0.05, "{dragged_in:?}");
+    drag(&mut harness, edge + egui::vec2(100.0, 0.0), egui::vec2(-400.0, 0.0));
+    let dragged = harness.state().cropping.as_ref().unwrap().crop;
+    assert!(dragged.lies_inside((w, h)) && (dragged.left - by_hand.left).abs() < 0.005, "{dragged:?} {by_hand:?}");
     // Found again, and given to the photo.
     harness.get_by_label("Find the print").click();
     harness.step();
