@@ -2306,6 +2306,22 @@ fn a_scan_is_cropped_to_its_print_and_the_brush_paints_on_the_crop() {
     let dragged = harness.state().cropping.as_ref().unwrap().crop;
     assert!((dragged.left - found.left - 30.0 / screen.width()).abs() < 0.002, "{dragged:?} from {found:?}");
     assert_eq!((dragged.top, dragged.right, dragged.bottom), (found.top, found.right, found.bottom));
+    // From the keyboard: the frame focused, → moves it, Alt+← draws its right edge in, and
+    // Shift takes a fifth of the step.
+    harness.get_by_label_contains("Crop frame").focus();
+    harness.step();
+    harness.key_press(egui::Key::ArrowRight);
+    harness.step();
+    let moved = harness.state().cropping.as_ref().unwrap().crop;
+    let near = |a: f32, b: f32| (a - b).abs() < 1e-5;
+    assert!(near(moved.left, dragged.left + 0.01) && near(moved.right, dragged.right + 0.01), "{moved:?}");
+    assert_eq!((moved.top, moved.bottom), (dragged.top, dragged.bottom));
+    harness.key_press_modifiers(egui::Modifiers::ALT, egui::Key::ArrowLeft);
+    harness.key_press_modifiers(egui::Modifiers::SHIFT, egui::Key::ArrowUp);
+    harness.step();
+    let narrowed = harness.state().cropping.as_ref().unwrap().crop;
+    assert!(near(narrowed.left, moved.left) && near(narrowed.right, moved.right - 0.01), "{narrowed:?}");
+    assert!(near(narrowed.top, moved.top - 0.002) && near(narrowed.bottom, moved.bottom - 0.002), "{narrowed:?}");
     // Escape leaves the photo as it was; C opens the frame again, where it was set before.
     harness.key_press(egui::Key::Escape);
     harness.step();

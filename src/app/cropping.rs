@@ -175,7 +175,7 @@ impl App {
                 0 | 1 => String::new(),
                 n => format!("{n} prints on this scan; the frame is on the first. "),
             };
-            ui.label(format!("{prints}{kept}Drag the frame's edges or corners, or inside it to move it."));
+            ui.label(format!("{prints}{kept}Drag the frame's edges or corners, or inside it to move it; click it and the arrow keys move it (with Alt, its right and bottom edges)."));
         });
         let typing = ui.ctx().text_edit_focused();
         if !typing && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Enter)) {

@@ -428,7 +428,7 @@ impl Viewer {
         sync(&mut self.before, Some(before), &ctx, "before");
         let area = ui.available_rect_before_wrap().round_ui();
         ui.advance_cursor_after_rect(area);
-        let response = ui.interact(area, ui.make_persistent_id("tintype-crop"), Sense::drag());
+        let response = ui.interact(area, ui.make_persistent_id("tintype-crop"), Sense::click_and_drag());
         response.widget_info(|| egui::WidgetInfo::labeled(egui::accesskit::Role::Image, true, CROP_LABEL));
         let painter = ui.painter_at(area);
         painter.rect_filled(area, 0.0, ui.visuals().extreme_bg_color);
@@ -468,6 +468,32 @@ impl Viewer {
         }
         if response.drag_stopped() {
             self.crop_grab = None;
+        }
+        // From the keyboard, once focused (Tab, or a click): the arrows move the frame, with Alt
+        // its right and bottom edges; Shift takes finer steps.
+        if response.clicked() || response.drag_started() {
+            response.request_focus();
+        }
+        if response.has_focus() {
+            let arrows = egui::EventFilter { horizontal_arrows: true, vertical_arrows: true, ..Default::default() };
+            ui.memory_mut(|m| m.set_focus_lock_filter(response.id, arrows));
+            let (step, alt) = ctx.input(|i| {
+                use egui::Key;
+                let pressed = |key| i.key_pressed(key) as i32 as f32;
+                let step = vec2(
+                    pressed(Key::ArrowRight) - pressed(Key::ArrowLeft),
+                    pressed(Key::ArrowDown) - pressed(Key::ArrowUp),
+                );
+                (step * if i.modifiers.shift { CROP_FINE_STEP } else { CROP_STEP }, i.modifiers.alt)
+            });
+            if step != Vec2::ZERO {
+                let edges = if alt { [false, false, true, true] } else { [true; 4] };
+                let moved = CropGrab { edges, from: *crop, start: Pos2::ZERO }.dragged(step);
+                // Not off the photo a slant leaves (unless the frame was off it already).
+                if moved.lies_inside(whole) || !crop.lies_inside(whole) {
+                    *crop = moved;
+                }
+            }
         }
         let held = self
             .crop_grab
@@ -518,7 +544,8 @@ impl Viewer {
             painter.line_segment([pos2(frame.left(), y), pos2(frame.right(), y)], thirds);
         }
         painter.rect_stroke(frame, 0.0, Stroke::new(3.0, Color32::from_black_alpha(140)), egui::StrokeKind::Outside);
-        painter.rect_stroke(frame, 0.0, Stroke::new(1.5, Color32::WHITE), egui::StrokeKind::Middle);
+        let line = if response.has_focus() { ui.visuals().selection.stroke.color } else { Color32::WHITE };
+        painter.rect_stroke(frame, 0.0, Stroke::new(1.5, line), egui::StrokeKind::Middle);
         for x in [frame.left(), frame.center().x, frame.right()] {
             for y in [frame.top(), frame.center().y, frame.bottom()] {
                 if (x, y) != (frame.center().x, frame.center().y) {
@@ -640,7 +667,11 @@ pub enum Touch {
 
 /// How far from an edge of the crop frame, in screen points, a press takes hold of it.
 const CROP_REACH: f32 = 10.0;
-pub const CROP_LABEL: &str = "Crop frame: drag its edges or corners, or drag inside it to move it";
+pub const CROP_LABEL: &str = "Crop frame: drag its edges or corners, or drag inside it to move it; \
+    the arrow keys move it, and with Alt its right and bottom edges";
+/// How far an arrow key moves the crop frame, as a share of the photo's side; with Shift.
+const CROP_STEP: f32 = 0.01;
+const CROP_FINE_STEP: f32 = 0.002;
 
 /// A drag of the crop frame under way.
 struct CropGrab {
