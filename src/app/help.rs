@@ -28,7 +28,7 @@ impl App {
             ("+, −, wheel".into(), "Zoom the picture"),
             ("Double-click".into(), "The picture at 100 % where clicked, or fitted"),
             ("C".into(), "Crop the photo on screen (Enter crops, Escape leaves it as it was)"),
-            ("Arrows, Alt+arrows".into(), "Move the crop frame, its right and bottom edges (once clicked or focused)"),
+            ("Arrows, Alt+arrows".into(), "Move the crop frame, or its right and bottom edges"),
             ("B".into(), "The brush that mends wrong colour (Escape puts it down)"),
             (super::colour_pick_clicks(ctx).join(", "), "The brush's colour, picked from the photo"),
             ("[, ]".into(), "A smaller, larger brush"),
