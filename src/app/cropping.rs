@@ -131,7 +131,8 @@ impl App {
     /// buttons (Enter crops, Escape cancels).
     pub(super) fn crop_bar(&mut self, ui: &mut egui::Ui) {
         let Some(edit) = self.crop_edit() else { return };
-        let size = self.selected_photo().and_then(|p| p.shown_original()).map(|o| edit.crop.pixels(o.dimensions()));
+        let whole = self.selected_photo().and_then(|p| p.shown_original()).map(|o| o.dimensions());
+        let size = whole.map(|whole| edit.crop.pixels(whole));
         let now = ui.input(|i| i.time);
         // The buttons first, so they stay where they are as the text changes.
         ui.horizontal_wrapped(|ui| {
@@ -156,7 +157,6 @@ impl App {
                     self.split_into_prints(now);
                 }
             }
-            let whole = self.selected_photo().and_then(|p| p.shown_original()).map(|o| o.dimensions());
             if let (Some(edit), Some(whole)) = (&mut self.cropping, whole) {
                 let mut angle = edit.crop.angle;
                 let slider = egui::Slider::new(&mut angle, -STRAIGHTEN_MOST..=STRAIGHTEN_MOST)
@@ -175,7 +175,10 @@ impl App {
                 0 | 1 => String::new(),
                 n => format!("{n} prints on this scan; the frame is on the first. "),
             };
-            ui.label(format!("{prints}{kept}Drag the frame's edges or corners, or inside it to move it; click it and the arrow keys move it (with Alt, its right and bottom edges)."));
+            ui.label(format!(
+                "{prints}{kept}Drag the frame's edges or corners, or inside it to move it; \
+                 click it and the arrow keys move it (with Alt, its right and bottom edges)."
+            ));
         });
         let typing = ui.ctx().text_edit_focused();
         if !typing && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Enter)) {

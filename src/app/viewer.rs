@@ -458,12 +458,7 @@ impl Viewer {
             // On a straightened photo an edge stops where the photo ends, short of the canvas's
             // edge: as far along the drag as keeps the frame on the photo.
             if !crop.lies_inside(whole) && grab.from.lies_inside(whole) {
-                let (mut fits, mut not) = (0.0, 1.0);
-                for _ in 0..16 {
-                    let t = (fits + not) / 2.0;
-                    if grab.dragged(moved * t).lies_inside(whole) { fits = t } else { not = t }
-                }
-                *crop = grab.dragged(moved * fits);
+                *crop = grab.dragged(moved * crop::furthest(|t| grab.dragged(moved * t).lies_inside(whole)));
             }
         }
         if response.drag_stopped() {

@@ -134,12 +134,7 @@ impl Crop {
         if inside(self) {
             return *self;
         }
-        let (mut fits, mut not) = (0.0, 1.0);
-        for _ in 0..24 {
-            let s = (fits + not) / 2.0;
-            if inside(&drawn_in(s)) { fits = s } else { not = s }
-        }
-        drawn_in(fits)
+        drawn_in(furthest(|s| inside(&drawn_in(s))))
     }
 
     /// The part of `photo` it keeps, in the photo's own colour type. Straightened, each pixel
@@ -194,6 +189,18 @@ impl Crop {
         let radius = stroke.radius * w.min(h) / p.width.min(p.height) as f32;
         Stroke { points: points.collect(), radius, tool: stroke.tool }
     }
+}
+
+/// The largest share `t` of 0–1 (to within 1e-5) for which `fits(t)` holds, given that it
+/// holds at 0 and, past some share, no longer: how far a frame can be moved or grown and stay
+/// on a straightened photo.
+pub fn furthest(fits: impl Fn(f32) -> bool) -> f32 {
+    let (mut yes, mut no) = (0.0, 1.0);
+    for _ in 0..17 {
+        let t = (yes + no) / 2.0;
+        if fits(t) { yes = t } else { no = t }
+    }
+    yes
 }
 
 /// The `part` of `photo` straightened by `angle` degrees clockwise: each of its pixels sampled
@@ -379,9 +386,10 @@ impl Look {
         };
         let area = |b: [f32; 4]| (b[2] - b[0]) * (b[3] - b[1]);
         let steps = (SLANT_MAX / SLANT_STEP).round() as i32;
-        let angle = (-steps..=steps)
+        let (angle, _) = (-steps..=steps)
             .map(|k| k as f32 * SLANT_STEP)
-            .min_by(|x, y| area(bounds(*x)).total_cmp(&area(bounds(*y))))?;
+            .map(|angle| (angle, area(bounds(angle))))
+            .min_by(|x, y| x.1.total_cmp(&y.1))?;
         if angle.abs() < SLANT_MIN {
             return None;
         }
