@@ -2297,10 +2297,7 @@ fn a_scan_is_cropped_to_its_print_and_the_brush_paints_on_the_crop() {
     snapshot(&mut harness, "crop");
 
     // The frame's left edge dragged 30 points to the right.
-    let canvas = harness.get_by_label_contains("Crop frame").rect();
-    let inner = canvas.shrink(20.0);
-    let fit = (inner.width() / whole.0 as f32).min(inner.height() / whole.1 as f32);
-    let screen = egui::Rect::from_center_size(inner.center(), egui::vec2(whole.0 as f32, whole.1 as f32) * fit);
+    let screen = crop_canvas(&harness, whole);
     let at = |fx: f32, fy: f32| screen.lerp_inside(egui::vec2(fx, fy));
     drag(&mut harness, at(found.left, (found.top + found.bottom) / 2.0), egui::vec2(30.0, 0.0));
     let dragged = harness.state().cropping.as_ref().unwrap().crop;
@@ -2339,12 +2336,7 @@ fn a_scan_is_cropped_to_its_print_and_the_brush_paints_on_the_crop() {
     let cropped = first_result(harness.state());
     assert_eq!(cropped.dimensions(), (p.width, p.height));
     // The model saw the print alone: the result is the engine's for the crop.
-    let colorizer =
-        tintype::engine::Colorizer::load(&tintype::store::builtin_compact().unwrap(), None, &candle_core::Device::Cpu)
-            .unwrap();
-    let settings = harness.state().photos[0].settings.clone();
-    let expected = colorizer.colorize(&image::DynamicImage::ImageRgb8(scan.clone()), &settings).unwrap();
-    assert_eq!(cropped, expected.to_rgb8());
+    assert_eq!(cropped, engine_result(harness.state(), &scan));
 
     // Undone and done again.
     let ctrl = egui::Modifiers::COMMAND;
@@ -2410,6 +2402,24 @@ fn a_scan_is_cropped_to_its_print_and_the_brush_paints_on_the_crop() {
 /// others, and Add each print as a photo lists each print as a photo of its own (one step to
 /// undo and redo), each colorized from its own part; Export all saves three pictures, and the
 /// list comes back next time with the three prints.
+/// Where the crop view shows a photo of `whole` pixels: fitted inside the canvas less the
+/// margin kept for grabbing the frame's edges.
+fn crop_canvas(harness: &Harness<'_, App>, whole: (u32, u32)) -> egui::Rect {
+    let inner = harness.get_by_label_contains("Crop frame").rect().shrink(20.0);
+    let size = egui::vec2(whole.0 as f32, whole.1 as f32);
+    let fit = (inner.width() / size.x).min(inner.height() / size.y);
+    egui::Rect::from_center_size(inner.center(), size * fit)
+}
+
+/// What the engine makes of `scan` with the first photo's settings, as the CLI and the worker
+/// would: the window's result must be this.
+fn engine_result(app: &App, scan: &image::RgbImage) -> image::RgbImage {
+    let model = tintype::store::builtin_compact().unwrap();
+    let colorizer = tintype::engine::Colorizer::load(&model, None, &candle_core::Device::Cpu).unwrap();
+    let photo = image::DynamicImage::ImageRgb8(scan.clone());
+    colorizer.colorize(&photo, &app.photos[0].settings).unwrap().to_rgb8()
+}
+
 /// The window with `scan` dropped on it and colorized, its crop frame open (C) and set by Find
 /// the print.
 fn print_found(setup: &Setup, scan: &std::path::Path) -> Harness<'static, App> {
@@ -2469,10 +2479,7 @@ fn a_print_askew_on_the_glass_is_straightened() {
     assert!(by_hand.lies_inside((w, h)) && by_hand.left > 0.0 && by_hand.right < 1.0, "{by_hand:?}");
     // Its left edge, dragged in and then far out, stops where the turned photo ends (where the
     // frame drawn in had it), short of the canvas's edge.
-    let canvas = harness.get_by_label_contains("Crop frame").rect();
-    let inner = canvas.shrink(20.0);
-    let fit = (inner.width() / w as f32).min(inner.height() / h as f32);
-    let screen = egui::Rect::from_center_size(inner.center(), egui::vec2(w as f32, h as f32) * fit);
+    let screen = crop_canvas(&harness, (w, h));
     let edge = screen.lerp_inside(egui::vec2(by_hand.left, (by_hand.top + by_hand.bottom) / 2.0));
     drag(&mut harness, edge, egui::vec2(100.0, 0.0));
     let dragged_in = harness.state().cropping.as_ref().unwrap().crop;
@@ -2491,12 +2498,7 @@ fn a_print_askew_on_the_glass_is_straightened() {
     });
     let straightened = first_result(harness.state());
     assert_eq!(straightened.dimensions(), (p.width, p.height));
-    let colorizer =
-        tintype::engine::Colorizer::load(&tintype::store::builtin_compact().unwrap(), None, &candle_core::Device::Cpu)
-            .unwrap();
-    let settings = harness.state().photos[0].settings.clone();
-    let expected = colorizer.colorize(&image::DynamicImage::ImageRgb8(scan.clone()), &settings).unwrap();
-    assert_eq!(straightened, expected.to_rgb8());
+    assert_eq!(straightened, engine_result(harness.state(), &scan));
     // Upright: the print's own top rows, not the lid, along the top of the result (the lid is
     // near white; the print's backdrop there is mid grey).
     let top_row_lid = (0..p.width).filter(|&x| straightened.get_pixel(x, 0).0.iter().all(|&v| v > 225)).count();
